@@ -1,0 +1,86 @@
+/*
+ * common.c - helpers shared by handler modules.
+ */
+#include "handlers.h"
+#include "reply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool tenant_scope_or_reply(struct request *r, const char *tenant_id)
+{
+	if (!util_is_uuid(tenant_id)) {
+		reply_not_found(r);
+		return false;
+	}
+	if (r->principal.roles & ROLE_SUPER_ADMIN)
+		return true;
+	if (strcasecmp(r->principal.tenant_id, tenant_id) != 0) {
+		reply_not_found(r);
+		return false;
+	}
+	if (strcmp(r->principal.tenant_status, "suspended") == 0) {
+		reply_forbidden(r, "This tenant is suspended.");
+		return false;
+	}
+	return true;
+}
+
+struct audit_ctx handler_audit_ctx(struct request *r)
+{
+	struct audit_ctx a = {
+		.actor_tid = r->principal.tid,
+		.actor_oid = r->principal.oid,
+		.request_id = r->request_id,
+	};
+	return a;
+}
+
+void reply_json_text(struct request *r, int status, const char *json)
+{
+	reply_bytes(r, status, "application/json", json, strlen(json));
+}
+
+char *handler_etag(struct request *r, long long version)
+{
+	return arena_printf(&r->arena, "\"%lld\"", version);
+}
+
+bool handler_if_match_or_reply(struct request *r, long long *out)
+{
+	const char *h = req_header(r, "If-Match");
+	*out = -1;
+	if (h == NULL || strcmp(h, "*") == 0)
+		return true;
+	/* One strong ETag of ours: "<digits>". A weak or foreign tag can
+	 * never match a strong comparison, so it fails the precondition. */
+	size_t n = strlen(h);
+	if (n >= 3 && n <= 22 && h[0] == '"' && h[n - 1] == '"') {
+		long long v = 0;
+		bool digits = true;
+		for (size_t i = 1; i < n - 1; i++) {
+			if (h[i] < '0' || h[i] > '9') {
+				digits = false;
+				break;
+			}
+			v = v * 10 + (h[i] - '0');
+		}
+		if (digits) {
+			*out = v;
+			return true;
+		}
+	}
+	reply_problem(r, 412, "precondition-failed", "Precondition Failed",
+		      "If-Match does not match the resource's current ETag.", NULL);
+	return false;
+}
+
+void handler_request_hash(struct request *r, char out[65])
+{
+	char *canon = r->json ? json_dumps(r->json, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	char *material = arena_printf(&r->arena, "%s %s\n%s", r->method_name, r->path,
+				      canon ? canon : "");
+	free(canon);
+	util_sha256_hex(material, strlen(material), out);
+}

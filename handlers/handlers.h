@@ -1,0 +1,49 @@
+/*
+ * handlers.h - every handler module's route table, wired into the router
+ * by main(), and the helpers handlers share.
+ */
+#ifndef ATRIUM_HANDLERS_H
+#define ATRIUM_HANDLERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http.h"
+#include "portal.h"
+#include "router.h"
+
+#define ROUTES(name)                          \
+	extern const struct route name##_routes[]; \
+	extern const size_t name##_routes_len
+
+ROUTES(ops);
+ROUTES(me);
+ROUTES(tenants);
+ROUTES(audit);
+
+/*
+ * The caller may act in tenant `tenant_id`: super admins anywhere, others
+ * only in their own tenant. Answers 404 for a malformed id or another
+ * tenant (existence does not leak) and 403 for a suspended tenant.
+ */
+bool tenant_scope_or_reply(struct request *r, const char *tenant_id);
+
+/* Audit actor and request id of this request. */
+struct audit_ctx handler_audit_ctx(struct request *r);
+
+/* Sends JSON text produced by the database, without reparsing it. */
+void reply_json_text(struct request *r, int status, const char *json);
+
+/* Strong ETag for a resource version: "\"<version>\"" (arena). */
+char *handler_etag(struct request *r, long long version);
+
+/*
+ * Reads If-Match: *out = -1 when absent or "*". False after answering 412
+ * when it names no version this server could have issued.
+ */
+bool handler_if_match_or_reply(struct request *r, long long *out);
+
+/* Canonical hash of this request for Idempotency-Key comparison. */
+void handler_request_hash(struct request *r, char out[65]);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * ops.c - operations endpoints: /healthz, /readyz, /metrics, /openapi.yaml.
+ */
+#include "config.h"
+#include "handlers.h"
+#include "metrics.h"
+#include "redis.h"
+#include "reply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void healthz(struct request *r)
+{
+	reply_json_text(r, 200, "{\"status\":\"ok\"}");
+}
+
+static void readyz(struct request *r)
+{
+	json_t *checks = json_object();
+	bool ready = true;
+	for (int s = 0; s < DB_SERVICE_COUNT; s++) {
+		bool ok = db_ping((enum db_service)s);
+		ready &= ok;
+		json_object_set_new(checks, db_service_name((enum db_service)s), json_string(ok ? "ok" : "down"));
+	}
+	bool rok = redis_ping();
+	ready &= rok;
+	json_object_set_new(checks, "redis", json_string(rok ? "ok" : "down"));
+	json_t *body = json_pack("{s:s, s:o}", "status", ready ? "ready" : "unavailable", "checks", checks);
+	reply_json(r, ready ? 200 : 503, body);
+}
+
+static void metrics(struct request *r)
+{
+	char *text = metrics_render();
+	reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
+	free(text);
+}
+
+static void openapi(struct request *r)
+{
+	FILE *f = fopen(cfg.openapi_path, "rb");
+	if (f == NULL) {
+		reply_not_found(r);
+		return;
+	}
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	do {
+		if (cap - len < 8192) {
+			cap = cap ? cap * 2 : 65536;
+			buf = xrealloc(buf, cap);
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	fclose(f);
+	reply_bytes(r, 200, "application/yaml", buf, len);
+	reply_header(r, "Cache-Control", "public, max-age=300");
+	free(buf);
+}
+
+const struct route ops_routes[] = {
+	{HTTP_GET, "/healthz", healthz, AUTH_NONE, ROLE_ANY, BODY_NONE, "ops.healthz"},
+	{HTTP_GET, "/readyz", readyz, AUTH_NONE, ROLE_ANY, BODY_NONE, "ops.readyz"},
+	{HTTP_GET, "/metrics", metrics, AUTH_NONE, ROLE_ANY, BODY_NONE, "ops.metrics"},
+	{HTTP_GET, "/openapi.yaml", openapi, AUTH_NONE, ROLE_ANY, BODY_NONE, "ops.openapi"},
+};
+const size_t ops_routes_len = sizeof(ops_routes) / sizeof(ops_routes[0]);

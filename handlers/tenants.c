@@ -1,0 +1,292 @@
+/*
+ * tenants.c - /v1/tenants: create, list, read, update, soft-delete.
+ *
+ * Super admins see and manage every tenant; anyone else sees only the
+ * tenant of their own directory, and a tenant admin may update its
+ * settings but not its status.
+ */
+#include "handlers.h"
+#include "idempotency.h"
+#include "log.h"
+#include "reply.h"
+#include "validate.h"
+
+#include <string.h>
+
+static const char *const create_status[] = {"active", "suspended", "deleted", NULL};
+static const char *const patch_status[] = {"active", "suspended", NULL};
+
+static const struct field_spec create_fields[] = {
+	{"slug", FT_DNS_LABEL, F_REQUIRED, 1, 63, NULL},
+	{"name", FT_STRING, F_REQUIRED, 1, 200, NULL},
+	{"aad_tenant_id", FT_UUID, F_REQUIRED, 0, 0, NULL},
+	{"aad_admin_group_id", FT_UUID, 0, 0, 0, NULL},
+	{"tags", FT_STRING_MAP, 0, 0, 50, NULL},
+	{"quickbooks_realm_id", FT_STRING, 0, 1, 64, NULL},
+	{"pax8_company_id", FT_STRING, 0, 1, 64, NULL},
+	{"id", FT_UUID, F_READONLY, 0, 0, NULL},
+	{"status", FT_ENUM, F_READONLY, 0, 0, create_status},
+	{"created_at", FT_STRING, F_READONLY, 0, 0, NULL},
+	{"updated_at", FT_STRING, F_READONLY, 0, 0, NULL},
+};
+
+static const struct field_spec patch_fields[] = {
+	{"name", FT_STRING, 0, 1, 200, NULL},
+	{"status", FT_ENUM, 0, 0, 0, patch_status},
+	{"tags", FT_STRING_MAP_PATCH, 0, 0, 50, NULL},
+	{"aad_admin_group_id", FT_UUID, F_NULLABLE, 0, 0, NULL},
+	{"quickbooks_realm_id", FT_STRING, F_NULLABLE, 1, 64, NULL},
+	{"pax8_company_id", FT_STRING, F_NULLABLE, 1, 64, NULL},
+	{"id", FT_UUID, F_READONLY, 0, 0, NULL},
+	{"slug", FT_DNS_LABEL, F_READONLY, 0, 0, NULL},
+	{"aad_tenant_id", FT_UUID, F_READONLY, 0, 0, NULL},
+	{"created_at", FT_STRING, F_READONLY, 0, 0, NULL},
+	{"updated_at", FT_STRING, F_READONLY, 0, 0, NULL},
+};
+
+#define NFIELDS(a) (sizeof(a) / sizeof(a[0]))
+
+static void reply_conflict(struct request *r, const char *field)
+{
+	json_t *errors = NULL;
+	const char *detail = "A tenant with these values already exists.";
+	if (field && *field) {
+		problem_add_error(&errors, field, "is already used by another tenant");
+		detail = "Another tenant already uses this value; see errors.";
+	}
+	reply_problem(r, 409, "conflict", "Conflict", detail, errors);
+}
+
+static void reply_tenant(struct request *r, int status, const struct tenant_out *t)
+{
+	reply_json_text(r, status, t->json);
+	reply_header(r, "ETag", handler_etag(r, t->version));
+}
+
+static void create_tenant(struct request *r)
+{
+	if (!validate_body_or_reply(r, r->json, create_fields, NFIELDS(create_fields), 0))
+		return;
+	const char *key = req_header(r, "Idempotency-Key");
+	if (key && !idem_key_valid(key)) {
+		json_t *errors = NULL;
+		problem_add_error(&errors, "Idempotency-Key", "must be 1-255 printable ASCII characters");
+		reply_problem(r, 400, "invalid-header", "Bad Request", "The Idempotency-Key header is invalid.", errors);
+		return;
+	}
+	struct db_conn *c = req_db(r, DB_PORTAL, "*");
+	if (c == NULL) {
+		reply_unavailable(r, "portal_db is unreachable");
+		return;
+	}
+	char *scope = arena_printf(&r->arena, "%s:%s", r->principal.tid, r->principal.oid);
+	char hash[65];
+	if (key) {
+		handler_request_hash(r, hash);
+		if (!db_begin(c)) {
+			reply_unavailable(r, "portal_db failed");
+			return;
+		}
+		struct idem_record rec;
+		switch (idem_begin(c, scope, key, hash, &r->arena, &rec)) {
+		case IDEM_PROCEED:
+			break;
+		case IDEM_REPLAY:
+			db_rollback(c);
+			reply_json_text(r, rec.status, rec.body);
+			if (rec.location)
+				reply_header(r, "Location", rec.location);
+			if (rec.etag)
+				reply_header(r, "ETag", rec.etag);
+			reply_header(r, "Idempotent-Replayed", "true");
+			return;
+		case IDEM_MISMATCH:
+			db_rollback(c);
+			reply_problem(r, 422, "idempotency-key-reused", "Unprocessable Content",
+				      "This Idempotency-Key was already used with a different request.", NULL);
+			return;
+		case IDEM_ERROR:
+			db_rollback(c);
+			reply_unavailable(r, "portal_db failed");
+			return;
+		}
+	}
+	struct audit_ctx a = handler_audit_ctx(r);
+	struct tenant_out t;
+	const char *conflict = NULL;
+	enum portal_status st = portal_tenant_create(c, r->json, &a, &r->arena, &t, &conflict);
+	if (st != PORTAL_OK) {
+		db_rollback(c);
+		if (st == PORTAL_CONFLICT)
+			reply_conflict(r, conflict);
+		else
+			reply_unavailable(r, "portal_db failed");
+		return;
+	}
+	char *location = arena_printf(&r->arena, "/v1/tenants/%s", t.id);
+	char *etag = handler_etag(r, t.version);
+	if (key && (!idem_finish(c, scope, key, 201, t.json, location, etag) || !db_commit(c))) {
+		db_rollback(c);
+		reply_unavailable(r, "portal_db failed");
+		return;
+	}
+	reply_json_text(r, 201, t.json);
+	reply_header(r, "ETag", etag);
+	reply_header(r, "Location", location);
+}
+
+static void list_tenants(struct request *r)
+{
+	struct tenant_filter f = {0};
+	if (!validate_limit_or_reply(r, 20, 100, &f.limit) || !page_cursor_or_reply(r, &f.cursor))
+		return;
+	f.status = req_query(r, "status");
+	f.slug = req_query(r, "slug");
+	if (f.status && strcmp(f.status, "active") != 0 && strcmp(f.status, "suspended") != 0 &&
+	    strcmp(f.status, "deleted") != 0) {
+		json_t *errors = NULL;
+		problem_add_error(&errors, "status", "must be active, suspended or deleted");
+		reply_problem(r, 400, "invalid-query", "Bad Request", "The query parameter status is invalid.", errors);
+		return;
+	}
+	if (f.slug && !util_is_dns_label(f.slug)) {
+		json_t *errors = NULL;
+		problem_add_error(&errors, "slug", "must be a DNS label");
+		reply_problem(r, 400, "invalid-query", "Bad Request", "The query parameter slug is invalid.", errors);
+		return;
+	}
+	bool super = r->principal.roles & ROLE_SUPER_ADMIN;
+	const char *scope = super ? "*" : r->principal.tenant_id;
+	if (!super && r->principal.tenant_id[0] == '\0') {
+		reply_json_text(r, 200, "{\"data\":[],\"next_cursor\":null}");
+		return;
+	}
+	f.only_id = super ? NULL : r->principal.tenant_id;
+	struct db_conn *c = req_db(r, DB_PORTAL, scope);
+	char *page = NULL;
+	if (c == NULL || portal_tenant_list(c, &f, &r->arena, &page) != PORTAL_OK) {
+		reply_unavailable(r, "portal_db is unreachable");
+		return;
+	}
+	reply_json_text(r, 200, page);
+}
+
+static void get_tenant(struct request *r)
+{
+	const char *id = r->params[0];
+	if (!tenant_scope_or_reply(r, id))
+		return;
+	bool super = r->principal.roles & ROLE_SUPER_ADMIN;
+	struct db_conn *c = req_db(r, DB_PORTAL, super ? "*" : r->principal.tenant_id);
+	if (c == NULL) {
+		reply_unavailable(r, "portal_db is unreachable");
+		return;
+	}
+	struct tenant_out t;
+	switch (portal_tenant_get(c, id, &r->arena, &t)) {
+	case PORTAL_OK:
+		reply_tenant(r, 200, &t);
+		return;
+	case PORTAL_NOT_FOUND:
+		reply_not_found(r);
+		return;
+	default:
+		reply_unavailable(r, "portal_db failed");
+		return;
+	}
+}
+
+static void patch_tenant(struct request *r)
+{
+	const char *id = r->params[0];
+	if (!tenant_scope_or_reply(r, id))
+		return;
+	bool super = r->principal.roles & ROLE_SUPER_ADMIN;
+	if (!super && !(r->principal.roles & ROLE_TENANT_ADMIN)) {
+		reply_forbidden(r, "Only a tenant admin or a super admin may change a tenant.");
+		return;
+	}
+	if (!validate_body_or_reply(r, r->json, patch_fields, NFIELDS(patch_fields), 1))
+		return;
+	if (!super && json_object_get(r->json, "status")) {
+		reply_forbidden(r, "Only a super admin may change a tenant's status.");
+		return;
+	}
+	long long if_match;
+	if (!handler_if_match_or_reply(r, &if_match))
+		return;
+	struct db_conn *c = req_db(r, DB_PORTAL, super ? "*" : r->principal.tenant_id);
+	if (c == NULL) {
+		reply_unavailable(r, "portal_db is unreachable");
+		return;
+	}
+	struct audit_ctx a = handler_audit_ctx(r);
+	struct tenant_out t;
+	const char *conflict = NULL;
+	switch (portal_tenant_update(c, id, r->json, if_match, &a, &r->arena, &t, &conflict)) {
+	case PORTAL_OK:
+		if (json_object_get(r->json, "status"))
+			auth_cache_clear();
+		reply_tenant(r, 200, &t);
+		return;
+	case PORTAL_NOT_FOUND:
+		reply_not_found(r);
+		return;
+	case PORTAL_PRECONDITION:
+		reply_problem(r, 412, "precondition-failed", "Precondition Failed",
+			      "If-Match does not match the resource's current ETag.", NULL);
+		return;
+	case PORTAL_CONFLICT:
+		reply_conflict(r, conflict);
+		return;
+	case PORTAL_GONE:
+		reply_problem(r, 409, "tenant-deleted", "Conflict", "A deleted tenant cannot be changed.", NULL);
+		return;
+	case PORTAL_INVALID: {
+		json_t *errors = NULL;
+		problem_add_error(&errors, "tags", "a tenant has at most 50 tags");
+		reply_problem(r, 422, "validation", "Unprocessable Content",
+			      "The request body has invalid fields; see errors.", errors);
+		return;
+	}
+	case PORTAL_UNAVAILABLE:
+		reply_unavailable(r, "portal_db failed");
+		return;
+	}
+}
+
+static void delete_tenant(struct request *r)
+{
+	const char *id = r->params[0];
+	if (!util_is_uuid(id)) {
+		reply_not_found(r);
+		return;
+	}
+	struct db_conn *c = req_db(r, DB_PORTAL, "*");
+	if (c == NULL) {
+		reply_unavailable(r, "portal_db is unreachable");
+		return;
+	}
+	struct audit_ctx a = handler_audit_ctx(r);
+	switch (portal_tenant_delete(c, id, &a)) {
+	case PORTAL_OK:
+		auth_cache_clear();
+		reply_empty(r, 204);
+		return;
+	case PORTAL_NOT_FOUND:
+		reply_not_found(r);
+		return;
+	default:
+		reply_unavailable(r, "portal_db failed");
+		return;
+	}
+}
+
+const struct route tenants_routes[] = {
+	{HTTP_POST, "/v1/tenants", create_tenant, AUTH_REQUIRED, ROLE_SUPER_ADMIN, BODY_JSON, "tenants.create"},
+	{HTTP_GET, "/v1/tenants", list_tenants, AUTH_REQUIRED, ROLE_ANY, BODY_NONE, "tenants.list"},
+	{HTTP_GET, "/v1/tenants/{tenant_id}", get_tenant, AUTH_REQUIRED, ROLE_ANY, BODY_NONE, "tenants.get"},
+	{HTTP_PATCH, "/v1/tenants/{tenant_id}", patch_tenant, AUTH_REQUIRED, ROLE_ANY, BODY_JSON, "tenants.update"},
+	{HTTP_DELETE, "/v1/tenants/{tenant_id}", delete_tenant, AUTH_REQUIRED, ROLE_SUPER_ADMIN, BODY_NONE, "tenants.delete"},
+};
+const size_t tenants_routes_len = sizeof(tenants_routes) / sizeof(tenants_routes[0]);

@@ -1,0 +1,77 @@
+/*
+ * auth.h - who is calling. Validates Entra ID (Azure AD) access tokens
+ * exactly as SPEC.md section 2 orders the checks, and resolves the caller's
+ * directory (tid) to an Atrium tenant and its roles.
+ *
+ * Only this module touches libjwt. Keys come from jwks.c.
+ */
+#ifndef ATRIUM_AUTH_H
+#define ATRIUM_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum role {
+	ROLE_SUPER_ADMIN = 1 << 0,
+	ROLE_TENANT_ADMIN = 1 << 1,
+	ROLE_BILLING_VIEWER = 1 << 2,
+	ROLE_SUPPORT_USER = 1 << 3,
+	ROLE_MEMBER = 1 << 4,
+};
+#define ROLE_ANY 0u
+
+enum auth_kind { AUTH_KIND_BEARER, AUTH_KIND_COOKIE };
+
+struct principal {
+	char user_id[37];     /* auth_db users.id */
+	char tid[37];         /* Entra directory */
+	char oid[37];         /* Entra object id */
+	char tenant_id[37];   /* Atrium tenant, "" for the operator directory */
+	char tenant_status[16];
+	char name[128];
+	char username[256];
+	unsigned roles;
+	int64_t expires;      /* token exp */
+	enum auth_kind kind;
+};
+
+enum auth_status {
+	AUTH_OK,
+	AUTH_INVALID,     /* 401: the token is not acceptable */
+	AUTH_UNAVAILABLE, /* 503: keys or databases could not be reached */
+};
+
+/* Starts the key cache (first fetch, background refresh). */
+void auth_start(void);
+void auth_stop(void);
+
+/*
+ * Validates a compact JWS bearer token and fills *p. On AUTH_INVALID,
+ * *why is a static string fit for the problem detail (it never echoes the
+ * token). Results are cached by SHA-256 of the token until the sooner of
+ * its exp and ATRIUM_AUTH_CACHE_SECONDS.
+ */
+enum auth_status auth_bearer(const char *token, struct principal *p, const char **why);
+
+/*
+ * The checks after the signature, split out so unit tests can drive them:
+ * claims is the decoded payload. Fills the identity fields of *p (not the
+ * tenant, which needs the database). now is the wall clock in seconds.
+ */
+bool auth_check_claims(const char *claims_json, int64_t now, struct principal *p,
+		       const char **why);
+
+/* Pure header check: compact form, alg exactly RS256, kid present.
+ * Copies kid into kid_out. */
+bool auth_check_header(const char *token, char *kid_out, size_t kid_len, const char **why);
+
+/* Role names <-> bits. */
+unsigned auth_role_from_name(const char *name);
+const char *auth_role_name(unsigned bit);
+bool auth_has_role(const struct principal *p, unsigned roles);
+
+/* Drops cached principals (after a tenant's status changes). */
+void auth_cache_clear(void);
+
+#endif

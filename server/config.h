@@ -1,0 +1,61 @@
+/*
+ * config.h - the process configuration, read once from ATRIUM_* environment
+ * variables (12-factor). Every variable and its default is listed in the
+ * README; config_load() is the single place that knows them.
+ *
+ * The global `cfg` is written by config_load() before any thread starts
+ * and is read-only afterwards.
+ */
+#ifndef ATRIUM_CONFIG_H
+#define ATRIUM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CFG_MAX_AUDIENCES 8
+
+struct config {
+	char *listen_host;
+	unsigned short listen_port;
+	char *tls_cert, *tls_key;   /* paths; both NULL means plain HTTP */
+	char *db_url[4];            /* indexed by enum db_service */
+	char *redis_url;
+	char *oidc_metadata_url;
+	char *oidc_v1_issuer;       /* template with {tenantid} */
+	char *audiences[CFG_MAX_AUDIENCES];
+	int n_audiences;
+	char *oidc_client_id, *oidc_client_secret;
+	char *home_tenant_id;
+	int jwks_refresh_s;         /* background refresh period */
+	int jwks_min_refresh_s;     /* unknown kid: at most one fetch per this */
+	int clock_skew_s;
+	int auth_cache_ttl_s;
+	int threads;
+	int db_pool_size;
+	int max_connections;
+	int per_ip_connections;
+	int connection_timeout_s;
+	size_t max_body_bytes;
+	int rate_limit_tenant;      /* requests per minute per tenant; 0 = off */
+	int rate_limit_ip;          /* requests per minute per client address */
+	char *web_dir;
+	char *openapi_path;
+	char *log_level;
+	/* outbound */
+	char *azure_authority, *azure_tenant_id, *azure_client_id, *azure_client_secret;
+	char *arm_url, *azure_subscription_id;
+	char *storage_blob_url, *storage_account, *storage_key;
+	char *quickbooks_verifier_token, *pax8_webhook_secret;
+};
+
+extern struct config cfg;
+
+/* Reads the environment into cfg. Returns false and prints why on stderr
+ * when a value is malformed. */
+bool config_load(void);
+void config_free(void);
+
+/* Number of online CPUs, at least 1. */
+int config_ncpu(void);
+
+#endif

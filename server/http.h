@@ -1,0 +1,84 @@
+/*
+ * http.h - the request object and the HTTP server on libmicrohttpd.
+ *
+ * A request owns everything a handler touches: an arena for strings, the
+ * parsed JSON body, database leases and the response. http.c frees them all
+ * in the request-completed callback, so handlers never free on their paths.
+ */
+#ifndef ATRIUM_HTTP_H
+#define ATRIUM_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "db.h"
+#include "util.h"
+
+enum http_method {
+	HTTP_GET = 1 << 0,
+	HTTP_HEAD = 1 << 1,
+	HTTP_POST = 1 << 2,
+	HTTP_PUT = 1 << 3,
+	HTTP_PATCH = 1 << 4,
+	HTTP_DELETE = 1 << 5,
+	HTTP_OPTIONS = 1 << 6,
+	HTTP_OTHER = 1 << 7,
+};
+
+#define REQ_MAX_PARAMS 4
+
+struct route;
+
+struct request {
+	struct MHD_Connection *conn;
+	enum http_method method;
+	const char *method_name;
+	const char *path;              /* decoded path, owned by MHD */
+	char request_id[129];
+	char client_ip[64];
+	struct arena arena;
+	uint64_t start_ns;
+
+	/* body */
+	char *body;
+	size_t body_len, body_cap;
+	bool body_too_large;
+	bool body_started;
+	json_t *json;                  /* parsed body, owned */
+
+	/* routing */
+	const struct route *route;
+	int route_id;
+	const char *params[REQ_MAX_PARAMS];
+	int n_params;
+
+	/* auth */
+	struct principal principal;
+	bool authenticated;
+
+	/* owned resources */
+	struct db_conn *db[DB_SERVICE_COUNT];
+
+	/* response */
+	struct MHD_Response *response;
+	int status;
+	bool queued;
+};
+
+/* Starts the daemon. Returns false (and logs why) on failure. */
+bool http_start(void);
+/* Stops accepting, lets in-flight requests finish, and frees the daemon. */
+void http_stop(void);
+
+/* Request accessors. Returned strings are owned by MHD or the arena. */
+const char *req_header(struct request *r, const char *name);
+const char *req_query(struct request *r, const char *name);
+/* Leases a connection of `svc` for the rest of the request, scoped for RLS
+ * to `tenant` ("*" for the whole platform). NULL when the database is
+ * unreachable; the caller answers 503 with reply_unavailable(). */
+struct db_conn *req_db(struct request *r, enum db_service svc, const char *tenant);
+
+#endif

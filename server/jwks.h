@@ -1,0 +1,41 @@
+/*
+ * jwks.h - the identity provider's signing keys and issuer, fetched with
+ * libcurl from the OpenID discovery document and cached by kid.
+ *
+ * A background thread refreshes hourly (ATRIUM_JWKS_REFRESH_SECONDS); an
+ * unknown kid may trigger one synchronous refresh per
+ * ATRIUM_JWKS_MIN_REFRESH_SECONDS. A failed fetch keeps the last good keys.
+ */
+#ifndef ATRIUM_JWKS_H
+#define ATRIUM_JWKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+void jwks_start(void);
+void jwks_stop(void);
+
+enum jwks_lookup { JWKS_FOUND, JWKS_UNKNOWN_KID, JWKS_UNAVAILABLE };
+
+/* Looks up kid; on JWKS_FOUND *pem is a heap copy of the PEM public key the
+ * caller frees. */
+enum jwks_lookup jwks_key_pem(const char *kid, char **pem);
+
+/* Writes the expected v2 issuer for a directory (the discovery document's
+ * issuer with {tenantid} replaced). False when no discovery is loaded. */
+bool jwks_issuer_for(const char *tid, char *out, size_t len);
+
+/* Replaces {tenantid} in template; false when out is too small. */
+bool jwks_expand_issuer(const char *tmpl, const char *tid, char *out, size_t len);
+
+/*
+ * Loads keys from a JWKS JSON document and an issuer template directly,
+ * without fetching; for unit tests. Returns the number of usable keys.
+ */
+int jwks_load_for_test(const char *issuer, const char *jwks_json);
+
+/* Converts one RSA JWK (n, e base64url) to a PEM public key. Heap string,
+ * NULL when the JWK is not a usable RSA signing key of 2048 bits or more. */
+char *jwks_jwk_to_pem(const char *n_b64url, const char *e_b64url);
+
+#endif

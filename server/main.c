@@ -1,0 +1,139 @@
+/*
+ * main.c - the `atrium` executable: serve, migrate, version.
+ *
+ * main() is the only place that knows every module: it loads the
+ * configuration, registers each service's statements, wires the handler
+ * tables into the router, and runs until SIGTERM or SIGINT.
+ */
+#include "atrium_build.h"
+#include "auth.h"
+#include "authdb.h"
+#include "config.h"
+#include "db.h"
+#include "handlers.h"
+#include "http.h"
+#include "idempotency.h"
+#include "log.h"
+#include "metrics.h"
+#include "migrate.h"
+#include "portal.h"
+#include "redis.h"
+#include "router.h"
+
+#include <curl/curl.h>
+#include <microhttpd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void write_gauges(char **buf, size_t *len, size_t *cap)
+{
+	metrics_appendf(buf, len, cap,
+		"# HELP atrium_db_pool_connections Database pool connections by state.\n"
+		"# TYPE atrium_db_pool_connections gauge\n");
+	for (int s = 0; s < DB_SERVICE_COUNT; s++) {
+		int size, in_use, open;
+		db_pool_stats((enum db_service)s, &size, &in_use, &open);
+		const char *name = db_service_name((enum db_service)s);
+		metrics_appendf(buf, len, cap,
+			"atrium_db_pool_connections{db=\"%s\",state=\"in_use\"} %d\n"
+			"atrium_db_pool_connections{db=\"%s\",state=\"open\"} %d\n"
+			"atrium_db_pool_connections{db=\"%s\",state=\"max\"} %d\n",
+			name, in_use, name, open, name, size);
+	}
+}
+
+static void register_all(void)
+{
+	authdb_register();
+	portal_register();
+	idem_register();
+	router_add(ops_routes, ops_routes_len);
+	router_add(me_routes, me_routes_len);
+	router_add(tenants_routes, tenants_routes_len);
+	router_add(audit_routes, audit_routes_len);
+	metrics_set_gauge_writer(write_gauges);
+}
+
+static int cmd_serve(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	/* Block before any thread starts, so only sigwait() below sees them. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	register_all();
+	db_start(cfg.db_pool_size);
+	if (!redis_start())
+		return 1;
+	auth_start();
+	if (!http_start()) {
+		auth_stop();
+		redis_stop();
+		db_stop();
+		return 1;
+	}
+	int sig = 0;
+	sigwait(&set, &sig);
+	log_info("received %s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	http_stop();
+	auth_stop();
+	redis_stop();
+	db_stop();
+	log_info("stopped");
+	return 0;
+}
+
+static int cmd_migrate(void)
+{
+	const char *dir = getenv("ATRIUM_MIGRATIONS_DIR");
+	return migrate_all(dir && *dir ? dir : "db/migrations") ? 0 : 1;
+}
+
+static void usage(FILE *out)
+{
+	fputs("usage: atrium <command>\n\n"
+	      "  serve     serve the HTTPS API and the portal\n"
+	      "  migrate   apply database migrations (safe to run concurrently)\n"
+	      "  version   print version and build information\n\n"
+	      "Configuration is read from ATRIUM_* environment variables (see README.md).\n",
+	      out);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("atrium %s (%s build; libmicrohttpd %s, jansson %s, libpq %d, %s)\n",
+		       ATRIUM_VERSION, ATRIUM_BUILD_TYPE, MHD_get_version(), JANSSON_VERSION,
+		       PQlibVersion(), curl_version());
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0) {
+		fprintf(stderr, "atrium: unknown command '%s'\n", cmd);
+		usage(stderr);
+		return 2;
+	}
+	if (!config_load()) {
+		config_free();
+		return 2;
+	}
+	log_set_level(cfg.log_level);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	int rc = strcmp(cmd, "serve") == 0 ? cmd_serve() : cmd_migrate();
+	curl_global_cleanup();
+	config_free();
+	return rc;
+}

@@ -1,0 +1,41 @@
+/*
+ * reply.h - the one way handlers answer. Each reply_* function builds the
+ * response and records it on the request; http.c queues it, adds the common
+ * headers (X-Request-Id, security headers) and logs the line.
+ *
+ * Problem JSON (RFC 9457) is built only here, by reply_problem().
+ */
+#ifndef ATRIUM_REPLY_H
+#define ATRIUM_REPLY_H
+
+#include <jansson.h>
+
+struct request;
+
+/* Sends `body` (stolen) as application/json with `status`. */
+void reply_json(struct request *r, int status, json_t *body);
+/* Sends bytes as-is with the given content type (copied). */
+void reply_bytes(struct request *r, int status, const char *content_type, const void *data,
+		 size_t len);
+void reply_empty(struct request *r, int status);
+/*
+ * Sends an application/problem+json body. `code` names the problem type
+ * (its URI is https://atrium.dev/problems/<code>); `errors` (stolen, may be
+ * NULL) is the errors[] array of {field, message}.
+ */
+void reply_problem(struct request *r, int status, const char *code, const char *title,
+		   const char *detail, json_t *errors);
+/* Adds a header to the response already built by a reply_* call. */
+void reply_header(struct request *r, const char *name, const char *value);
+
+/* Common problems, so titles stay consistent. */
+void reply_not_found(struct request *r);
+void reply_forbidden(struct request *r, const char *detail);
+void reply_unavailable(struct request *r, const char *what);
+void reply_internal(struct request *r);
+
+/* Problem error list helper: appends {field, message} to *errors
+ * (created on first use). */
+void problem_add_error(json_t **errors, const char *field, const char *message);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * authdb.c - users seen, in auth_db.
+ */
+#include "authdb.h"
+#include "db.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct db_stmt stmts[] = {
+	{"authdb_upsert_user",
+	 "INSERT INTO users (tid, oid, tenant_id, name, username) "
+	 "VALUES ($1, $2, NULLIF($3, '')::uuid, NULLIF($4, ''), NULLIF($5, '')) "
+	 "ON CONFLICT (tid, oid) DO UPDATE SET last_login_at = now(), "
+	 "  tenant_id = EXCLUDED.tenant_id, "
+	 "  name = COALESCE(EXCLUDED.name, users.name), "
+	 "  username = COALESCE(EXCLUDED.username, users.username) "
+	 "RETURNING id"},
+};
+
+void authdb_register(void)
+{
+	db_register(DB_AUTH, stmts, sizeof(stmts) / sizeof(stmts[0]));
+}
+
+bool authdb_record_user(struct principal *p)
+{
+	struct db_conn *c = db_acquire(DB_AUTH);
+	if (c == NULL)
+		return false;
+	bool ok = false;
+	/* The auth service keeps its own books platform-wide. */
+	if (db_scope(c, "*")) {
+		const char *v[] = {p->tid, p->oid, p->tenant_id, p->name, p->username};
+		PGresult *res = db_exec(c, "authdb_upsert_user", 5, v);
+		if (db_ok(res) && PQntuples(res) == 1) {
+			snprintf(p->user_id, sizeof(p->user_id), "%s", PQgetvalue(res, 0, 0));
+			ok = true;
+		}
+		PQclear(res);
+	}
+	db_release(c);
+	return ok;
+}

@@ -1,0 +1,276 @@
+/*
+ * portal.c - tenants and audit log statements (portal_db).
+ *
+ * Each change and its audit record are one statement (data-modifying
+ * CTEs), so they commit together without an explicit transaction.
+ */
+#include "portal.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct db_stmt stmts[] = {
+	{"portal_tenant_by_directory",
+	 "SELECT id, status FROM tenants WHERE aad_tenant_id = $1 AND status <> 'deleted'"},
+	{"portal_tenant_get",
+	 "SELECT tenant_json(t)::text, t.version, t.id FROM tenants t WHERE t.id = $1"},
+	{"portal_tenant_create",
+	 "WITH t AS ("
+	 "  INSERT INTO tenants (slug, name, aad_tenant_id, aad_admin_group_id, tags, "
+	 "                       quickbooks_realm_id, pax8_company_id) "
+	 "  VALUES ($1, $2, $3::uuid, $4::uuid, COALESCE($5::jsonb, '{}'::jsonb), $6, $7) "
+	 "  RETURNING tenant_json(tenants) AS j, id, version), "
+	 "a AS (INSERT INTO audit_log (tenant_id, actor_tid, actor_oid, actor_kind, action, "
+	 "        resource_type, resource_id, request_id, changes) "
+	 "      SELECT t.id, NULLIF($8, '')::uuid, NULLIF($9, '')::uuid, "
+	 "        CASE WHEN $9 = '' THEN 'system' ELSE 'user' END, 'tenant.create', 'tenant', "
+	 "        t.id::text, $10, t.j::jsonb FROM t) "
+	 "SELECT t.j::text, t.version, t.id FROM t"},
+	{"portal_tenant_update",
+	 "WITH cur AS (SELECT id, version, status FROM tenants WHERE id = $1 FOR UPDATE), "
+	 "u AS ("
+	 "  UPDATE tenants SET "
+	 "    name = CASE WHEN $2::jsonb ? 'name' THEN $2::jsonb->>'name' ELSE name END, "
+	 "    status = CASE WHEN $2::jsonb ? 'status' THEN $2::jsonb->>'status' ELSE status END, "
+	 "    tags = CASE WHEN $2::jsonb ? 'tags' "
+	 "      THEN jsonb_strip_nulls(tags || ($2::jsonb->'tags')) ELSE tags END, "
+	 "    aad_admin_group_id = CASE WHEN $2::jsonb ? 'aad_admin_group_id' "
+	 "      THEN ($2::jsonb->>'aad_admin_group_id')::uuid ELSE aad_admin_group_id END, "
+	 "    quickbooks_realm_id = CASE WHEN $2::jsonb ? 'quickbooks_realm_id' "
+	 "      THEN $2::jsonb->>'quickbooks_realm_id' ELSE quickbooks_realm_id END, "
+	 "    pax8_company_id = CASE WHEN $2::jsonb ? 'pax8_company_id' "
+	 "      THEN $2::jsonb->>'pax8_company_id' ELSE pax8_company_id END, "
+	 "    version = tenants.version + 1, updated_at = now() "
+	 "  FROM cur WHERE tenants.id = cur.id AND cur.status <> 'deleted' "
+	 "    AND ($3::bigint IS NULL OR cur.version = $3::bigint) "
+	 "  RETURNING tenant_json(tenants) AS j, tenants.id, tenants.version), "
+	 "a AS (INSERT INTO audit_log (tenant_id, actor_tid, actor_oid, actor_kind, action, "
+	 "        resource_type, resource_id, request_id, changes) "
+	 "      SELECT u.id, NULLIF($4, '')::uuid, NULLIF($5, '')::uuid, "
+	 "        CASE WHEN $5 = '' THEN 'system' ELSE 'user' END, 'tenant.update', 'tenant', "
+	 "        u.id::text, $6, $2::jsonb FROM u) "
+	 "SELECT (SELECT count(*) FROM cur), u.j::text, u.version, u.id, "
+	 "  (SELECT status FROM cur) "
+	 "FROM (SELECT 1) one LEFT JOIN u ON true"},
+	{"portal_tenant_delete",
+	 "WITH cur AS (SELECT id, status FROM tenants WHERE id = $1 FOR UPDATE), "
+	 "u AS (UPDATE tenants SET status = 'deleted', version = tenants.version + 1, "
+	 "        updated_at = now() FROM cur "
+	 "      WHERE tenants.id = cur.id AND cur.status <> 'deleted' RETURNING tenants.id), "
+	 "a AS (INSERT INTO audit_log (tenant_id, actor_tid, actor_oid, actor_kind, action, "
+	 "        resource_type, resource_id, request_id, changes) "
+	 "      SELECT u.id, NULLIF($2, '')::uuid, NULLIF($3, '')::uuid, "
+	 "        CASE WHEN $3 = '' THEN 'system' ELSE 'user' END, 'tenant.delete', 'tenant', "
+	 "        u.id::text, $4, '{\"status\":\"deleted\"}'::jsonb FROM u) "
+	 "SELECT count(*) FROM cur"},
+	{"portal_tenant_list",
+	 "SELECT tenant_json(t)::text, "
+	 "  ((extract(epoch FROM t.created_at) * 1000000)::bigint)::text || '|' || t.id::text "
+	 "FROM tenants t "
+	 "WHERE (($1::text IS NULL AND t.status <> 'deleted') OR t.status = $1) "
+	 "  AND ($2::text IS NULL OR t.slug = $2) "
+	 "  AND ($3::uuid IS NULL OR t.id = $3) "
+	 "  AND ($4::bigint IS NULL OR (t.created_at, t.id) < "
+	 "       ('epoch'::timestamptz + $4::bigint * interval '1 microsecond', $5::uuid)) "
+	 "ORDER BY t.created_at DESC, t.id DESC LIMIT $6"},
+	{"portal_audit_list",
+	 "SELECT json_build_object('id', a.id, 'tenant_id', a.tenant_id, "
+	 "  'actor', json_build_object('tid', a.actor_tid, 'oid', a.actor_oid, 'kind', a.actor_kind), "
+	 "  'action', a.action, 'resource_type', a.resource_type, 'resource_id', a.resource_id, "
+	 "  'request_id', a.request_id, 'created_at', rfc3339(a.created_at), "
+	 "  'changes', a.changes)::text, "
+	 "  ((extract(epoch FROM a.created_at) * 1000000)::bigint)::text || '|' || a.id::text "
+	 "FROM audit_log a "
+	 "WHERE a.tenant_id = $1 "
+	 "  AND ($2::text IS NULL OR a.action = $2) "
+	 "  AND ($3::text IS NULL OR a.resource_type = $3) "
+	 "  AND ($4::bigint IS NULL OR (a.created_at, a.id) < "
+	 "       ('epoch'::timestamptz + $4::bigint * interval '1 microsecond', $5::uuid)) "
+	 "ORDER BY a.created_at DESC, a.id DESC LIMIT $6"},
+};
+
+void portal_register(void)
+{
+	db_register(DB_PORTAL, stmts, sizeof(stmts) / sizeof(stmts[0]));
+}
+
+enum portal_status portal_tenant_by_directory(const char *tid, char tenant_id[37], char status[16])
+{
+	struct db_conn *c = db_acquire(DB_PORTAL);
+	if (c == NULL)
+		return PORTAL_UNAVAILABLE;
+	enum portal_status st = PORTAL_UNAVAILABLE;
+	if (db_scope(c, "*")) {
+		const char *v[] = {tid};
+		PGresult *res = db_exec(c, "portal_tenant_by_directory", 1, v);
+		if (db_ok(res)) {
+			if (PQntuples(res) == 1) {
+				snprintf(tenant_id, 37, "%s", PQgetvalue(res, 0, 0));
+				snprintf(status, 16, "%s", PQgetvalue(res, 0, 1));
+				st = PORTAL_OK;
+			} else {
+				st = PORTAL_NOT_FOUND;
+			}
+		}
+		PQclear(res);
+	}
+	db_release(c);
+	return st;
+}
+
+/* Copies a (json, version, id) row into out. */
+static void take_row(PGresult *res, int row, int col, struct arena *ar, struct tenant_out *out)
+{
+	out->json = arena_strdup(ar, PQgetvalue(res, row, col));
+	out->version = atoll(PQgetvalue(res, row, col + 1));
+	snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, row, col + 2));
+}
+
+static const char *conflict_field(PGresult *res)
+{
+	const char *cons = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+	if (cons == NULL)
+		return "";
+	if (strcmp(cons, "tenants_slug_key") == 0)
+		return "slug";
+	if (strcmp(cons, "tenants_aad_tenant_id_key") == 0)
+		return "aad_tenant_id";
+	if (strcmp(cons, "tenants_quickbooks_realm_idx") == 0)
+		return "quickbooks_realm_id";
+	if (strcmp(cons, "tenants_pax8_company_idx") == 0)
+		return "pax8_company_id";
+	return "";
+}
+
+static const char *opt_str(json_t *in, const char *key)
+{
+	return json_string_value(json_object_get(in, key)); /* NULL for absent or null */
+}
+
+enum portal_status portal_tenant_create(struct db_conn *c, json_t *in, const struct audit_ctx *a,
+					struct arena *ar, struct tenant_out *out,
+					const char **conflict)
+{
+	char *tags = NULL;
+	json_t *t = json_object_get(in, "tags");
+	if (json_is_object(t))
+		tags = json_dumps(t, JSON_COMPACT);
+	const char *v[] = {
+		opt_str(in, "slug"), opt_str(in, "name"), opt_str(in, "aad_tenant_id"),
+		opt_str(in, "aad_admin_group_id"), tags, opt_str(in, "quickbooks_realm_id"),
+		opt_str(in, "pax8_company_id"), a->actor_tid, a->actor_oid, a->request_id,
+	};
+	PGresult *res = db_exec(c, "portal_tenant_create", 10, v);
+	free(tags);
+	enum portal_status st = PORTAL_UNAVAILABLE;
+	if (db_ok(res) && PQntuples(res) == 1) {
+		take_row(res, 0, 0, ar, out);
+		st = PORTAL_OK;
+	} else if (res && strcmp(db_sqlstate(res), "23505") == 0) {
+		*conflict = conflict_field(res);
+		st = PORTAL_CONFLICT;
+	}
+	PQclear(res);
+	return st;
+}
+
+enum portal_status portal_tenant_get(struct db_conn *c, const char *id, struct arena *ar,
+				     struct tenant_out *out)
+{
+	const char *v[] = {id};
+	PGresult *res = db_exec(c, "portal_tenant_get", 1, v);
+	enum portal_status st = PORTAL_UNAVAILABLE;
+	if (db_ok(res)) {
+		if (PQntuples(res) == 1) {
+			take_row(res, 0, 0, ar, out);
+			st = PORTAL_OK;
+		} else {
+			st = PORTAL_NOT_FOUND;
+		}
+	}
+	PQclear(res);
+	return st;
+}
+
+enum portal_status portal_tenant_list(struct db_conn *c, const struct tenant_filter *f,
+				      struct arena *ar, char **page)
+{
+	char lim[12];
+	snprintf(lim, sizeof(lim), "%d", f->limit + 1);
+	const char *v[] = {f->status, f->slug, f->only_id,
+			   f->cursor.present ? f->cursor.us : NULL,
+			   f->cursor.present ? f->cursor.id : NULL, lim};
+	PGresult *res = db_exec(c, "portal_tenant_list", 6, v);
+	enum portal_status st = PORTAL_UNAVAILABLE;
+	if (db_ok(res)) {
+		*page = page_json(res, f->limit, ar);
+		st = PORTAL_OK;
+	}
+	PQclear(res);
+	return st;
+}
+
+enum portal_status portal_tenant_update(struct db_conn *c, const char *id, json_t *patch,
+					long long if_match, const struct audit_ctx *a,
+					struct arena *ar, struct tenant_out *out,
+					const char **conflict)
+{
+	char *p = json_dumps(patch, JSON_COMPACT);
+	char ver[24];
+	snprintf(ver, sizeof(ver), "%lld", if_match);
+	const char *v[] = {id, p, if_match < 0 ? NULL : ver, a->actor_tid, a->actor_oid,
+			   a->request_id};
+	PGresult *res = db_exec(c, "portal_tenant_update", 6, v);
+	free(p);
+	enum portal_status st = PORTAL_UNAVAILABLE;
+	if (db_ok(res) && PQntuples(res) == 1) {
+		if (atoi(PQgetvalue(res, 0, 0)) == 0)
+			st = PORTAL_NOT_FOUND;
+		else if (strcmp(PQgetvalue(res, 0, 4), "deleted") == 0)
+			st = PORTAL_GONE;
+		else if (PQgetisnull(res, 0, 1))
+			st = PORTAL_PRECONDITION;
+		else {
+			take_row(res, 0, 1, ar, out);
+			st = PORTAL_OK;
+		}
+	} else if (res && strcmp(db_sqlstate(res), "23505") == 0) {
+		*conflict = conflict_field(res);
+		st = PORTAL_CONFLICT;
+	} else if (res && strcmp(db_sqlstate(res), "23514") == 0) {
+		st = PORTAL_INVALID;
+	}
+	PQclear(res);
+	return st;
+}
+
+enum portal_status portal_tenant_delete(struct db_conn *c, const char *id, const struct audit_ctx *a)
+{
+	const char *v[] = {id, a->actor_tid, a->actor_oid, a->request_id};
+	PGresult *res = db_exec(c, "portal_tenant_delete", 4, v);
+	enum portal_status st = PORTAL_UNAVAILABLE;
+	if (db_ok(res) && PQntuples(res) == 1)
+		st = atoi(PQgetvalue(res, 0, 0)) ? PORTAL_OK : PORTAL_NOT_FOUND;
+	PQclear(res);
+	return st;
+}
+
+enum portal_status portal_audit_list(struct db_conn *c, const struct audit_filter *f,
+				     struct arena *ar, char **page)
+{
+	char lim[12];
+	snprintf(lim, sizeof(lim), "%d", f->limit + 1);
+	const char *v[] = {f->tenant_id, f->action, f->resource_type,
+			   f->cursor.present ? f->cursor.us : NULL,
+			   f->cursor.present ? f->cursor.id : NULL, lim};
+	PGresult *res = db_exec(c, "portal_audit_list", 6, v);
+	enum portal_status st = PORTAL_UNAVAILABLE;
+	if (db_ok(res)) {
+		*page = page_json(res, f->limit, ar);
+		st = PORTAL_OK;
+	}
+	PQclear(res);
+	return st;
+}

@@ -1,0 +1,80 @@
+/*
+ * portal.h - the portal service's data (portal_db): tenants and the audit
+ * log. Functions take a connection leased by the caller (already scoped for
+ * RLS) and return JSON text built by PostgreSQL, copied into the arena.
+ * They never build HTTP replies.
+ */
+#ifndef ATRIUM_PORTAL_H
+#define ATRIUM_PORTAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "db.h"
+#include "page.h"
+#include "util.h"
+
+enum portal_status {
+	PORTAL_OK,
+	PORTAL_NOT_FOUND,
+	PORTAL_CONFLICT,      /* unique field taken: *conflict names it */
+	PORTAL_PRECONDITION,  /* If-Match did not match */
+	PORTAL_GONE,          /* the tenant is deleted: no more changes */
+	PORTAL_INVALID,       /* the result would break a constraint (too many tags) */
+	PORTAL_UNAVAILABLE,   /* database unreachable or failed */
+};
+
+/* Who did it, for the audit record. */
+struct audit_ctx {
+	const char *actor_tid;   /* "" for the system */
+	const char *actor_oid;
+	const char *request_id;
+};
+
+struct tenant_out {
+	char *json;         /* arena */
+	char id[37];
+	long long version;
+};
+
+struct tenant_filter {
+	const char *status;      /* NULL: all but deleted */
+	const char *slug;
+	const char *only_id;     /* restrict to one tenant (non super admins) */
+	struct page_cursor cursor;
+	int limit;
+};
+
+struct audit_filter {
+	const char *tenant_id;
+	const char *action;
+	const char *resource_type;
+	struct page_cursor cursor;
+	int limit;
+};
+
+void portal_register(void);
+
+/* Maps an Entra directory to a live (not deleted) tenant. Leases its own
+ * connection: it runs during authentication, before a request scope. */
+enum portal_status portal_tenant_by_directory(const char *tid, char tenant_id[37],
+					      char status[16]);
+
+enum portal_status portal_tenant_create(struct db_conn *c, json_t *in, const struct audit_ctx *a,
+					struct arena *ar, struct tenant_out *out,
+					const char **conflict);
+enum portal_status portal_tenant_get(struct db_conn *c, const char *id, struct arena *ar,
+				     struct tenant_out *out);
+enum portal_status portal_tenant_list(struct db_conn *c, const struct tenant_filter *f,
+				      struct arena *ar, char **page);
+/* if_match < 0: unconditional. */
+enum portal_status portal_tenant_update(struct db_conn *c, const char *id, json_t *patch,
+					long long if_match, const struct audit_ctx *a,
+					struct arena *ar, struct tenant_out *out,
+					const char **conflict);
+enum portal_status portal_tenant_delete(struct db_conn *c, const char *id,
+					const struct audit_ctx *a);
+enum portal_status portal_audit_list(struct db_conn *c, const struct audit_filter *f,
+				     struct arena *ar, char **page);
+
+#endif
