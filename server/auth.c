@@ -305,7 +305,7 @@ cleanup:
 
 /* ---- the whole validation --------------------------------------------- */
 
-static enum auth_status verify(const char *token, struct principal *p, const char **why)
+enum auth_status auth_verify(const char *token, struct principal *p, const char **why)
 {
 	char kid[128];
 	if (!auth_check_header(token, kid, sizeof(kid), why))
@@ -358,7 +358,7 @@ enum auth_status auth_bearer(const char *token, struct principal *p, const char 
 	}
 	metrics_inc(M_AUTH_CACHE_MISSES);
 
-	enum auth_status st = verify(token, p, why);
+	enum auth_status st = auth_verify(token, p, why);
 	if (st != AUTH_OK) {
 		metrics_inc(M_AUTH_FAILURES);
 		return st;

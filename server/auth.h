@@ -55,6 +55,12 @@ void auth_stop(void);
 enum auth_status auth_bearer(const char *token, struct principal *p, const char **why);
 
 /*
+ * Header, key, signature and claims checks without the tenant lookup or
+ * the cache: what auth_bearer() does first. Exposed for unit tests.
+ */
+enum auth_status auth_verify(const char *token, struct principal *p, const char **why);
+
+/*
  * The checks after the signature, split out so unit tests can drive them:
  * claims is the decoded payload. Fills the identity fields of *p (not the
  * tenant, which needs the database). now is the wall clock in seconds.

@@ -20,6 +20,7 @@ struct config {
 	char *tls_cert, *tls_key;   /* paths; both NULL means plain HTTP */
 	char *db_url[4];            /* indexed by enum db_service */
 	char *redis_url;
+	char *redis_prefix;         /* namespace for every key, e.g. "atrium:" */
 	char *oidc_metadata_url;
 	char *oidc_v1_issuer;       /* template with {tenantid} */
 	char *audiences[CFG_MAX_AUDIENCES];

@@ -144,11 +144,11 @@ enum rl_result redis_rate_limit(const char *key1, int limit1, const char *key2, 
 	if (c == NULL)
 		return RL_ERROR;
 	int sent = 0;
-	char names[2][192];
+	char names[2][320];
 	for (int i = 0; i < 2; i++) {
 		if (keys[i] == NULL || limits[i] <= 0)
 			continue;
-		snprintf(names[i], sizeof(names[i]), "rl:%s:%ld", keys[i], window);
+		snprintf(names[i], sizeof(names[i]), "%srl:%s:%ld", cfg.redis_prefix, keys[i], window);
 		redisAppendCommand(c, "INCR %s", names[i]);
 		redisAppendCommand(c, "EXPIRE %s 61", names[i]);
 		sent++;

@@ -1,0 +1,53 @@
+/*
+ * client.h - a small HTTPS client for the integration tests (libcurl),
+ * plus helpers to mint tokens at the local identity provider and to reach
+ * the service databases directly for assertions.
+ */
+#ifndef ATRIUM_TEST_CLIENT_H
+#define ATRIUM_TEST_CLIENT_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+struct resp {
+	long status;
+	char *body;
+	size_t len;
+	json_t *json;      /* parsed body, NULL when not JSON */
+	char *headers;     /* raw header block */
+	int curl_code;
+};
+
+/* One request. headers is a NULL-terminated list of "Name: value" lines,
+ * may be NULL. body may be NULL. Never NULL; free with resp_free(). */
+struct resp *http(const char *method, const char *path, const char *token, const char *body,
+		  const char *const *headers);
+/* Same against another base URL (a second server). */
+struct resp *http_at(const char *base, const char *method, const char *path, const char *token,
+		     const char *body, const char *const *headers);
+void resp_free(struct resp *r);
+/* Value of a response header (case-insensitive), heap copy or NULL. */
+char *resp_header(const struct resp *r, const char *name);
+/* Asserts a problem+json body with this status, and its request_id. */
+void assert_problem(const struct resp *r, long status);
+
+/* Mints a token: extra is a JSON object merged into the /mint request. */
+char *mint(const char *tid, const char *oid, const char *roles_csv, const char *extra_json);
+char *super_token(void);
+const char *home_tid(void);
+const char *base_url(void);
+
+/* Creates a tenant as super admin with a random slug and directory. */
+struct tenant {
+	char id[37];
+	char aad[37];
+	char slug[64];
+};
+void create_tenant(struct tenant *t);
+
+void random_uuid(char out[37]);
+/* A direct connection to a service database as the application role. */
+PGconn *db_connect(const char *env_var);
+
+#endif

@@ -1,0 +1,240 @@
+/*
+ * Integration: the HTTP layer of the real server over HTTPS — operations
+ * endpoints, request ids, security headers, routing errors, body limits,
+ * content types, TLS versions, and rate limits (on a second server started
+ * here with a low limit).
+ */
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "util.h"
+
+Test(http, healthz_answers_ok_with_request_id)
+{
+	struct resp *r = http("GET", "/healthz", NULL, NULL, NULL);
+	cr_assert_eq(r->status, 200);
+	cr_assert_str_eq(json_string_value(json_object_get(r->json, "status")), "ok");
+	char *rid = resp_header(r, "X-Request-Id");
+	cr_assert_not_null(rid);
+	cr_assert(util_is_uuid(rid), "generated request id is a uuid: %s", rid);
+	free(rid);
+	resp_free(r);
+}
+
+Test(http, readyz_checks_every_database_and_redis)
+{
+	struct resp *r = http("GET", "/readyz", NULL, NULL, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	json_t *checks = json_object_get(r->json, "checks");
+	const char *names[] = {"auth_db", "portal_db", "betting_db", "billing_db", "redis"};
+	for (int i = 0; i < 5; i++)
+		cr_assert_str_eq(json_string_value(json_object_get(checks, names[i])), "ok", "%s", names[i]);
+	resp_free(r);
+}
+
+Test(http, incoming_request_id_is_echoed_and_insane_ones_replaced)
+{
+	const char *h1[] = {"X-Request-Id: build-42.step:7", NULL};
+	struct resp *r = http("GET", "/healthz", NULL, NULL, h1);
+	char *rid = resp_header(r, "X-Request-Id");
+	cr_assert_str_eq(rid, "build-42.step:7");
+	free(rid);
+	resp_free(r);
+
+	char big[300];
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "X-Request-Id: ", 14);
+	big[sizeof(big) - 1] = '\0';
+	const char *h2[] = {big, NULL};
+	r = http("GET", "/healthz", NULL, NULL, h2);
+	rid = resp_header(r, "X-Request-Id");
+	cr_assert(util_is_uuid(rid), "an over-long id is replaced: %s", rid);
+	free(rid);
+	resp_free(r);
+}
+
+Test(http, security_headers_on_every_response)
+{
+	struct resp *r = http("GET", "/v1/nope", NULL, NULL, NULL);
+	const char *want[][2] = {{"X-Content-Type-Options", "nosniff"},
+				 {"Cache-Control", "no-store"},
+				 {"X-Frame-Options", "DENY"}};
+	for (int i = 0; i < 3; i++) {
+		char *v = resp_header(r, want[i][0]);
+		cr_assert_not_null(v, "%s missing", want[i][0]);
+		cr_assert_str_eq(v, want[i][1]);
+		free(v);
+	}
+	char *hsts = resp_header(r, "Strict-Transport-Security");
+	cr_assert_not_null(hsts);
+	cr_assert(strstr(hsts, "max-age=") != NULL);
+	free(hsts);
+	char *csp = resp_header(r, "Content-Security-Policy");
+	cr_assert(csp && strstr(csp, "frame-ancestors 'none'"));
+	free(csp);
+	resp_free(r);
+}
+
+Test(http, unknown_route_is_404_problem_even_without_token)
+{
+	struct resp *r = http("GET", "/v1/does-not-exist", NULL, NULL, NULL);
+	assert_problem(r, 404);
+	resp_free(r);
+	r = http("GET", "/v1/tenants/", NULL, NULL, NULL);
+	assert_problem(r, 404);
+	resp_free(r);
+}
+
+Test(http, wrong_method_is_405_with_allow)
+{
+	struct resp *r = http("PUT", "/v1/tenants", NULL, "{}", NULL);
+	assert_problem(r, 405);
+	char *allow = resp_header(r, "Allow");
+	cr_assert_not_null(allow);
+	cr_assert_str_eq(allow, "GET, HEAD, POST");
+	free(allow);
+	resp_free(r);
+}
+
+Test(http, oversize_body_is_413_before_reading_it)
+{
+	size_t n = 2 * 1024 * 1024;
+	char *body = xmalloc(n + 1);
+	memset(body, ' ', n);
+	body[0] = '{';
+	body[n - 1] = '}';
+	body[n] = '\0';
+	char *tok = super_token();
+	struct resp *r = http("POST", "/v1/tenants", tok, body, NULL);
+	assert_problem(r, 413);
+	resp_free(r);
+	free(tok);
+	free(body);
+}
+
+Test(http, wrong_or_missing_content_type_is_415)
+{
+	char *tok = super_token();
+	const char *h[] = {"Content-Type: text/plain", NULL};
+	struct resp *r = http("POST", "/v1/tenants", tok, "{}", h);
+	assert_problem(r, 415);
+	resp_free(r);
+	const char *h2[] = {"Content-Type:", NULL};
+	r = http("POST", "/v1/tenants", tok, "{}", h2);
+	assert_problem(r, 415);
+	resp_free(r);
+	free(tok);
+}
+
+Test(http, malformed_and_non_object_json_is_400)
+{
+	char *tok = super_token();
+	const char *bodies[] = {"{", "{\"a\":}", "[1,2]", "\"str\"", "", "{\"a\":1,\"a\":2}", "nul"};
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		struct resp *r = http("POST", "/v1/tenants", tok, bodies[i], NULL);
+		cr_assert_eq(r->status, 400, "body '%s' got %ld", bodies[i], r->status);
+		assert_problem(r, 400);
+		resp_free(r);
+	}
+	free(tok);
+}
+
+Test(http, tls_below_1_2_is_refused)
+{
+	CURL *c = curl_easy_init();
+	char *url = xasprintf("%s/healthz", base_url());
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_0 | CURL_SSLVERSION_MAX_TLSv1_1);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(c, CURLOPT_SSL_CIPHER_LIST, "DEFAULT:@SECLEVEL=0");
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	CURLcode rc = curl_easy_perform(c);
+	cr_assert_neq(rc, CURLE_OK, "a TLS 1.1 handshake must fail");
+	curl_easy_cleanup(c);
+	free(url);
+}
+
+Test(http, metrics_count_requests_by_route_and_status)
+{
+	struct resp *r = http("GET", "/healthz", NULL, NULL, NULL);
+	resp_free(r);
+	r = http("GET", "/metrics", NULL, NULL, NULL);
+	cr_assert_eq(r->status, 200);
+	char *ct = resp_header(r, "Content-Type");
+	cr_assert(strncmp(ct, "text/plain; version=0.0.4", 25) == 0, "%s", ct);
+	free(ct);
+	cr_assert(strstr(r->body, "atrium_http_requests_total{method=\"GET, HEAD\",route=\"/healthz\",status=\"200\"}"));
+	cr_assert(strstr(r->body, "atrium_http_request_duration_seconds_bucket{"));
+	cr_assert(strstr(r->body, "atrium_db_pool_connections{db=\"portal_db\",state=\"max\"}"));
+	resp_free(r);
+}
+
+Test(http, openapi_document_is_served)
+{
+	struct resp *r = http("GET", "/openapi.yaml", NULL, NULL, NULL);
+	cr_assert_eq(r->status, 200);
+	cr_assert(strstr(r->body, "openapi: 3.1") != NULL);
+	resp_free(r);
+}
+
+/* A second server with a tiny per-address limit and its own Redis prefix. */
+Test(http, rate_limit_answers_429_with_retry_after, .timeout = 60)
+{
+	const char *bin = getenv("ATRIUM_TEST_BINARY");
+	cr_assert_not_null(bin, "ATRIUM_TEST_BINARY must name the atrium binary");
+	char prefix[64];
+	char u[37];
+	random_uuid(u);
+	snprintf(prefix, sizeof(prefix), "rltest-%.8s:", u);
+	pid_t pid = fork();
+	if (pid == 0) {
+		setenv("ATRIUM_LISTEN", "127.0.0.1:28444", 1);
+		setenv("ATRIUM_RATE_LIMIT_IP_PER_MINUTE", "5", 1);
+		setenv("ATRIUM_REDIS_PREFIX", prefix, 1);
+		freopen("/dev/null", "w", stderr);
+		execl(bin, bin, "serve", (char *)NULL);
+		_exit(127);
+	}
+	const char *base = "https://127.0.0.1:28444";
+	struct resp *r = NULL;
+	for (int i = 0; i < 100; i++) {
+		r = http_at(base, "GET", "/healthz", NULL, NULL, NULL);
+		if (r->status == 200)
+			break;
+		resp_free(r);
+		r = NULL;
+		usleep(100000);
+	}
+	cr_assert_not_null(r, "second server did not start");
+	resp_free(r);
+	int limited = 0, ok = 1;
+	/* 20 requests span at most two minute windows, so at most 10 pass. */
+	for (int i = 0; i < 20; i++) {
+		r = http_at(base, "GET", "/healthz", NULL, NULL, NULL);
+		if (r->status == 429) {
+			limited++;
+			assert_problem(r, 429);
+			char *ra = resp_header(r, "Retry-After");
+			cr_assert_not_null(ra);
+			int secs = atoi(ra);
+			cr_assert(secs >= 1 && secs <= 60, "Retry-After %s", ra);
+			free(ra);
+		} else {
+			cr_assert_eq(r->status, 200);
+			ok++;
+		}
+		resp_free(r);
+	}
+	kill(pid, SIGTERM);
+	int status;
+	waitpid(pid, &status, 0);
+	cr_assert(limited >= 10, "limited %d, allowed %d", limited, ok);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "second server exit status");
+}
