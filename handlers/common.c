@@ -8,25 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool tenant_scope_or_reply(struct request *r, const char *tenant_id)
-{
-	if (!util_is_uuid(tenant_id)) {
-		reply_not_found(r);
-		return false;
-	}
-	if (r->principal.roles & ROLE_SUPER_ADMIN)
-		return true;
-	if (strcasecmp(r->principal.tenant_id, tenant_id) != 0) {
-		reply_not_found(r);
-		return false;
-	}
-	if (strcmp(r->principal.tenant_status, "suspended") == 0) {
-		reply_forbidden(r, "This tenant is suspended.");
-		return false;
-	}
-	return true;
-}
-
 struct audit_ctx handler_audit_ctx(struct request *r)
 {
 	struct audit_ctx a = {

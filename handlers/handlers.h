@@ -21,13 +21,6 @@ ROUTES(me);
 ROUTES(tenants);
 ROUTES(audit);
 
-/*
- * The caller may act in tenant `tenant_id`: super admins anywhere, others
- * only in their own tenant. Answers 404 for a malformed id or another
- * tenant (existence does not leak) and 403 for a suspended tenant.
- */
-bool tenant_scope_or_reply(struct request *r, const char *tenant_id);
-
 /* Audit actor and request id of this request. */
 struct audit_ctx handler_audit_ctx(struct request *r);
 

@@ -174,8 +174,6 @@ static void list_tenants(struct request *r)
 static void get_tenant(struct request *r)
 {
 	const char *id = r->params[0];
-	if (!tenant_scope_or_reply(r, id))
-		return;
 	bool super = r->principal.roles & ROLE_SUPER_ADMIN;
 	struct db_conn *c = req_db(r, DB_PORTAL, super ? "*" : r->principal.tenant_id);
 	if (c == NULL) {
@@ -199,8 +197,6 @@ static void get_tenant(struct request *r)
 static void patch_tenant(struct request *r)
 {
 	const char *id = r->params[0];
-	if (!tenant_scope_or_reply(r, id))
-		return;
 	bool super = r->principal.roles & ROLE_SUPER_ADMIN;
 	if (!super && !(r->principal.roles & ROLE_TENANT_ADMIN)) {
 		reply_forbidden(r, "Only a tenant admin or a super admin may change a tenant.");

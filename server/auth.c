@@ -303,6 +303,27 @@ cleanup:
 	return ok;
 }
 
+enum tenant_access auth_tenant_access(const struct principal *p, const char *tenant_id)
+{
+	if (!util_is_uuid(tenant_id))
+		return ACCESS_NOT_FOUND;
+	if (p->roles & ROLE_SUPER_ADMIN) {
+		switch (portal_tenant_exists(tenant_id)) {
+		case PORTAL_OK:
+			return ACCESS_OK;
+		case PORTAL_NOT_FOUND:
+			return ACCESS_NOT_FOUND;
+		default:
+			return ACCESS_UNAVAILABLE;
+		}
+	}
+	if (strcasecmp(p->tenant_id, tenant_id) != 0)
+		return ACCESS_NOT_FOUND;
+	if (strcmp(p->tenant_status, "suspended") == 0)
+		return ACCESS_SUSPENDED;
+	return ACCESS_OK;
+}
+
 /* ---- the whole validation --------------------------------------------- */
 
 enum auth_status auth_verify(const char *token, struct principal *p, const char **why)

@@ -77,6 +77,16 @@ unsigned auth_role_from_name(const char *name);
 const char *auth_role_name(unsigned bit);
 bool auth_has_role(const struct principal *p, unsigned roles);
 
+enum tenant_access { ACCESS_OK, ACCESS_NOT_FOUND, ACCESS_SUSPENDED, ACCESS_UNAVAILABLE };
+
+/*
+ * May this caller act in tenant `tenant_id`? Super admins anywhere the
+ * tenant exists; anyone else only in their own, active tenant. Another
+ * tenant, a malformed id and an unknown one are all ACCESS_NOT_FOUND, so
+ * existence does not leak.
+ */
+enum tenant_access auth_tenant_access(const struct principal *p, const char *tenant_id);
+
 /* Drops cached principals (after a tenant's status changes). */
 void auth_cache_clear(void);
 

@@ -24,6 +24,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* Oversize bodies up to this size are read and dropped so the client can
+ * read its 413; larger ones get the answer and a closed connection. */
+#define DISCARD_CAP_BYTES (64ull * 1024 * 1024)
+
 static struct MHD_Daemon *daemon_;
 static char *tls_cert_pem, *tls_key_pem;
 
@@ -257,6 +261,21 @@ static void dispatch(struct request *r)
 		reply_forbidden(r, "This tenant is suspended.");
 		return;
 	}
+	if (r->authenticated && r->tenant_id) {
+		switch (auth_tenant_access(&r->principal, r->tenant_id)) {
+		case ACCESS_OK:
+			break;
+		case ACCESS_NOT_FOUND:
+			reply_not_found(r);
+			return;
+		case ACCESS_SUSPENDED:
+			reply_forbidden(r, "This tenant is suspended.");
+			return;
+		case ACCESS_UNAVAILABLE:
+			reply_unavailable(r, "portal_db is unreachable");
+			return;
+		}
+	}
 	if (r->route->roles != ROLE_ANY && !auth_has_role(&r->principal, r->route->roles)) {
 		reply_forbidden(r, NULL);
 		return;
@@ -293,6 +312,13 @@ static enum MHD_Result send_reply(struct request *r)
 	return ret;
 }
 
+static void reply_too_large(struct request *r)
+{
+	reply_problem(r, 413, "payload-too-large", "Content Too Large",
+		      "The request body exceeds the configured maximum size.", NULL);
+	reply_header(r, "Connection", "close");
+}
+
 /* ---- MHD callbacks --------------------------------------------------- */
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -305,14 +331,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (r == NULL) {
 		r = request_new(conn, url, method);
 		*con_cls = r;
-		/* Refuse an announced oversize body before reading any of it. */
+		/*
+		 * An announced oversize body is refused without being stored. A
+		 * client waiting on "Expect: 100-continue" (curl does for large
+		 * bodies) gets the 413 at once and sends nothing; any other client
+		 * is already sending, so the body is discarded as it arrives and
+		 * the 413 follows it (closing mid-upload would make the client see
+		 * a reset instead of the answer). Past a hard cap we close anyway.
+		 */
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (cl && strtoull(cl, NULL, 10) > cfg.max_body_bytes) {
+		unsigned long long announced = cl ? strtoull(cl, NULL, 10) : 0;
+		if (announced > cfg.max_body_bytes) {
 			r->body_too_large = true;
-			reply_problem(r, 413, "payload-too-large", "Content Too Large",
-				      "The request body exceeds the configured maximum size.", NULL);
-			reply_header(r, "Connection", "close");
-			return send_reply(r);
+			const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
+			if ((expect && strcasecmp(expect, "100-continue") == 0) ||
+			    announced > DISCARD_CAP_BYTES) {
+				reply_too_large(r);
+				return send_reply(r);
+			}
 		}
 		return MHD_YES;
 	}
@@ -346,7 +382,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->body[r->body_len] = '\0';
 		return MHD_YES;
 	}
-	dispatch(r);
+	if (r->body_too_large)
+		reply_too_large(r);
+	else
+		dispatch(r);
 	return send_reply(r);
 }
 

@@ -54,6 +54,7 @@ struct request {
 	int route_id;
 	const char *params[REQ_MAX_PARAMS];
 	int n_params;
+	const char *tenant_id;         /* the path's {tenant_id}, on tenant routes */
 
 	/* auth */
 	struct principal principal;

@@ -19,7 +19,7 @@ static const double buckets_s[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
 #define N_BUCKETS (int)(sizeof(buckets_s) / sizeof(buckets_s[0]))
 
 struct route_series {
-	char method[8];
+	char method[48];
 	char pattern[96];
 	_Atomic uint64_t count[N_SLOTS];
 	_Atomic uint64_t bucket[N_BUCKETS + 1];

@@ -22,6 +22,7 @@ struct compiled {
 	const char *seg[MAX_SEGS];
 	size_t seglen[MAX_SEGS];
 	bool param[MAX_SEGS];
+	bool tenant_scoped;   /* /v1/tenants/{tenant_id}/... : params[0] is the tenant */
 };
 
 static struct compiled routes[MAX_ROUTES];
@@ -76,8 +77,16 @@ void router_add(const struct route *table, size_t n)
 		c->nsegs = split(table[i].pattern, c->seg, c->seglen, MAX_SEGS);
 		for (int s = 0; s < c->nsegs; s++)
 			c->param[s] = c->seglen[s] > 2 && c->seg[s][0] == '{';
-		char mbuf[64];
-		router_allow_header(table[i].methods, mbuf, sizeof(mbuf));
+		c->tenant_scoped = c->nsegs >= 3 && c->seglen[2] == 11 &&
+				   memcmp(c->seg[2], "{tenant_id}", 11) == 0 && c->seglen[1] == 7 &&
+				   memcmp(c->seg[1], "tenants", 7) == 0;
+		/* The metrics label lists the route's methods, "GET" or "GET|POST". */
+		char mbuf[48] = "";
+		size_t off = 0;
+		for (size_t m = 0; m < sizeof(method_names) / sizeof(method_names[0]); m++)
+			if ((table[i].methods & method_names[m].bit) && off < sizeof(mbuf))
+				off += (size_t)snprintf(mbuf + off, sizeof(mbuf) - off, "%s%s",
+							off ? "|" : "", method_names[m].name);
 		metrics_set_route_name(nroutes, mbuf, table[i].pattern);
 		nroutes++;
 	}
@@ -132,6 +141,7 @@ enum route_match router_match(struct request *r, unsigned *allowed)
 		for (int s = 0; s < n && r->n_params < REQ_MAX_PARAMS; s++)
 			if (c->param[s])
 				r->params[r->n_params++] = arena_strndup(&r->arena, seg[s], len[s]);
+		r->tenant_id = c->tenant_scoped ? r->params[0] : NULL;
 		return ROUTE_FOUND;
 	}
 	return *allowed ? ROUTE_BAD_METHOD : ROUTE_NOT_FOUND;

@@ -14,6 +14,7 @@
 static const struct db_stmt stmts[] = {
 	{"portal_tenant_by_directory",
 	 "SELECT id, status FROM tenants WHERE aad_tenant_id = $1 AND status <> 'deleted'"},
+	{"portal_tenant_exists", "SELECT 1 FROM tenants WHERE id = $1"},
 	{"portal_tenant_get",
 	 "SELECT tenant_json(t)::text, t.version, t.id FROM tenants t WHERE t.id = $1"},
 	{"portal_tenant_create",
@@ -32,16 +33,16 @@ static const struct db_stmt stmts[] = {
 	 "WITH cur AS (SELECT id, version, status FROM tenants WHERE id = $1 FOR UPDATE), "
 	 "u AS ("
 	 "  UPDATE tenants SET "
-	 "    name = CASE WHEN $2::jsonb ? 'name' THEN $2::jsonb->>'name' ELSE name END, "
-	 "    status = CASE WHEN $2::jsonb ? 'status' THEN $2::jsonb->>'status' ELSE status END, "
+	 "    name = CASE WHEN $2::jsonb ? 'name' THEN $2::jsonb->>'name' ELSE tenants.name END, "
+	 "    status = CASE WHEN $2::jsonb ? 'status' THEN $2::jsonb->>'status' ELSE tenants.status END, "
 	 "    tags = CASE WHEN $2::jsonb ? 'tags' "
-	 "      THEN jsonb_strip_nulls(tags || ($2::jsonb->'tags')) ELSE tags END, "
+	 "      THEN jsonb_strip_nulls(tenants.tags || ($2::jsonb->'tags')) ELSE tenants.tags END, "
 	 "    aad_admin_group_id = CASE WHEN $2::jsonb ? 'aad_admin_group_id' "
-	 "      THEN ($2::jsonb->>'aad_admin_group_id')::uuid ELSE aad_admin_group_id END, "
+	 "      THEN ($2::jsonb->>'aad_admin_group_id')::uuid ELSE tenants.aad_admin_group_id END, "
 	 "    quickbooks_realm_id = CASE WHEN $2::jsonb ? 'quickbooks_realm_id' "
-	 "      THEN $2::jsonb->>'quickbooks_realm_id' ELSE quickbooks_realm_id END, "
+	 "      THEN $2::jsonb->>'quickbooks_realm_id' ELSE tenants.quickbooks_realm_id END, "
 	 "    pax8_company_id = CASE WHEN $2::jsonb ? 'pax8_company_id' "
-	 "      THEN $2::jsonb->>'pax8_company_id' ELSE pax8_company_id END, "
+	 "      THEN $2::jsonb->>'pax8_company_id' ELSE tenants.pax8_company_id END, "
 	 "    version = tenants.version + 1, updated_at = now() "
 	 "  FROM cur WHERE tenants.id = cur.id AND cur.status <> 'deleted' "
 	 "    AND ($3::bigint IS NULL OR cur.version = $3::bigint) "
@@ -114,6 +115,23 @@ enum portal_status portal_tenant_by_directory(const char *tid, char tenant_id[37
 				st = PORTAL_NOT_FOUND;
 			}
 		}
+		PQclear(res);
+	}
+	db_release(c);
+	return st;
+}
+
+enum portal_status portal_tenant_exists(const char *id)
+{
+	struct db_conn *c = db_acquire(DB_PORTAL);
+	if (c == NULL)
+		return PORTAL_UNAVAILABLE;
+	enum portal_status st = PORTAL_UNAVAILABLE;
+	if (db_scope(c, "*")) {
+		const char *v[] = {id};
+		PGresult *res = db_exec(c, "portal_tenant_exists", 1, v);
+		if (db_ok(res))
+			st = PQntuples(res) == 1 ? PORTAL_OK : PORTAL_NOT_FOUND;
 		PQclear(res);
 	}
 	db_release(c);

@@ -60,6 +60,9 @@ void portal_register(void);
 enum portal_status portal_tenant_by_directory(const char *tid, char tenant_id[37],
 					      char status[16]);
 
+/* Does tenant `id` exist (in any status)? Leases its own connection. */
+enum portal_status portal_tenant_exists(const char *id);
+
 enum portal_status portal_tenant_create(struct db_conn *c, json_t *in, const struct audit_ctx *a,
 					struct arena *ar, struct tenant_out *out,
 					const char **conflict);
