@@ -20,6 +20,7 @@ ROUTES(ops);
 ROUTES(me);
 ROUTES(tenants);
 ROUTES(audit);
+ROUTES(jobs);
 
 /* Audit actor and request id of this request. */
 struct audit_ctx handler_audit_ctx(struct request *r);

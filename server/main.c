@@ -13,6 +13,7 @@
 #include "handlers.h"
 #include "http.h"
 #include "idempotency.h"
+#include "jobs.h"
 #include "log.h"
 #include "metrics.h"
 #include "migrate.h"
@@ -49,10 +50,12 @@ static void register_all(void)
 	authdb_register();
 	portal_register();
 	idem_register();
+	jobs_register();
 	router_add(ops_routes, ops_routes_len);
 	router_add(me_routes, me_routes_len);
 	router_add(tenants_routes, tenants_routes_len);
 	router_add(audit_routes, audit_routes_len);
+	router_add(jobs_routes, jobs_routes_len);
 	metrics_set_gauge_writer(write_gauges);
 }
 
@@ -88,6 +91,19 @@ static int cmd_serve(void)
 	return 0;
 }
 
+static int cmd_worker(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	register_all();
+	const char *c = getenv("ATRIUM_WORKER_CONCURRENCY");
+	int concurrency = c && atoi(c) > 0 ? atoi(c) : 2;
+	/* Runners, the heartbeat, and steps that open a second connection. */
+	db_start(concurrency * 2 + 2);
+	int rc = jobs_worker_main(concurrency);
+	db_stop();
+	return rc;
+}
+
 static int cmd_migrate(void)
 {
 	const char *dir = getenv("ATRIUM_MIGRATIONS_DIR");
@@ -98,6 +114,7 @@ static void usage(FILE *out)
 {
 	fputs("usage: atrium <command>\n\n"
 	      "  serve     serve the HTTPS API and the portal\n"
+	      "  worker    run background jobs (provisioning, settlement, webhooks)\n"
 	      "  migrate   apply database migrations (safe to run concurrently)\n"
 	      "  version   print version and build information\n\n"
 	      "Configuration is read from ATRIUM_* environment variables (see README.md).\n",
@@ -121,7 +138,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0) {
+	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "worker") != 0) {
 		fprintf(stderr, "atrium: unknown command '%s'\n", cmd);
 		usage(stderr);
 		return 2;
@@ -132,7 +149,9 @@ int main(int argc, char **argv)
 	}
 	log_set_level(cfg.log_level);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	int rc = strcmp(cmd, "serve") == 0 ? cmd_serve() : cmd_migrate();
+	int rc = strcmp(cmd, "serve") == 0    ? cmd_serve()
+		 : strcmp(cmd, "worker") == 0 ? cmd_worker()
+					      : cmd_migrate();
 	curl_global_cleanup();
 	config_free();
 	return rc;

@@ -76,6 +76,8 @@ static const struct db_stmt stmts[] = {
 	 "  AND ($4::bigint IS NULL OR (t.created_at, t.id) < "
 	 "       ('epoch'::timestamptz + $4::bigint * interval '1 microsecond', $5::uuid)) "
 	 "ORDER BY t.created_at DESC, t.id DESC LIMIT $6"},
+	{"portal_job_get",
+	 "SELECT job_json(j)::text FROM jobs j WHERE j.id = $1 AND j.tenant_id = $2"},
 	{"portal_audit_list",
 	 "SELECT json_build_object('id', a.id, 'tenant_id', a.tenant_id, "
 	 "  'actor', json_build_object('tid', a.actor_tid, 'oid', a.actor_oid, 'kind', a.actor_kind), "
@@ -288,6 +290,21 @@ enum portal_status portal_audit_list(struct db_conn *c, const struct audit_filte
 	if (db_ok(res)) {
 		*page = page_json(res, f->limit, ar);
 		st = PORTAL_OK;
+	}
+	PQclear(res);
+	return st;
+}
+
+enum portal_status portal_job_get(struct db_conn *c, const char *tenant_id, const char *id,
+				  struct arena *ar, char **json)
+{
+	const char *v[] = {id, tenant_id};
+	PGresult *res = db_exec(c, "portal_job_get", 2, v);
+	enum portal_status st = PORTAL_UNAVAILABLE;
+	if (db_ok(res)) {
+		st = PQntuples(res) == 1 ? PORTAL_OK : PORTAL_NOT_FOUND;
+		if (st == PORTAL_OK)
+			*json = arena_strdup(ar, PQgetvalue(res, 0, 0));
 	}
 	PQclear(res);
 	return st;

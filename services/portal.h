@@ -77,6 +77,9 @@ enum portal_status portal_tenant_update(struct db_conn *c, const char *id, json_
 					const char **conflict);
 enum portal_status portal_tenant_delete(struct db_conn *c, const char *id,
 					const struct audit_ctx *a);
+/* A job of the tenant, as JSON text (arena). */
+enum portal_status portal_job_get(struct db_conn *c, const char *tenant_id, const char *id,
+				  struct arena *ar, char **json);
 enum portal_status portal_audit_list(struct db_conn *c, const struct audit_filter *f,
 				     struct arena *ar, char **page);
 

@@ -385,6 +385,8 @@ service.on('beforeTokenSigning', (token, req) => {
     p.aud = p.aud || clientId;
   } else if (body.aud) {
     p.aud = body.aud;
+  } else if (body.resource) {
+    p.aud = body.resource; // v1 endpoint style
   } else {
     // Entra derives the audience from the resource in the scope:
     // "api://atrium/.default" or "api://atrium/Bets.Read" -> "api://atrium".

@@ -1,0 +1,38 @@
+/*
+ * jobs.c - GET /v1/tenants/{tenant_id}/jobs/{job_id}: a background job's
+ * status, attempts, finished steps and last error.
+ */
+#include "handlers.h"
+#include "reply.h"
+
+static void get_job(struct request *r)
+{
+	const char *tenant = r->params[0], *id = r->params[1];
+	if (!util_is_uuid(id)) {
+		reply_not_found(r);
+		return;
+	}
+	struct db_conn *c = req_db(r, DB_PORTAL, tenant);
+	if (c == NULL) {
+		reply_unavailable(r, "portal_db is unreachable");
+		return;
+	}
+	char *json = NULL;
+	switch (portal_job_get(c, tenant, id, &r->arena, &json)) {
+	case PORTAL_OK:
+		reply_json_text(r, 200, json);
+		return;
+	case PORTAL_NOT_FOUND:
+		reply_not_found(r);
+		return;
+	default:
+		reply_unavailable(r, "portal_db failed");
+		return;
+	}
+}
+
+const struct route jobs_routes[] = {
+	{HTTP_GET, "/v1/tenants/{tenant_id}/jobs/{job_id}", get_job, AUTH_REQUIRED,
+	 ROLE_TENANT_ADMIN | ROLE_SUPPORT_USER, BODY_NONE, "jobs.get"},
+};
+const size_t jobs_routes_len = sizeof(jobs_routes) / sizeof(jobs_routes[0]);

@@ -1,0 +1,537 @@
+# shellcheck shell=bash
+# Shared functions of scripts/up and scripts/test. Source it; do not run it.
+#
+#   atrium_install_deps            Debian packages and npm packages, when missing
+#   atrium_stack_start RUNDIR      PostgreSQL, Redis, Azurite, IdP (+ fake ARM),
+#                                  TLS pair; exports the ATRIUM_* environment and
+#                                  writes it to RUNDIR/env too
+#   atrium_stack_stop RUNDIR       stops what atrium_stack_start started
+#   atrium_stack_destroy RUNDIR    stop, then delete RUNDIR (and its data)
+#   atrium_build DIR [meson opts]  meson setup (or reconfigure) + ninja -j2
+#
+# Ports (docs/CONTRACT.md), each overridable: PG_PORT 25432, REDIS_PORT 26379,
+# IDP_PORT 28080, FAKE_ARM_PORT 28090, AZURITE_PORT 28100. Everything listens
+# on 127.0.0.1 only. Quiet when all is well; on failure it says what failed
+# and shows the tail of that component's log.
+
+ATRIUM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+: "${PG_PORT:=25432}"
+: "${REDIS_PORT:=26379}"
+: "${IDP_PORT:=28080}"
+: "${IDP_HOST:=127.0.0.1}"
+: "${FAKE_ARM_PORT:=28090}"
+: "${AZURITE_PORT:=28100}"
+: "${ATRIUM_STACK_TIMEOUT:=60}"   # seconds each component may take to come up
+
+ATRIUM_DATABASES=(auth_db portal_db betting_db billing_db)
+ATRIUM_HOME_TID_DEFAULT=99999999-9999-4999-8999-999999999999
+ATRIUM_DEMO_TID_DEFAULT=11111111-1111-4111-8111-111111111111
+# Azurite's documented, public development account.
+ATRIUM_AZURITE_ACCOUNT=devstoreaccount1
+ATRIUM_AZURITE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+
+ATRIUM_APT_PACKAGES=(
+  build-essential meson ninja-build pkg-config
+  libmicrohttpd-dev libjansson-dev libpq-dev libhiredis-dev libjwt-dev
+  libcurl4-openssl-dev libssl-dev libcriterion-dev
+  postgresql postgresql-contrib redis-server
+  wrk openssl curl nodejs npm clang libclang-rt-14-dev chromium
+)
+
+# ------------------------------------------------------------------ helpers
+
+atrium_say() { printf '%s\n' "$*" >&2; }
+atrium_fail() { printf 'ERROR: %s\n' "$*" >&2; }  # says it; the caller returns 1
+
+# atrium_log_tail FILE [N]: the last N (40) lines of FILE, on stderr
+atrium_log_tail() {
+  local f=$1 n=${2:-40}
+  if [ -e "$f" ]; then
+    printf -- '----- last %s lines of %s -----\n' "$n" "$f" >&2
+    tail -n "$n" "$f" >&2 || true
+    printf -- '----- end of %s -----\n' "$f" >&2
+  fi
+}
+
+# atrium_wait_for DESC TIMEOUT LOGFILE CMD...: run CMD every 0.2 s until it
+# succeeds; after TIMEOUT seconds, fail loudly with the log's tail.
+atrium_wait_for() {
+  local desc=$1 timeout=$2 log=$3
+  shift 3
+  local deadline=$((SECONDS + timeout))
+  while ! "$@" >/dev/null 2>&1; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      atrium_fail "$desc did not become ready within ${timeout}s"
+      atrium_log_tail "$log"
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# true if something accepts TCP connections on 127.0.0.1:PORT
+atrium_port_busy() {
+  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+
+# true if PID is a live (not zombie) process
+atrium_pid_alive() {
+  local pid=$1 state
+  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+  state=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
+# atrium_pidfile_alive PIDFILE MATCH: the pid in PIDFILE is alive and its
+# command line contains MATCH (so a recycled pid is never taken for ours)
+atrium_pidfile_alive() {
+  local pidfile=$1 match=$2 pid cmdline
+  [ -s "$pidfile" ] || return 1
+  pid=$(head -n 1 "$pidfile" 2>/dev/null) || return 1
+  atrium_pid_alive "$pid" || return 1
+  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmdline == *"$match"* ]]
+}
+
+# atrium_kill_pidfile PIDFILE MATCH [TIMEOUT]: SIGTERM, wait, then SIGKILL
+atrium_kill_pidfile() {
+  local pidfile=$1 match=$2 timeout=${3:-15} pid deadline
+  if atrium_pidfile_alive "$pidfile" "$match"; then
+    pid=$(head -n 1 "$pidfile")
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + timeout))
+    while atrium_pid_alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+    if atrium_pid_alive "$pid"; then
+      atrium_say "warning: $match (pid $pid) ignored SIGTERM for ${timeout}s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      sleep 0.2
+    fi
+  fi
+  rm -f "$pidfile"
+}
+
+# ------------------------------------------------------------------ deps
+
+atrium_install_deps() {
+  local missing=() p status log
+  for p in "${ATRIUM_APT_PACKAGES[@]}"; do
+    case $p in
+      # A Node.js from elsewhere (NodeSource's nodejs bundles npm and
+      # conflicts with Debian's npm package) is kept as it is.
+      nodejs) command -v node >/dev/null 2>&1 && continue ;;
+      npm) command -v npm >/dev/null 2>&1 && continue ;;
+    esac
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || missing+=("$p")
+  done
+
+  if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+      atrium_fail "missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
+      return 1
+    fi
+    atrium_say "installing Debian packages: ${missing[*]}"
+    log=$(mktemp /tmp/atrium-apt.XXXXXX)
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-get update -q >"$log" 2>&1; then
+      atrium_fail "apt-get update failed"; atrium_log_tail "$log" 60; rm -f "$log"; return 1
+    fi
+    if ! apt-get install -y -q \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+        "${missing[@]}" </dev/null >>"$log" 2>&1; then
+      atrium_fail "apt-get install ${missing[*]} failed"; atrium_log_tail "$log" 60; rm -f "$log"; return 1
+    fi
+    rm -f "$log"
+  fi
+
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "$major" -lt 20 ]; then
+    atrium_say "warning: Node.js $(node --version 2>/dev/null) is older than 20; the test tools need Node 20.19+"
+  fi
+
+  if [ ! -f "$ATRIUM_ROOT/node_modules/.package-lock.json" ] \
+     || [ "$ATRIUM_ROOT/package-lock.json" -nt "$ATRIUM_ROOT/node_modules/.package-lock.json" ]; then
+    atrium_say "installing npm packages (npm ci)"
+    log=$(mktemp /tmp/atrium-npm.XXXXXX)
+    if ! (cd "$ATRIUM_ROOT" && npm ci --no-audit --no-fund --loglevel=error </dev/null >"$log" 2>&1); then
+      atrium_fail "npm ci failed"; atrium_log_tail "$log" 60; rm -f "$log"; return 1
+    fi
+    rm -f "$log"
+  fi
+}
+
+# ------------------------------------------------------------------ build
+
+# atrium_build DIR [meson options...]: configure DIR (relative to the repo
+# root) if needed, else reconfigure with the options given; then ninja -j2.
+# Compiler warnings are shown even when the build succeeds, and fail it when
+# ATRIUM_BUILD_WARNINGS_FATAL=1 (scripts/test sets it).
+atrium_build() {
+  local dir=$1
+  shift
+  local log
+  (
+    cd "$ATRIUM_ROOT" || exit 1
+    mkdir -p "$dir"
+    log="$dir/atrium-build.log"
+    if [ -f "$dir/build.ninja" ]; then
+      meson setup --reconfigure "$dir" "$@" >"$log" 2>&1
+    else
+      meson setup "$dir" "$@" >"$log" 2>&1
+    fi || { atrium_fail "meson setup $dir $* failed"; atrium_log_tail "$log" 80; exit 1; }
+    if ! ninja -C "$dir" -j2 >>"$log" 2>&1; then
+      atrium_fail "build in $dir failed"
+      grep -E -A5 'error:|FAILED' "$log" | head -n 120 >&2 || true
+      atrium_log_tail "$log" 40
+      exit 1
+    fi
+    if grep -qE ' warning: ' "$log"; then
+      atrium_say "compiler warnings in $dir:"
+      grep -E -A3 ' warning: ' "$log" | head -n 80 >&2 || true
+      if [ "${ATRIUM_BUILD_WARNINGS_FATAL:-0}" = 1 ]; then
+        atrium_fail "the build in $dir is not warning-clean"
+        exit 1
+      fi
+    fi
+  )
+}
+
+# ------------------------------------------------------------------ stack
+
+_atrium_pg_bin() {
+  if [ -n "${ATRIUM_PG_BIN:-}" ]; then echo "$ATRIUM_PG_BIN"; return 0; fi
+  if [ -x /usr/lib/postgresql/15/bin/initdb ]; then echo /usr/lib/postgresql/15/bin; return 0; fi
+  local d
+  d=$(printf '%s\n' /usr/lib/postgresql/*/bin | grep -v '\*' | sort -V | tail -n 1)
+  [ -n "$d" ] || { atrium_fail "PostgreSQL server binaries not found under /usr/lib/postgresql"; return 1; }
+  echo "$d"
+}
+
+# Where the cluster lives: RUNDIR/pg, unless the postgres user cannot reach
+# RUNDIR (a parent folder closed to others) or the path is too long for a
+# unix socket; then under /tmp, with RUNDIR/pg a symlink to it.
+_atrium_pg_base() {
+  local rundir=$1 ext
+  if [ -L "$rundir/pg" ]; then readlink -f "$rundir/pg"; return 0; fi
+  if [ -d "$rundir/pg" ]; then echo "$rundir/pg"; return 0; fi
+  if [ "${#rundir}" -le 80 ] && runuser -u postgres -- test -x "$rundir" 2>/dev/null; then
+    echo "$rundir/pg"
+    return 0
+  fi
+  ext="/tmp/atrium-pg-$(printf '%s' "$rundir" | sha256sum | cut -c1-12)"
+  mkdir -p "$ext" && chmod 755 "$ext" && ln -sfn "$ext" "$rundir/pg" || return 1
+  echo "$ext"
+}
+
+# psql as the cluster's superuser, over the unix socket (peer auth)
+_atrium_pg_super() {
+  local sock=$1 db=$2
+  shift 2
+  (cd / && runuser -u postgres -- psql -X -q -At -v ON_ERROR_STOP=1 \
+    -h "$sock" -p "$PG_PORT" -U postgres -d "$db" "$@")
+}
+
+_atrium_pg_start() {
+  local rundir=$1 bin base data sock log
+  bin=$(_atrium_pg_bin) || return 1
+  base=$(_atrium_pg_base "$rundir") || { atrium_fail "cannot make the PostgreSQL folder"; return 1; }
+  data="$base/data" sock="$base/sock" log="$base/postgres.log"
+  mkdir -p "$data" "$sock" || return 1
+  touch "$log"
+  chown -R postgres:postgres "$base" || { atrium_fail "cannot chown $base to postgres"; return 1; }
+  chmod 700 "$data"
+  chmod 755 "$base" "$sock"
+  ln -sfn "$log" "$rundir/logs/postgres.log"
+
+  if [ ! -s "$data/PG_VERSION" ]; then
+    if ! (cd / && runuser -u postgres -- "$bin/initdb" -D "$data" -U postgres \
+          --auth-local=peer --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8) >"$base/initdb.log" 2>&1; then
+      atrium_fail "initdb failed"; atrium_log_tail "$base/initdb.log"; return 1
+    fi
+    printf "\n# Atrium's local settings (rewritten at each start)\ninclude_if_exists = 'atrium.conf'\n" \
+      >>"$data/postgresql.conf"
+  fi
+  cat >"$data/atrium.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$sock'
+max_connections = 300
+shared_buffers = 128MB
+fsync = on
+synchronous_commit = on
+full_page_writes = on
+timezone = 'UTC'
+log_timezone = 'UTC'
+log_line_prefix = '%m [%p] %q%u@%d '
+log_min_messages = warning
+EOF
+  chown postgres:postgres "$data/atrium.conf"
+
+  if (cd / && runuser -u postgres -- "$bin/pg_ctl" -D "$data" status) >/dev/null 2>&1; then
+    : # already running (an earlier start of this RUNDIR)
+  else
+    if atrium_port_busy "$PG_PORT"; then
+      atrium_fail "port $PG_PORT is already in use by another program (PostgreSQL of another run? set PG_PORT)"
+      return 1
+    fi
+    if ! (cd / && runuser -u postgres -- "$bin/pg_ctl" -D "$data" -l "$log" -w -t "$ATRIUM_STACK_TIMEOUT" -s start) >/dev/null 2>&1; then
+      atrium_fail "PostgreSQL did not start"; atrium_log_tail "$log"; return 1
+    fi
+  fi
+  atrium_wait_for "PostgreSQL on 127.0.0.1:$PG_PORT" "$ATRIUM_STACK_TIMEOUT" "$log" \
+    "$bin/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" || return 1
+
+  local db out
+  out=$(_atrium_pg_super "$sock" postgres 2>&1 <<'SQL'
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'atrium') THEN
+    CREATE ROLE atrium LOGIN PASSWORD 'atrium'
+      NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+  ELSE
+    ALTER ROLE atrium LOGIN PASSWORD 'atrium'
+      NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+  END IF;
+END
+$$;
+SELECT format('CREATE DATABASE %I OWNER atrium', d)
+  FROM unnest(ARRAY['auth_db','portal_db','betting_db','billing_db']) AS d
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = d)
+\gexec
+SQL
+  ) || { atrium_fail "creating the atrium role and databases failed"; printf '%s\n' "$out" >&2; return 1; }
+  for db in "${ATRIUM_DATABASES[@]}"; do
+    out=$(_atrium_pg_super "$sock" "$db" -c 'CREATE EXTENSION IF NOT EXISTS pgcrypto' 2>&1) \
+      || { atrium_fail "CREATE EXTENSION pgcrypto in $db failed"; printf '%s\n' "$out" >&2; return 1; }
+  done
+  ATRIUM_PG_SOCKET_DIR=$sock
+}
+
+_atrium_pg_stop() {
+  local rundir=$1 bin data pid deadline
+  [ -e "$rundir/pg/data/PG_VERSION" ] || return 0
+  data=$(readlink -f "$rundir/pg")/data
+  if bin=$(_atrium_pg_bin) \
+     && (cd / && runuser -u postgres -- "$bin/pg_ctl" -D "$data" status) >/dev/null 2>&1; then
+    (cd / && runuser -u postgres -- "$bin/pg_ctl" -D "$data" -m fast -w -t 60 -s stop) >/dev/null 2>&1 \
+      || atrium_say "warning: pg_ctl stop did not stop PostgreSQL in $data"
+  fi
+  # whatever pg_ctl thought: a postmaster of this data folder still alive is
+  # told to shut down fast (SIGINT) before its folder may be deleted
+  pid=$(head -n 1 "$data/postmaster.pid" 2>/dev/null || true)
+  if [ -n "$pid" ] && atrium_pidfile_alive "$data/postmaster.pid" "$data"; then
+    kill -INT "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + 30))
+    while atrium_pid_alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+    if atrium_pid_alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  fi
+  return 0
+}
+
+_atrium_redis_ping() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
+
+_atrium_azurite_up() {
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+    "http://127.0.0.1:$AZURITE_PORT/$ATRIUM_AZURITE_ACCOUNT?comp=list")
+  [ -n "$code" ] && [ "$code" != 000 ]
+}
+
+_atrium_redis_start() {
+  local rundir=$1 dir="$1/redis" log="$1/logs/redis.log" sockopt=()
+  mkdir -p "$dir"
+  if atrium_pidfile_alive "$dir/redis.pid" redis-server; then
+    :
+  else
+    if atrium_port_busy "$REDIS_PORT"; then
+      atrium_fail "port $REDIS_PORT is already in use by another program (set REDIS_PORT)"
+      return 1
+    fi
+    if [ "${#dir}" -le 90 ]; then
+      sockopt=(--unixsocket "$dir/redis.sock" --unixsocketperm 700)
+    fi
+    if ! redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --protected-mode yes \
+        --save '' --appendonly no --daemonize yes \
+        --pidfile "$dir/redis.pid" --logfile "$log" --dir "$dir" "${sockopt[@]}" \
+        </dev/null >>"$log" 2>&1; then
+      atrium_fail "redis-server did not start"; atrium_log_tail "$log"; return 1
+    fi
+  fi
+  atrium_wait_for "Redis on 127.0.0.1:$REDIS_PORT" "$ATRIUM_STACK_TIMEOUT" "$log" _atrium_redis_ping
+}
+
+# _atrium_bg_start NAME PIDFILE LOGFILE PORT MATCH READY_CMD... -- CMD...:
+# start a program in the background in its own session (so a Ctrl-C in the
+# terminal reaches only the script, which then stops it), unless it is
+# already running; then wait (bounded) until READY_CMD succeeds.
+_atrium_bg_start() {
+  local name=$1 pidfile=$2 log=$3 port=$4 match=$5
+  shift 5
+  local ready=() cmd=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do ready+=("$1"); shift; done
+  shift
+  cmd=("$@")
+  if atrium_pidfile_alive "$pidfile" "$match"; then
+    :
+  else
+    if atrium_port_busy "$port"; then
+      atrium_fail "port $port ($name) is already in use by another program"
+      return 1
+    fi
+    (cd "$ATRIUM_ROOT" && exec setsid "${cmd[@]}" </dev/null >>"$log" 2>&1) &
+    echo $! >"$pidfile"
+  fi
+  local deadline=$((SECONDS + ATRIUM_STACK_TIMEOUT))
+  while ! "${ready[@]}" >/dev/null 2>&1; do
+    if ! atrium_pidfile_alive "$pidfile" "$match"; then
+      atrium_fail "$name exited at start"; atrium_log_tail "$log"; return 1
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      atrium_fail "$name did not become ready within ${ATRIUM_STACK_TIMEOUT}s"; atrium_log_tail "$log"; return 1
+    fi
+    sleep 0.2
+  done
+}
+
+_atrium_fake_arm_entry() {
+  local f
+  for f in tests/fake-arm/fake-arm.mjs tests/fake-arm/server.mjs tests/fake-arm/index.mjs \
+           tests/fake-arm/main.mjs tests/fake-arm/fake-arm.js; do
+    if [ -f "$ATRIUM_ROOT/$f" ]; then echo "$f"; return 0; fi
+  done
+  return 1
+}
+
+_atrium_tls() {
+  local dir="$1/tls"
+  mkdir -p "$dir"
+  if [ -s "$dir/cert.pem" ] && [ -s "$dir/key.pem" ] \
+     && openssl x509 -in "$dir/cert.pem" -noout -checkend 86400 >/dev/null 2>&1; then
+    return 0
+  fi
+  local out
+  out=$(openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 825 \
+      -keyout "$dir/key.pem" -out "$dir/cert.pem" -subj "/CN=localhost" \
+      -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" 2>&1) \
+    || { atrium_fail "making the TLS certificate failed"; printf '%s\n' "$out" >&2; return 1; }
+  chmod 600 "$dir/key.pem"
+  chmod 644 "$dir/cert.pem"
+}
+
+_atrium_export_env() {
+  local rundir=$1 db upper idp="http://127.0.0.1:$IDP_PORT"
+  for db in "${ATRIUM_DATABASES[@]}"; do
+    upper=$(printf '%s' "${db%_db}" | tr '[:lower:]' '[:upper:]')
+    export "ATRIUM_DB_${upper}_URL=postgresql://atrium:atrium@127.0.0.1:$PG_PORT/$db"
+  done
+  export ATRIUM_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+  export ATRIUM_OIDC_METADATA_URL="$idp/common/v2.0/.well-known/openid-configuration"
+  export ATRIUM_OIDC_V1_ISSUER="$idp/sts/{tenantid}/"
+  export ATRIUM_OIDC_AUDIENCE="api://atrium,00000000-0000-4000-8000-00000000a7a1"
+  export ATRIUM_OIDC_CLIENT_ID="${ATRIUM_OIDC_CLIENT_ID:-00000000-0000-4000-8000-00000000a7a1}"
+  export ATRIUM_OIDC_CLIENT_SECRET="${ATRIUM_OIDC_CLIENT_SECRET:-local-portal-secret}"
+  export ATRIUM_HOME_TENANT_ID="${ATRIUM_HOME_TENANT_ID:-$ATRIUM_HOME_TID_DEFAULT}"
+  export ATRIUM_TLS_CERT="$rundir/tls/cert.pem"
+  export ATRIUM_TLS_KEY="$rundir/tls/key.pem"
+  export ATRIUM_TEST_IDP_URL="$idp"
+  export ATRIUM_TEST_CA="$rundir/tls/cert.pem"
+  export NODE_EXTRA_CA_CERTS="$rundir/tls/cert.pem"
+  export ATRIUM_TEST_DEMO_TENANT_ID="$ATRIUM_DEMO_TID_DEFAULT"
+  export ATRIUM_STORAGE_BLOB_URL="http://127.0.0.1:$AZURITE_PORT/$ATRIUM_AZURITE_ACCOUNT"
+  export ATRIUM_STORAGE_ACCOUNT="$ATRIUM_AZURITE_ACCOUNT"
+  export ATRIUM_STORAGE_KEY="$ATRIUM_AZURITE_KEY"
+  # the worker's own identity (client credentials): the fake ARM serves the
+  # Entra token endpoint for it when it runs, else the local IdP does
+  export ATRIUM_AZURE_TENANT_ID="${ATRIUM_AZURE_TENANT_ID:-$ATRIUM_HOME_TENANT_ID}"
+  export ATRIUM_AZURE_CLIENT_ID="${ATRIUM_AZURE_CLIENT_ID:-00000000-0000-4000-8000-0000000000a3}"
+  export ATRIUM_AZURE_CLIENT_SECRET="${ATRIUM_AZURE_CLIENT_SECRET:-fake-secret}"
+  export ATRIUM_AZURE_SUBSCRIPTION_ID="${ATRIUM_AZURE_SUBSCRIPTION_ID:-00000000-0000-4000-8000-0000000000a2}"
+  if [ -n "${ATRIUM_FAKE_ARM_STARTED:-}" ]; then
+    export ATRIUM_ARM_URL="http://127.0.0.1:$FAKE_ARM_PORT"
+    export ATRIUM_AZURE_AUTHORITY="${ATRIUM_AZURE_AUTHORITY:-http://127.0.0.1:$FAKE_ARM_PORT}"
+  else
+    export ATRIUM_AZURE_AUTHORITY="${ATRIUM_AZURE_AUTHORITY:-$idp}"
+  fi
+  export ATRIUM_TEST_RUNDIR="$rundir"
+  export ATRIUM_TEST_PG_SOCKET_DIR="${ATRIUM_PG_SOCKET_DIR:-}"
+
+  # the same, for another terminal: source RUNDIR/env
+  {
+    echo "# written by scripts/lib.sh atrium_stack_start; source it to use this stack"
+    local v
+    for v in $(compgen -e | grep -E '^(ATRIUM_|NODE_EXTRA_CA_CERTS$)' | sort); do
+      printf 'export %s=%q\n' "$v" "${!v}"
+    done
+  } >"$rundir/env"
+  chmod 600 "$rundir/env"
+}
+
+atrium_stack_start() {
+  local rundir=${1:?usage: atrium_stack_start RUNDIR}
+  mkdir -p "$rundir" || return 1
+  rundir=$(cd "$rundir" && pwd) || return 1
+  mkdir -p "$rundir/logs" "$rundir/idp" "$rundir/azurite" || return 1
+  chmod go+x "$rundir"   # the postgres user must be able to pass through it
+
+  if [ ! -x "$ATRIUM_ROOT/node_modules/.bin/azurite-blob" ] || [ ! -d "$ATRIUM_ROOT/node_modules/oauth2-mock-server" ]; then
+    atrium_fail "npm packages are missing: run atrium_install_deps (npm ci) first"
+    return 1
+  fi
+
+  _atrium_tls "$rundir" || return 1
+  _atrium_pg_start "$rundir" || return 1
+  _atrium_redis_start "$rundir" || return 1
+
+  local idp="http://127.0.0.1:$IDP_PORT"
+  _atrium_bg_start "identity provider on $idp" "$rundir/idp/idp.pid" "$rundir/logs/idp.log" \
+    "$IDP_PORT" tests/idp/idp.mjs \
+    curl -fsS -o /dev/null "$idp/common/v2.0/.well-known/openid-configuration" \
+    -- env IDP_PORT="$IDP_PORT" IDP_HOST="$IDP_HOST" IDP_KEY_FILE="$rundir/idp/keys.json" \
+       node tests/idp/idp.mjs || return 1
+
+  _atrium_bg_start "Azurite (blob) on 127.0.0.1:$AZURITE_PORT" "$rundir/azurite/azurite.pid" \
+    "$rundir/logs/azurite.log" "$AZURITE_PORT" azurite-blob \
+    _atrium_azurite_up \
+    -- node node_modules/.bin/azurite-blob --blobHost 127.0.0.1 --blobPort "$AZURITE_PORT" \
+       --location "$rundir/azurite" --silent --skipApiVersionCheck --loose --disableProductStyleUrl \
+       --disableTelemetry \
+    || return 1
+
+  local arm
+  ATRIUM_FAKE_ARM_STARTED=
+  if arm=$(_atrium_fake_arm_entry); then
+    _atrium_bg_start "fake ARM on 127.0.0.1:$FAKE_ARM_PORT" "$rundir/fake-arm.pid" \
+      "$rundir/logs/fake-arm.log" "$FAKE_ARM_PORT" "$arm" \
+      atrium_port_busy "$FAKE_ARM_PORT" \
+      -- env FAKE_ARM_PORT="$FAKE_ARM_PORT" FAKE_ARM_HOST=127.0.0.1 \
+         FAKE_ARM_CLIENT_SECRET="${ATRIUM_AZURE_CLIENT_SECRET:-fake-secret}" \
+         node "$arm" || return 1
+    ATRIUM_FAKE_ARM_STARTED=1
+  fi
+
+  _atrium_export_env "$rundir"
+}
+
+atrium_stack_stop() {
+  local rundir=${1:?usage: atrium_stack_stop RUNDIR}
+  [ -d "$rundir" ] || return 0
+  rundir=$(cd "$rundir" && pwd)
+  atrium_kill_pidfile "$rundir/fake-arm.pid" tests/fake-arm
+  atrium_kill_pidfile "$rundir/azurite/azurite.pid" azurite-blob
+  atrium_kill_pidfile "$rundir/idp/idp.pid" tests/idp/idp.mjs
+  atrium_kill_pidfile "$rundir/redis/redis.pid" redis-server
+  _atrium_pg_stop "$rundir"
+  return 0
+}
+
+atrium_stack_destroy() {
+  local rundir=${1:?usage: atrium_stack_destroy RUNDIR} ext=
+  [ -d "$rundir" ] || return 0
+  atrium_stack_stop "$rundir"
+  if [ -L "$rundir/pg" ]; then ext=$(readlink -f "$rundir/pg"); fi
+  rm -rf "$rundir"
+  case $ext in /tmp/atrium-pg-*) rm -rf "$ext" ;; esac
+  return 0
+}
