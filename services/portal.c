@@ -76,6 +76,11 @@ static const struct db_stmt stmts[] = {
 	 "  AND ($4::bigint IS NULL OR (t.created_at, t.id) < "
 	 "       ('epoch'::timestamptz + $4::bigint * interval '1 microsecond', $5::uuid)) "
 	 "ORDER BY t.created_at DESC, t.id DESC LIMIT $6"},
+	{"portal_audit_insert",
+	 "INSERT INTO audit_log (tenant_id, actor_tid, actor_oid, actor_kind, action, resource_type, "
+	 "  resource_id, request_id, changes) "
+	 "VALUES (NULLIF($1, '')::uuid, NULLIF($2, '')::uuid, NULLIF($3, '')::uuid, "
+	 "  CASE WHEN $3 = '' THEN 'system' ELSE 'user' END, $4, $5, $6, $7, $8::jsonb)"},
 	{"portal_job_get",
 	 "SELECT job_json(j)::text FROM jobs j WHERE j.id = $1 AND j.tenant_id = $2"},
 	{"portal_audit_list",
@@ -308,4 +313,30 @@ enum portal_status portal_job_get(struct db_conn *c, const char *tenant_id, cons
 	}
 	PQclear(res);
 	return st;
+}
+
+bool portal_audit_record(struct db_conn *c, const char *tenant_id, const struct audit_ctx *a,
+			 const char *action, const char *resource_type, const char *resource_id,
+			 json_t *changes)
+{
+	struct db_conn *own = NULL;
+	if (c == NULL) {
+		own = c = db_acquire(DB_PORTAL);
+		if (c == NULL || !db_scope(c, "*")) {
+			db_release(own);
+			log_error("audit: portal_db unreachable; lost record %s %s/%s", action, resource_type,
+				  resource_id);
+			return false;
+		}
+	}
+	char *ch = changes ? json_dumps(changes, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	const char *v[] = {tenant_id ? tenant_id : "", a->actor_tid ? a->actor_tid : "",
+			   a->actor_oid ? a->actor_oid : "", action, resource_type, resource_id,
+			   a->request_id ? a->request_id : "", ch};
+	PGresult *res = db_exec(c, "portal_audit_insert", 8, v);
+	bool ok = db_ok(res);
+	PQclear(res);
+	free(ch);
+	db_release(own);
+	return ok;
 }

@@ -77,6 +77,16 @@ enum portal_status portal_tenant_update(struct db_conn *c, const char *id, json_
 					const char **conflict);
 enum portal_status portal_tenant_delete(struct db_conn *c, const char *id,
 					const struct audit_ctx *a);
+/*
+ * Writes one audit record. With c == NULL it leases its own portal_db
+ * connection (for changes committed in another service's database); pass
+ * the caller's connection to write it inside the caller's transaction.
+ * changes (borrowed) may be NULL. actor_oid "" means the system.
+ */
+bool portal_audit_record(struct db_conn *c, const char *tenant_id, const struct audit_ctx *a,
+			 const char *action, const char *resource_type, const char *resource_id,
+			 json_t *changes);
+
 /* A job of the tenant, as JSON text (arena). */
 enum portal_status portal_job_get(struct db_conn *c, const char *tenant_id, const char *id,
 				  struct arena *ar, char **json);
