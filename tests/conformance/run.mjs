@@ -501,6 +501,22 @@ try {
   record(false, 'scenario', 'ran to the end', e?.stack ?? String(e));
 }
 
+// Each capability adds its own scenario in tests/conformance/scenarios/*.mjs:
+// `export default async function (ctx)` with the helpers below.
+const scenariosDir = fileURLToPath(new URL('./scenarios/', import.meta.url));
+if (existsSync(scenariosDir)) {
+  const { readdirSync } = await import('node:fs');
+  const ctx = { call, mint, mustMint, expect, record, hasField, randomUUID, randomBytes, HOME, BASE, IDP };
+  for (const f of readdirSync(scenariosDir).filter((n) => n.endsWith('.mjs')).sort()) {
+    try {
+      const mod = await import(new URL(`./scenarios/${f}`, import.meta.url));
+      await mod.default(ctx);
+    } catch (e) {
+      record(false, `scenario ${f}`, 'ran to the end', e?.stack ?? String(e));
+    }
+  }
+}
+
 for (const op of conf.operations()) {
   record(exercised.has(op.key), 'coverage', `${op.key} (${op.operationId}) exercised with a conforming 2xx response`);
 }
