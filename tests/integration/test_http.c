@@ -193,16 +193,19 @@ Test(http, rate_limit_answers_429_with_retry_after, .timeout = 60)
 	char u[37];
 	random_uuid(u);
 	snprintf(prefix, sizeof(prefix), "rltest-%.8s:", u);
+	const char *port = getenv("ATRIUM_TEST_RL_PORT") ? getenv("ATRIUM_TEST_RL_PORT") : "28444";
+	char listen[64], base[96];
+	snprintf(listen, sizeof(listen), "127.0.0.1:%s", port);
+	snprintf(base, sizeof(base), "https://127.0.0.1:%s", port);
 	pid_t pid = fork();
 	if (pid == 0) {
-		setenv("ATRIUM_LISTEN", "127.0.0.1:28444", 1);
+		setenv("ATRIUM_LISTEN", listen, 1);
 		setenv("ATRIUM_RATE_LIMIT_IP_PER_MINUTE", "5", 1);
 		setenv("ATRIUM_REDIS_PREFIX", prefix, 1);
 		freopen("/dev/null", "w", stderr);
 		execl(bin, bin, "serve", (char *)NULL);
 		_exit(127);
 	}
-	const char *base = "https://127.0.0.1:28444";
 	struct resp *r = NULL;
 	for (int i = 0; i < 100; i++) {
 		r = http_at(base, "GET", "/healthz", NULL, NULL, NULL);
