@@ -14,6 +14,8 @@
 #include "redis.h"
 #include "reply.h"
 #include "router.h"
+#include "session.h"
+#include "static.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -127,9 +129,66 @@ struct db_conn *req_db(struct request *r, enum db_service svc, const char *tenan
 
 /* ---- pipeline steps ----------------------------------------------------- */
 
+static bool state_changing(const struct request *r)
+{
+	return r->method & (HTTP_POST | HTTP_PUT | HTTP_PATCH | HTTP_DELETE);
+}
+
+bool http_csrf_ok_or_reply(struct request *r, const char *session_csrf)
+{
+	switch (session_csrf_check(req_header(r, "Origin"), req_header(r, "Referer"),
+				   req_header(r, "X-CSRF-Token"), session_csrf, cfg.public_url)) {
+	case CSRF_OK:
+		return true;
+	case CSRF_CROSS_SITE:
+		reply_forbidden(r, "Cross-site request refused: Origin does not match this site.");
+		return false;
+	case CSRF_BAD_TOKEN:
+		break;
+	}
+	reply_forbidden(r, "The X-CSRF-Token header is missing or does not match the session.");
+	return false;
+}
+
+static bool cookie_auth_or_reply(struct request *r, const char *sid)
+{
+	char csrf[65];
+	const char *why = NULL;
+	switch (session_get(sid, &r->principal, csrf)) {
+	case SESSION_UNAVAILABLE:
+		reply_unavailable(r, "The session store (Redis) is unreachable.");
+		return false;
+	case SESSION_MISSING:
+		reply_problem(r, 401, "unauthenticated", "Unauthorized",
+			      "The session has expired or was signed out; sign in again.", NULL);
+		reply_header(r, "WWW-Authenticate", "Bearer realm=\"atrium\"");
+		return false;
+	case SESSION_OK:
+		break;
+	}
+	switch (auth_resolve(&r->principal, false, &why)) {
+	case AUTH_OK:
+		break;
+	case AUTH_UNAVAILABLE:
+		reply_unavailable(r, why);
+		return false;
+	case AUTH_INVALID:
+		reply_problem(r, 401, "unauthenticated", "Unauthorized", why, NULL);
+		reply_header(r, "WWW-Authenticate", "Bearer realm=\"atrium\"");
+		return false;
+	}
+	if (state_changing(r) && !http_csrf_ok_or_reply(r, csrf))
+		return false;
+	r->authenticated = true;
+	return true;
+}
+
 static bool authenticate_or_reply(struct request *r)
 {
 	const char *h = req_header(r, "Authorization");
+	const char *sid = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, SESSION_COOKIE);
+	if (h == NULL && sid != NULL)
+		return cookie_auth_or_reply(r, sid);
 	if (h == NULL) {
 		reply_problem(r, 401, "unauthenticated", "Unauthorized",
 			      "This endpoint needs a bearer token (Authorization: Bearer <JWT>).", NULL);
@@ -239,6 +298,8 @@ static void dispatch(struct request *r)
 	unsigned allowed = 0;
 	switch (router_match(r, &allowed)) {
 	case ROUTE_NOT_FOUND:
+		if ((r->method == HTTP_GET || r->method == HTTP_HEAD) && static_serve(r))
+			return;
 		reply_not_found(r);
 		return;
 	case ROUTE_BAD_METHOD: {
@@ -295,7 +356,8 @@ static void add_common_headers(struct request *r)
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+	if (MHD_get_response_header(resp, "Content-Security-Policy") == NULL)
+		MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	if (cfg.tls_cert)
 		MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=63072000; includeSubDomains");

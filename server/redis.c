@@ -174,3 +174,70 @@ enum rl_result redis_rate_limit(const char *key1, int limit1, const char *key2, 
 	(void)sent;
 	return res;
 }
+
+/* ---- key/value ------------------------------------------------------- */
+
+static enum redis_status string_reply(redisContext *c, redisReply *rep, char **value)
+{
+	if (rep == NULL) {
+		drop(c);
+		return REDIS_FAIL;
+	}
+	enum redis_status st = REDIS_FAIL;
+	if (rep->type == REDIS_REPLY_NIL) {
+		st = REDIS_MISSING;
+	} else if (rep->type == REDIS_REPLY_STRING) {
+		*value = xstrndup(rep->str, rep->len);
+		st = REDIS_OK;
+	} else if (rep->type == REDIS_REPLY_ERROR) {
+		log_error("redis: %s", rep->str);
+		metrics_inc(M_REDIS_ERRORS);
+	}
+	freeReplyObject(rep);
+	return st;
+}
+
+enum redis_status redis_set_ex(const char *key, const char *value, int ttl_s)
+{
+	redisContext *c = ctx();
+	if (c == NULL)
+		return REDIS_FAIL;
+	redisReply *rep = redisCommand(c, "SET %s%s %s EX %d", cfg.redis_prefix, key, value, ttl_s);
+	if (rep == NULL) {
+		drop(c);
+		return REDIS_FAIL;
+	}
+	bool ok = rep->type == REDIS_REPLY_STATUS;
+	freeReplyObject(rep);
+	return ok ? REDIS_OK : REDIS_FAIL;
+}
+
+enum redis_status redis_get_touch(const char *key, int ttl_s, char **value)
+{
+	redisContext *c = ctx();
+	if (c == NULL)
+		return REDIS_FAIL;
+	return string_reply(c, redisCommand(c, "GETEX %s%s EX %d", cfg.redis_prefix, key, ttl_s), value);
+}
+
+enum redis_status redis_get_del(const char *key, char **value)
+{
+	redisContext *c = ctx();
+	if (c == NULL)
+		return REDIS_FAIL;
+	return string_reply(c, redisCommand(c, "GETDEL %s%s", cfg.redis_prefix, key), value);
+}
+
+enum redis_status redis_del(const char *key)
+{
+	redisContext *c = ctx();
+	if (c == NULL)
+		return REDIS_FAIL;
+	redisReply *rep = redisCommand(c, "DEL %s%s", cfg.redis_prefix, key);
+	if (rep == NULL) {
+		drop(c);
+		return REDIS_FAIL;
+	}
+	freeReplyObject(rep);
+	return REDIS_OK;
+}
