@@ -463,6 +463,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	uint64_t dur = util_now_ns() - r->start_ns;
 	int status = r->queued ? r->status : 0;
 	metrics_observe_request(r->route_id, status, dur);
+	enum log_level lvl = status >= 500 ? LOG_ERROR : LOG_INFO;
+	if (!log_enabled(lvl)) {
+		request_free(r);
+		return;
+	}
 
 	json_t *f = json_object();
 	json_object_set_new(f, "msg", json_string("request"));
@@ -482,7 +487,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		json_object_set_new(f, "terminated", json_integer(toe));
-	log_json(status >= 500 ? LOG_ERROR : LOG_INFO, f);
+	log_json(lvl, f);
 	request_free(r);
 }
 
