@@ -87,9 +87,11 @@ bool static_serve(struct request *r)
 		return send_file(r, "/index.html", false);
 	if (send_file(r, p, strncmp(p, "/assets/", 8) == 0))
 		return true;
-	/* A client-side route (no file extension): the app shell. */
+	/* A client-side route (no file extension) asked for by a browser: the
+	 * app shell. API clients (no text/html in Accept) get the 404 problem. */
 	const char *last = strrchr(p, '/');
-	if (last && strchr(last, '.') == NULL)
+	const char *accept = req_header(r, "Accept");
+	if (last && strchr(last, '.') == NULL && accept && strstr(accept, "text/html"))
 		return send_file(r, "/index.html", false);
 	return false;
 }
