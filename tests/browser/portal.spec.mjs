@@ -173,10 +173,15 @@ run.check('a conflicting create is explained in words (problem JSON)', async () 
   await page.getByRole('button', { name: 'Create tenant' }).click();
   const alert = page.locator('.form-card [role="alert"]');
   await alert.waitFor();
-  const text = (await alert.textContent()).trim();
+  const text = (await alert.locator('.alert-message').textContent()).trim();
   assert(/conflicts with the current state/.test(text), `message: ${text}`);
+  // the fields the problem's errors[] names are marked, with its words
+  const marked = page.locator('.form-card .field-invalid .field-error');
+  await marked.first().waitFor();
+  const fieldErrors = (await marked.allTextContents()).map((t) => t.trim());
+  await screenshot(page, 'tenant-create-conflict-desktop');
   await page.getByRole('button', { name: 'Cancel' }).click();
-  return text;
+  return `${text} ${fieldErrors.join('; ')}`;
 });
 
 run.check('super admin suspends the tenant (PATCH with If-Match)', async () => {

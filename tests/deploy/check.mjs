@@ -29,7 +29,8 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { findKustomize, kustomizeBuild } from './tools.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// ATRIUM_DEPLOY_ROOT: check another copy of the repository (the checker's own tests).
+const ROOT = process.env.ATRIUM_DEPLOY_ROOT || join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const K8S = join(ROOT, 'deploy', 'k8s');
 const argv = new Set(process.argv.slice(2));
 const RELEASE = argv.has('--release');
@@ -440,7 +441,7 @@ for (const env of OVERLAYS) {
     && /ATRIUM_OPENAPI_PATH=\/app\/openapi\/openapi\.yaml/.test(t) && /ATRIUM_WEB_DIR=\/app\/web\/dist/.test(t));
   check('Dockerfile: its ignore file sits next to it', existsSync(`${df}.dockerignore`));
 
-  const compose = parseAllDocuments(readFileSync(join(ROOT, 'deploy', 'docker', 'compose.yaml'), 'utf8'))[0].toJS({ maxAliasCount: 1000 });
+  const compose = parseAllDocuments(readFileSync(join(ROOT, 'deploy', 'docker', 'compose.yaml'), 'utf8'), { merge: true })[0].toJS({ maxAliasCount: 1000 });
   const svcs = compose.services || {};
   const need = ['postgres', 'redis', 'azurite', 'idp', 'migrate', 'serve', 'worker'];
   check('compose: postgres, redis, azurite, idp, migrate, serve, worker', need.every((s) => s in svcs), Object.keys(svcs).join(', '));
