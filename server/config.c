@@ -125,6 +125,7 @@ bool config_load(void)
 	ok &= env_int("ATRIUM_MAX_CONNECTIONS", 1024, 1, 65535, &cfg.max_connections);
 	ok &= env_int("ATRIUM_MAX_CONNECTIONS_PER_IP", 256, 0, 65535, &cfg.per_ip_connections);
 	ok &= env_int("ATRIUM_CONNECTION_TIMEOUT_SECONDS", 30, 1, 3600, &cfg.connection_timeout_s);
+	ok &= env_int("ATRIUM_DRAIN_SECONDS", 20, 0, 600, &cfg.drain_s);
 	int body_kib = 1024;
 	ok &= env_int("ATRIUM_MAX_BODY_KIB", 1024, 1, 65536, &body_kib);
 	cfg.max_body_bytes = (size_t)body_kib * 1024;

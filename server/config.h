@@ -36,6 +36,7 @@ struct config {
 	int max_connections;
 	int per_ip_connections;
 	int connection_timeout_s;
+	int drain_s;                /* SIGTERM: how long in-flight requests may finish */
 	size_t max_body_bytes;
 	int rate_limit_tenant;      /* requests per minute per tenant; 0 = off */
 	int rate_limit_ip;          /* requests per minute per client address */

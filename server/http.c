@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 /* Oversize bodies up to this size are read and dropped so the client can
@@ -31,6 +32,9 @@
 #define DISCARD_CAP_BYTES (64ull * 1024 * 1024)
 
 static struct MHD_Daemon *daemon_;
+/* Requests between their first callback and their completion, for the
+ * drain on SIGTERM. */
+static atomic_int inflight;
 static char *tls_cert_pem, *tls_key_pem;
 
 /* ---- request object --------------------------------------------------- */
@@ -63,6 +67,7 @@ static bool sane_request_id(const char *s)
 static struct request *request_new(struct MHD_Connection *conn, const char *url, const char *method)
 {
 	struct request *r = xcalloc(1, sizeof(*r));
+	atomic_fetch_add(&inflight, 1);
 	r->conn = conn;
 	r->start_ns = util_now_ns();
 	r->method = parse_method(method);
@@ -100,6 +105,7 @@ static void request_free(struct request *r)
 	free(r->body);
 	arena_free(&r->arena);
 	free(r);
+	atomic_fetch_sub(&inflight, 1);
 }
 
 const char *req_header(struct request *r, const char *name)
@@ -597,11 +603,18 @@ bool http_start(void)
 void http_stop(void)
 {
 	if (daemon_) {
-		/* Stop accepting first; then MHD_stop_daemon closes idle
-		 * connections and joins the threads once their handlers return. */
+		/* Stop accepting; let requests in flight finish and their answers
+		 * go out (bounded by ATRIUM_DRAIN_SECONDS); then close what is left
+		 * (idle keep-alive connections) and join the threads. */
 		MHD_socket fd = MHD_quiesce_daemon(daemon_);
 		if (fd != MHD_INVALID_SOCKET)
 			close(fd);
+		uint64_t deadline = util_now_ns() + (uint64_t)cfg.drain_s * 1000000000ull;
+		while (atomic_load(&inflight) > 0 && util_now_ns() < deadline)
+			usleep(20000);
+		if (atomic_load(&inflight) > 0)
+			log_warn("drain: %d requests still running after %d s; closing", atomic_load(&inflight),
+				 cfg.drain_s);
 		MHD_stop_daemon(daemon_);
 		daemon_ = NULL;
 	}
