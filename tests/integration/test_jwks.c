@@ -19,23 +19,27 @@
 static pid_t idp_pid, srv_pid;
 static char idp_base[64], srv_base[64];
 
-static pid_t spawn(char *const argv[], char *const extra_env[])
+static char logdir[64];
+
+static pid_t spawn(char *const argv[], char *const extra_env[], const char *log)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
 		for (char *const *e = extra_env; *e; e++)
 			putenv(*e);
-		freopen("/dev/null", "w", stdout);
-		freopen("/dev/null", "w", stderr);
+		char path[160];
+		snprintf(path, sizeof(path), "%s/%s", logdir, log);
+		freopen(path, "w", stdout);
+		dup2(fileno(stdout), fileno(stderr));
 		execvp(argv[0], argv);
 		_exit(127);
 	}
 	return pid;
 }
 
-static void wait_up(const char *url)
+static void wait_up(const char *url, const char *log)
 {
-	for (int i = 0; i < 150; i++) {
+	for (int i = 0; i < 600; i++) {
 		struct resp *r = http_at("", "GET", url, NULL, NULL, NULL);
 		long st = r->status;
 		resp_free(r);
@@ -43,7 +47,11 @@ static void wait_up(const char *url)
 			return;
 		usleep(100000);
 	}
-	cr_assert_fail("%s did not come up", url);
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "tail -n 30 %s/%s >&2", logdir, log);
+	if (system(cmd) != 0)
+		fprintf(stderr, "(no log)\n");
+	cr_assert_fail("%s did not come up within 60 s (log above)", url);
 }
 
 static void setup(void)
@@ -54,15 +62,16 @@ static void setup(void)
 	snprintf(srv_base, sizeof(srv_base), "https://127.0.0.1:%s", sp);
 	char tmpl[] = "/tmp/atrium-idp2.XXXXXX";
 	cr_assert_not_null(mkdtemp(tmpl));
+	snprintf(logdir, sizeof(logdir), "%s", tmpl);
 
 	char *script = xasprintf("%s/tests/idp/idp.mjs", ATRIUM_SOURCE_ROOT);
 	char *e_port = xasprintf("IDP_PORT=%s", ip);
 	char *e_keys = xasprintf("IDP_KEY_FILE=%s/keys.json", tmpl);
 	char *idp_argv[] = {"node", script, NULL};
 	char *idp_env[] = {e_port, "IDP_HOST=127.0.0.1", e_keys, NULL};
-	idp_pid = spawn(idp_argv, idp_env);
+	idp_pid = spawn(idp_argv, idp_env, "idp.log");
 	char *disco = xasprintf("%s/common/v2.0/.well-known/openid-configuration", idp_base);
-	wait_up(disco);
+	wait_up(disco, "idp.log");
 
 	const char *bin = getenv("ATRIUM_TEST_BINARY");
 	cr_assert_not_null(bin);
@@ -72,9 +81,9 @@ static void setup(void)
 	char *srv_argv[] = {(char *)bin, "serve", NULL};
 	char *srv_env[] = {e_listen, e_meta, e_v1, "ATRIUM_JWKS_MIN_REFRESH_SECONDS=2",
 			   "ATRIUM_AUTH_CACHE_SECONDS=0", "ATRIUM_REDIS_PREFIX=jwkstest:", NULL};
-	srv_pid = spawn(srv_argv, srv_env);
+	srv_pid = spawn(srv_argv, srv_env, "serve.log");
 	char *health = xasprintf("%s/healthz", srv_base);
-	wait_up(health);
+	wait_up(health, "serve.log");
 	/* The environment strings stay referenced by the children's copies
 	 * only; ours can go. */
 	free(script); free(e_port); free(e_keys); free(disco); free(e_listen); free(e_meta);
