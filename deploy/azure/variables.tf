@@ -1,0 +1,257 @@
+# Every value that differs between environments is a variable; env/dev.tfvars
+# and env/prod.tfvars set them. Names of globally unique resources (Key
+# Vault, Storage, Container Registry, PostgreSQL and Redis host names) are
+# variables too: change them there if a name is taken.
+
+variable "subscription_id" {
+  description = "Azure subscription that holds the platform (az account show --query id -o tsv)."
+  type        = string
+  validation {
+    condition     = can(regex("^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$", var.subscription_id))
+    error_message = "subscription_id must be the subscription's GUID (az account show --query id -o tsv)."
+  }
+}
+
+variable "namespaces_subscription_id" {
+  description = "Subscription where the worker creates tenants' namespace resource groups (ATRIUM_AZURE_SUBSCRIPTION_ID). Empty: the platform subscription."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.namespaces_subscription_id == "" || can(regex("^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$", var.namespaces_subscription_id))
+    error_message = "namespaces_subscription_id must be empty or a subscription GUID."
+  }
+}
+
+variable "environment" {
+  description = "Environment name: dev or prod (also the Environment tag)."
+  type        = string
+  validation {
+    condition     = contains(["dev", "prod"], var.environment)
+    error_message = "environment must be dev or prod."
+  }
+}
+
+variable "location" {
+  description = "Azure region, e.g. westeurope."
+  type        = string
+}
+
+variable "owner" {
+  description = "Owner tag: the team or person accountable for the environment."
+  type        = string
+  validation {
+    condition     = length(trimspace(var.owner)) > 0 && !startswith(var.owner, "UNSET")
+    error_message = "Set owner (the Owner tag) in the environment's tfvars."
+  }
+}
+
+variable "cost_center" {
+  description = "CostCenter tag."
+  type        = string
+  validation {
+    condition     = length(trimspace(var.cost_center)) > 0 && !startswith(var.cost_center, "UNSET")
+    error_message = "Set cost_center (the CostCenter tag) in the environment's tfvars."
+  }
+}
+
+variable "extra_tags" {
+  description = "More tags for every resource."
+  type        = map(string)
+  default     = {}
+}
+
+variable "operator_ip_ranges" {
+  description = "Public CIDRs (e.g. 203.0.113.0/24 or 198.51.100.7/32) allowed to reach Key Vault and Storage from outside the VNet, for the operators who run deploy/azure/scripts/put-secrets.sh."
+  type        = list(string)
+  default     = []
+}
+
+# ------------------------------------------------------------------ network
+
+variable "vnet_cidr" {
+  description = "Address space of the environment's virtual network."
+  type        = string
+}
+
+variable "aks_subnet_cidr" {
+  description = "Subnet of the AKS nodes (pods use the overlay pod_cidr)."
+  type        = string
+}
+
+variable "private_endpoints_subnet_cidr" {
+  description = "Subnet of the private endpoints (Redis, Key Vault, Storage). deploy/k8s NetworkPolicies allow Redis 6380 to it."
+  type        = string
+}
+
+variable "postgres_subnet_cidr" {
+  description = "Subnet delegated to PostgreSQL Flexible Server. deploy/k8s NetworkPolicies allow 5432 to it."
+  type        = string
+}
+
+variable "aks_pod_cidr" {
+  description = "Azure CNI Overlay pod address space (not routed in the VNet)."
+  type        = string
+  default     = "192.168.0.0/16"
+}
+
+variable "aks_service_cidr" {
+  description = "Kubernetes service address space (must not overlap the VNet)."
+  type        = string
+  default     = "172.16.0.0/16"
+}
+
+variable "aks_dns_service_ip" {
+  description = "Cluster DNS service IP, inside aks_service_cidr."
+  type        = string
+  default     = "172.16.0.10"
+}
+
+# ------------------------------------------------------------------ names
+
+variable "key_vault_name" {
+  description = "Key Vault name (3-24 characters, globally unique). deploy/k8s overlays' params.env KEY_VAULT_NAME must match."
+  type        = string
+}
+
+variable "storage_account_name" {
+  description = "Storage account for tenant blobs (3-24 lowercase letters and digits, globally unique). ATRIUM_STORAGE_ACCOUNT."
+  type        = string
+}
+
+variable "acr_name" {
+  description = "Container registry name (5-50 letters and digits, globally unique); the image is <acr_name>.azurecr.io/atrium."
+  type        = string
+}
+
+variable "postgres_server_name" {
+  description = "PostgreSQL Flexible Server name (globally unique host name prefix)."
+  type        = string
+}
+
+variable "redis_name" {
+  description = "Azure Cache for Redis name (globally unique host name prefix)."
+  type        = string
+}
+
+# ------------------------------------------------------------------ AKS
+
+variable "kubernetes_version" {
+  description = "AKS Kubernetes version (null: the region's default)."
+  type        = string
+  default     = null
+}
+
+variable "aks_sku_tier" {
+  description = "AKS control plane tier: Free (dev) or Standard (prod, with an uptime SLA)."
+  type        = string
+  default     = "Free"
+}
+
+variable "aks_node_vm_size" {
+  description = "VM size of the AKS node pool."
+  type        = string
+}
+
+variable "aks_node_min_count" {
+  description = "Cluster autoscaler minimum node count."
+  type        = number
+}
+
+variable "aks_node_max_count" {
+  description = "Cluster autoscaler maximum node count."
+  type        = number
+}
+
+variable "aks_zones" {
+  description = "Availability zones of the node pool (empty: none)."
+  type        = list(string)
+  default     = []
+}
+
+variable "aks_admin_group_object_ids" {
+  description = "Entra ID groups that get cluster-admin through Azure RBAC for Kubernetes."
+  type        = list(string)
+  default     = []
+}
+
+variable "k8s_namespace" {
+  description = "Namespace of Atrium in the cluster (deploy/k8s: atrium)."
+  type        = string
+  default     = "atrium"
+}
+
+variable "k8s_service_account" {
+  description = "Service account of Atrium's pods (deploy/k8s: atrium)."
+  type        = string
+  default     = "atrium"
+}
+
+# ------------------------------------------------------------------ data
+
+variable "postgres_sku" {
+  description = "PostgreSQL Flexible Server SKU, e.g. B_Standard_B2s (dev) or GP_Standard_D4ds_v5 (prod)."
+  type        = string
+}
+
+variable "postgres_storage_mb" {
+  description = "PostgreSQL storage in MB (grows automatically)."
+  type        = number
+  default     = 32768
+}
+
+variable "postgres_backup_retention_days" {
+  description = "Point-in-time restore window, 7-35 days."
+  type        = number
+  default     = 7
+}
+
+variable "postgres_geo_redundant_backup" {
+  description = "Geo-redundant backups (can only be chosen at creation)."
+  type        = bool
+  default     = false
+}
+
+variable "postgres_high_availability" {
+  description = "Zone-redundant standby (General Purpose or Memory Optimized SKUs only)."
+  type        = bool
+  default     = false
+}
+
+variable "postgres_admin_login" {
+  description = "Administrator login of the PostgreSQL server (not the application's role)."
+  type        = string
+  default     = "atriumadmin"
+}
+
+variable "redis_sku" {
+  description = "Azure Cache for Redis SKU: Basic, Standard or Premium."
+  type        = string
+}
+
+variable "redis_family" {
+  description = "C (Basic/Standard) or P (Premium)."
+  type        = string
+}
+
+variable "redis_capacity" {
+  description = "Cache size within the family (C: 0-6, P: 1-5)."
+  type        = number
+}
+
+variable "storage_replication" {
+  description = "Storage replication: LRS, ZRS, GRS, GZRS."
+  type        = string
+  default     = "LRS"
+}
+
+variable "blob_soft_delete_days" {
+  description = "Days deleted blobs and containers stay recoverable."
+  type        = number
+  default     = 7
+}
+
+variable "log_retention_days" {
+  description = "Log Analytics retention in days."
+  type        = number
+  default     = 30
+}
