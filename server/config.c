@@ -133,6 +133,7 @@ bool config_load(void)
 	ok &= env_int("ATRIUM_RATE_LIMIT_IP_PER_MINUTE", 3000, 0, INT_MAX, &cfg.rate_limit_ip);
 	cfg.web_dir = env_str("ATRIUM_WEB_DIR", "web/dist");
 	cfg.public_url = env_str("ATRIUM_PUBLIC_URL", "https://localhost:8443");
+	cfg.trusted_proxies = env_str("ATRIUM_TRUSTED_PROXIES", NULL);
 	ok &= env_int("ATRIUM_SESSION_IDLE_SECONDS", 1800, 60, 86400 * 7, &cfg.session_idle_s);
 	ok &= env_int("ATRIUM_SESSION_MAX_SECONDS", 43200, 300, 86400 * 30, &cfg.session_max_s);
 	cfg.openapi_path = env_str("ATRIUM_OPENAPI_PATH", "openapi/openapi.yaml");
@@ -158,7 +159,7 @@ void config_free(void)
 		&cfg.listen_host, &cfg.tls_cert, &cfg.tls_key, &cfg.db_url[0], &cfg.db_url[1],
 		&cfg.db_url[2], &cfg.db_url[3], &cfg.redis_url, &cfg.redis_prefix, &cfg.oidc_metadata_url,
 		&cfg.oidc_v1_issuer, &cfg.oidc_client_id, &cfg.oidc_client_secret,
-		&cfg.home_tenant_id, &cfg.web_dir, &cfg.public_url, &cfg.openapi_path, &cfg.log_level,
+		&cfg.home_tenant_id, &cfg.web_dir, &cfg.public_url, &cfg.trusted_proxies, &cfg.openapi_path, &cfg.log_level,
 		&cfg.azure_authority, &cfg.azure_tenant_id, &cfg.azure_client_id,
 		&cfg.azure_client_secret, &cfg.arm_url, &cfg.azure_subscription_id,
 		&cfg.storage_blob_url, &cfg.storage_account, &cfg.storage_key,

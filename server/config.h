@@ -40,6 +40,7 @@ struct config {
 	size_t max_body_bytes;
 	int rate_limit_tenant;      /* requests per minute per tenant; 0 = off */
 	int rate_limit_ip;          /* requests per minute per client address */
+	char *trusted_proxies;      /* comma-separated IPs/CIDRs whose X-Forwarded-For is believed */
 	char *public_url;           /* https://host[:port] the browser uses: redirect URI, Origin */
 	int session_idle_s;         /* sliding idle timeout of a portal session */
 	int session_max_s;          /* absolute lifetime of a portal session */

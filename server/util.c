@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -176,6 +177,56 @@ bool util_is_dns_label(const char *s)
 			return false;
 	}
 	return s[0] != '-' && s[n - 1] != '-';
+}
+
+/* ---- addresses ------------------------------------------------------ */
+
+static bool ip_in_cidr(const char *ip, const char *cidr, size_t cidr_len)
+{
+	char net[64];
+	if (cidr_len == 0 || cidr_len >= sizeof(net))
+		return false;
+	memcpy(net, cidr, cidr_len);
+	net[cidr_len] = '\0';
+	int bits = -1;
+	char *slash = strchr(net, '/');
+	if (slash) {
+		*slash = '\0';
+		bits = atoi(slash + 1);
+	}
+	unsigned char a[16], b[16];
+	int fam = strchr(net, ':') ? AF_INET6 : AF_INET;
+	int len = fam == AF_INET6 ? 16 : 4;
+	if (inet_pton(fam, net, b) != 1 || inet_pton(fam, ip, a) != 1)
+		return false;
+	if (bits < 0 || bits > len * 8)
+		bits = len * 8;
+	for (int i = 0; i < bits / 8; i++)
+		if (a[i] != b[i])
+			return false;
+	int rest = bits % 8;
+	if (rest) {
+		unsigned char mask = (unsigned char)(0xff << (8 - rest));
+		if ((a[bits / 8] & mask) != (b[bits / 8] & mask))
+			return false;
+	}
+	return true;
+}
+
+bool util_ip_in_list(const char *ip, const char *list)
+{
+	if (ip == NULL || list == NULL)
+		return false;
+	const char *p = list;
+	while (*p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t n = strcspn(p, ", ");
+		if (n && ip_in_cidr(ip, p, n))
+			return true;
+		p += n;
+	}
+	return false;
 }
 
 /* ---- time ----------------------------------------------------------- */

@@ -37,6 +37,10 @@ void arena_free(struct arena *a);
 bool util_is_uuid(const char *s);
 bool util_is_dns_label(const char *s);
 
+/* True when the textual IPv4/IPv6 address `ip` is in one of the
+ * comma-separated addresses or CIDR blocks of `list`. */
+bool util_ip_in_list(const char *ip, const char *list);
+
 /* Writes "2026-11-22T00:25:01.123456Z" for microseconds since the epoch. */
 void util_format_rfc3339_us(int64_t us, char out[32]);
 /* Monotonic clock in nanoseconds, for durations. */

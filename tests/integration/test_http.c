@@ -201,6 +201,7 @@ Test(http, rate_limit_answers_429_with_retry_after, .timeout = 60)
 	if (pid == 0) {
 		setenv("ATRIUM_LISTEN", listen, 1);
 		setenv("ATRIUM_RATE_LIMIT_IP_PER_MINUTE", "5", 1);
+		setenv("ATRIUM_TRUSTED_PROXIES", "127.0.0.1", 1);
 		setenv("ATRIUM_REDIS_PREFIX", prefix, 1);
 		freopen("/dev/null", "w", stderr);
 		execl(bin, bin, "serve", (char *)NULL);
@@ -219,8 +220,12 @@ Test(http, rate_limit_answers_429_with_retry_after, .timeout = 60)
 	resp_free(r);
 	int limited = 0, ok = 1;
 	/* 20 requests span at most two minute windows, so at most 10 pass. */
+	/* The server sits behind a trusted proxy (us): the client is the
+	 * X-Forwarded-For address, each counted on its own. */
+	const char *client_a[] = {"X-Forwarded-For: 203.0.113.5, 127.0.0.1", NULL};
+	const char *client_b[] = {"X-Forwarded-For: 203.0.113.6", NULL};
 	for (int i = 0; i < 20; i++) {
-		r = http_at(base, "GET", "/healthz", NULL, NULL, NULL);
+		r = http_at(base, "GET", "/healthz", NULL, NULL, client_a);
 		if (r->status == 429) {
 			limited++;
 			assert_problem(r, 429);
@@ -235,9 +240,13 @@ Test(http, rate_limit_answers_429_with_retry_after, .timeout = 60)
 		}
 		resp_free(r);
 	}
+	r = http_at(base, "GET", "/healthz", NULL, NULL, client_b);
+	long other_client = r->status;
+	resp_free(r);
 	kill(pid, SIGTERM);
 	int status;
 	waitpid(pid, &status, 0);
 	cr_assert(limited >= 10, "limited %d, allowed %d", limited, ok);
+	cr_assert_eq(other_client, 200, "another client behind the same proxy has its own limit");
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "second server exit status");
 }

@@ -111,3 +111,18 @@ Test(util, uuid_v5_matches_the_rfc_example)
 	util_uuid_v5("6ba7b810-9dad-11d1-80b4-00c04fd430c8", "www.example.com", out);
 	cr_assert_str_eq(out, "2ed6657d-e927-568b-95e1-2665a8aea6a2");
 }
+
+Test(util, ip_lists_match_addresses_and_cidr_blocks)
+{
+	const char *list = "10.0.0.0/8, 192.168.1.7,fd00::/8";
+	cr_assert(util_ip_in_list("10.1.2.3", list));
+	cr_assert(util_ip_in_list("192.168.1.7", list));
+	cr_assert_not(util_ip_in_list("192.168.1.8", list));
+	cr_assert(util_ip_in_list("fd12::1", list));
+	cr_assert_not(util_ip_in_list("fe80::1", list));
+	cr_assert_not(util_ip_in_list("11.0.0.1", list));
+	cr_assert_not(util_ip_in_list("not-an-ip", list));
+	cr_assert_not(util_ip_in_list("10.0.0.1", NULL));
+	cr_assert(util_ip_in_list("172.16.5.4", "172.16.0.0/12"));
+	cr_assert_not(util_ip_in_list("172.32.0.1", "172.16.0.0/12"));
+}
