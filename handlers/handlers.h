@@ -21,6 +21,7 @@ ROUTES(me);
 ROUTES(tenants);
 ROUTES(audit);
 ROUTES(jobs);
+ROUTES(namespaces);
 
 /* Audit actor and request id of this request. */
 struct audit_ctx handler_audit_ctx(struct request *r);
