@@ -151,7 +151,15 @@ atrium_install_deps() {
     atrium_say "warning: Node.js $(node --version 2>/dev/null) is older than 20; the test tools need Node 20.19+"
   fi
 
-  if [ ! -f "$ATRIUM_ROOT/node_modules/.package-lock.json" ] \
+  # A node_modules that is a symlink is shared (git worktrees point theirs
+  # at one checkout's): npm ci would empty it for everyone through the
+  # link, so it is left alone; its owner keeps it up to date.
+  if [ -L "$ATRIUM_ROOT/node_modules" ]; then
+    if [ ! -f "$ATRIUM_ROOT/node_modules/.package-lock.json" ]; then
+      atrium_fail "node_modules is a symlink to an empty or missing folder; run npm ci where it points"
+      return 1
+    fi
+  elif [ ! -f "$ATRIUM_ROOT/node_modules/.package-lock.json" ] \
      || [ "$ATRIUM_ROOT/package-lock.json" -nt "$ATRIUM_ROOT/node_modules/.package-lock.json" ]; then
     atrium_say "installing npm packages (npm ci)"
     log=$(mktemp /tmp/atrium-npm.XXXXXX)
