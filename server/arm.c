@@ -117,8 +117,8 @@ bool arm_same_origin(const char *base, const char *url)
 
 /*
  * Sends method+url with the ARM token; on a 401 gets a fresh token and
- * tries once more. False (with *err set) when no token could be had;
- * otherwise *resp holds the answer (the caller frees it).
+ * tries once more. False (with *err set, *resp empty) when no token could
+ * be had; otherwise *resp holds the answer (the caller frees it).
  */
 static bool exchange(const struct outbound_ctx *ctx, const char *method, const char *url,
 		     const char *json, struct outbound_response *resp, struct outbound_request *req,
@@ -127,8 +127,10 @@ static bool exchange(const struct outbound_ctx *ctx, const char *method, const c
 	memset(resp, 0, sizeof(*resp));
 	for (int attempt = 0; attempt < 2; attempt++) {
 		char *token = NULL;
-		if (!azure_token_get(&token, err))
+		if (!azure_token_get(&token, err)) {
+			outbound_response_free(resp);
 			return false;
+		}
 		char *auth = xasprintf("Authorization: Bearer %s", token);
 		char *rid = ctx && ctx->request_id && *ctx->request_id
 				    ? xasprintf("x-ms-client-request-id: %s", ctx->request_id)

@@ -27,6 +27,7 @@
 
 #include <curl/curl.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,13 @@ static int cmd_serve(void)
 
 static int cmd_worker(void)
 {
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	/* Before the metrics listener's thread starts: only the runtime's
+	 * sigwait() may take them. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	register_all();
 	const char *c = getenv("ATRIUM_WORKER_CONCURRENCY");
