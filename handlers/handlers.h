@@ -22,6 +22,7 @@ ROUTES(tenants);
 ROUTES(audit);
 ROUTES(jobs);
 ROUTES(auth_flow);
+ROUTES(namespaces);
 
 /* Audit actor and request id of this request. */
 struct audit_ctx handler_audit_ctx(struct request *r);

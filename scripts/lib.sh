@@ -152,11 +152,19 @@ atrium_install_deps() {
   fi
 
   # The tools at the root, the portal (web/) and the browser test each have
-  # their own lock file.
+  # their own lock file. A node_modules that is a symlink is shared (git
+  # worktrees point theirs at one checkout's): npm ci would empty it for
+  # everyone through the link, so it is left alone; its owner keeps it up
+  # to date.
   local dir
   for dir in "$ATRIUM_ROOT" "$ATRIUM_ROOT/web" "$ATRIUM_ROOT/tests/browser"; do
     [ -f "$dir/package-lock.json" ] || continue
-    if [ ! -f "$dir/node_modules/.package-lock.json" ] \
+    if [ -L "$dir/node_modules" ]; then
+      if [ ! -f "$dir/node_modules/.package-lock.json" ]; then
+        atrium_fail "$dir/node_modules is a symlink to an empty or missing folder; run npm ci where it points"
+        return 1
+      fi
+    elif [ ! -f "$dir/node_modules/.package-lock.json" ] \
        || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
       atrium_say "installing npm packages in ${dir#"$ATRIUM_ROOT"/} (npm ci)"
       log=$(mktemp /tmp/atrium-npm.XXXXXX)

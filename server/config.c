@@ -150,6 +150,13 @@ bool config_load(void)
 	cfg.storage_key = env_str("ATRIUM_STORAGE_KEY", NULL);
 	cfg.quickbooks_verifier_token = env_str("ATRIUM_QUICKBOOKS_VERIFIER_TOKEN", NULL);
 	cfg.pax8_webhook_secret = env_str("ATRIUM_PAX8_WEBHOOK_SECRET", NULL);
+	cfg.arm_scope = env_str("ATRIUM_ARM_SCOPE", "https://management.azure.com/.default");
+	ok &= env_int("ATRIUM_OUTBOUND_TIMEOUT_MS", 30000, 100, 600000, &cfg.outbound_timeout_ms);
+	ok &= env_int("ATRIUM_OUTBOUND_CONNECT_TIMEOUT_MS", 5000, 100, 60000,
+		      &cfg.outbound_connect_timeout_ms);
+	ok &= env_int("ATRIUM_ARM_LRO_TIMEOUT_SECONDS", 900, 1, 86400, &cfg.arm_lro_timeout_s);
+	ok &= env_int("ATRIUM_ARM_POLL_INTERVAL_MS", 5000, 10, 600000, &cfg.arm_poll_interval_ms);
+	cfg.worker_metrics_listen = env_str("ATRIUM_WORKER_METRICS_LISTEN", NULL);
 	return ok;
 }
 
@@ -164,6 +171,7 @@ void config_free(void)
 		&cfg.azure_client_secret, &cfg.arm_url, &cfg.azure_subscription_id,
 		&cfg.storage_blob_url, &cfg.storage_account, &cfg.storage_key,
 		&cfg.quickbooks_verifier_token, &cfg.pax8_webhook_secret,
+		&cfg.arm_scope, &cfg.worker_metrics_listen,
 	};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);

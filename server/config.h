@@ -52,6 +52,13 @@ struct config {
 	char *arm_url, *azure_subscription_id;
 	char *storage_blob_url, *storage_account, *storage_key;
 	char *quickbooks_verifier_token, *pax8_webhook_secret;
+	/* outbound calls of the worker (server/outbound.c, arm.c) */
+	char *arm_scope;              /* token scope for ARM */
+	int outbound_timeout_ms;      /* whole exchange */
+	int outbound_connect_timeout_ms;
+	int arm_lro_timeout_s;        /* how long one step follows an operation */
+	int arm_poll_interval_ms;     /* poll interval when Retry-After is absent */
+	char *worker_metrics_listen;  /* host:port of the worker's /metrics; NULL = off */
 };
 
 extern struct config cfg;

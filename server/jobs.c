@@ -10,6 +10,7 @@
 #include "jobs.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 #include <errno.h>
@@ -59,6 +60,13 @@ static const struct db_stmt stmts[] = {
 	 "UPDATE jobs SET status = 'failed', last_error = $3::jsonb, locked_by = NULL, "
 	 "  locked_until = NULL, updated_at = now() "
 	 "WHERE id = $1 AND locked_by = $2 RETURNING 1"},
+	{"jobs_cancel",
+	 "UPDATE jobs SET status = 'failed', last_error = $2::jsonb, updated_at = now() "
+	 "WHERE id = $1::uuid AND status = 'queued' RETURNING 1"},
+	{"jobs_queue_depth",
+	 "SELECT kind, CASE WHEN status = 'running' THEN 'running' "
+	 "  WHEN run_at <= now() THEN 'due' ELSE 'scheduled' END AS state, count(*) "
+	 "FROM jobs WHERE status IN ('queued', 'running') GROUP BY 1, 2 ORDER BY 1, 2"},
 	{"jobs_release",
 	 "UPDATE jobs SET status = 'queued', run_at = now(), attempts = GREATEST(attempts - 1, 0), "
 	 "  locked_by = NULL, locked_until = NULL, updated_at = now() "
@@ -132,6 +140,43 @@ bool jobs_enqueue(struct db_conn *portal, const char *kind, const char *tenant_i
 		snprintf(id_out, 37, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return ok;
+}
+
+bool jobs_cancel_if_queued(struct db_conn *portal, const char *id, const char *code,
+			   const char *message, bool *canceled)
+{
+	json_t *e = json_pack("{s:s, s:s}", "code", code, "message", message);
+	char *err = e ? json_dumps(e, JSON_COMPACT) : NULL;
+	json_decref(e);
+	const char *v[] = {id, err ? err : "null"};
+	PGresult *res = db_exec(portal, "jobs_cancel", 2, v);
+	free(err);
+	bool ok = db_ok(res);
+	*canceled = ok && PQntuples(res) == 1;
+	PQclear(res);
+	return ok;
+}
+
+int jobs_queue_depth(struct job_depth *out, int max)
+{
+	struct db_conn *c = db_acquire(DB_PORTAL);
+	if (c == NULL)
+		return -1;
+	int n = -1;
+	if (db_scope(c, "*")) {
+		PGresult *res = db_exec(c, "jobs_queue_depth", 0, NULL);
+		if (db_ok(res)) {
+			n = 0;
+			for (int i = 0; i < PQntuples(res) && n < max; i++, n++) {
+				snprintf(out[n].kind, sizeof(out[n].kind), "%s", PQgetvalue(res, i, 0));
+				snprintf(out[n].state, sizeof(out[n].state), "%s", PQgetvalue(res, i, 1));
+				out[n].count = atoll(PQgetvalue(res, i, 2));
+			}
+		}
+		PQclear(res);
+	}
+	db_release(c);
+	return n;
 }
 
 void job_error(struct job *j, const char *code, const char *message)
@@ -221,6 +266,7 @@ static void finish_failed(const struct job_kind *k, struct job *j, const char *o
 	char *err = error_text(j);
 	const char *v[] = {j->id, owner, err};
 	portal_update("jobs_fail", 3, v);
+	metrics_job_outcome(j->kind, MJ_FAILED);
 	log_warn("job %s (%s) failed after %d attempts: %s", j->id, j->kind, j->attempts, err);
 	free(err);
 }
@@ -244,6 +290,7 @@ static void run_job(const struct job_kind *k, struct job *j, const char *owner)
 		if (jobs_stopping()) {
 			const char *v[] = {j->id, owner};
 			portal_update("jobs_release", 2, v);
+			metrics_job_outcome(j->kind, MJ_RELEASED);
 			log_info("job %s released before step %s (shutting down)", j->id, st->name);
 			return;
 		}
@@ -272,6 +319,7 @@ static void run_job(const struct job_kind *k, struct job *j, const char *owner)
 			snprintf(ms, sizeof(ms), "%d", delay);
 			const char *v[] = {j->id, owner, ms, err};
 			portal_update("jobs_retry", 4, v);
+			metrics_job_outcome(j->kind, MJ_RETRIED);
 			log_info("job %s (%s) step %s will retry in %d ms: %s", j->id, j->kind, st->name, delay, err);
 			free(err);
 			return;
@@ -283,6 +331,7 @@ static void run_job(const struct job_kind *k, struct job *j, const char *owner)
 		k->on_succeeded(j);
 	const char *v[] = {j->id, owner};
 	portal_update("jobs_succeed", 2, v);
+	metrics_job_outcome(j->kind, MJ_SUCCEEDED);
 	log_info("job %s (%s) succeeded after %d attempt(s)", j->id, j->kind, j->attempts);
 }
 

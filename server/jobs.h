@@ -68,6 +68,23 @@ void jobs_register_kind(const struct job_kind *k);
 bool jobs_enqueue(struct db_conn *portal, const char *kind, const char *tenant_id,
 		  json_t *payload, const char *request_id, char id_out[37]);
 
+/*
+ * Cancels job `id` if it is still queued (not running): it ends failed
+ * with {code, message}, on the caller's connection and transaction.
+ * *canceled says whether it was. False on database failure.
+ */
+bool jobs_cancel_if_queued(struct db_conn *portal, const char *id, const char *code,
+			   const char *message, bool *canceled);
+
+/* Jobs waiting or running, by kind and state (due, scheduled, running),
+ * read at scrape time. Returns the number of rows, -1 on failure. */
+struct job_depth {
+	char kind[64];
+	char state[16];
+	long long count;
+};
+int jobs_queue_depth(struct job_depth *out, int max);
+
 /* Records a step failure on the job: code and message are copied. */
 void job_error(struct job *j, const char *code, const char *message);
 /* The output an earlier finished step recorded, or NULL (borrowed). */

@@ -16,13 +16,18 @@
 #include "jobs.h"
 #include "log.h"
 #include "metrics.h"
+#include "metrics_http.h"
 #include "migrate.h"
+#include "azure_token.h"
+#include "namespace_jobs.h"
+#include "namespaces.h"
 #include "portal.h"
 #include "redis.h"
 #include "router.h"
 
 #include <curl/curl.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +48,20 @@ static void write_gauges(char **buf, size_t *len, size_t *cap)
 			"atrium_db_pool_connections{db=\"%s\",state=\"max\"} %d\n",
 			name, in_use, name, open, name, size);
 	}
+	/* Queue depth is read from portal_db at scrape time, by serve and by a
+	 * worker's listener alike: it must be visible when no worker runs. */
+	struct job_depth depth[64];
+	int n = jobs_queue_depth(depth, 64);
+	metrics_appendf(buf, len, cap,
+		"# HELP atrium_job_queue_depth Jobs waiting (due now, or scheduled for a retry) or running, by kind.\n"
+		"# TYPE atrium_job_queue_depth gauge\n");
+	for (int i = 0; i < n; i++)
+		metrics_appendf(buf, len, cap, "atrium_job_queue_depth{kind=\"%s\",state=\"%s\"} %lld\n",
+				depth[i].kind, depth[i].state, depth[i].count);
+	metrics_appendf(buf, len, cap,
+		"# HELP atrium_job_queue_depth_up Whether the queue depth could be read (0: portal_db unreachable).\n"
+		"# TYPE atrium_job_queue_depth_up gauge\n"
+		"atrium_job_queue_depth_up %d\n", n >= 0);
 }
 
 static void register_all(void)
@@ -51,12 +70,15 @@ static void register_all(void)
 	portal_register();
 	idem_register();
 	jobs_register();
+	namespaces_register();
+	namespace_jobs_register();
 	router_add(ops_routes, ops_routes_len);
 	router_add(me_routes, me_routes_len);
 	router_add(tenants_routes, tenants_routes_len);
 	router_add(audit_routes, audit_routes_len);
 	router_add(jobs_routes, jobs_routes_len);
 	router_add(auth_flow_routes, auth_flow_routes_len);
+	router_add(namespaces_routes, namespaces_routes_len);
 	metrics_set_gauge_writer(write_gauges);
 }
 
@@ -94,13 +116,26 @@ static int cmd_serve(void)
 
 static int cmd_worker(void)
 {
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	/* Before the metrics listener's thread starts: only the runtime's
+	 * sigwait() may take them. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	register_all();
 	const char *c = getenv("ATRIUM_WORKER_CONCURRENCY");
 	int concurrency = c && atoi(c) > 0 ? atoi(c) : 2;
 	/* Runners, the heartbeat, and steps that open a second connection. */
 	db_start(concurrency * 2 + 2);
+	if (cfg.worker_metrics_listen && !metrics_http_start(cfg.worker_metrics_listen)) {
+		db_stop();
+		return 1;
+	}
 	int rc = jobs_worker_main(concurrency);
+	metrics_http_stop();
+	azure_token_reset();
 	db_stop();
 	return rc;
 }

@@ -4,6 +4,7 @@
 #include "metrics.h"
 #include "util.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,6 +28,41 @@ struct route_series {
 };
 
 static struct route_series routes[METRICS_MAX_ROUTES];
+
+/* Outbound calls by target: outcome counts and a latency histogram. */
+static const double out_buckets_s[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+				       1.0,   2.5,  5.0,   10.0, 30.0, 60.0};
+#define N_OUT_BUCKETS (int)(sizeof(out_buckets_s) / sizeof(out_buckets_s[0]))
+struct target_series {
+	_Atomic(const char *) name;
+	_Atomic uint64_t count[MO_OUTCOME_COUNT];
+	_Atomic uint64_t bucket[N_OUT_BUCKETS + 1];
+	_Atomic uint64_t sum_us;
+};
+static struct target_series targets[METRICS_MAX_TARGETS];
+static const char *const outbound_outcome_names[MO_OUTCOME_COUNT] = {
+	[MO_SUCCESS] = "success",
+	[MO_CLIENT_ERROR] = "client_error",
+	[MO_THROTTLED] = "throttled",
+	[MO_SERVER_ERROR] = "server_error",
+	[MO_TIMEOUT] = "timeout",
+	[MO_NETWORK_ERROR] = "network_error",
+};
+
+/* Job outcomes by kind; kinds are added on first use, under kinds_mu. */
+struct kind_series {
+	char name[64];
+	_Atomic uint64_t count[MJ_OUTCOME_COUNT];
+};
+static pthread_mutex_t kinds_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct kind_series kinds[METRICS_MAX_JOB_KINDS];
+static _Atomic int nkinds;
+static const char *const job_outcome_names[MJ_OUTCOME_COUNT] = {
+	[MJ_SUCCEEDED] = "succeeded",
+	[MJ_RETRIED] = "retried",
+	[MJ_FAILED] = "failed",
+	[MJ_RELEASED] = "released",
+};
 static _Atomic uint64_t counters[M_COUNTER_MAX];
 static metrics_gauge_fn gauge_writer;
 
@@ -73,6 +109,96 @@ void metrics_observe_request(int id, int status, uint64_t duration_ns)
 void metrics_inc(enum metric_counter c)
 {
 	atomic_fetch_add_explicit(&counters[c], 1, memory_order_relaxed);
+}
+
+void metrics_observe_outbound(int id, const char *name, enum metric_outbound_outcome o,
+			      uint64_t duration_ns)
+{
+	if (id < 0 || id >= METRICS_MAX_TARGETS || o < 0 || o >= MO_OUTCOME_COUNT)
+		return;
+	struct target_series *t = &targets[id];
+	atomic_store_explicit(&t->name, name, memory_order_relaxed);
+	atomic_fetch_add_explicit(&t->count[o], 1, memory_order_relaxed);
+	double s = (double)duration_ns / 1e9;
+	int b = 0;
+	while (b < N_OUT_BUCKETS && s > out_buckets_s[b])
+		b++;
+	atomic_fetch_add_explicit(&t->bucket[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&t->sum_us, duration_ns / 1000, memory_order_relaxed);
+}
+
+void metrics_job_outcome(const char *kind, enum metric_job_outcome o)
+{
+	if (kind == NULL || o < 0 || o >= MJ_OUTCOME_COUNT)
+		return;
+	pthread_mutex_lock(&kinds_mu);
+	int n = atomic_load(&nkinds), i;
+	for (i = 0; i < n; i++)
+		if (strcmp(kinds[i].name, kind) == 0)
+			break;
+	if (i == n && n < METRICS_MAX_JOB_KINDS) {
+		snprintf(kinds[n].name, sizeof(kinds[n].name), "%s", kind);
+		atomic_store(&nkinds, n + 1);
+	}
+	if (i < METRICS_MAX_JOB_KINDS)
+		atomic_fetch_add_explicit(&kinds[i].count[o], 1, memory_order_relaxed);
+	pthread_mutex_unlock(&kinds_mu);
+}
+
+/* Job outcomes and outbound calls, appended to the exposition. */
+static void render_worker_series(char **buf, size_t *len, size_t *cap)
+{
+	metrics_appendf(buf, len, cap,
+		"# HELP atrium_job_runs_total Job runs (attempts) by kind and outcome.\n"
+		"# TYPE atrium_job_runs_total counter\n");
+	pthread_mutex_lock(&kinds_mu);
+	int n = atomic_load(&nkinds);
+	for (int i = 0; i < n; i++)
+		for (int o = 0; o < MJ_OUTCOME_COUNT; o++)
+			metrics_appendf(buf, len, cap, "atrium_job_runs_total{kind=\"%s\",outcome=\"%s\"} %llu\n",
+				kinds[i].name, job_outcome_names[o],
+				(unsigned long long)atomic_load_explicit(&kinds[i].count[o], memory_order_relaxed));
+	pthread_mutex_unlock(&kinds_mu);
+
+	metrics_appendf(buf, len, cap,
+		"# HELP atrium_outbound_requests_total Outbound calls to Azure by target and outcome.\n"
+		"# TYPE atrium_outbound_requests_total counter\n");
+	for (int i = 0; i < METRICS_MAX_TARGETS; i++) {
+		const char *name = atomic_load_explicit(&targets[i].name, memory_order_relaxed);
+		if (name == NULL)
+			continue;
+		for (int o = 0; o < MO_OUTCOME_COUNT; o++)
+			metrics_appendf(buf, len, cap,
+				"atrium_outbound_requests_total{target=\"%s\",outcome=\"%s\"} %llu\n", name,
+				outbound_outcome_names[o],
+				(unsigned long long)atomic_load_explicit(&targets[i].count[o], memory_order_relaxed));
+	}
+	metrics_appendf(buf, len, cap,
+		"# HELP atrium_outbound_request_duration_seconds Outbound call latency by target.\n"
+		"# TYPE atrium_outbound_request_duration_seconds histogram\n");
+	for (int i = 0; i < METRICS_MAX_TARGETS; i++) {
+		struct target_series *t = &targets[i];
+		const char *name = atomic_load_explicit(&t->name, memory_order_relaxed);
+		if (name == NULL)
+			continue;
+		uint64_t cum = 0;
+		for (int b = 0; b <= N_OUT_BUCKETS; b++) {
+			cum += atomic_load_explicit(&t->bucket[b], memory_order_relaxed);
+			if (b < N_OUT_BUCKETS)
+				metrics_appendf(buf, len, cap,
+					"atrium_outbound_request_duration_seconds_bucket{target=\"%s\",le=\"%g\"} %llu\n",
+					name, out_buckets_s[b], (unsigned long long)cum);
+			else
+				metrics_appendf(buf, len, cap,
+					"atrium_outbound_request_duration_seconds_bucket{target=\"%s\",le=\"+Inf\"} %llu\n",
+					name, (unsigned long long)cum);
+		}
+		metrics_appendf(buf, len, cap,
+			"atrium_outbound_request_duration_seconds_sum{target=\"%s\"} %.6f\n"
+			"atrium_outbound_request_duration_seconds_count{target=\"%s\"} %llu\n",
+			name, (double)atomic_load_explicit(&t->sum_us, memory_order_relaxed) / 1e6, name,
+			(unsigned long long)cum);
+	}
 }
 
 void metrics_set_gauge_writer(metrics_gauge_fn fn)
@@ -153,6 +279,7 @@ char *metrics_render(void)
 		metrics_appendf(&buf, &len, &cap, "# TYPE %s counter\n%s %llu\n", counter_names[c],
 				counter_names[c],
 				(unsigned long long)atomic_load_explicit(&counters[c], memory_order_relaxed));
+	render_worker_series(&buf, &len, &cap);
 	if (gauge_writer)
 		gauge_writer(&buf, &len, &cap);
 	return buf;

@@ -72,6 +72,13 @@ const tests = {
       (n, item) => n + methods.filter((m) => item[m]).length, 0);
     assert.ok(expected > 0);
     assert.equal(conf.operations().length, expected);
+    // The foundation's operations, whatever later capabilities add.
+    const ids = conf.operations().map((o) => o.operationId);
+    for (const id of ['getHealth', 'getReadiness', 'getMetrics', 'getOpenApiDescription', 'getMe', 'createTenant',
+      'listTenants', 'getTenant', 'updateTenant', 'deleteTenant', 'listTenantAuditRecords']) {
+      assert.ok(ids.includes(id), `${id} is listed`);
+    }
+    assert.equal(new Set(ids).size, ids.length, 'operationIds are unique');
   },
 };
 let bad = 0;

@@ -1,0 +1,440 @@
+/*
+ * namespaces.c - /v1/tenants/{tenant_id}/namespaces: create (202, queues
+ * the provisioning job), list, read, delete (202, queues the
+ * deprovisioning job).
+ *
+ * {namespace} in a path is the namespace's name or its id; names may not
+ * look like UUIDs, so the two never clash. By name, the live namespace is
+ * meant (a deleted one only when no live one has that name).
+ *
+ * DELETE semantics:
+ *   ready, failed            -> deprovisioning, a new job: 202
+ *   deprovisioning           -> nothing changes; 202 with its current job
+ *   pending (job not running) -> the provision job is canceled and a
+ *                               deprovision job queued (it removes
+ *                               whatever the first attempts made): 202
+ *   pending/provisioning with the job running -> 409 (retry when the
+ *                               status is ready or failed)
+ *   deleted (or unknown)     -> 404
+ * Handlers never call Azure: the worker does (workers/namespace_jobs.c).
+ */
+#include "handlers.h"
+#include "idempotency.h"
+#include "jobs.h"
+#include "log.h"
+#include "namespace_jobs.h"
+#include "namespaces.h"
+#include "reply.h"
+#include "validate.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const environments[] = {"dev", "staging", "prod", NULL};
+static const char *const statuses[] = {"pending", "provisioning", "ready", "failed",
+				       "deprovisioning", "deleted", NULL};
+
+static const struct field_spec create_fields[] = {
+	{"name", FT_DNS_LABEL, F_REQUIRED, 1, 63, NULL},
+	{"environment", FT_ENUM, F_REQUIRED, 0, 0, environments},
+	{"location", FT_STRING, F_REQUIRED, 2, 40, NULL},
+	{"id", FT_UUID, F_READONLY, 0, 0, NULL},
+	{"tenant_id", FT_UUID, F_READONLY, 0, 0, NULL},
+	{"status", FT_ENUM, F_READONLY, 0, 0, statuses},
+	{"resource_group", FT_STRING, F_READONLY, 0, 0, NULL},
+	{"resources", FT_STRING, F_READONLY, 0, 0, NULL},
+	{"last_error", FT_STRING, F_READONLY, 0, 0, NULL},
+	{"job_id", FT_UUID, F_READONLY, 0, 0, NULL},
+	{"created_at", FT_STRING, F_READONLY, 0, 0, NULL},
+	{"updated_at", FT_STRING, F_READONLY, 0, 0, NULL},
+};
+
+/* quota: an object of optional limits, or null for none. */
+static const struct field_spec quota_fields[] = {
+	{"cpu_cores", FT_INTEGER, 0, 1, 1024, NULL},
+	{"memory_gib", FT_INTEGER, 0, 1, 65536, NULL},
+	{"storage_gib", FT_INTEGER, 0, 1, 1048576, NULL},
+};
+
+#define NFIELDS(a) (sizeof(a) / sizeof(a[0]))
+
+static const struct field_spec *find_spec(const struct field_spec *specs, size_t n,
+					  const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(specs[i].name, name) == 0)
+			return &specs[i];
+	return NULL;
+}
+
+/* An Azure region as ARM names it: "westeurope", "eastus2". */
+static bool is_region(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 2 || n > 40 || s[0] < 'a' || s[0] > 'z')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return true;
+}
+
+static void check_quota(json_t *q, json_t **errors)
+{
+	if (json_is_null(q))
+		return;
+	if (!json_is_object(q)) {
+		problem_add_error(errors, "quota", "must be an object or null");
+		return;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(q, key, v) {
+		char field[160];
+		snprintf(field, sizeof(field), "quota.%.120s", key);
+		const struct field_spec *f = find_spec(quota_fields, NFIELDS(quota_fields), key);
+		const char *msg = f ? validate_value(f, v) : "is not a known field";
+		if (msg)
+			problem_add_error(errors, field, msg);
+	}
+}
+
+/* The create body: the field table, quota, and the checks the table
+ * cannot express. False after answering 422 naming every bad field. */
+static bool check_create_or_reply(struct request *r)
+{
+	json_t *errors = NULL;
+	const char *key;
+	json_t *v;
+	json_object_foreach(r->json, key, v) {
+		if (strcmp(key, "quota") == 0) {
+			check_quota(v, &errors);
+			continue;
+		}
+		const struct field_spec *f = find_spec(create_fields, NFIELDS(create_fields), key);
+		const char *msg = f == NULL ? "is not a known field"
+				  : (f->flags & F_READONLY) ? "is read-only"
+							    : validate_value(f, v);
+		if (msg)
+			problem_add_error(&errors, key, msg);
+	}
+	for (size_t i = 0; i < NFIELDS(create_fields); i++)
+		if ((create_fields[i].flags & F_REQUIRED) &&
+		    json_object_get(r->json, create_fields[i].name) == NULL)
+			problem_add_error(&errors, create_fields[i].name, "is required");
+	const char *name = json_string_value(json_object_get(r->json, "name"));
+	if (name && util_is_uuid(name))
+		problem_add_error(&errors, "name", "must not have the form of a UUID");
+	const char *loc = json_string_value(json_object_get(r->json, "location"));
+	if (loc && !is_region(loc))
+		problem_add_error(&errors, "location",
+				  "must be an Azure region name: lower-case letters and digits, "
+				  "e.g. westeurope");
+	if (errors == NULL)
+		return true;
+	reply_problem(r, 422, "validation", "Unprocessable Content",
+		      "The request body has invalid fields; see errors.", errors);
+	return false;
+}
+
+static void reply_namespace(struct request *r, int status, const char *tenant,
+			    const struct ns_out *n)
+{
+	reply_json_text(r, status, n->json);
+	reply_header(r, "ETag", handler_etag(r, n->version));
+	if (status == 202)
+		reply_header(r, "Location",
+			     arena_printf(&r->arena, "/v1/tenants/%s/namespaces/%s", tenant, n->id));
+}
+
+static void reply_conflict(struct request *r, const char *field, const char *detail)
+{
+	json_t *errors = NULL;
+	if (field)
+		problem_add_error(&errors, field, "is already used by another namespace of this tenant");
+	reply_problem(r, 409, "conflict", "Conflict", detail, errors);
+}
+
+/* Creates the namespace and queues its job, inside the open transaction.
+ * Replies on failure (after rolling back) and returns false. */
+static bool create_in_tx_or_reply(struct request *r, struct db_conn *c, const char *tenant,
+				  struct ns_out *n)
+{
+	char slug[64], tstatus[16];
+	switch (namespaces_tenant(c, tenant, slug, tstatus)) {
+	case PORTAL_OK:
+		break;
+	case PORTAL_NOT_FOUND:
+		db_rollback(c);
+		reply_not_found(r);
+		return false;
+	default:
+		db_rollback(c);
+		reply_unavailable(r, "portal_db failed");
+		return false;
+	}
+	if (strcmp(tstatus, "deleted") == 0) {
+		db_rollback(c);
+		reply_problem(r, 409, "tenant-deleted", "Conflict",
+			      "A deleted tenant cannot have new namespaces.", NULL);
+		return false;
+	}
+	char id[37], job_id[37];
+	util_uuid_v4(id);
+	json_t *payload = json_pack("{s:s}", "namespace_id", id);
+	bool queued = jobs_enqueue(c, NAMESPACE_PROVISION, tenant, payload, r->request_id, job_id);
+	json_decref(payload);
+	if (!queued) {
+		db_rollback(c);
+		reply_unavailable(r, "portal_db failed");
+		return false;
+	}
+	const char *name = json_string_value(json_object_get(r->json, "name"));
+	struct audit_ctx a = handler_audit_ctx(r);
+	enum portal_status st = PORTAL_CONFLICT;
+	const char *conflict = "resource_group";
+	/* Plain Azure names first; if another tenant's namespace holds them,
+	 * the hashed form, unique to this tenant and name. */
+	for (int hashed = 0; hashed < 2 && st == PORTAL_CONFLICT &&
+			     strcmp(conflict, "resource_group") == 0;
+	     hashed++) {
+		struct ns_names names;
+		namespaces_names(slug, name, tenant, hashed, &names);
+		st = namespaces_create(c, tenant, id, r->json, &names, job_id, &a, &r->arena, n,
+				       &conflict);
+	}
+	if (st == PORTAL_OK)
+		return true;
+	db_rollback(c);
+	if (st == PORTAL_CONFLICT && strcmp(conflict, "name") == 0)
+		reply_conflict(r, "name", "This tenant already has a namespace with this name.");
+	else if (st == PORTAL_CONFLICT)
+		reply_conflict(r, NULL, "The namespace's Azure names are already in use.");
+	else if (st == PORTAL_NOT_FOUND)
+		reply_not_found(r);
+	else
+		reply_unavailable(r, "portal_db failed");
+	return false;
+}
+
+static void create_namespace(struct request *r)
+{
+	const char *tenant = r->params[0];
+	if (!check_create_or_reply(r))
+		return;
+	const char *key = req_header(r, "Idempotency-Key");
+	if (key && !idem_key_valid(key)) {
+		json_t *errors = NULL;
+		problem_add_error(&errors, "Idempotency-Key", "must be 1-255 printable ASCII characters");
+		reply_problem(r, 400, "invalid-header", "Bad Request", "The Idempotency-Key header is invalid.", errors);
+		return;
+	}
+	struct db_conn *c = req_db(r, DB_PORTAL, tenant);
+	if (c == NULL) {
+		reply_unavailable(r, "portal_db is unreachable");
+		return;
+	}
+	if (!db_begin(c)) {
+		reply_unavailable(r, "portal_db failed");
+		return;
+	}
+	char *scope = arena_printf(&r->arena, "%s:%s", r->principal.tid, r->principal.oid);
+	if (key) {
+		char hash[65];
+		handler_request_hash(r, hash);
+		struct idem_record rec;
+		switch (idem_begin(c, scope, key, hash, &r->arena, &rec)) {
+		case IDEM_PROCEED:
+			break;
+		case IDEM_REPLAY:
+			db_rollback(c);
+			reply_json_text(r, rec.status, rec.body);
+			if (rec.location)
+				reply_header(r, "Location", rec.location);
+			if (rec.etag)
+				reply_header(r, "ETag", rec.etag);
+			reply_header(r, "Idempotent-Replayed", "true");
+			return;
+		case IDEM_MISMATCH:
+			db_rollback(c);
+			reply_problem(r, 422, "idempotency-key-reused", "Unprocessable Content",
+				      "This Idempotency-Key was already used with a different request.", NULL);
+			return;
+		case IDEM_ERROR:
+			db_rollback(c);
+			reply_unavailable(r, "portal_db failed");
+			return;
+		}
+	}
+	struct ns_out n;
+	if (!create_in_tx_or_reply(r, c, tenant, &n))
+		return;
+	char *location = arena_printf(&r->arena, "/v1/tenants/%s/namespaces/%s", tenant, n.id);
+	char *etag = handler_etag(r, n.version);
+	if ((key && !idem_finish(c, scope, key, 202, n.json, location, etag)) || !db_commit(c)) {
+		db_rollback(c);
+		reply_unavailable(r, "portal_db failed");
+		return;
+	}
+	reply_namespace(r, 202, tenant, &n);
+}
+
+static bool bad_query(struct request *r, const char *field, const char *message)
+{
+	json_t *errors = NULL;
+	problem_add_error(&errors, field, message);
+	char *detail = arena_printf(&r->arena, "The query parameter %s is invalid.", field);
+	reply_problem(r, 400, "invalid-query", "Bad Request", detail, errors);
+	return false;
+}
+
+static bool in_list(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (strcmp(*list, s) == 0)
+			return true;
+	return false;
+}
+
+static void list_namespaces(struct request *r)
+{
+	struct ns_filter f = {0};
+	f.tenant_id = r->params[0];
+	if (!validate_limit_or_reply(r, 20, 100, &f.limit) || !page_cursor_or_reply(r, &f.cursor))
+		return;
+	f.status = req_query(r, "status");
+	f.environment = req_query(r, "environment");
+	f.name = req_query(r, "name");
+	if (f.status && !in_list(statuses, f.status)) {
+		bad_query(r, "status", "must be pending, provisioning, ready, failed, deprovisioning or deleted");
+		return;
+	}
+	if (f.environment && !in_list(environments, f.environment)) {
+		bad_query(r, "environment", "must be dev, staging or prod");
+		return;
+	}
+	if (f.name && !util_is_dns_label(f.name)) {
+		bad_query(r, "name", "must be a DNS label");
+		return;
+	}
+	struct db_conn *c = req_db(r, DB_PORTAL, f.tenant_id);
+	char *page = NULL;
+	if (c == NULL || namespaces_list(c, &f, &r->arena, &page) != PORTAL_OK) {
+		reply_unavailable(r, "portal_db is unreachable");
+		return;
+	}
+	reply_json_text(r, 200, page);
+}
+
+/* Classifies {namespace}: false (after a 404) when it is neither a name
+ * nor an id. */
+static bool namespace_key_or_reply(struct request *r, const char *key, bool *is_id)
+{
+	*is_id = util_is_uuid(key);
+	if (*is_id || util_is_dns_label(key))
+		return true;
+	reply_not_found(r);
+	return false;
+}
+
+static void get_namespace(struct request *r)
+{
+	const char *tenant = r->params[0], *key = r->params[1];
+	bool is_id;
+	if (!namespace_key_or_reply(r, key, &is_id))
+		return;
+	struct db_conn *c = req_db(r, DB_PORTAL, tenant);
+	if (c == NULL) {
+		reply_unavailable(r, "portal_db is unreachable");
+		return;
+	}
+	struct ns_out n;
+	switch (namespaces_get(c, tenant, key, is_id, &r->arena, &n)) {
+	case PORTAL_OK:
+		reply_namespace(r, 200, tenant, &n);
+		return;
+	case PORTAL_NOT_FOUND:
+		reply_not_found(r);
+		return;
+	default:
+		reply_unavailable(r, "portal_db failed");
+		return;
+	}
+}
+
+static void delete_namespace(struct request *r)
+{
+	const char *tenant = r->params[0], *key = r->params[1];
+	bool is_id;
+	if (!namespace_key_or_reply(r, key, &is_id))
+		return;
+	struct db_conn *c = req_db(r, DB_PORTAL, tenant);
+	if (c == NULL || !db_begin(c)) {
+		reply_unavailable(r, "portal_db is unreachable");
+		return;
+	}
+	struct ns_out n;
+	switch (namespaces_lock(c, tenant, key, is_id, &r->arena, &n)) {
+	case PORTAL_OK:
+		break;
+	case PORTAL_NOT_FOUND:
+		db_rollback(c);
+		reply_not_found(r);
+		return;
+	default:
+		db_rollback(c);
+		reply_unavailable(r, "portal_db failed");
+		return;
+	}
+	if (strcmp(n.status, "deprovisioning") == 0) {
+		/* Already going: the same answer as the DELETE that started it. */
+		db_rollback(c);
+		reply_namespace(r, 202, tenant, &n);
+		return;
+	}
+	const char *canceled = "";
+	if (strcmp(n.status, "pending") == 0 || strcmp(n.status, "provisioning") == 0) {
+		bool done = false;
+		if (n.job_id[0] &&
+		    !jobs_cancel_if_queued(c, n.job_id, "Canceled",
+					   "the namespace was deleted before it was provisioned", &done)) {
+			db_rollback(c);
+			reply_unavailable(r, "portal_db failed");
+			return;
+		}
+		if (!done) {
+			db_rollback(c);
+			reply_problem(r, 409, "namespace-busy", "Conflict",
+				      "The namespace is being provisioned right now; delete it when its "
+				      "status is ready or failed.",
+				      NULL);
+			return;
+		}
+		canceled = n.job_id;
+	}
+	char job_id[37];
+	json_t *payload = json_pack("{s:s}", "namespace_id", n.id);
+	bool queued = jobs_enqueue(c, NAMESPACE_DEPROVISION, tenant, payload, r->request_id, job_id);
+	json_decref(payload);
+	struct audit_ctx a = handler_audit_ctx(r);
+	char *canceled_copy = arena_strdup(&r->arena, canceled);
+	if (!queued || namespaces_deprovision(c, n.id, job_id, canceled_copy, &a, &r->arena, &n) != PORTAL_OK ||
+	    !db_commit(c)) {
+		db_rollback(c);
+		reply_unavailable(r, "portal_db failed");
+		return;
+	}
+	reply_namespace(r, 202, tenant, &n);
+}
+
+const struct route namespaces_routes[] = {
+	{HTTP_POST, "/v1/tenants/{tenant_id}/namespaces", create_namespace, AUTH_REQUIRED,
+	 ROLE_TENANT_ADMIN, BODY_JSON, "namespaces.create"},
+	{HTTP_GET, "/v1/tenants/{tenant_id}/namespaces", list_namespaces, AUTH_REQUIRED,
+	 ROLE_TENANT_ADMIN | ROLE_SUPPORT_USER, BODY_NONE, "namespaces.list"},
+	{HTTP_GET, "/v1/tenants/{tenant_id}/namespaces/{namespace}", get_namespace, AUTH_REQUIRED,
+	 ROLE_TENANT_ADMIN | ROLE_SUPPORT_USER, BODY_NONE, "namespaces.get"},
+	{HTTP_DELETE, "/v1/tenants/{tenant_id}/namespaces/{namespace}", delete_namespace,
+	 AUTH_REQUIRED, ROLE_TENANT_ADMIN, BODY_NONE, "namespaces.delete"},
+};
+const size_t namespaces_routes_len = sizeof(namespaces_routes) / sizeof(namespaces_routes[0]);

@@ -1,0 +1,399 @@
+/*
+ * namespaces.c - namespace statements (portal_db). See namespaces.h.
+ *
+ * Each change and its audit record are one statement (data-modifying
+ * CTEs). Worker changes are audited as the system, with the request id of
+ * the API call that queued the job.
+ */
+#include "namespaces.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const namespaces_container_suffixes[NS_NCONTAINERS] = {"uploads", "logs", "backups"};
+
+static const struct db_stmt stmts[] = {
+	{"ns_tenant", "SELECT slug, status FROM tenants WHERE id = $1::uuid"},
+	{"ns_create",
+	 "WITH n AS ("
+	 "  INSERT INTO namespaces (id, tenant_id, name, environment, location, quota, "
+	 "                          resource_group, containers, job_id) "
+	 "  VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::jsonb, $7, $8::text[], $9::uuid) "
+	 "  ON CONFLICT (resource_group) WHERE status <> 'deleted' DO NOTHING "
+	 "  RETURNING namespace_json(namespaces) AS j, id, version, status), "
+	 "a AS (INSERT INTO audit_log (tenant_id, actor_tid, actor_oid, actor_kind, action, "
+	 "        resource_type, resource_id, request_id, changes) "
+	 "      SELECT $2::uuid, NULLIF($10, '')::uuid, NULLIF($11, '')::uuid, "
+	 "        CASE WHEN $11 = '' THEN 'system' ELSE 'user' END, 'namespace.create', 'namespace', "
+	 "        n.id::text, $12, n.j::jsonb FROM n) "
+	 "SELECT n.j::text, n.version, n.id, n.status FROM n"},
+	{"ns_get",
+	 "SELECT namespace_json(n)::text, n.version, n.id, n.status, COALESCE(n.job_id::text, '') "
+	 "FROM namespaces n "
+	 "WHERE n.tenant_id = $1::uuid AND (n.id = $2::uuid OR ($2::uuid IS NULL AND n.name = $3)) "
+	 "ORDER BY (n.status = 'deleted'), n.created_at DESC LIMIT 1"},
+	{"ns_lock",
+	 "SELECT namespace_json(n)::text, n.version, n.id, n.status, COALESCE(n.job_id::text, '') "
+	 "FROM namespaces n "
+	 "WHERE n.tenant_id = $1::uuid AND (n.id = $2::uuid OR ($2::uuid IS NULL AND n.name = $3)) "
+	 "  AND n.status <> 'deleted' "
+	 "ORDER BY n.created_at DESC LIMIT 1 FOR UPDATE"},
+	{"ns_list",
+	 "SELECT namespace_json(n)::text, "
+	 "  ((extract(epoch FROM n.created_at) * 1000000)::bigint)::text || '|' || n.id::text "
+	 "FROM namespaces n "
+	 "WHERE n.tenant_id = $1::uuid "
+	 "  AND (($2::text IS NULL AND n.status <> 'deleted') OR n.status = $2) "
+	 "  AND ($3::text IS NULL OR n.environment = $3) "
+	 "  AND ($4::text IS NULL OR n.name = $4) "
+	 "  AND ($5::bigint IS NULL OR (n.created_at, n.id) < "
+	 "       ('epoch'::timestamptz + $5::bigint * interval '1 microsecond', $6::uuid)) "
+	 "ORDER BY n.created_at DESC, n.id DESC LIMIT $7"},
+	{"ns_deprovision",
+	 "WITH n AS (UPDATE namespaces SET status = 'deprovisioning', job_id = $2::uuid, "
+	 "    last_error = NULL, version = version + 1, updated_at = now() "
+	 "  WHERE id = $1::uuid AND status <> 'deleted' "
+	 "  RETURNING namespace_json(namespaces) AS j, id, version, status, tenant_id), "
+	 "a AS (INSERT INTO audit_log (tenant_id, actor_tid, actor_oid, actor_kind, action, "
+	 "        resource_type, resource_id, request_id, changes) "
+	 "      SELECT n.tenant_id, NULLIF($3, '')::uuid, NULLIF($4, '')::uuid, "
+	 "        CASE WHEN $4 = '' THEN 'system' ELSE 'user' END, 'namespace.delete', 'namespace', "
+	 "        n.id::text, $5, jsonb_strip_nulls(jsonb_build_object('status', 'deprovisioning', "
+	 "          'job_id', $2::text, 'canceled_job_id', NULLIF($6, ''))) FROM n) "
+	 "SELECT n.j::text, n.version, n.id, n.status FROM n"},
+
+	/* ---- worker ---- */
+	{"ns_work_load",
+	 "SELECT json_build_object('id', n.id, 'tenant_id', n.tenant_id, 'name', n.name, "
+	 "  'environment', n.environment, 'location', n.location, 'status', n.status, "
+	 "  'job_id', n.job_id, 'resource_group', n.resource_group, 'containers', n.containers, "
+	 "  'tenant_slug', t.slug, 'admin_group', t.aad_admin_group_id, "
+	 "  'tags', json_build_object('Project', 'atrium', 'Tenant', t.slug, "
+	 "    'Environment', n.environment, "
+	 "    'Owner', COALESCE(t.tags->>'Owner', t.tags->>'owner', 'atrium'), "
+	 "    'CostCenter', COALESCE(t.tags->>'CostCenter', t.tags->>'cost_center', "
+	 "      t.tags->>'costcenter', 'unassigned')))::text "
+	 "FROM namespaces n JOIN tenants t ON t.id = n.tenant_id WHERE n.id = $1::uuid"},
+	{"ns_work_start",
+	 "WITH own AS (SELECT id FROM namespaces WHERE id = $1::uuid AND job_id = $2::uuid "
+	 "    AND status IN ('pending', 'provisioning')), "
+	 "n AS (UPDATE namespaces SET status = 'provisioning', version = version + 1, "
+	 "    updated_at = now() "
+	 "  WHERE id = $1::uuid AND job_id = $2::uuid AND status = 'pending' "
+	 "  RETURNING id, tenant_id), "
+	 "a AS (INSERT INTO audit_log (tenant_id, actor_kind, action, resource_type, resource_id, "
+	 "        request_id, changes) "
+	 "      SELECT n.tenant_id, 'system', 'namespace.provisioning', 'namespace', n.id::text, $3, "
+	 "        '{\"status\":\"provisioning\"}'::jsonb FROM n) "
+	 "SELECT count(*) FROM own"},
+	{"ns_work_resources",
+	 "UPDATE namespaces SET resources = resources || $3::jsonb, version = version + 1, "
+	 "  updated_at = now() "
+	 "WHERE id = $1::uuid AND job_id = $2::uuid RETURNING 1"},
+	{"ns_work_error",
+	 "UPDATE namespaces SET last_error = $3::jsonb, version = version + 1, updated_at = now() "
+	 "WHERE id = $1::uuid AND job_id = $2::uuid "
+	 "  AND last_error IS DISTINCT FROM $3::jsonb RETURNING 1"},
+	{"ns_work_finish",
+	 "WITH n AS (UPDATE namespaces SET status = $3, last_error = $4::jsonb, "
+	 "    resources = CASE WHEN $3 = 'deleted' THEN '{}'::jsonb ELSE resources END, "
+	 "    deleted_at = CASE WHEN $3 = 'deleted' THEN now() ELSE deleted_at END, "
+	 "    version = version + 1, updated_at = now() "
+	 "  WHERE id = $1::uuid AND job_id = $2::uuid AND status = ANY($5::text[]) "
+	 "  RETURNING id, tenant_id, status, resources), "
+	 "a AS (INSERT INTO audit_log (tenant_id, actor_kind, action, resource_type, resource_id, "
+	 "        request_id, changes) "
+	 "      SELECT n.tenant_id, 'system', $6, 'namespace', n.id::text, $7, "
+	 "        jsonb_strip_nulls(jsonb_build_object('status', n.status, 'resources', n.resources, "
+	 "          'last_error', $4::jsonb, 'job_id', $2::text)) FROM n) "
+	 "SELECT count(*) FROM n"},
+};
+
+void namespaces_register(void)
+{
+	db_register(DB_PORTAL, stmts, sizeof(stmts) / sizeof(stmts[0]));
+}
+
+/* ---- names ------------------------------------------------------------------ */
+
+void namespaces_names(const char *slug, const char *name, const char *tenant_id, bool hashed,
+		      struct ns_names *out)
+{
+	memset(out, 0, sizeof(*out));
+	char plain[160];
+	snprintf(plain, sizeof(plain), "%s-%s", slug, name);
+	size_t n = strlen(plain);
+	bool ok = !hashed && n <= NS_KEY_MAX && strstr(plain, "--") == NULL;
+	if (ok) {
+		snprintf(out->key, sizeof(out->key), "%.55s", plain);
+	} else {
+		/* Collapse hyphen runs, keep what fits, and add a hash of the
+		 * tenant and name so the result stays unique. */
+		char base[160];
+		size_t m = 0;
+		for (size_t i = 0; i < n && m < NS_KEY_MAX - 9; i++) {
+			if (plain[i] == '-' && m > 0 && base[m - 1] == '-')
+				continue;
+			base[m++] = plain[i];
+		}
+		while (m > 0 && base[m - 1] == '-')
+			m--;
+		base[m] = '\0';
+		char *material = xasprintf("%s/%s", tenant_id, name);
+		char hex[65];
+		util_sha256_hex(material, strlen(material), hex);
+		free(material);
+		snprintf(out->key, sizeof(out->key), "%.46s-%.8s", base, hex);
+	}
+	snprintf(out->resource_group, sizeof(out->resource_group), "atrium-%s", out->key);
+	for (int i = 0; i < NS_NCONTAINERS; i++)
+		snprintf(out->containers[i], sizeof(out->containers[i]), "%s-%s", out->key,
+			 namespaces_container_suffixes[i]);
+}
+
+/* ---- API side ------------------------------------------------------------- */
+
+/* Copies a (json, version, id, status[, job_id]) row into out. */
+static void take_row(PGresult *res, struct arena *ar, struct ns_out *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->json = arena_strdup(ar, PQgetvalue(res, 0, 0));
+	out->version = atoll(PQgetvalue(res, 0, 1));
+	snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 2));
+	snprintf(out->status, sizeof(out->status), "%s", PQgetvalue(res, 0, 3));
+	if (PQnfields(res) > 4)
+		snprintf(out->job_id, sizeof(out->job_id), "%s", PQgetvalue(res, 0, 4));
+}
+
+enum portal_status namespaces_tenant(struct db_conn *c, const char *tenant_id, char slug[64],
+				     char status[16])
+{
+	const char *v[] = {tenant_id};
+	PGresult *res = db_exec(c, "ns_tenant", 1, v);
+	enum portal_status st = PORTAL_UNAVAILABLE;
+	if (db_ok(res)) {
+		st = PQntuples(res) == 1 ? PORTAL_OK : PORTAL_NOT_FOUND;
+		if (st == PORTAL_OK) {
+			snprintf(slug, 64, "%s", PQgetvalue(res, 0, 0));
+			snprintf(status, 16, "%s", PQgetvalue(res, 0, 1));
+		}
+	}
+	PQclear(res);
+	return st;
+}
+
+enum portal_status namespaces_create(struct db_conn *c, const char *tenant_id, const char *id,
+				     json_t *in, const struct ns_names *names, const char *job_id,
+				     const struct audit_ctx *a, struct arena *ar, struct ns_out *out,
+				     const char **conflict)
+{
+	json_t *q = json_object_get(in, "quota");
+	char *quota = json_is_object(q) ? json_dumps(q, JSON_COMPACT) : NULL;
+	/* Container names are [a-z0-9-]: safe inside an array literal. */
+	char containers[3 * 64 + 8];
+	snprintf(containers, sizeof(containers), "{%s,%s,%s}", names->containers[0],
+		 names->containers[1], names->containers[2]);
+	const char *v[] = {
+		id, tenant_id, json_string_value(json_object_get(in, "name")),
+		json_string_value(json_object_get(in, "environment")),
+		json_string_value(json_object_get(in, "location")), quota, names->resource_group,
+		containers, job_id, a->actor_tid, a->actor_oid, a->request_id,
+	};
+	PGresult *res = db_exec(c, "ns_create", 12, v);
+	free(quota);
+	enum portal_status st = PORTAL_UNAVAILABLE;
+	if (db_ok(res)) {
+		if (PQntuples(res) == 1) {
+			take_row(res, ar, out);
+			st = PORTAL_OK;
+		} else {
+			*conflict = "resource_group";
+			st = PORTAL_CONFLICT;
+		}
+	} else if (res && strcmp(db_sqlstate(res), "23505") == 0) {
+		*conflict = "name";
+		st = PORTAL_CONFLICT;
+	} else if (res && strcmp(db_sqlstate(res), "23503") == 0) {
+		st = PORTAL_NOT_FOUND; /* the tenant vanished */
+	}
+	PQclear(res);
+	return st;
+}
+
+static enum portal_status get_one(struct db_conn *c, const char *stmt, const char *tenant_id,
+				  const char *key, bool key_is_id, struct arena *ar,
+				  struct ns_out *out)
+{
+	const char *v[] = {tenant_id, key_is_id ? key : NULL, key_is_id ? NULL : key};
+	PGresult *res = db_exec(c, stmt, 3, v);
+	enum portal_status st = PORTAL_UNAVAILABLE;
+	if (db_ok(res)) {
+		st = PQntuples(res) == 1 ? PORTAL_OK : PORTAL_NOT_FOUND;
+		if (st == PORTAL_OK)
+			take_row(res, ar, out);
+	}
+	PQclear(res);
+	return st;
+}
+
+enum portal_status namespaces_get(struct db_conn *c, const char *tenant_id, const char *key,
+				  bool key_is_id, struct arena *ar, struct ns_out *out)
+{
+	return get_one(c, "ns_get", tenant_id, key, key_is_id, ar, out);
+}
+
+enum portal_status namespaces_lock(struct db_conn *c, const char *tenant_id, const char *key,
+				   bool key_is_id, struct arena *ar, struct ns_out *out)
+{
+	return get_one(c, "ns_lock", tenant_id, key, key_is_id, ar, out);
+}
+
+enum portal_status namespaces_list(struct db_conn *c, const struct ns_filter *f, struct arena *ar,
+				   char **page)
+{
+	char lim[12];
+	snprintf(lim, sizeof(lim), "%d", f->limit + 1);
+	const char *v[] = {f->tenant_id, f->status, f->environment, f->name,
+			   f->cursor.present ? f->cursor.us : NULL,
+			   f->cursor.present ? f->cursor.id : NULL, lim};
+	PGresult *res = db_exec(c, "ns_list", 7, v);
+	enum portal_status st = PORTAL_UNAVAILABLE;
+	if (db_ok(res)) {
+		*page = page_json(res, f->limit, ar);
+		st = PORTAL_OK;
+	}
+	PQclear(res);
+	return st;
+}
+
+enum portal_status namespaces_deprovision(struct db_conn *c, const char *id, const char *job_id,
+					  const char *canceled_job, const struct audit_ctx *a,
+					  struct arena *ar, struct ns_out *out)
+{
+	const char *v[] = {id, job_id, a->actor_tid, a->actor_oid, a->request_id, canceled_job};
+	PGresult *res = db_exec(c, "ns_deprovision", 6, v);
+	enum portal_status st = PORTAL_UNAVAILABLE;
+	if (db_ok(res)) {
+		st = PQntuples(res) == 1 ? PORTAL_OK : PORTAL_NOT_FOUND;
+		if (st == PORTAL_OK)
+			take_row(res, ar, out);
+	}
+	PQclear(res);
+	return st;
+}
+
+/* ---- worker side ---------------------------------------------------------- */
+
+/*
+ * Runs one statement on a connection of its own (scope "*") and returns
+ * the result (caller PQclear()s), or NULL when portal_db is unreachable.
+ */
+static PGresult *work_exec(const char *stmt, int n, const char *const *v)
+{
+	struct db_conn *c = db_acquire(DB_PORTAL);
+	if (c == NULL)
+		return NULL;
+	PGresult *res = NULL;
+	if (db_scope(c, "*"))
+		res = db_exec(c, stmt, n, v);
+	db_release(c);
+	return res;
+}
+
+static void copy_str(json_t *o, const char *key, char *dst, size_t n)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	snprintf(dst, n, "%s", s ? s : "");
+}
+
+enum portal_status namespaces_work_load(const char *id, struct ns_work *out)
+{
+	memset(out, 0, sizeof(*out));
+	const char *v[] = {id};
+	PGresult *res = work_exec("ns_work_load", 1, v);
+	enum portal_status st = PORTAL_UNAVAILABLE;
+	if (db_ok(res)) {
+		st = PORTAL_NOT_FOUND;
+		json_t *o = PQntuples(res) == 1 ? json_loads(PQgetvalue(res, 0, 0), 0, NULL) : NULL;
+		if (o) {
+			copy_str(o, "id", out->id, sizeof(out->id));
+			copy_str(o, "tenant_id", out->tenant_id, sizeof(out->tenant_id));
+			copy_str(o, "name", out->name, sizeof(out->name));
+			copy_str(o, "environment", out->environment, sizeof(out->environment));
+			copy_str(o, "location", out->location, sizeof(out->location));
+			copy_str(o, "status", out->status, sizeof(out->status));
+			copy_str(o, "job_id", out->job_id, sizeof(out->job_id));
+			copy_str(o, "resource_group", out->resource_group, sizeof(out->resource_group));
+			copy_str(o, "tenant_slug", out->tenant_slug, sizeof(out->tenant_slug));
+			copy_str(o, "admin_group", out->admin_group, sizeof(out->admin_group));
+			size_t i;
+			json_t *name;
+			json_array_foreach(json_object_get(o, "containers"), i, name) {
+				if (i >= NS_NCONTAINERS)
+					break;
+				const char *cn = json_string_value(name);
+				snprintf(out->containers[i], sizeof(out->containers[i]), "%s", cn ? cn : "");
+				out->ncontainers = (int)i + 1;
+			}
+			out->tags = json_incref(json_object_get(o, "tags"));
+			json_decref(o);
+			st = PORTAL_OK;
+		}
+	}
+	PQclear(res);
+	return st;
+}
+
+void namespaces_work_free(struct ns_work *w)
+{
+	json_decref(w->tags);
+	w->tags = NULL;
+}
+
+bool namespaces_work_start(const char *id, const char *job_id, const char *request_id)
+{
+	const char *v[] = {id, job_id, request_id};
+	PGresult *res = work_exec("ns_work_start", 3, v);
+	bool owns = db_ok(res) && PQntuples(res) == 1 && atoi(PQgetvalue(res, 0, 0)) == 1;
+	PQclear(res);
+	return owns;
+}
+
+bool namespaces_work_resources(const char *id, const char *job_id, json_t *patch)
+{
+	char *p = json_dumps(patch, JSON_COMPACT);
+	const char *v[] = {id, job_id, p ? p : "{}"};
+	PGresult *res = work_exec("ns_work_resources", 3, v);
+	free(p);
+	bool ok = db_ok(res);
+	PQclear(res);
+	return ok;
+}
+
+bool namespaces_work_error(const char *id, const char *job_id, json_t *error)
+{
+	char *e = error ? json_dumps(error, JSON_COMPACT) : NULL;
+	const char *v[] = {id, job_id, e};
+	PGresult *res = work_exec("ns_work_error", 3, v);
+	free(e);
+	bool ok = db_ok(res);
+	PQclear(res);
+	return ok;
+}
+
+bool namespaces_work_finish(const char *id, const char *job_id, const char *from, const char *to,
+			    json_t *error, const char *action, const char *request_id)
+{
+	char *e = error ? json_dumps(error, JSON_COMPACT) : NULL;
+	const char *v[] = {id, job_id, to, e, from, action, request_id};
+	PGresult *res = work_exec("ns_work_finish", 7, v);
+	free(e);
+	bool moved = db_ok(res) && PQntuples(res) == 1 && atoi(PQgetvalue(res, 0, 0)) == 1;
+	PQclear(res);
+	if (!moved)
+		log_info("namespace %s: job %s did not move it to %s (no longer its job, or not in %s)", id,
+			 job_id, to, from);
+	return moved;
+}

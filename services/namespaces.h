@@ -1,0 +1,133 @@
+/*
+ * namespaces.h - the namespaces of the portal service (portal_db): a
+ * tenant's environments and the state of their Azure infrastructure.
+ *
+ * Two kinds of callers:
+ *   - handlers (handlers/namespaces.c), on the request's leased connection
+ *     (already scoped for RLS), get JSON text built by PostgreSQL, copied
+ *     into the request arena;
+ *   - the worker's job steps (workers/namespace_jobs.c), which lease their
+ *     own connection per call (scope "*") and move the namespace through
+ *     its statuses, each move guarded by the job that owns it (job_id), so
+ *     a stale job can never overwrite a newer one's state.
+ * Every status change writes its audit record in the same statement.
+ * Never builds HTTP replies.
+ */
+#ifndef ATRIUM_NAMESPACES_H
+#define ATRIUM_NAMESPACES_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "db.h"
+#include "page.h"
+#include "portal.h"
+#include "util.h"
+
+/* Azure names of a namespace, fixed at creation. */
+#define NS_KEY_MAX 55         /* <key>-backups is a valid container name */
+#define NS_NCONTAINERS 3
+extern const char *const namespaces_container_suffixes[NS_NCONTAINERS]; /* uploads, logs, backups */
+
+struct ns_names {
+	char key[NS_KEY_MAX + 1];               /* "<slug>-<name>", or shortened + hash */
+	char resource_group[NS_KEY_MAX + 8];     /* "atrium-<key>" */
+	char containers[NS_NCONTAINERS][64];     /* "<key>-uploads", ... */
+};
+
+/*
+ * Derives the Azure names. Plain form: key = "<slug>-<name>" when that is
+ * a valid container prefix (at most 55 characters, no "--"). Otherwise, or
+ * with `hashed`, key = the first characters of it (hyphen runs collapsed)
+ * + "-" + 8 hex digits of SHA-256("<tenant_id>/<name>"), unique per tenant
+ * and name. The caller falls back to `hashed` when the plain names are
+ * already taken by another tenant's namespace.
+ */
+void namespaces_names(const char *slug, const char *name, const char *tenant_id, bool hashed,
+		      struct ns_names *out);
+
+struct ns_out {
+	char *json;          /* arena */
+	char id[37];
+	char status[24];
+	char job_id[37];     /* "" when none */
+	long long version;
+};
+
+struct ns_filter {
+	const char *tenant_id;
+	const char *status;       /* NULL: all but deleted */
+	const char *environment;
+	const char *name;
+	struct page_cursor cursor;
+	int limit;
+};
+
+void namespaces_register(void);
+
+/* The tenant's slug and status (for naming, and to refuse deleted tenants). */
+enum portal_status namespaces_tenant(struct db_conn *c, const char *tenant_id, char slug[64],
+				     char status[16]);
+
+/*
+ * Inserts a pending namespace with id `id` (made by the caller, who has
+ * queued its job `job_id` in the same transaction) and its audit record.
+ * `in` is the validated body. PORTAL_CONFLICT with *conflict = "name" when
+ * the tenant has a live namespace of that name, "resource_group" when the
+ * Azure names are taken (retry with hashed names).
+ */
+enum portal_status namespaces_create(struct db_conn *c, const char *tenant_id, const char *id,
+				     json_t *in, const struct ns_names *names, const char *job_id,
+				     const struct audit_ctx *a, struct arena *ar, struct ns_out *out,
+				     const char **conflict);
+
+/* One namespace by id (key_is_id) or name; by name, a live one is
+ * preferred over deleted ones of the same name. */
+enum portal_status namespaces_get(struct db_conn *c, const char *tenant_id, const char *key,
+				  bool key_is_id, struct arena *ar, struct ns_out *out);
+enum portal_status namespaces_list(struct db_conn *c, const struct ns_filter *f, struct arena *ar,
+				   char **page);
+
+/* Locks the live namespace (FOR UPDATE, inside the caller's transaction)
+ * for a deletion. PORTAL_NOT_FOUND when none (or only deleted ones). */
+enum portal_status namespaces_lock(struct db_conn *c, const char *tenant_id, const char *key,
+				   bool key_is_id, struct arena *ar, struct ns_out *out);
+/* Moves a locked namespace to deprovisioning under job `job_id`, with its
+ * audit record; `canceled_job` ("" when none) is the provision job the
+ * deletion canceled. */
+enum portal_status namespaces_deprovision(struct db_conn *c, const char *id, const char *job_id,
+					  const char *canceled_job, const struct audit_ctx *a,
+					  struct arena *ar, struct ns_out *out);
+
+/* ---- for the worker's job steps (each leases its own connection) ---- */
+
+struct ns_work {
+	char id[37], tenant_id[37], name[64], environment[16], location[48];
+	char status[24], job_id[37];
+	char resource_group[NS_KEY_MAX + 8];
+	char containers[NS_NCONTAINERS][64];
+	int ncontainers;
+	char tenant_slug[64];
+	char admin_group[37];    /* "" when the tenant has none */
+	json_t *tags;            /* Azure tags for the resource group; owned */
+};
+
+/* Loads a namespace and what its jobs need of its tenant. */
+enum portal_status namespaces_work_load(const char *id, struct ns_work *out);
+void namespaces_work_free(struct ns_work *w);
+/* pending -> provisioning (with audit) when `job_id` owns it; true if it
+ * owns it (whether or not the status moved). */
+bool namespaces_work_start(const char *id, const char *job_id, const char *request_id);
+/* Merges `patch` (borrowed) into resources. */
+bool namespaces_work_resources(const char *id, const char *job_id, json_t *patch);
+/* Shows the latest Azure error (borrowed; NULL clears it). */
+bool namespaces_work_error(const char *id, const char *job_id, json_t *error);
+/*
+ * Ends the job's work on the namespace: status `to` (ready, failed,
+ * deleted) if its status is one of `from` ("{a,b}"), last_error = error
+ * (borrowed, may be NULL), audit action `action`. True when it moved.
+ */
+bool namespaces_work_finish(const char *id, const char *job_id, const char *from, const char *to,
+			    json_t *error, const char *action, const char *request_id);
+
+#endif

@@ -1,0 +1,147 @@
+// Conformance scenario: namespaces and jobs (issue 3). Every operation is
+// exercised with a 2xx and its main error paths; with a worker running
+// (scripts/test sets ATRIUM_TEST_WORKER_RUNNING=1) the namespace is also
+// followed to `ready` and, after DELETE, to `deleted`.
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export default async function namespaces(ctx) {
+  const { call, mustMint, expect, hasField, randomUUID, randomBytes, HOME } = ctx;
+  const worker = process.env.ATRIUM_TEST_WORKER_RUNNING === '1';
+  const run = randomBytes(4).toString('hex');
+  const superToken = await mustMint({ tid: HOME, oid: randomUUID(), roles: ['super_admin'] });
+
+  const aad = randomUUID();
+  const adminGroup = randomUUID();
+  const t = await call('ns: create tenant', {
+    method: 'POST', path: '/v1/tenants', token: superToken,
+    json: { slug: `ns-${run}`, name: `Namespaces ${run}`, aad_tenant_id: aad, aad_admin_group_id: adminGroup,
+      tags: { Owner: 'conformance@example.test', CostCenter: 'CC-7' } },
+  }, 201);
+  if (t.status !== 201) throw new Error('tenant creation failed');
+  const T = t.body;
+  const base = `/v1/tenants/${T.id}/namespaces`;
+  const admin = await mustMint({ tid: aad, oid: randomUUID(), roles: ['tenant_admin'] });
+  const support = await mustMint({ tid: aad, oid: randomUUID(), roles: ['support_user'] });
+  const member = await mustMint({ tid: aad, oid: randomUUID(), roles: [] });
+
+  // -- create
+  const key = `ns-${run}-${randomUUID()}`;
+  const body = { name: 'web', environment: 'staging', location: 'westeurope', quota: { cpu_cores: 4, memory_gib: 16 } };
+  const c = await call('ns: create', { method: 'POST', path: base, token: admin, json: body, headers: { 'Idempotency-Key': key } }, 202);
+  const N = c.body;
+  if (c.status !== 202 || !N?.id) throw new Error('namespace creation failed');
+  expect(c, 'pending, with the request\'s fields', N.status === 'pending' && N.name === 'web' && N.environment === 'staging' &&
+    N.location === 'westeurope' && N.quota?.cpu_cores === 4 && N.tenant_id === T.id, JSON.stringify(N));
+  expect(c, 'resource group named after tenant and namespace', N.resource_group === `atrium-ns-${run}-web`, N.resource_group);
+  expect(c, 'nothing provisioned yet, no error', N.resources?.resource_group_id === null && N.resources?.containers?.length === 0 &&
+    N.last_error === null);
+  expect(c, 'Location names the namespace', (c.headers.location ?? '').endsWith(`${base}/${N.id}`), c.headers.location);
+  const replay = await call('ns: idempotent replay', { method: 'POST', path: base, token: admin, json: body, headers: { 'Idempotency-Key': key } }, 202);
+  expect(replay, 'replayed, same namespace and job', replay.headers['idempotent-replayed'] === 'true' &&
+    replay.body?.id === N.id && replay.body?.job_id === N.job_id);
+  await call('ns: same key, other body', {
+    method: 'POST', path: base, token: admin, json: { ...body, name: 'other' }, headers: { 'Idempotency-Key': key },
+  }, 422);
+
+  // -- create: errors
+  const dup = await call('ns: duplicate name', { method: 'POST', path: base, token: admin, json: { ...body, environment: 'prod' } }, 409);
+  expect(dup, 'errors[] names name', hasField(dup, 'name'));
+  const bad = await call('ns: invalid fields', {
+    method: 'POST', path: base, token: admin,
+    json: { name: 'Bad_Name', environment: 'qa', location: 'West Europe', quota: { gpus: 1 }, colour: 'blue' },
+  }, 422);
+  expect(bad, 'errors[] names every bad field', ['name', 'environment', 'location', 'quota.gpus', 'colour'].every((f) => hasField(bad, f)),
+    JSON.stringify(bad.body?.errors));
+  await call('ns: missing fields', { method: 'POST', path: base, token: admin, json: {} }, 422);
+  await call('ns: uuid-shaped name', { method: 'POST', path: base, token: admin, json: { ...body, name: randomUUID() } }, 422);
+  await call('ns: malformed JSON', { method: 'POST', path: base, token: admin, body: '{"name":' }, 400);
+  await call('ns: wrong content type', { method: 'POST', path: base, token: admin, body: 'name=web', contentType: 'text/plain' }, 415);
+  await call('ns: bad Idempotency-Key', {
+    method: 'POST', path: base, token: admin, json: { ...body, name: 'k' }, headers: { 'Idempotency-Key': 'k'.repeat(300) },
+  }, 400);
+
+  // -- read
+  const byName = await call('ns: get by name', { path: `${base}/web`, token: admin }, 200);
+  expect(byName, 'same namespace', byName.body?.id === N.id && typeof byName.headers.etag === 'string');
+  const byId = await call('ns: get by id', { path: `${base}/${N.id}`, token: support }, 200);
+  expect(byId, 'same namespace', byId.body?.name === 'web');
+  await call('ns: unknown name', { path: `${base}/nope-${run}`, token: admin }, 404);
+  await call('ns: unknown id', { path: `${base}/${randomUUID()}`, token: admin }, 404);
+  await call('ns: malformed key', { path: `${base}/Not_A_Name`, token: admin }, 404);
+  const list = await call('ns: list', { path: base, token: admin }, 200);
+  expect(list, 'holds the namespace', (list.body?.data ?? []).some((n) => n.id === N.id));
+  const filtered = await call('ns: list, filters', { path: `${base}?environment=staging&name=web&limit=5`, token: support }, 200);
+  expect(filtered, 'exactly the namespace', filtered.body?.data?.length === 1 && filtered.body.data[0].id === N.id);
+  const none = await call('ns: list, other environment', { path: `${base}?environment=prod`, token: admin }, 200);
+  expect(none, 'empty', none.body?.data?.length === 0 && none.body?.next_cursor === null);
+  await call('ns: list, bad status', { path: `${base}?status=sleeping`, token: admin }, 400);
+  await call('ns: list, bad environment', { path: `${base}?environment=qa`, token: admin }, 400);
+  await call('ns: list, bad limit', { path: `${base}?limit=0`, token: admin }, 400);
+
+  // -- the job
+  const job = await call('ns: get job', { path: `/v1/tenants/${T.id}/jobs/${N.job_id}`, token: admin }, 200);
+  expect(job, 'the provisioning job', job.body?.kind === 'namespace.provision' && job.body?.id === N.job_id &&
+    Array.isArray(job.body?.steps), JSON.stringify(job.body));
+  await call('ns: unknown job', { path: `/v1/tenants/${T.id}/jobs/${randomUUID()}`, token: admin }, 404);
+  await call('ns: malformed job id', { path: `/v1/tenants/${T.id}/jobs/not-a-uuid`, token: admin }, 404);
+  await call('ns: member reads a job', { path: `/v1/tenants/${T.id}/jobs/${N.job_id}`, token: member }, 403);
+
+  // -- roles and isolation
+  await call('ns: member lists', { path: base, token: member }, 403);
+  await call('ns: member creates', { method: 'POST', path: base, token: member, json: { ...body, name: 'm' } }, 403);
+  await call('ns: support_user creates', { method: 'POST', path: base, token: support, json: { ...body, name: 's' } }, 403);
+  await call('ns: support_user deletes', { method: 'DELETE', path: `${base}/web`, token: support }, 403);
+  const otherAad = randomUUID();
+  await call('ns: other tenant', {
+    method: 'POST', path: '/v1/tenants', token: superToken, json: { slug: `ns-o-${run}`, name: 'Other', aad_tenant_id: otherAad },
+  }, 201);
+  const otherAdmin = await mustMint({ tid: otherAad, oid: randomUUID(), roles: ['tenant_admin'] });
+  await call('ns: another tenant\'s admin reads', { path: `${base}/web`, token: otherAdmin }, 404);
+  await call('ns: another tenant\'s admin deletes', { method: 'DELETE', path: `${base}/web`, token: otherAdmin }, 404);
+  await call('ns: another tenant\'s admin reads the job', { path: `/v1/tenants/${T.id}/jobs/${N.job_id}`, token: otherAdmin }, 404);
+  await call('ns: wrong method', { method: 'PUT', path: `${base}/web`, token: admin, json: {} }, 405);
+
+  // -- provisioning (with a worker)
+  const waitFor = async (step, want, seconds) => {
+    let last;
+    for (let i = 0; i < seconds * 2; i++) {
+      last = await call(step, { path: `${base}/${N.id}`, token: admin }, 200);
+      if (want.includes(last.body?.status)) break;
+      await sleep(500);
+    }
+    return last;
+  };
+  if (worker) {
+    const ready = await waitFor('ns: poll until ready', ['ready', 'failed'], 60);
+    expect(ready, 'ready, with its resources', ready.body?.status === 'ready' && ready.body?.last_error === null &&
+      ready.body?.resources?.resource_group_id?.endsWith(`/resourceGroups/atrium-ns-${run}-web`) &&
+      typeof ready.body?.resources?.role_assignment_id === 'string' && ready.body?.resources?.containers?.length === 3,
+    JSON.stringify(ready.body));
+    const done = await call('ns: finished job', { path: `/v1/tenants/${T.id}/jobs/${N.job_id}`, token: admin }, 200);
+    expect(done, 'succeeded with three steps', done.body?.status === 'succeeded' &&
+      done.body?.steps?.map((s) => s.name).join(',') === 'resource_group,role_assignment,containers', JSON.stringify(done.body));
+  }
+
+  // -- delete
+  const d1 = await call('ns: delete', { method: 'DELETE', path: `${base}/web`, token: admin }, 202);
+  expect(d1, 'deprovisioning with a new job', d1.body?.status === 'deprovisioning' && d1.body?.job_id && d1.body.job_id !== N.job_id);
+  const d2 = await call('ns: delete again', { method: 'DELETE', path: `${base}/${N.id}`, token: admin }, 202);
+  expect(d2, 'same job, nothing new queued', d2.body?.job_id === d1.body?.job_id);
+  const dj = await call('ns: deprovision job', { path: `/v1/tenants/${T.id}/jobs/${d1.body?.job_id}`, token: support }, 200);
+  expect(dj, 'a namespace.deprovision job', dj.body?.kind === 'namespace.deprovision');
+  if (worker) {
+    const deleted = await waitFor('ns: poll until deleted', ['deleted', 'failed'], 60);
+    expect(deleted, 'deleted, nothing left', deleted.body?.status === 'deleted' && deleted.body?.resources?.resource_group_id === null);
+    await call('ns: delete a deleted namespace', { method: 'DELETE', path: `${base}/${N.id}`, token: admin }, 404);
+    const hidden = await call('ns: list hides deleted', { path: base, token: admin }, 200);
+    expect(hidden, 'not listed', (hidden.body?.data ?? []).every((n) => n.id !== N.id));
+    const shown = await call('ns: list status=deleted', { path: `${base}?status=deleted`, token: admin }, 200);
+    expect(shown, 'listed', (shown.body?.data ?? []).some((n) => n.id === N.id));
+  }
+
+  // -- audit
+  const audit = await call('ns: audit', { path: `/v1/tenants/${T.id}/audit?resource_type=namespace&limit=100`, token: admin }, 200);
+  const actions = (audit.body?.data ?? []).filter((r) => r.resource_id === N.id).map((r) => r.action);
+  expect(audit, 'create and delete recorded', actions.includes('namespace.create') && actions.includes('namespace.delete'), JSON.stringify(actions));
+}

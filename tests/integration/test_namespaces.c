@@ -1,0 +1,891 @@
+/*
+ * Integration: namespaces end to end — the API (validation, conflicts,
+ * roles, tenant isolation, pagination, idempotency, deletion rules, audit)
+ * and the provisioning jobs run in-process against the fake ARM, the
+ * fake's Entra token endpoint and Azurite: the happy path, every fault
+ * (throttling with Retry-After, 5xx, answers slower than the client's
+ * timeout, dropped connections, asynchronous operations that end Failed,
+ * permanent 4xx) ending in the right state with Azure's error on the
+ * namespace, and the worker's metrics.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "jobs.h"
+#include "metrics.h"
+#include "ns_support.h"
+#include "util.h"
+
+TestSuite(namespaces, .init = nst_setup, .fini = nst_teardown, .timeout = 120);
+
+static const char *id_of(json_t *ns)
+{
+	const char *id = json_string_value(json_object_get(ns, "id"));
+	cr_assert_not_null(id, "no id in the namespace");
+	return id;
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static json_t *get_ns(const struct nst_tenant *t, const char *key, long want)
+{
+	char *path = xasprintf("/v1/tenants/%s/namespaces/%s", t->id, key);
+	struct resp *r = http("GET", path, t->admin, NULL, NULL);
+	cr_assert_eq(r->status, want, "GET %s: %ld %s", path, r->status, r->body ? r->body : "");
+	json_t *out = json_incref(r->json);
+	resp_free(r);
+	free(path);
+	return out;
+}
+
+static struct resp *delete_ns(const struct nst_tenant *t, const char *key)
+{
+	char *path = xasprintf("/v1/tenants/%s/namespaces/%s", t->id, key);
+	struct resp *r = http("DELETE", path, t->admin, NULL, NULL);
+	free(path);
+	return r;
+}
+
+/* The resource group's path regex for the fake's log and faults (the role
+ * assignment paths contain the group's name too, hence the anchor). */
+static char *rg_regex(const char *rg)
+{
+	return xasprintf("resourcegroups/%s$", rg);
+}
+
+static char *ra_regex(const char *rg)
+{
+	return xasprintf("%s/providers/microsoft.authorization/roleassignments/", rg);
+}
+
+static void assert_last_error(const char *ns_id, const char *code)
+{
+	char *c = nst_sql("SELECT last_error->>'code' FROM namespaces WHERE id = $1", ns_id, NULL);
+	cr_assert_not_null(c, "last_error is null, expected %s", code);
+	cr_assert_str_eq(c, code);
+	free(c);
+	char *m = nst_sql("SELECT last_error->>'message' FROM namespaces WHERE id = $1", ns_id, NULL);
+	cr_assert(m && *m, "last_error has no message");
+	free(m);
+}
+
+/* ---- happy path ------------------------------------------------------------ */
+
+Test(namespaces, create_provisions_group_role_and_containers_then_delete_removes_them)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	const char *hdr[] = {"X-Request-Id: ns-happy-path-request", NULL};
+	char *path = xasprintf("/v1/tenants/%s/namespaces", t.id);
+	struct resp *c = http("POST", path, t.admin,
+			      "{\"name\":\"web\",\"environment\":\"staging\",\"location\":\"westeurope\","
+			      "\"quota\":{\"cpu_cores\":8,\"memory_gib\":32}}", hdr);
+	cr_assert_eq(c->status, 202, "%s", c->body);
+	json_t *ns = c->json;
+	const char *id = id_of(ns);
+	char *rg = xasprintf("atrium-%s-web", t.slug);
+	cr_assert_str_eq(str(ns, "status"), "pending");
+	cr_assert_str_eq(str(ns, "name"), "web");
+	cr_assert_str_eq(str(ns, "environment"), "staging");
+	cr_assert_str_eq(str(ns, "location"), "westeurope");
+	cr_assert_str_eq(str(ns, "tenant_id"), t.id);
+	cr_assert_str_eq(str(ns, "resource_group"), rg);
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(ns, "quota"), "cpu_cores")), 8);
+	cr_assert(json_is_null(json_object_get(ns, "last_error")));
+	cr_assert(json_is_null(json_object_get(json_object_get(ns, "resources"), "resource_group_id")));
+	cr_assert(util_is_uuid(str(ns, "job_id")));
+	char *loc = resp_header(c, "Location");
+	char *want_loc = xasprintf("/v1/tenants/%s/namespaces/%s", t.id, id);
+	cr_assert_str_eq(loc, want_loc);
+	char *etag = resp_header(c, "ETag");
+	cr_assert_not_null(etag);
+
+	/* The job is visible through the jobs API, queued. */
+	char *jpath = xasprintf("/v1/tenants/%s/jobs/%s", t.id, str(ns, "job_id"));
+	struct resp *j = http("GET", jpath, t.admin, NULL, NULL);
+	cr_assert_eq(j->status, 200, "%s", j->body);
+	cr_assert_str_eq(str(j->json, "kind"), "namespace.provision");
+	resp_free(j);
+
+	char *st = nst_drive(id, ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	free(st);
+
+	json_t *g = get_ns(&t, "web", 200);
+	json_t *res = json_object_get(g, "resources");
+	char *rg_id = xasprintf("/subscriptions/%s/resourceGroups/%s", getenv("ATRIUM_AZURE_SUBSCRIPTION_ID"), rg);
+	cr_assert_str_eq(str(res, "resource_group_id"), rg_id);
+	const char *ra_id = str(res, "role_assignment_id");
+	cr_assert(ra_id && strncmp(ra_id, rg_id, strlen(rg_id)) == 0 &&
+		  strstr(ra_id, "/providers/Microsoft.Authorization/roleAssignments/"), "%s", ra_id);
+	json_t *cont = json_object_get(res, "containers");
+	cr_assert_eq(json_array_size(cont), 3);
+	const char *suffixes[] = {"uploads", "logs", "backups"};
+	for (int i = 0; i < 3; i++) {
+		char *name = xasprintf("%s-web-%s", t.slug, suffixes[i]);
+		cr_assert_str_eq(json_string_value(json_array_get(cont, (size_t)i)), name);
+		cr_assert(nst_container_exists(name), "container %s in Azurite", name);
+		free(name);
+	}
+	cr_assert(json_is_null(json_object_get(g, "last_error")));
+
+	/* What the fake ARM holds: the group with the platform's tags, and one
+	 * Contributor assignment for the admin group. */
+	json_t *state = fake_call("GET", "/_fake/state", NULL);
+	size_t i;
+	json_t *item;
+	bool found = false;
+	json_array_foreach(json_object_get(state, "resource_groups"), i, item) {
+		if (strcmp(str(item, "name"), rg) != 0)
+			continue;
+		found = true;
+		json_t *tags = json_object_get(item, "tags");
+		cr_assert_str_eq(str(item, "location"), "westeurope");
+		cr_assert_str_eq(str(tags, "Project"), "atrium");
+		cr_assert_str_eq(str(tags, "Tenant"), t.slug);
+		cr_assert_str_eq(str(tags, "Environment"), "staging");
+		cr_assert_str_eq(str(tags, "Owner"), "owner@example.test");
+		cr_assert_str_eq(str(tags, "CostCenter"), "CC-42");
+	}
+	cr_assert(found, "resource group %s in the fake", rg);
+	found = false;
+	json_array_foreach(json_object_get(state, "role_assignments"), i, item) {
+		if (strcmp(str(item, "id"), ra_id) != 0)
+			continue;
+		found = true;
+		json_t *p = json_object_get(item, "properties");
+		cr_assert_str_eq(str(p, "principalId"), t.admin_group);
+		cr_assert_str_eq(str(p, "principalType"), "Group");
+		cr_assert(strstr(str(p, "roleDefinitionId"), "/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c"));
+	}
+	cr_assert(found, "role assignment %s in the fake", ra_id);
+	json_decref(state);
+
+	/* Every ARM call carried the request id of the POST. */
+	char *q = xasprintf("/_fake/requests?kind=arm&path_regex=%s", rg);
+	json_t *log = fake_call("GET", q, NULL);
+	cr_assert(json_integer_value(json_object_get(log, "count")) >= 2);
+	json_array_foreach(json_object_get(log, "requests"), i, item)
+		cr_assert_str_eq(str(json_object_get(item, "headers"), "x-ms-client-request-id"),
+				 "ns-happy-path-request");
+	json_decref(log);
+	free(q);
+
+	/* Delete: 202 with a new job, then deleted, and nothing left in Azure. */
+	struct resp *d = delete_ns(&t, "web");
+	cr_assert_eq(d->status, 202, "%s", d->body);
+	cr_assert_str_eq(str(d->json, "status"), "deprovisioning");
+	cr_assert_str_neq(str(d->json, "job_id"), str(ns, "job_id"));
+	st = nst_drive(id, ",deleted,failed,", 30);
+	cr_assert_str_eq(st, "deleted");
+	free(st);
+	cr_assert_eq(fake_rg_count(rg), 0);
+	cr_assert_eq(fake_ra_count(rg), 0);
+	for (int k = 0; k < 3; k++) {
+		char *name = xasprintf("%s-web-%s", t.slug, suffixes[k]);
+		cr_assert_not(nst_container_exists(name), "container %s deleted", name);
+		free(name);
+	}
+	json_t *gone = get_ns(&t, id, 200);
+	cr_assert_str_eq(str(gone, "status"), "deleted");
+	cr_assert(json_is_null(json_object_get(json_object_get(gone, "resources"), "resource_group_id")));
+	cr_assert_eq(json_array_size(json_object_get(json_object_get(gone, "resources"), "containers")), 0);
+
+	/* The audit trail, in order. */
+	char *actions = nst_sql("SELECT string_agg(action, ',' ORDER BY created_at) FROM audit_log "
+				"WHERE resource_id = $1", id, NULL);
+	cr_assert_str_eq(actions, "namespace.create,namespace.provisioning,namespace.ready,"
+				  "namespace.delete,namespace.deleted");
+	char *rid = nst_sql("SELECT request_id FROM audit_log WHERE resource_id = $1 AND action = 'namespace.ready'", id, NULL);
+	cr_assert_str_eq(rid, "ns-happy-path-request");
+
+	free(rid); free(actions); json_decref(gone); resp_free(d); json_decref(g); free(rg_id);
+	free(jpath); free(etag); free(want_loc); free(loc); free(rg); free(path);
+	resp_free(c);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, a_tenant_without_admin_group_gets_no_role_assignment_and_says_why)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, false, NULL);
+	json_t *ns = nst_create(&t, "noadmin", "dev", "eastus", 202);
+	char *st = nst_drive(id_of(ns), ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	json_t *g = get_ns(&t, "noadmin", 200);
+	cr_assert(json_is_null(json_object_get(json_object_get(g, "resources"), "role_assignment_id")));
+	char *skipped = nst_job(id_of(ns), "j.steps->1->'output'->>'skipped'");
+	cr_assert_str_eq(skipped, "true");
+	char *reason = nst_job(id_of(ns), "j.steps->1->'output'->>'reason'");
+	cr_assert(reason && strstr(reason, "aad_admin_group_id"), "%s", reason);
+	char *rg = xasprintf("atrium-%s-noadmin", t.slug);
+	cr_assert_eq(fake_ra_count(rg), 0);
+	free(rg); free(reason); free(skipped); json_decref(g); free(st); json_decref(ns);
+	nst_tenant_free(&t);
+}
+
+/* ---- faults ------------------------------------------------------------------ */
+
+Test(namespaces, throttling_429_is_retried_after_retry_after_and_shown_meanwhile)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	char *rg = xasprintf("atrium-%s-thr", t.slug);
+	char *re = rg_regex(rg);
+	char *fj = xasprintf("{\"match\":{\"method\":\"PUT\",\"path_regex\":\"%s\"},\"status\":429,\"retry_after\":1}", re);
+	char *fault = fake_fault(fj);
+	long violations = fake_counter("throttle_violations");
+	json_t *ns = nst_create(&t, "thr", "dev", "westeurope", 202);
+	const char *id = id_of(ns);
+	cr_assert(jobs_run_one("it-namespaces"));
+	char *st = nst_status(id);
+	cr_assert_str_eq(st, "provisioning");
+	assert_last_error(id, "TooManyRequests");
+	/* The retry is scheduled no earlier than Retry-After. */
+	long wait_ms = nst_sql_long("SELECT (extract(epoch FROM run_at - updated_at) * 1000)::bigint FROM jobs "
+				    "WHERE id = (SELECT job_id FROM namespaces WHERE id = $1)", id, NULL);
+	cr_assert(wait_ms >= 990, "retry scheduled after %ld ms", wait_ms);
+	free(st);
+	st = nst_drive(id, ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	cr_assert_eq(fake_counter("throttle_violations"), violations, "no retry before Retry-After");
+	char *attempts = nst_job(id, "j.attempts");
+	cr_assert_str_eq(attempts, "2");
+	char *err = nst_sql("SELECT last_error::text FROM namespaces WHERE id = $1", id, NULL);
+	cr_assert_null(err, "a namespace that became ready shows no error");
+	cr_assert_eq(fake_count("PUT", re), 2);
+	free(attempts); free(st); json_decref(ns); fake_fault_del(fault); free(fj); free(re); free(rg);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, server_errors_are_retried_and_finished_steps_are_not_repeated)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	char *rg = xasprintf("atrium-%s-five", t.slug);
+	char *ra = ra_regex(rg);
+	char *fj = xasprintf("{\"match\":{\"method\":\"PUT\",\"path_regex\":\"%s\"},\"status\":500,\"times\":1}", ra);
+	char *fault = fake_fault(fj);
+	json_t *ns = nst_create(&t, "five", "prod", "westeurope", 202);
+	const char *id = id_of(ns);
+	cr_assert(jobs_run_one("it-namespaces"));
+	assert_last_error(id, "InternalServerError");
+	char *st = nst_drive(id, ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	char *re = rg_regex(rg);
+	cr_assert_eq(fake_count("PUT", re), 1, "the resource group step ran once");
+	cr_assert_eq(fake_count("PUT", ra), 2, "the role assignment was tried twice");
+	cr_assert_eq(fake_ra_count(rg), 1);
+	free(re); free(st); json_decref(ns); fake_fault_del(fault); free(fj); free(ra); free(rg);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, an_answer_slower_than_the_client_timeout_is_retried)
+{
+	/* ATRIUM_OUTBOUND_TIMEOUT_MS is 1500 in these suites (nst_setup). */
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	char *rg = xasprintf("atrium-%s-slow", t.slug);
+	char *re = rg_regex(rg);
+	char *fj = xasprintf("{\"match\":{\"method\":\"PUT\",\"path_regex\":\"%s\"},\"delay_ms\":4000}", re);
+	char *fault = fake_fault(fj);
+	json_t *ns = nst_create(&t, "slow", "dev", "westeurope", 202);
+	const char *id = id_of(ns);
+	uint64_t t0 = util_now_ns();
+	cr_assert(jobs_run_one("it-namespaces"));
+	double took = (double)(util_now_ns() - t0) / 1e9;
+	cr_assert(took < 3.8, "the call gave up after the timeout, not the answer (%.1f s)", took);
+	assert_last_error(id, "Timeout");
+	char *st = nst_drive(id, ",ready,failed,", 40);
+	cr_assert_str_eq(st, "ready");
+	cr_assert_eq(fake_rg_count(rg), 1);
+	free(st); json_decref(ns); fake_fault_del(fault); free(fj); free(re); free(rg);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, dropped_connections_are_retried)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	char *rg = xasprintf("atrium-%s-drop", t.slug);
+	char *re = rg_regex(rg);
+	char *ra = ra_regex(rg);
+	char *f1j = xasprintf("{\"match\":{\"method\":\"PUT\",\"path_regex\":\"%s\"},\"drop_connection\":true}", re);
+	char *f2j = xasprintf("{\"match\":{\"method\":\"PUT\",\"path_regex\":\"%s\"},\"drop_connection\":\"mid_body\"}", ra);
+	char *f1 = fake_fault(f1j), *f2 = fake_fault(f2j);
+	json_t *ns = nst_create(&t, "drop", "dev", "westeurope", 202);
+	const char *id = id_of(ns);
+	cr_assert(jobs_run_one("it-namespaces"));
+	assert_last_error(id, "NetworkError");
+	char *st = nst_drive(id, ",ready,failed,", 40);
+	cr_assert_str_eq(st, "ready");
+	char *attempts = nst_job(id, "j.attempts");
+	cr_assert_str_eq(attempts, "3", "one retry per dropped connection");
+	cr_assert_eq(fake_rg_count(rg), 1);
+	cr_assert_eq(fake_ra_count(rg), 1);
+	free(attempts); free(st); json_decref(ns); fake_fault_del(f1); fake_fault_del(f2);
+	free(f1j); free(f2j); free(ra); free(re); free(rg);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, an_async_create_is_followed_to_succeeded)
+{
+	json_decref(fake_call("POST", "/_fake/config", "{\"async_put\":true}"));
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	json_t *ns = nst_create(&t, "asyncok", "dev", "westeurope", 202);
+	char *st = nst_drive(id_of(ns), ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	char *path = xasprintf("operationstatuses");
+	cr_assert(fake_count("GET", path) >= 2, "the Azure-AsyncOperation URL was polled");
+	json_decref(fake_call("POST", "/_fake/config", "{\"async_put\":false}"));
+	free(path); free(st); json_decref(ns);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, an_async_create_that_ends_failed_fails_the_namespace_with_its_error)
+{
+	json_decref(fake_call("POST", "/_fake/config", "{\"async_put\":true}"));
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	char *rg = xasprintf("atrium-%s-asyncbad", t.slug);
+	char *re = rg_regex(rg);
+	char *fj = xasprintf("{\"match\":{\"method\":\"PUT\",\"path_regex\":\"%s\"},\"async_result\":\"Failed\","
+			     "\"code\":\"ResourceGroupProvisioningFailed\",\"message\":\"The policy denied it.\"}", re);
+	char *fault = fake_fault(fj);
+	json_t *ns = nst_create(&t, "asyncbad", "dev", "westeurope", 202);
+	const char *id = id_of(ns);
+	char *st = nst_drive(id, ",ready,failed,", 30);
+	json_decref(fake_call("POST", "/_fake/config", "{\"async_put\":false}"));
+	cr_assert_str_eq(st, "failed");
+	json_t *g = get_ns(&t, id, 200);
+	json_t *e = json_object_get(g, "last_error");
+	cr_assert_str_eq(str(e, "code"), "ResourceGroupProvisioningFailed");
+	cr_assert_str_eq(str(e, "message"), "The policy denied it.");
+	char *jst = nst_job(id, "j.status");
+	cr_assert_str_eq(jst, "failed");
+	char *jcode = nst_job(id, "j.last_error->>'code'");
+	cr_assert_str_eq(jcode, "ResourceGroupProvisioningFailed");
+	char *attempts = nst_job(id, "j.attempts");
+	cr_assert_str_eq(attempts, "1", "a failed operation is not retried");
+	char *action = nst_sql("SELECT action FROM audit_log WHERE resource_id = $1 ORDER BY created_at DESC LIMIT 1", id, NULL);
+	cr_assert_str_eq(action, "namespace.failed");
+	free(action); free(attempts); free(jcode); free(jst); json_decref(g); free(st); json_decref(ns);
+	fake_fault_del(fault); free(fj); free(re); free(rg);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, a_permanent_arm_error_fails_at_once_with_the_error_shown)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	/* A well-formed region ARM does not offer: 400 LocationNotAvailableForResourceGroup. */
+	json_t *ns = nst_create(&t, "moon", "dev", "moonbase1", 202);
+	const char *id = id_of(ns);
+	char *st = nst_drive(id, ",ready,failed,", 30);
+	cr_assert_str_eq(st, "failed");
+	json_t *g = get_ns(&t, "moon", 200);
+	json_t *e = json_object_get(g, "last_error");
+	cr_assert_str_eq(str(e, "code"), "LocationNotAvailableForResourceGroup");
+	cr_assert(strstr(str(e, "message"), "moonbase1"), "%s", str(e, "message"));
+	char *attempts = nst_job(id, "j.attempts");
+	cr_assert_str_eq(attempts, "1");
+	char *rg = xasprintf("atrium-%s-moon", t.slug);
+	char *re = rg_regex(rg);
+	cr_assert_eq(fake_count("PUT", re), 1, "a permanent error is not retried");
+	cr_assert_eq(fake_rg_count(rg), 0);
+
+	/* A failed namespace can be deleted; its (absent) group is no obstacle. */
+	struct resp *d = delete_ns(&t, "moon");
+	cr_assert_eq(d->status, 202, "%s", d->body);
+	cr_assert(json_is_null(json_object_get(d->json, "last_error")), "a new attempt starts clean");
+	free(st);
+	st = nst_drive(id, ",deleted,failed,", 30);
+	cr_assert_str_eq(st, "deleted");
+	char *gone = nst_job(id, "j.steps->1->'output'->>'already_gone'");
+	cr_assert_str_eq(gone, "true");
+	free(gone); resp_free(d); free(re); free(rg); free(attempts); json_decref(g); free(st); json_decref(ns);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, exhausted_retries_fail_the_namespace_with_the_last_error)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	char *rg = xasprintf("atrium-%s-always", t.slug);
+	char *re = rg_regex(rg);
+	char *fj = xasprintf("{\"match\":{\"method\":\"PUT\",\"path_regex\":\"%s\"},\"status\":503,\"times\":-1}", re);
+	char *fault = fake_fault(fj);
+	json_t *ns = nst_create(&t, "always", "dev", "westeurope", 202);
+	const char *id = id_of(ns);
+	char *job = nst_job(id, "j.id");
+	free(nst_sql("UPDATE jobs SET max_attempts = 2 WHERE id = $1 RETURNING 1", job, NULL));
+	char *st = nst_drive(id, ",ready,failed,", 30);
+	cr_assert_str_eq(st, "failed");
+	assert_last_error(id, "ServiceUnavailable");
+	char *attempts = nst_job(id, "j.attempts");
+	cr_assert_str_eq(attempts, "2");
+	cr_assert_eq(fake_count("PUT", re), 2);
+	free(attempts); free(st); free(job); json_decref(ns); fake_fault_del(fault); free(fj); free(re); free(rg);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, entra_replication_delay_principal_not_found_is_retried)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	char *rg = xasprintf("atrium-%s-pnf", t.slug);
+	char *ra = ra_regex(rg);
+	char *fj = xasprintf("{\"match\":{\"method\":\"PUT\",\"path_regex\":\"%s\"},\"status\":400,"
+			     "\"code\":\"PrincipalNotFound\",\"message\":\"Principal does not exist in the directory.\"}", ra);
+	char *fault = fake_fault(fj);
+	json_t *ns = nst_create(&t, "pnf", "dev", "westeurope", 202);
+	char *st = nst_drive(id_of(ns), ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	char *attempts = nst_job(id_of(ns), "j.attempts");
+	cr_assert_str_eq(attempts, "2");
+	free(attempts); free(st); json_decref(ns); fake_fault_del(fault); free(fj); free(ra); free(rg);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, a_delete_whose_operation_ends_failed_fails_and_can_be_retried)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	json_t *ns = nst_create(&t, "locked", "dev", "westeurope", 202);
+	const char *id = id_of(ns);
+	char *st = nst_drive(id, ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	free(st);
+	char *rg = xasprintf("atrium-%s-locked", t.slug);
+	char *re = rg_regex(rg);
+	char *fj = xasprintf("{\"match\":{\"method\":\"DELETE\",\"path_regex\":\"%s\"},\"async_result\":\"Failed\","
+			     "\"code\":\"ResourceGroupDeletionBlocked\",\"message\":\"A lock prevents the deletion.\"}", re);
+	char *fault = fake_fault(fj);
+	struct resp *d = delete_ns(&t, "locked");
+	cr_assert_eq(d->status, 202);
+	st = nst_drive(id, ",deleted,failed,", 30);
+	cr_assert_str_eq(st, "failed");
+	assert_last_error(id, "ResourceGroupDeletionBlocked");
+	cr_assert_eq(fake_rg_count(rg), 1, "the group is still there");
+	free(st);
+	/* The lock is gone: deleting again finishes the job. */
+	resp_free(d);
+	d = delete_ns(&t, "locked");
+	cr_assert_eq(d->status, 202, "%s", d->body);
+	st = nst_drive(id, ",deleted,failed,", 30);
+	cr_assert_str_eq(st, "deleted");
+	cr_assert_eq(fake_rg_count(rg), 0);
+	free(st); resp_free(d); fake_fault_del(fault); free(fj); free(re); free(rg); json_decref(ns);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, a_poll_that_fails_transiently_is_retried_and_the_delete_completes)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	json_t *ns = nst_create(&t, "polls", "dev", "westeurope", 202);
+	const char *id = id_of(ns);
+	char *st = nst_drive(id, ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	free(st);
+	char *fault = fake_fault("{\"match\":{\"path_regex\":\"operationresults\"},\"status\":503,\"times\":1,"
+				 "\"enforce_retry_after\":false}");
+	struct resp *d = delete_ns(&t, "polls");
+	cr_assert_eq(d->status, 202);
+	st = nst_drive(id, ",deleted,failed,", 40);
+	cr_assert_str_eq(st, "deleted");
+	char *rg = xasprintf("atrium-%s-polls", t.slug);
+	cr_assert_eq(fake_rg_count(rg), 0);
+	free(rg); free(st); resp_free(d); fake_fault_del(fault); json_decref(ns);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, the_token_is_cached_and_renewed_when_arm_says_it_expired)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	json_t *a = nst_create(&t, "tok1", "dev", "westeurope", 202);
+	json_t *b = nst_create(&t, "tok2", "dev", "westeurope", 202);
+	long before = fake_counter("tokens_issued");
+	char *st = nst_drive(id_of(a), ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	free(st);
+	st = nst_drive(id_of(b), ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	free(st);
+	cr_assert_eq(fake_counter("tokens_issued") - before, 1, "one token for both jobs");
+	json_decref(fake_call("POST", "/_fake/expire-tokens", NULL));
+	json_t *c = nst_create(&t, "tok3", "dev", "westeurope", 202);
+	st = nst_drive(id_of(c), ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready", "a 401 ExpiredAuthenticationToken gets a new token");
+	cr_assert_eq(fake_counter("tokens_issued") - before, 2);
+	char *attempts = nst_job(id_of(c), "j.attempts");
+	cr_assert_str_eq(attempts, "1", "renewed within the call, not by a retry");
+	free(attempts); free(st); json_decref(a); json_decref(b); json_decref(c);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, the_worker_counts_job_outcomes_and_outbound_calls)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	json_t *ns = nst_create(&t, "metrics", "dev", "westeurope", 202);
+	char *st = nst_drive(id_of(ns), ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	char *text = metrics_render();
+	cr_assert(strstr(text, "atrium_job_runs_total{kind=\"namespace.provision\",outcome=\"succeeded\"} 1\n"), "%s", text);
+	cr_assert(strstr(text, "atrium_outbound_requests_total{target=\"arm\",outcome=\"success\"} 2\n"), "%s", text);
+	cr_assert(strstr(text, "atrium_outbound_requests_total{target=\"blob\",outcome=\"success\"} 3\n"), "%s", text);
+	cr_assert(strstr(text, "atrium_outbound_requests_total{target=\"entra\",outcome=\"success\"} 1\n"), "%s", text);
+	cr_assert(strstr(text, "atrium_outbound_request_duration_seconds_count{target=\"arm\"} 2\n"), "%s", text);
+	free(text);
+	/* Queue depth comes from portal_db at scrape time: serve shows it. */
+	struct resp *m = http("GET", "/metrics", NULL, NULL, NULL);
+	cr_assert_eq(m->status, 200);
+	cr_assert(strstr(m->body, "atrium_job_queue_depth_up 1\n"), "%s", m->body);
+	cr_assert(strstr(m->body, "# TYPE atrium_job_queue_depth gauge\n"));
+	resp_free(m);
+	free(st); json_decref(ns);
+	nst_tenant_free(&t);
+}
+
+/* ---- the API ------------------------------------------------------------------ */
+
+Test(namespaces, invalid_bodies_are_422_naming_each_field_and_create_nothing)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	char *path = xasprintf("/v1/tenants/%s/namespaces", t.id);
+	struct {
+		const char *body;
+		const char *field;
+	} cases[] = {
+		{"{\"environment\":\"dev\",\"location\":\"westeurope\"}", "name"},
+		{"{\"name\":\"Bad_Name\",\"environment\":\"dev\",\"location\":\"westeurope\"}", "name"},
+		{"{\"name\":\"-x\",\"environment\":\"dev\",\"location\":\"westeurope\"}", "name"},
+		{"{\"name\":\"0b9f8c1e-2f4a-4c3b-9d1e-7a6b5c4d3e2f\",\"environment\":\"dev\",\"location\":\"westeurope\"}", "name"},
+		{"{\"name\":\"ok\",\"environment\":\"qa\",\"location\":\"westeurope\"}", "environment"},
+		{"{\"name\":\"ok\",\"environment\":\"dev\"}", "location"},
+		{"{\"name\":\"ok\",\"environment\":\"dev\",\"location\":\"West Europe\"}", "location"},
+		{"{\"name\":\"ok\",\"environment\":\"dev\",\"location\":7}", "location"},
+		{"{\"name\":\"ok\",\"environment\":\"dev\",\"location\":\"westeurope\",\"quota\":5}", "quota"},
+		{"{\"name\":\"ok\",\"environment\":\"dev\",\"location\":\"westeurope\",\"quota\":{\"cpu_cores\":0}}", "quota.cpu_cores"},
+		{"{\"name\":\"ok\",\"environment\":\"dev\",\"location\":\"westeurope\",\"quota\":{\"cpu_cores\":\"4\"}}", "quota.cpu_cores"},
+		{"{\"name\":\"ok\",\"environment\":\"dev\",\"location\":\"westeurope\",\"quota\":{\"gpus\":1}}", "quota.gpus"},
+		{"{\"name\":\"ok\",\"environment\":\"dev\",\"location\":\"westeurope\",\"colour\":\"blue\"}", "colour"},
+		{"{\"name\":\"ok\",\"environment\":\"dev\",\"location\":\"westeurope\",\"status\":\"ready\"}", "status"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct resp *r = http("POST", path, t.admin, cases[i].body, NULL);
+		assert_problem(r, 422);
+		bool named = false;
+		size_t j;
+		json_t *e;
+		json_array_foreach(json_object_get(r->json, "errors"), j, e)
+			if (strcmp(str(e, "field"), cases[i].field) == 0)
+				named = true;
+		cr_assert(named, "case %zu: errors[] should name %s: %s", i, cases[i].field, r->body);
+		resp_free(r);
+	}
+	/* Several bad fields at once are all named. */
+	struct resp *r = http("POST", path, t.admin, "{\"name\":\"X\",\"environment\":\"qa\",\"quota\":{\"memory_gib\":-1}}", NULL);
+	assert_problem(r, 422);
+	cr_assert_eq(json_array_size(json_object_get(r->json, "errors")), 4, "%s", r->body);
+	resp_free(r);
+	/* null quota is allowed and means none. */
+	r = http("POST", path, t.admin, "{\"name\":\"nullquota\",\"environment\":\"dev\",\"location\":\"westeurope\",\"quota\":null}", NULL);
+	cr_assert_eq(r->status, 202, "%s", r->body);
+	cr_assert(json_is_null(json_object_get(r->json, "quota")));
+	resp_free(r);
+	r = http("POST", path, t.admin, "[1]", NULL);
+	assert_problem(r, 400);
+	resp_free(r);
+	r = http("POST", path, t.admin, "{\"name\":", NULL);
+	assert_problem(r, 400);
+	resp_free(r);
+	const char *ct[] = {"Content-Type: text/plain", NULL};
+	r = http("POST", path, t.admin, "name=x", ct);
+	assert_problem(r, 415);
+	resp_free(r);
+	long n = nst_sql_long("SELECT count(*) FROM namespaces WHERE tenant_id = $1", t.id, NULL);
+	cr_assert_eq(n, 1, "only the valid one was created");
+	long jobs = nst_sql_long("SELECT count(*) FROM jobs WHERE tenant_id = $1", t.id, NULL);
+	cr_assert_eq(jobs, 1);
+	free(path);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, names_are_unique_per_tenant_among_live_namespaces)
+{
+	struct nst_tenant a, b;
+	nst_tenant(&a, true, NULL);
+	nst_tenant(&b, true, NULL);
+	json_t *n1 = nst_create(&a, "shared", "dev", "westeurope", 202);
+	json_t *dup = nst_create(&a, "shared", "prod", "westeurope", 409);
+	cr_assert_str_eq(str(json_array_get(json_object_get(dup, "errors"), 0), "field"), "name");
+	json_t *other = nst_create(&b, "shared", "dev", "westeurope", 202);
+	/* Once deleted, the name can be used again. */
+	char *st = nst_drive(id_of(n1), ",ready,failed,", 30);
+	free(st);
+	struct resp *d = delete_ns(&a, "shared");
+	cr_assert_eq(d->status, 202);
+	json_decref(nst_create(&a, "shared", "dev", "westeurope", 409)); /* still deprovisioning */
+	st = nst_drive(id_of(n1), ",deleted,failed,", 30);
+	cr_assert_str_eq(st, "deleted");
+	json_t *again = nst_create(&a, "shared", "prod", "westeurope", 202);
+	cr_assert_str_neq(id_of(again), id_of(n1));
+	/* By name, the live one is meant; the old one stays readable by id. */
+	json_t *g = get_ns(&a, "shared", 200);
+	cr_assert_str_eq(id_of(g), id_of(again));
+	json_t *old = get_ns(&a, id_of(n1), 200);
+	cr_assert_str_eq(str(old, "status"), "deleted");
+	json_decref(old); json_decref(g); json_decref(again); free(st); resp_free(d);
+	json_decref(other); json_decref(dup); json_decref(n1);
+	nst_tenant_free(&a);
+	nst_tenant_free(&b);
+}
+
+Test(namespaces, azure_names_taken_by_another_tenant_get_the_hashed_form)
+{
+	char u[37];
+	random_uuid(u);
+	char slug_a[64], slug_b[64];
+	snprintf(slug_a, sizeof(slug_a), "h%.8s-x", u);
+	snprintf(slug_b, sizeof(slug_b), "h%.8s", u);
+	struct nst_tenant a, b;
+	nst_tenant(&a, true, slug_a);
+	nst_tenant(&b, true, slug_b);
+	json_t *na = nst_create(&a, "y", "dev", "westeurope", 202);  /* h..-x-y */
+	json_t *nb = nst_create(&b, "x-y", "dev", "westeurope", 202); /* h..-x-y too */
+	char *want_a = xasprintf("atrium-%s-y", slug_a);
+	cr_assert_str_eq(str(na, "resource_group"), want_a);
+	const char *rg_b = str(nb, "resource_group");
+	cr_assert_str_neq(rg_b, want_a, "no two tenants share a resource group");
+	cr_assert(strlen(rg_b) == strlen(want_a) + 9, "hashed: %s", rg_b);
+	char *st = nst_drive(id_of(nb), ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	free(st);
+	free(want_a); json_decref(na); json_decref(nb);
+	nst_tenant_free(&a);
+	nst_tenant_free(&b);
+}
+
+Test(namespaces, roles_and_tenant_isolation)
+{
+	struct nst_tenant a, b;
+	nst_tenant(&a, true, NULL);
+	nst_tenant(&b, true, NULL);
+	json_t *ns = nst_create(&a, "iso", "dev", "westeurope", 202);
+	char *list = xasprintf("/v1/tenants/%s/namespaces", a.id);
+	char *one = xasprintf("/v1/tenants/%s/namespaces/iso", a.id);
+	const char *body = "{\"name\":\"x\",\"environment\":\"dev\",\"location\":\"westeurope\"}";
+	char *member = mint(a.aad, "5a5a5a5a-0000-4000-8000-00000000c001", NULL, NULL);
+	char *support = mint(a.aad, "5a5a5a5a-0000-4000-8000-00000000c002", "support_user", NULL);
+	char *billing = mint(a.aad, "5a5a5a5a-0000-4000-8000-00000000c003", "billing_viewer", NULL);
+	struct resp *r;
+	r = http("GET", list, member, NULL, NULL); assert_problem(r, 403); resp_free(r);
+	r = http("GET", one, member, NULL, NULL); assert_problem(r, 403); resp_free(r);
+	r = http("POST", list, member, body, NULL); assert_problem(r, 403); resp_free(r);
+	r = http("GET", list, billing, NULL, NULL); assert_problem(r, 403); resp_free(r);
+	r = http("GET", list, support, NULL, NULL); cr_assert_eq(r->status, 200); resp_free(r);
+	r = http("GET", one, support, NULL, NULL); cr_assert_eq(r->status, 200); resp_free(r);
+	r = http("POST", list, support, body, NULL); assert_problem(r, 403); resp_free(r);
+	r = http("DELETE", one, support, NULL, NULL); assert_problem(r, 403); resp_free(r);
+	/* Tenant B's admin: tenant A's namespaces do not exist. */
+	r = http("GET", list, b.admin, NULL, NULL); assert_problem(r, 404); resp_free(r);
+	r = http("GET", one, b.admin, NULL, NULL); assert_problem(r, 404); resp_free(r);
+	r = http("DELETE", one, b.admin, NULL, NULL); assert_problem(r, 404); resp_free(r);
+	r = http("POST", list, b.admin, body, NULL); assert_problem(r, 404); resp_free(r);
+	/* Nor under its own tenant's path. */
+	char *cross = xasprintf("/v1/tenants/%s/namespaces/%s", b.id, id_of(ns));
+	r = http("GET", cross, b.admin, NULL, NULL); assert_problem(r, 404); resp_free(r);
+	/* A super admin may. */
+	char *super = super_token();
+	r = http("GET", one, super, NULL, NULL); cr_assert_eq(r->status, 200); resp_free(r);
+	/* Row-level security: a connection scoped to B sees none of A's. */
+	PGconn *raw = db_connect("ATRIUM_DB_PORTAL_URL");
+	const char *v[] = {b.id};
+	PQclear(PQexecParams(raw, "SELECT set_config('atrium.tenant_id', $1, false)", 1, NULL, v, NULL, NULL, 0));
+	const char *w[] = {a.id};
+	PGresult *res = PQexecParams(raw, "SELECT count(*) FROM namespaces WHERE tenant_id = $1", 1, NULL, w, NULL, NULL, 0);
+	cr_assert_str_eq(PQgetvalue(res, 0, 0), "0");
+	PQclear(res);
+	PQfinish(raw);
+	free(super); free(cross); free(billing); free(support); free(member); free(one); free(list);
+	json_decref(ns);
+	nst_tenant_free(&a);
+	nst_tenant_free(&b);
+}
+
+Test(namespaces, get_by_name_or_id_and_unknown_or_malformed_keys_are_404)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	json_t *ns = nst_create(&t, "find-me", "dev", "westeurope", 202);
+	json_t *by_name = get_ns(&t, "find-me", 200);
+	json_t *by_id = get_ns(&t, id_of(ns), 200);
+	cr_assert(json_equal(by_name, by_id));
+	cr_assert(json_equal(by_name, ns), "GET returns what POST returned");
+	char u[37];
+	random_uuid(u);
+	json_decref(get_ns(&t, u, 404));
+	json_decref(get_ns(&t, "nope", 404));
+	json_decref(get_ns(&t, "Not_A_Name", 404));
+	struct resp *d = delete_ns(&t, "nope");
+	assert_problem(d, 404);
+	resp_free(d);
+	char *path = xasprintf("/v1/tenants/%s/namespaces/find-me", t.id);
+	struct resp *r = http("PUT", path, t.admin, "{}", NULL);
+	assert_problem(r, 405);
+	char *allow = resp_header(r, "Allow");
+	cr_assert(allow && strstr(allow, "DELETE") && strstr(allow, "GET"), "%s", allow);
+	free(allow);
+	resp_free(r);
+	free(path); json_decref(by_name); json_decref(by_id); json_decref(ns);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, list_is_paginated_newest_first_and_filtered)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	json_t *a = nst_create(&t, "l-a", "dev", "westeurope", 202);
+	json_t *b = nst_create(&t, "l-b", "prod", "westeurope", 202);
+	json_t *c = nst_create(&t, "l-c", "dev", "northeurope", 202);
+	char *p = xasprintf("/v1/tenants/%s/namespaces?limit=2", t.id);
+	struct resp *r = http("GET", p, t.admin, NULL, NULL);
+	cr_assert_eq(r->status, 200);
+	json_t *data = json_object_get(r->json, "data");
+	cr_assert_eq(json_array_size(data), 2);
+	cr_assert_str_eq(id_of(json_array_get(data, 0)), id_of(c));
+	cr_assert_str_eq(id_of(json_array_get(data, 1)), id_of(b));
+	const char *cursor = str(r->json, "next_cursor");
+	cr_assert_not_null(cursor);
+	char *p2 = xasprintf("/v1/tenants/%s/namespaces?limit=2&cursor=%s", t.id, cursor);
+	struct resp *r2 = http("GET", p2, t.admin, NULL, NULL);
+	cr_assert_eq(json_array_size(json_object_get(r2->json, "data")), 1);
+	cr_assert_str_eq(id_of(json_array_get(json_object_get(r2->json, "data"), 0)), id_of(a));
+	cr_assert(json_is_null(json_object_get(r2->json, "next_cursor")));
+	char *p3 = xasprintf("/v1/tenants/%s/namespaces?environment=dev", t.id);
+	struct resp *r3 = http("GET", p3, t.admin, NULL, NULL);
+	cr_assert_eq(json_array_size(json_object_get(r3->json, "data")), 2);
+	char *p4 = xasprintf("/v1/tenants/%s/namespaces?status=pending&name=l-b", t.id);
+	struct resp *r4 = http("GET", p4, t.admin, NULL, NULL);
+	cr_assert_eq(json_array_size(json_object_get(r4->json, "data")), 1);
+	const char *bad[] = {"status=gone", "environment=qa", "name=Bad_", "limit=0", "cursor=%21%21"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *pb = xasprintf("/v1/tenants/%s/namespaces?%s", t.id, bad[i]);
+		struct resp *rb = http("GET", pb, t.admin, NULL, NULL);
+		assert_problem(rb, 400);
+		resp_free(rb);
+		free(pb);
+	}
+	resp_free(r); resp_free(r2); resp_free(r3); resp_free(r4);
+	free(p); free(p2); free(p3); free(p4);
+	json_decref(a); json_decref(b); json_decref(c);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, an_idempotency_key_replays_the_202_and_queues_one_job)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	char *path = xasprintf("/v1/tenants/%s/namespaces", t.id);
+	const char *h[] = {"Idempotency-Key: ns-create-once", NULL};
+	const char *body = "{\"name\":\"idem\",\"environment\":\"dev\",\"location\":\"westeurope\"}";
+	struct resp *a = http("POST", path, t.admin, body, h);
+	cr_assert_eq(a->status, 202, "%s", a->body);
+	struct resp *b = http("POST", path, t.admin, body, h);
+	cr_assert_eq(b->status, 202, "%s", b->body);
+	cr_assert(json_equal(a->json, b->json));
+	char *replayed = resp_header(b, "Idempotent-Replayed");
+	cr_assert_str_eq(replayed, "true");
+	struct resp *c = http("POST", path, t.admin, "{\"name\":\"idem2\",\"environment\":\"dev\",\"location\":\"westeurope\"}", h);
+	assert_problem(c, 422);
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM jobs WHERE tenant_id = $1", t.id, NULL), 1);
+	free(replayed); resp_free(a); resp_free(b); resp_free(c); free(path);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, deleting_a_pending_namespace_cancels_its_queued_job)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	json_t *ns = nst_create(&t, "early", "dev", "westeurope", 202);
+	const char *id = id_of(ns);
+	struct resp *d = delete_ns(&t, "early");
+	cr_assert_eq(d->status, 202, "%s", d->body);
+	cr_assert_str_eq(str(d->json, "status"), "deprovisioning");
+	char *old = nst_sql("SELECT status || ' ' || (last_error->>'code') FROM jobs WHERE id = $1",
+			    str(ns, "job_id"), NULL);
+	cr_assert_str_eq(old, "failed Canceled");
+	char *st = nst_drive(id, ",deleted,failed,", 30);
+	cr_assert_str_eq(st, "deleted");
+	char *rg = xasprintf("atrium-%s-early", t.slug);
+	char *re = rg_regex(rg);
+	cr_assert_eq(fake_count("PUT", re), 0, "nothing was provisioned");
+	char *canceled = nst_sql("SELECT changes->>'canceled_job_id' FROM audit_log WHERE resource_id = $1 "
+				 "AND action = 'namespace.delete'", id, NULL);
+	cr_assert_str_eq(canceled, str(ns, "job_id"));
+	free(canceled); free(re); free(rg); free(st); free(old); resp_free(d); json_decref(ns);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, deleting_while_provisioning_runs_is_409_and_again_while_deprovisioning_is_202)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	json_t *ns = nst_create(&t, "busy", "dev", "westeurope", 202);
+	const char *id = id_of(ns);
+	/* A worker holds the provision job. */
+	free(nst_sql("UPDATE jobs SET status = 'running', locked_by = 'other-worker', "
+		     "locked_until = now() + interval '1 minute' WHERE id = $1 RETURNING 1", str(ns, "job_id"), NULL));
+	struct resp *d = delete_ns(&t, "busy");
+	assert_problem(d, 409);
+	resp_free(d);
+	char *st = nst_status(id);
+	cr_assert_str_eq(st, "pending", "the refused delete changed nothing");
+	free(st);
+	free(nst_sql("UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL WHERE id = $1 RETURNING 1",
+		     str(ns, "job_id"), NULL));
+	st = nst_drive(id, ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	free(st);
+	struct resp *d1 = delete_ns(&t, "busy");
+	cr_assert_eq(d1->status, 202);
+	struct resp *d2 = delete_ns(&t, "busy");
+	cr_assert_eq(d2->status, 202, "a repeated delete is accepted");
+	cr_assert_str_eq(str(d2->json, "job_id"), str(d1->json, "job_id"), "and queues no second job");
+	st = nst_drive(id, ",deleted,failed,", 30);
+	cr_assert_str_eq(st, "deleted");
+	struct resp *d3 = delete_ns(&t, "busy");
+	assert_problem(d3, 404);
+	struct resp *d4 = delete_ns(&t, id);
+	assert_problem(d4, 404);
+	free(st); resp_free(d1); resp_free(d2); resp_free(d3); resp_free(d4); json_decref(ns);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, a_deleted_tenant_gets_no_new_namespaces)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	char *super = super_token();
+	char *tp = xasprintf("/v1/tenants/%s", t.id);
+	struct resp *r = http("DELETE", tp, super, NULL, NULL);
+	cr_assert_eq(r->status, 204);
+	resp_free(r);
+	char *path = xasprintf("/v1/tenants/%s/namespaces", t.id);
+	r = http("POST", path, super, "{\"name\":\"late\",\"environment\":\"dev\",\"location\":\"westeurope\"}", NULL);
+	assert_problem(r, 409);
+	resp_free(r);
+	free(path); free(tp); free(super);
+	nst_tenant_free(&t);
+}
