@@ -21,6 +21,11 @@ ROUTES(me);
 ROUTES(tenants);
 ROUTES(audit);
 ROUTES(jobs);
+ROUTES(webhooks);
+ROUTES(billing_reads);
+
+/* atrium_webhook_deliveries_total, for the /metrics gauge writer. */
+void webhook_metrics_write(char **buf, size_t *len, size_t *cap);
 
 /* Audit actor and request id of this request. */
 struct audit_ctx handler_audit_ctx(struct request *r);

@@ -37,6 +37,7 @@ struct config {
 	int per_ip_connections;
 	int connection_timeout_s;
 	size_t max_body_bytes;
+	size_t webhook_max_body_bytes; /* raw-body (webhook) routes */
 	int rate_limit_tenant;      /* requests per minute per tenant; 0 = off */
 	int rate_limit_ip;          /* requests per minute per client address */
 	char *web_dir;

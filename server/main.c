@@ -20,6 +20,8 @@
 #include "portal.h"
 #include "redis.h"
 #include "router.h"
+#include "webhook_jobs.h"
+#include "webhooks.h"
 
 #include <curl/curl.h>
 #include <microhttpd.h>
@@ -43,6 +45,7 @@ static void write_gauges(char **buf, size_t *len, size_t *cap)
 			"atrium_db_pool_connections{db=\"%s\",state=\"max\"} %d\n",
 			name, in_use, name, open, name, size);
 	}
+	webhook_metrics_write(buf, len, cap);
 }
 
 static void register_all(void)
@@ -51,11 +54,15 @@ static void register_all(void)
 	portal_register();
 	idem_register();
 	jobs_register();
+	webhooks_register();
+	webhook_jobs_register();
 	router_add(ops_routes, ops_routes_len);
 	router_add(me_routes, me_routes_len);
 	router_add(tenants_routes, tenants_routes_len);
 	router_add(audit_routes, audit_routes_len);
 	router_add(jobs_routes, jobs_routes_len);
+	router_add(webhooks_routes, webhooks_routes_len);
+	router_add(billing_reads_routes, billing_reads_routes_len);
 	metrics_set_gauge_writer(write_gauges);
 }
 
@@ -99,7 +106,16 @@ static int cmd_worker(void)
 	int concurrency = c && atoi(c) > 0 ? atoi(c) : 2;
 	/* Runners, the heartbeat, and steps that open a second connection. */
 	db_start(concurrency * 2 + 2);
+	/* Threads inherit the mask: block the stop signals before the sweeper
+	 * starts, so only the worker's sigwait() sees them. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	webhook_jobs_sweeper_start();
 	int rc = jobs_worker_main(concurrency);
+	webhook_jobs_sweeper_stop();
 	db_stop();
 	return rc;
 }
