@@ -246,7 +246,10 @@ enum webhooks_status webhooks_intake(struct db_conn *c, const struct webhook_del
 {
 	memset(out, 0, sizeof(*out));
 	char *headers = json_dumps(d->headers, JSON_COMPACT);
-	char *events = json_dumps(d->events, JSON_COMPACT);
+	/* 15 significant digits give back any decimal of up to 15 digits
+	 * exactly (0.0416, not 0.041599999999999998); PostgreSQL then keeps
+	 * the numbers as the decimals the provider sent. */
+	char *events = json_dumps(d->events, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	enum webhooks_status st = WEBHOOKS_UNAVAILABLE;
 	PGresult *res = NULL;
 	const char *v[] = {d->provider, b64(a, d->body, d->body_len), headers, d->client_ip,

@@ -8,14 +8,19 @@
 -- sets `enqueued`; the worker sweeps rows left with enqueued = false (a crash
 -- between the two commits), so no event is ever lost.
 
--- Parses a provider timestamp; NULL instead of an error when malformed.
+-- Parses a provider timestamp: ISO 8601 date and time, with Z or an offset
+-- (none means UTC). NULL for anything else, PostgreSQL's special inputs
+-- ('now', 'yesterday', 'infinity') included.
 CREATE FUNCTION webhook_ts(t text) RETURNS timestamptz
     LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 BEGIN
-    IF t IS NULL OR t = '' THEN
+    IF t IS NULL OR t !~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}(:?\d{2})?)?$' THEN
         RETURN NULL;
     END IF;
-    RETURN t::timestamptz;
+    IF t ~ '([Zz]|[+-]\d{2}(:?\d{2})?)$' THEN
+        RETURN t::timestamptz;
+    END IF;
+    RETURN (t || 'Z')::timestamptz;
 EXCEPTION WHEN others THEN
     RETURN NULL;
 END $$;
