@@ -145,7 +145,20 @@ static void receive(struct request *r, int p)
 		.client_ip = r->client_ip, .request_id = r->request_id, .events = events,
 	};
 	struct webhook_intake_result in;
-	if (billing == NULL || webhooks_intake(billing, &d, &r->arena, &in) != WEBHOOKS_OK) {
+	enum webhooks_status st = billing ? webhooks_intake(billing, &d, &r->arena, &in)
+					  : WEBHOOKS_UNAVAILABLE;
+	if (st == WEBHOOKS_INVALID) {
+		/* JSON jansson reads but PostgreSQL will not store: keep the raw
+		 * delivery as one rejected event instead. */
+		parsed = WEBHOOK_PARSE_MALFORMED;
+		why = "The body holds JSON that cannot be stored (e.g. a \\u0000 escape).";
+		json_decref(events);
+		events = json_array();
+		json_array_append_new(events, webhook_rejected_body_event(body, len, why));
+		d.events = events;
+		st = webhooks_intake(billing, &d, &r->arena, &in);
+	}
+	if (st != WEBHOOKS_OK) {
 		count(p, O_UNAVAILABLE);
 		reply_unavailable(r, "billing_db is unavailable; the delivery was not stored");
 		goto cleanup;

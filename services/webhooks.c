@@ -258,6 +258,10 @@ enum webhooks_status webhooks_intake(struct db_conn *c, const struct webhook_del
 		goto cleanup;
 	res = db_exec(c, "webhooks_intake", 6, v);
 	if (!db_ok(res)) {
+		/* PostgreSQL refuses some JSON that jansson accepts (a \u0000
+		 * inside a string): the caller keeps the delivery unparsed. */
+		if (res && strncmp(db_sqlstate(res), "22", 2) == 0)
+			st = WEBHOOKS_INVALID;
 		db_rollback(c);
 		goto cleanup;
 	}

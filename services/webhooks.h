@@ -48,6 +48,7 @@ struct webhook_intake_result {
 /*
  * Stores the delivery and its new events in one transaction on `c`. When
  * every event was already stored, nothing is kept (not even the delivery).
+ * WEBHOOKS_INVALID: the database refused the events' JSON (nothing stored).
  */
 enum webhooks_status webhooks_intake(struct db_conn *c, const struct webhook_delivery *d,
 				     struct arena *a, struct webhook_intake_result *out);

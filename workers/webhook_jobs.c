@@ -110,7 +110,7 @@ static enum job_result step_apply(struct job *j)
 			job_error(j, "BillingUnavailable", "billing_db failed");
 			goto cleanup;
 		}
-		log_warn("webhook event %s (%s): %s; kept as unmatched", id, e.provider, msg);
+		log_info("webhook event %s (%s): %s; kept as unmatched", id, e.provider, msg);
 		set_output(j, "unmatched", NULL, NULL);
 		rc = JOB_OK;
 		goto cleanup;

@@ -445,6 +445,8 @@ Test(webhooks, malformed_bodies_with_a_valid_signature_are_kept_as_rejected_and_
 		xasprintf("{\"hello\": \"%s\"}", run),                              /* neither format */
 		xasprintf("\"%s\"", run),                                           /* a string */
 		xasprintf("{\"a\": 1, \"a\": \"%s\"}", run),                         /* duplicate keys */
+		/* a NUL escape, which neither the parser nor PostgreSQL accept */
+		xasprintf("[{\"specversion\":\"1.0\",\"id\":\"%s-nul\",\"data\":{\"note\":\"a\\u0000b\"}}]", run),
 	};
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
 		for (int attempt = 0; attempt < 2; attempt++) {
