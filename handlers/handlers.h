@@ -21,6 +21,7 @@ ROUTES(me);
 ROUTES(tenants);
 ROUTES(audit);
 ROUTES(jobs);
+ROUTES(auth_flow);
 ROUTES(webhooks);
 ROUTES(billing_reads);
 

@@ -36,7 +36,7 @@ ATRIUM_APT_PACKAGES=(
   libmicrohttpd-dev libjansson-dev libpq-dev libhiredis-dev libjwt-dev
   libcurl4-openssl-dev libssl-dev libcriterion-dev
   postgresql postgresql-contrib redis-server
-  wrk openssl curl nodejs npm clang libclang-rt-14-dev chromium
+  wrk bc openssl curl nodejs npm clang libclang-rt-14-dev chromium
 )
 
 # ------------------------------------------------------------------ helpers
@@ -151,15 +151,32 @@ atrium_install_deps() {
     atrium_say "warning: Node.js $(node --version 2>/dev/null) is older than 20; the test tools need Node 20.19+"
   fi
 
-  if [ ! -f "$ATRIUM_ROOT/node_modules/.package-lock.json" ] \
-     || [ "$ATRIUM_ROOT/package-lock.json" -nt "$ATRIUM_ROOT/node_modules/.package-lock.json" ]; then
-    atrium_say "installing npm packages (npm ci)"
-    log=$(mktemp /tmp/atrium-npm.XXXXXX)
-    if ! (cd "$ATRIUM_ROOT" && npm ci --no-audit --no-fund --loglevel=error </dev/null >"$log" 2>&1); then
-      atrium_fail "npm ci failed"; atrium_log_tail "$log" 60; rm -f "$log"; return 1
+  # The tools at the root, the portal (web/) and the browser test each have
+  # their own lock file.
+  local dir
+  for dir in "$ATRIUM_ROOT" "$ATRIUM_ROOT/web" "$ATRIUM_ROOT/tests/browser"; do
+    [ -f "$dir/package-lock.json" ] || continue
+    if [ ! -f "$dir/node_modules/.package-lock.json" ] \
+       || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+      atrium_say "installing npm packages in ${dir#"$ATRIUM_ROOT"/} (npm ci)"
+      log=$(mktemp /tmp/atrium-npm.XXXXXX)
+      if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error </dev/null >"$log" 2>&1); then
+        atrium_fail "npm ci in $dir failed"; atrium_log_tail "$log" 60; rm -f "$log"; return 1
+      fi
+      rm -f "$log"
     fi
-    rm -f "$log"
+  done
+}
+
+# atrium_build_web: the portal, with its API types generated from
+# openapi/openapi.yaml (a spec change that breaks the portal fails here).
+atrium_build_web() {
+  local log
+  log=$(mktemp /tmp/atrium-web.XXXXXX)
+  if ! (cd "$ATRIUM_ROOT/web" && npm run build </dev/null >"$log" 2>&1); then
+    atrium_fail "building the portal (web/) failed"; atrium_log_tail "$log" 80; rm -f "$log"; return 1
   fi
+  rm -f "$log"
 }
 
 # ------------------------------------------------------------------ build

@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 #include <jwt.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,8 +213,8 @@ static bool copy_opt_string(json_t *claims, const char *key, char *out, size_t l
 	return true;
 }
 
-bool auth_check_claims(const char *claims_json, int64_t now, struct principal *p,
-		       const char **why)
+bool auth_check_claims(const char *claims_json, int64_t now, const char *nonce,
+		       struct principal *p, const char **why)
 {
 	json_error_t err;
 	json_t *c = json_loads(claims_json, JSON_REJECT_DUPLICATES, &err);
@@ -269,6 +270,14 @@ bool auth_check_claims(const char *claims_json, int64_t now, struct principal *p
 	if (oid == NULL || !util_is_uuid(oid)) {
 		*why = "the token has no valid oid claim";
 		goto cleanup;
+	}
+	if (nonce) {
+		const char *got = json_string_value(json_object_get(c, "nonce"));
+		if (got == NULL || strlen(got) != strlen(nonce) ||
+		    CRYPTO_memcmp(got, nonce, strlen(nonce)) != 0) {
+			*why = "the ID token's nonce does not match the sign-in request";
+			goto cleanup;
+		}
 	}
 	json_t *roles = json_object_get(c, "roles");
 	if (roles && !json_is_array(roles)) {
@@ -326,7 +335,8 @@ enum tenant_access auth_tenant_access(const struct principal *p, const char *ten
 
 /* ---- the whole validation --------------------------------------------- */
 
-enum auth_status auth_verify(const char *token, struct principal *p, const char **why)
+enum auth_status auth_verify(const char *token, const char *nonce, struct principal *p,
+			     const char **why)
 {
 	char kid[128];
 	if (!auth_check_header(token, kid, sizeof(kid), why))
@@ -358,7 +368,7 @@ enum auth_status auth_verify(const char *token, struct principal *p, const char 
 		*why = "the token payload is not valid";
 		return AUTH_INVALID;
 	}
-	bool ok = auth_check_claims(claims, util_now_s(), p, why);
+	bool ok = auth_check_claims(claims, util_now_s(), nonce, p, why);
 	free(claims);
 	return ok ? AUTH_OK : AUTH_INVALID;
 }
@@ -379,15 +389,54 @@ enum auth_status auth_bearer(const char *token, struct principal *p, const char 
 	}
 	metrics_inc(M_AUTH_CACHE_MISSES);
 
-	enum auth_status st = auth_verify(token, p, why);
+	enum auth_status st = auth_verify(token, NULL, p, why);
 	if (st != AUTH_OK) {
 		metrics_inc(M_AUTH_FAILURES);
 		return st;
 	}
+	p->kind = AUTH_KIND_BEARER;
+	st = auth_resolve(p, true, why);
+	if (st != AUTH_OK)
+		return st;
+	int64_t until = util_now_s() + cfg.auth_cache_ttl_s;
+	if (p->expires < until)
+		until = p->expires;
+	cache_put(digest, p, until);
+	return AUTH_OK;
+}
 
+/* tid -> tenant, cached like principals (keyed by a hash of "tid:<tid>"). */
+static enum portal_status tenant_of(const char *tid, char tenant_id[37], char status[16])
+{
+	char key[48];
+	unsigned char d[32];
+	snprintf(key, sizeof(key), "tid:%s", tid);
+	util_sha256(key, strlen(key), d);
+	struct principal cached;
+	if (cache_get(d, &cached)) {
+		memcpy(tenant_id, cached.tenant_id, 37);
+		memcpy(status, cached.tenant_status, 16);
+		return tenant_id[0] ? PORTAL_OK : PORTAL_NOT_FOUND;
+	}
+	enum portal_status ps = portal_tenant_by_directory(tid, tenant_id, status);
+	if (ps == PORTAL_NOT_FOUND) {
+		tenant_id[0] = '\0';
+		status[0] = '\0';
+	}
+	if (ps != PORTAL_UNAVAILABLE) {
+		memset(&cached, 0, sizeof(cached));
+		memcpy(cached.tenant_id, tenant_id, 37);
+		memcpy(cached.tenant_status, status, 16);
+		cache_put(d, &cached, util_now_s() + cfg.auth_cache_ttl_s);
+	}
+	return ps;
+}
+
+enum auth_status auth_resolve(struct principal *p, bool record, const char **why)
+{
 	/* The directory must be the operator's or a known tenant's. */
 	bool home = cfg.home_tenant_id && strcasecmp(p->tid, cfg.home_tenant_id) == 0;
-	enum portal_status ps = portal_tenant_by_directory(p->tid, p->tenant_id, p->tenant_status);
+	enum portal_status ps = tenant_of(p->tid, p->tenant_id, p->tenant_status);
 	if (ps == PORTAL_UNAVAILABLE) {
 		*why = "the tenant directory could not be checked";
 		return AUTH_UNAVAILABLE;
@@ -405,15 +454,9 @@ enum auth_status auth_bearer(const char *token, struct principal *p, const char 
 		p->roles &= ~(unsigned)ROLE_SUPER_ADMIN;
 	if ((p->roles & ~(unsigned)ROLE_MEMBER) == 0 && p->tenant_id[0])
 		p->roles |= ROLE_MEMBER;
-	p->kind = AUTH_KIND_BEARER;
-
-	if (!authdb_record_user(p)) {
+	if (record && !authdb_record_user(p)) {
 		*why = "the user could not be recorded";
 		return AUTH_UNAVAILABLE;
 	}
-	int64_t until = util_now_s() + cfg.auth_cache_ttl_s;
-	if (p->expires < until)
-		until = p->expires;
-	cache_put(digest, p, until);
 	return AUTH_OK;
 }

@@ -58,15 +58,25 @@ enum auth_status auth_bearer(const char *token, struct principal *p, const char 
  * Header, key, signature and claims checks without the tenant lookup or
  * the cache: what auth_bearer() does first. Exposed for unit tests.
  */
-enum auth_status auth_verify(const char *token, struct principal *p, const char **why);
+enum auth_status auth_verify(const char *token, const char *nonce, struct principal *p,
+			     const char **why);
+
+/*
+ * After a token or session identified the caller (tid, oid, roles): maps
+ * the directory to its tenant (cached briefly), drops super_admin outside
+ * the operator's directory, adds member when no other role applies, and
+ * with `record` upserts the user in auth_db (filling p->user_id).
+ */
+enum auth_status auth_resolve(struct principal *p, bool record, const char **why);
 
 /*
  * The checks after the signature, split out so unit tests can drive them:
  * claims is the decoded payload. Fills the identity fields of *p (not the
- * tenant, which needs the database). now is the wall clock in seconds.
+ * tenant, which needs the database). now is the wall clock in seconds;
+ * nonce, when not NULL, must equal the token's nonce claim (ID tokens).
  */
-bool auth_check_claims(const char *claims_json, int64_t now, struct principal *p,
-		       const char **why);
+bool auth_check_claims(const char *claims_json, int64_t now, const char *nonce,
+		       struct principal *p, const char **why);
 
 /* Pure header check: compact form, alg exactly RS256, kid present.
  * Copies kid into kid_out. */

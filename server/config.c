@@ -125,6 +125,7 @@ bool config_load(void)
 	ok &= env_int("ATRIUM_MAX_CONNECTIONS", 1024, 1, 65535, &cfg.max_connections);
 	ok &= env_int("ATRIUM_MAX_CONNECTIONS_PER_IP", 256, 0, 65535, &cfg.per_ip_connections);
 	ok &= env_int("ATRIUM_CONNECTION_TIMEOUT_SECONDS", 30, 1, 3600, &cfg.connection_timeout_s);
+	ok &= env_int("ATRIUM_DRAIN_SECONDS", 20, 0, 600, &cfg.drain_s);
 	int body_kib = 1024;
 	ok &= env_int("ATRIUM_MAX_BODY_KIB", 1024, 1, 65536, &body_kib);
 	cfg.max_body_bytes = (size_t)body_kib * 1024;
@@ -134,6 +135,9 @@ bool config_load(void)
 	ok &= env_int("ATRIUM_RATE_LIMIT_TENANT_PER_MINUTE", 6000, 0, INT_MAX, &cfg.rate_limit_tenant);
 	ok &= env_int("ATRIUM_RATE_LIMIT_IP_PER_MINUTE", 3000, 0, INT_MAX, &cfg.rate_limit_ip);
 	cfg.web_dir = env_str("ATRIUM_WEB_DIR", "web/dist");
+	cfg.public_url = env_str("ATRIUM_PUBLIC_URL", "https://localhost:8443");
+	ok &= env_int("ATRIUM_SESSION_IDLE_SECONDS", 1800, 60, 86400 * 7, &cfg.session_idle_s);
+	ok &= env_int("ATRIUM_SESSION_MAX_SECONDS", 43200, 300, 86400 * 30, &cfg.session_max_s);
 	cfg.openapi_path = env_str("ATRIUM_OPENAPI_PATH", "openapi/openapi.yaml");
 	cfg.log_level = env_str("ATRIUM_LOG_LEVEL", "info");
 
@@ -157,7 +161,7 @@ void config_free(void)
 		&cfg.listen_host, &cfg.tls_cert, &cfg.tls_key, &cfg.db_url[0], &cfg.db_url[1],
 		&cfg.db_url[2], &cfg.db_url[3], &cfg.redis_url, &cfg.redis_prefix, &cfg.oidc_metadata_url,
 		&cfg.oidc_v1_issuer, &cfg.oidc_client_id, &cfg.oidc_client_secret,
-		&cfg.home_tenant_id, &cfg.web_dir, &cfg.openapi_path, &cfg.log_level,
+		&cfg.home_tenant_id, &cfg.web_dir, &cfg.public_url, &cfg.openapi_path, &cfg.log_level,
 		&cfg.azure_authority, &cfg.azure_tenant_id, &cfg.azure_client_id,
 		&cfg.azure_client_secret, &cfg.arm_url, &cfg.azure_subscription_id,
 		&cfg.storage_blob_url, &cfg.storage_account, &cfg.storage_key,

@@ -36,10 +36,14 @@ struct config {
 	int max_connections;
 	int per_ip_connections;
 	int connection_timeout_s;
+	int drain_s;                /* SIGTERM: how long in-flight requests may finish */
 	size_t max_body_bytes;
 	size_t webhook_max_body_bytes; /* raw-body (webhook) routes */
 	int rate_limit_tenant;      /* requests per minute per tenant; 0 = off */
 	int rate_limit_ip;          /* requests per minute per client address */
+	char *public_url;           /* https://host[:port] the browser uses: redirect URI, Origin */
+	int session_idle_s;         /* sliding idle timeout of a portal session */
+	int session_max_s;          /* absolute lifetime of a portal session */
 	char *web_dir;
 	char *openapi_path;
 	char *log_level;

@@ -88,8 +88,11 @@ void db_stop(void)
 PGconn *db_connect_raw(enum db_service svc)
 {
 	/* connect_timeout bounds a dead host; keepalives notice a dead peer. */
-	const char *keys[] = {"dbname", "connect_timeout", "keepalives", "application_name", NULL};
-	const char *vals[] = {cfg.db_url[svc], "5", "1", "atrium", NULL};
+	/* auth_db holds only login bookkeeping (user ids are derived, see
+	 * authdb.h), so its commits need not wait for the WAL flush. */
+	const char *keys[] = {"dbname", "connect_timeout", "keepalives", "application_name",
+			      svc == DB_AUTH ? "options" : NULL, NULL};
+	const char *vals[] = {cfg.db_url[svc], "5", "1", "atrium", "-c synchronous_commit=off", NULL};
 	PGconn *pg = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(pg) != CONNECTION_OK) {
 		log_warn("%s: connect failed: %s", service_names[svc], PQerrorMessage(pg));

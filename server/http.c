@@ -14,6 +14,8 @@
 #include "redis.h"
 #include "reply.h"
 #include "router.h"
+#include "session.h"
+#include "static.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 /* Oversize bodies up to this size are read and dropped so the client can
@@ -29,6 +32,9 @@
 #define DISCARD_CAP_BYTES (64ull * 1024 * 1024)
 
 static struct MHD_Daemon *daemon_;
+/* Requests between their first callback and their completion, for the
+ * drain on SIGTERM. */
+static atomic_int inflight;
 static char *tls_cert_pem, *tls_key_pem;
 
 /* ---- request object --------------------------------------------------- */
@@ -61,6 +67,7 @@ static bool sane_request_id(const char *s)
 static struct request *request_new(struct MHD_Connection *conn, const char *url, const char *method)
 {
 	struct request *r = xcalloc(1, sizeof(*r));
+	atomic_fetch_add(&inflight, 1);
 	r->conn = conn;
 	r->start_ns = util_now_ns();
 	r->method = parse_method(method);
@@ -98,6 +105,7 @@ static void request_free(struct request *r)
 	free(r->body);
 	arena_free(&r->arena);
 	free(r);
+	atomic_fetch_sub(&inflight, 1);
 }
 
 const char *req_header(struct request *r, const char *name)
@@ -127,9 +135,66 @@ struct db_conn *req_db(struct request *r, enum db_service svc, const char *tenan
 
 /* ---- pipeline steps ----------------------------------------------------- */
 
+static bool state_changing(const struct request *r)
+{
+	return r->method & (HTTP_POST | HTTP_PUT | HTTP_PATCH | HTTP_DELETE);
+}
+
+bool http_csrf_ok_or_reply(struct request *r, const char *session_csrf)
+{
+	switch (session_csrf_check(req_header(r, "Origin"), req_header(r, "Referer"),
+				   req_header(r, "X-CSRF-Token"), session_csrf, cfg.public_url)) {
+	case CSRF_OK:
+		return true;
+	case CSRF_CROSS_SITE:
+		reply_forbidden(r, "Cross-site request refused: Origin does not match this site.");
+		return false;
+	case CSRF_BAD_TOKEN:
+		break;
+	}
+	reply_forbidden(r, "The X-CSRF-Token header is missing or does not match the session.");
+	return false;
+}
+
+static bool cookie_auth_or_reply(struct request *r, const char *sid)
+{
+	char csrf[65];
+	const char *why = NULL;
+	switch (session_get(sid, &r->principal, csrf)) {
+	case SESSION_UNAVAILABLE:
+		reply_unavailable(r, "The session store (Redis) is unreachable.");
+		return false;
+	case SESSION_MISSING:
+		reply_problem(r, 401, "unauthenticated", "Unauthorized",
+			      "The session has expired or was signed out; sign in again.", NULL);
+		reply_header(r, "WWW-Authenticate", "Bearer realm=\"atrium\"");
+		return false;
+	case SESSION_OK:
+		break;
+	}
+	switch (auth_resolve(&r->principal, false, &why)) {
+	case AUTH_OK:
+		break;
+	case AUTH_UNAVAILABLE:
+		reply_unavailable(r, why);
+		return false;
+	case AUTH_INVALID:
+		reply_problem(r, 401, "unauthenticated", "Unauthorized", why, NULL);
+		reply_header(r, "WWW-Authenticate", "Bearer realm=\"atrium\"");
+		return false;
+	}
+	if (state_changing(r) && !http_csrf_ok_or_reply(r, csrf))
+		return false;
+	r->authenticated = true;
+	return true;
+}
+
 static bool authenticate_or_reply(struct request *r)
 {
 	const char *h = req_header(r, "Authorization");
+	const char *sid = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, SESSION_COOKIE);
+	if (h == NULL && sid != NULL)
+		return cookie_auth_or_reply(r, sid);
 	if (h == NULL) {
 		reply_problem(r, 401, "unauthenticated", "Unauthorized",
 			      "This endpoint needs a bearer token (Authorization: Bearer <JWT>).", NULL);
@@ -239,6 +304,8 @@ static void dispatch(struct request *r)
 	unsigned allowed = 0;
 	switch (router_match(r, &allowed)) {
 	case ROUTE_NOT_FOUND:
+		if ((r->method == HTTP_GET || r->method == HTTP_HEAD) && static_serve(r))
+			return;
 		reply_not_found(r);
 		return;
 	case ROUTE_BAD_METHOD: {
@@ -295,7 +362,8 @@ static void add_common_headers(struct request *r)
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+	if (MHD_get_response_header(resp, "Content-Security-Policy") == NULL)
+		MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	if (cfg.tls_cert)
 		MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=63072000; includeSubDomains");
@@ -407,6 +475,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	uint64_t dur = util_now_ns() - r->start_ns;
 	int status = r->queued ? r->status : 0;
 	metrics_observe_request(r->route_id, status, dur);
+	enum log_level lvl = status >= 500 ? LOG_ERROR : LOG_INFO;
+	if (!log_enabled(lvl)) {
+		request_free(r);
+		return;
+	}
 
 	json_t *f = json_object();
 	json_object_set_new(f, "msg", json_string("request"));
@@ -426,7 +499,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		json_object_set_new(f, "terminated", json_integer(toe));
-	log_json(status >= 500 ? LOG_ERROR : LOG_INFO, f);
+	log_json(lvl, f);
 	request_free(r);
 }
 
@@ -536,11 +609,18 @@ bool http_start(void)
 void http_stop(void)
 {
 	if (daemon_) {
-		/* Stop accepting first; then MHD_stop_daemon closes idle
-		 * connections and joins the threads once their handlers return. */
+		/* Stop accepting; let requests in flight finish and their answers
+		 * go out (bounded by ATRIUM_DRAIN_SECONDS); then close what is left
+		 * (idle keep-alive connections) and join the threads. */
 		MHD_socket fd = MHD_quiesce_daemon(daemon_);
 		if (fd != MHD_INVALID_SOCKET)
 			close(fd);
+		uint64_t deadline = util_now_ns() + (uint64_t)cfg.drain_s * 1000000000ull;
+		while (atomic_load(&inflight) > 0 && util_now_ns() < deadline)
+			usleep(20000);
+		if (atomic_load(&inflight) > 0)
+			log_warn("drain: %d requests still running after %d s; closing", atomic_load(&inflight),
+				 cfg.drain_s);
 		MHD_stop_daemon(daemon_);
 		daemon_ = NULL;
 	}

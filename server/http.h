@@ -78,6 +78,13 @@ void http_stop(void);
 /* Request accessors. Returned strings are owned by MHD or the arena. */
 const char *req_header(struct request *r, const char *name);
 const char *req_query(struct request *r, const char *name);
+/*
+ * CSRF check for cookie-authenticated state changes: Origin (or Referer)
+ * must be ATRIUM_PUBLIC_URL and X-CSRF-Token must equal the session's
+ * token. False after answering 403.
+ */
+bool http_csrf_ok_or_reply(struct request *r, const char *session_csrf);
+
 /* Leases a connection of `svc` for the rest of the request, scoped for RLS
  * to `tenant` ("*" for the whole platform). NULL when the database is
  * unreachable; the caller answers 503 with reply_unavailable(). */

@@ -32,6 +32,7 @@ static pthread_mutex_t fetch_mu = PTHREAD_MUTEX_INITIALIZER; /* one fetch at a t
 static struct key keys[MAX_KEYS];
 static int nkeys;
 static char *issuer_template;
+static char *authorize_url, *token_url; /* from discovery, for the portal sign-in */
 static int64_t last_attempt;  /* wall seconds of the last fetch attempt */
 
 static pthread_t refresher;
@@ -153,6 +154,31 @@ cleanup:
 
 /* Replaces the cache with the keys of `jwks`; keeps the old keys when the
  * document holds none usable. Returns the count loaded. */
+static void set_endpoints(json_t *disco)
+{
+	const char *a = json_string_value(json_object_get(disco, "authorization_endpoint"));
+	const char *t = json_string_value(json_object_get(disco, "token_endpoint"));
+	pthread_mutex_lock(&mu);
+	if (a) {
+		free(authorize_url);
+		authorize_url = xstrdup(a);
+	}
+	if (t) {
+		free(token_url);
+		token_url = xstrdup(t);
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+char *jwks_endpoint(bool token_endpoint)
+{
+	pthread_mutex_lock(&mu);
+	const char *u = token_endpoint ? token_url : authorize_url;
+	char *copy = u ? xstrdup(u) : NULL;
+	pthread_mutex_unlock(&mu);
+	return copy;
+}
+
 static int install(const char *issuer, json_t *jwks)
 {
 	struct key fresh[MAX_KEYS];
@@ -211,6 +237,7 @@ static bool refresh(void)
 	jwks = fetch_json(jwks_uri);
 	if (jwks == NULL)
 		goto cleanup;
+	set_endpoints(disco);
 	int n = install(issuer, jwks);
 	if (n == 0) {
 		log_warn("jwks: no usable RS256 keys at %s; keeping the previous keys", jwks_uri);
@@ -282,7 +309,9 @@ void jwks_stop(void)
 		free(keys[j].pem);
 	nkeys = 0;
 	free(issuer_template);
-	issuer_template = NULL;
+	free(authorize_url);
+	free(token_url);
+	issuer_template = authorize_url = token_url = NULL;
 	pthread_mutex_unlock(&mu);
 }
 

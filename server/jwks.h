@@ -25,6 +25,10 @@ enum jwks_lookup jwks_key_pem(const char *kid, char **pem);
  * issuer with {tenantid} replaced). False when no discovery is loaded. */
 bool jwks_issuer_for(const char *tid, char *out, size_t len);
 
+/* The discovery document's authorization_endpoint (false) or
+ * token_endpoint (true): a heap copy, or NULL before discovery loaded. */
+char *jwks_endpoint(bool token_endpoint);
+
 /* Replaces {tenantid} in template; false when out is too small. */
 bool jwks_expand_issuer(const char *tmpl, const char *tid, char *out, size_t len);
 

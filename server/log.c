@@ -21,6 +21,11 @@ void log_set_level(const char *name)
 			min_level = (enum log_level)i;
 }
 
+bool log_enabled(enum log_level lvl)
+{
+	return lvl >= min_level;
+}
+
 void log_json(enum log_level lvl, json_t *fields)
 {
 	if (lvl < min_level) {

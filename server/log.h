@@ -7,10 +7,13 @@
 #define ATRIUM_LOG_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_set_level(const char *name);
+/* True when lines of this level are written (skip building them otherwise). */
+bool log_enabled(enum log_level lvl);
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Emits `fields` (stolen) with ts and level added. */
 void log_json(enum log_level lvl, json_t *fields);

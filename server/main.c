@@ -61,6 +61,7 @@ static void register_all(void)
 	router_add(tenants_routes, tenants_routes_len);
 	router_add(audit_routes, audit_routes_len);
 	router_add(jobs_routes, jobs_routes_len);
+	router_add(auth_flow_routes, auth_flow_routes_len);
 	router_add(webhooks_routes, webhooks_routes_len);
 	router_add(billing_reads_routes, billing_reads_routes_len);
 	metrics_set_gauge_writer(write_gauges);

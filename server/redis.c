@@ -131,46 +131,186 @@ bool redis_ping(void)
 	return ok;
 }
 
-enum rl_result redis_rate_limit(const char *key1, int limit1, const char *key2, int limit2,
-				int *retry_after)
-{
-	const char *keys[2] = {key1, key2};
-	int limits[2] = {limit1, limit2};
-	time_t now = time(NULL);
-	long window = (long)(now / 60);
-	*retry_after = (int)(60 - now % 60);
+/*
+ * Rate limits with quota leases. Redis holds the authoritative count per
+ * key and minute window; each process claims a chunk of the quota at a
+ * time (INCRBY) and spends it locally, so a request costs a Redis round
+ * trip only once per chunk. The count can overshoot by at most one chunk
+ * per replica; chunks are a twentieth of the limit (at most 50), so a small
+ * limit is counted exactly. Once Redis reports the window exhausted, the
+ * key stays limited locally until the window ends.
+ */
+#define RL_SLOTS 4096
+#define RL_STRIPES 32
 
+struct rl_slot {
+	char key[160];
+	long window;
+	long long granted;   /* quota claimed from Redis in this window */
+	long long used;      /* spent locally */
+	bool limited;
+};
+
+static struct rl_slot rl_slots[RL_SLOTS];
+static pthread_mutex_t rl_mu[RL_STRIPES] = {
+	[0 ... RL_STRIPES - 1] = PTHREAD_MUTEX_INITIALIZER,
+};
+
+static size_t rl_hash(const char *key)
+{
+	size_t h = 1469598103934665603ull;
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	return h % RL_SLOTS;
+}
+
+/* Claims up to `chunk` more requests of `key`'s quota from Redis. */
+static enum rl_result rl_claim(struct rl_slot *s, int limit, long window)
+{
 	redisContext *c = ctx();
 	if (c == NULL)
 		return RL_ERROR;
-	int sent = 0;
-	char names[2][320];
-	for (int i = 0; i < 2; i++) {
-		if (keys[i] == NULL || limits[i] <= 0)
-			continue;
-		snprintf(names[i], sizeof(names[i]), "%srl:%s:%ld", cfg.redis_prefix, keys[i], window);
-		redisAppendCommand(c, "INCR %s", names[i]);
-		redisAppendCommand(c, "EXPIRE %s 61", names[i]);
-		sent++;
+	long long chunk = limit / 20;
+	if (chunk < 1)
+		chunk = 1;
+	if (chunk > 50)
+		chunk = 50;
+	char name[320];
+	snprintf(name, sizeof(name), "%srl:%s:%ld", cfg.redis_prefix, s->key, window);
+	redisAppendCommand(c, "INCRBY %s %lld", name, chunk);
+	redisAppendCommand(c, "EXPIRE %s 61", name);
+	redisReply *incr = NULL, *exp = NULL;
+	if (redisGetReply(c, (void **)&incr) != REDIS_OK || redisGetReply(c, (void **)&exp) != REDIS_OK) {
+		freeReplyObject(incr);
+		drop(c);
+		return RL_ERROR;
+	}
+	enum rl_result res = RL_ERROR;
+	if (incr->type == REDIS_REPLY_INTEGER) {
+		long long before = incr->integer - chunk;
+		long long room = limit - before;
+		if (room <= 0) {
+			s->limited = true;
+			res = RL_LIMITED;
+		} else {
+			s->granted += room < chunk ? room : chunk;
+			res = RL_ALLOW;
+		}
+	}
+	freeReplyObject(incr);
+	freeReplyObject(exp);
+	return res;
+}
+
+static enum rl_result rl_take(const char *key, int limit, long window)
+{
+	size_t h = rl_hash(key);
+	pthread_mutex_t *m = &rl_mu[h % RL_STRIPES];
+	pthread_mutex_lock(m);
+	struct rl_slot *s = &rl_slots[h];
+	if (strcmp(s->key, key) != 0 || s->window != window) {
+		/* A new window, or another key took this slot: start afresh (a
+		 * collision at worst makes us claim from Redis sooner). */
+		snprintf(s->key, sizeof(s->key), "%s", key);
+		s->window = window;
+		s->granted = s->used = 0;
+		s->limited = false;
 	}
 	enum rl_result res = RL_ALLOW;
+	if (s->limited)
+		res = RL_LIMITED;
+	else if (s->used >= s->granted)
+		res = rl_claim(s, limit, window);
+	if (res == RL_ALLOW)
+		s->used++;
+	pthread_mutex_unlock(m);
+	return res;
+}
+
+enum rl_result redis_rate_limit(const char *key1, int limit1, const char *key2, int limit2,
+				int *retry_after)
+{
+	time_t now = time(NULL);
+	long window = (long)(now / 60);
+	*retry_after = (int)(60 - now % 60);
+	enum rl_result res = RL_ALLOW;
+	const char *keys[2] = {key1, key2};
+	int limits[2] = {limit1, limit2};
 	for (int i = 0; i < 2; i++) {
 		if (keys[i] == NULL || limits[i] <= 0)
 			continue;
-		redisReply *incr = NULL, *exp = NULL;
-		if (redisGetReply(c, (void **)&incr) != REDIS_OK ||
-		    redisGetReply(c, (void **)&exp) != REDIS_OK) {
-			freeReplyObject(incr);
-			drop(c);
-			return RL_ERROR;
-		}
-		if (incr->type == REDIS_REPLY_INTEGER && incr->integer > limits[i])
-			res = RL_LIMITED;
-		else if (incr->type != REDIS_REPLY_INTEGER)
-			res = res == RL_LIMITED ? res : RL_ERROR;
-		freeReplyObject(incr);
-		freeReplyObject(exp);
+		enum rl_result r = rl_take(keys[i], limits[i], window);
+		if (r == RL_LIMITED)
+			return RL_LIMITED;
+		if (r == RL_ERROR)
+			res = RL_ERROR;
 	}
-	(void)sent;
 	return res;
+}
+
+/* ---- key/value ------------------------------------------------------- */
+
+static enum redis_status string_reply(redisContext *c, redisReply *rep, char **value)
+{
+	if (rep == NULL) {
+		drop(c);
+		return REDIS_FAIL;
+	}
+	enum redis_status st = REDIS_FAIL;
+	if (rep->type == REDIS_REPLY_NIL) {
+		st = REDIS_MISSING;
+	} else if (rep->type == REDIS_REPLY_STRING) {
+		*value = xstrndup(rep->str, rep->len);
+		st = REDIS_OK;
+	} else if (rep->type == REDIS_REPLY_ERROR) {
+		log_error("redis: %s", rep->str);
+		metrics_inc(M_REDIS_ERRORS);
+	}
+	freeReplyObject(rep);
+	return st;
+}
+
+enum redis_status redis_set_ex(const char *key, const char *value, int ttl_s)
+{
+	redisContext *c = ctx();
+	if (c == NULL)
+		return REDIS_FAIL;
+	redisReply *rep = redisCommand(c, "SET %s%s %s EX %d", cfg.redis_prefix, key, value, ttl_s);
+	if (rep == NULL) {
+		drop(c);
+		return REDIS_FAIL;
+	}
+	bool ok = rep->type == REDIS_REPLY_STATUS;
+	freeReplyObject(rep);
+	return ok ? REDIS_OK : REDIS_FAIL;
+}
+
+enum redis_status redis_get_touch(const char *key, int ttl_s, char **value)
+{
+	redisContext *c = ctx();
+	if (c == NULL)
+		return REDIS_FAIL;
+	return string_reply(c, redisCommand(c, "GETEX %s%s EX %d", cfg.redis_prefix, key, ttl_s), value);
+}
+
+enum redis_status redis_get_del(const char *key, char **value)
+{
+	redisContext *c = ctx();
+	if (c == NULL)
+		return REDIS_FAIL;
+	return string_reply(c, redisCommand(c, "GETDEL %s%s", cfg.redis_prefix, key), value);
+}
+
+enum redis_status redis_del(const char *key)
+{
+	redisContext *c = ctx();
+	if (c == NULL)
+		return REDIS_FAIL;
+	redisReply *rep = redisCommand(c, "DEL %s%s", cfg.redis_prefix, key);
+	if (rep == NULL) {
+		drop(c);
+		return REDIS_FAIL;
+	}
+	freeReplyObject(rep);
+	return REDIS_OK;
 }

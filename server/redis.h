@@ -15,6 +15,20 @@ void redis_stop(void);
 /* PING; for /readyz. */
 bool redis_ping(void);
 
+enum redis_status { REDIS_OK, REDIS_MISSING, REDIS_FAIL };
+
+/*
+ * Small key/value operations for sessions and sign-in state. Keys are
+ * prefixed with ATRIUM_REDIS_PREFIX here. Returned values are heap strings
+ * the caller frees.
+ */
+enum redis_status redis_set_ex(const char *key, const char *value, int ttl_s);
+/* GET with the TTL reset to ttl_s (sliding expiry), one round trip. */
+enum redis_status redis_get_touch(const char *key, int ttl_s, char **value);
+/* GET and delete atomically (single-use values). */
+enum redis_status redis_get_del(const char *key, char **value);
+enum redis_status redis_del(const char *key);
+
 enum rl_result { RL_ALLOW, RL_LIMITED, RL_ERROR };
 
 /*

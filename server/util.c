@@ -274,6 +274,36 @@ void util_sha256_hex(const void *data, size_t len, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
+static void format_uuid(const unsigned char b[16], char out[37])
+{
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+}
+
+void util_uuid_v5(const char *ns, const char *name, char out[37])
+{
+	unsigned char nsb[16];
+	for (int i = 0, j = 0; i < 16; j++) {
+		if (ns[j] == '-')
+			continue;
+		unsigned v;
+		sscanf(ns + j, "%2x", &v);
+		nsb[i++] = (unsigned char)v;
+		j++;
+	}
+	unsigned char md[SHA_DIGEST_LENGTH];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, nsb, sizeof(nsb)) != 1 ||
+	    EVP_DigestUpdate(ctx, name, strlen(name)) != 1 || EVP_DigestFinal_ex(ctx, md, NULL) != 1)
+		abort();
+	EVP_MD_CTX_free(ctx);
+	md[6] = (md[6] & 0x0f) | 0x50;
+	md[8] = (md[8] & 0x3f) | 0x80;
+	format_uuid(md, out);
+}
+
 void util_uuid_v4(char out[37])
 {
 	unsigned char b[16];
@@ -281,7 +311,5 @@ void util_uuid_v4(char out[37])
 		abort();
 	b[6] = (b[6] & 0x0f) | 0x40;
 	b[8] = (b[8] & 0x3f) | 0x80;
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-		 b[13], b[14], b[15]);
+	format_uuid(b, out);
 }

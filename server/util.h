@@ -53,6 +53,10 @@ char *util_b64url_encode(const unsigned char *in, size_t inlen);
 void util_sha256_hex(const void *data, size_t len, char out[65]);
 void util_sha256(const void *data, size_t len, unsigned char out[32]);
 
+/* Name-based UUID (version 5, SHA-1, RFC 9562) of `name` in namespace `ns`
+ * (a UUID string). Deterministic: the same inputs give the same id. */
+void util_uuid_v5(const char *ns, const char *name, char out[37]);
+
 /* Random UUID (version 4) from OpenSSL's CSPRNG. */
 void util_uuid_v4(char out[37]);
 

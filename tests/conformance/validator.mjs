@@ -275,7 +275,11 @@ export class Conformance {
         if (h.required) add(false, `required header ${name} present and valid`, 'missing');
         continue;
       }
-      const r = h.schema ? this.validateHeader(h.schema, value) : { ok: true };
+      // A header sent several times (Set-Cookie) arrives as an array: each
+      // occurrence must satisfy the schema.
+      const values = Array.isArray(value) ? value : [value];
+      const results = values.map((v) => (h.schema ? this.validateHeader(h.schema, v) : { ok: true }));
+      const r = results.find((x) => !x.ok) ?? { ok: true };
       add(r.ok, `${h.required ? 'required' : 'optional'} header ${name} present and valid`, r.ok ? '' : `${name}: ${value}: ${r.errors}`);
     }
 

@@ -144,7 +144,7 @@ static enum auth_status verify(const char *tok, const char **why)
 {
 	struct principal p;
 	*why = NULL;
-	return auth_verify(tok, &p, why);
+	return auth_verify(tok, NULL, &p, why);
 }
 
 Test(auth, accepts_a_good_rs256_token_and_reads_identity)
@@ -152,7 +152,7 @@ Test(auth, accepts_a_good_rs256_token_and_reads_identity)
 	char *tok = sign(JWT_ALG_RS256, good.priv_pem, "k1", "{\"name\":\"Ada\",\"preferred_username\":\"ada@contoso.test\"}");
 	struct principal p;
 	const char *why = NULL;
-	cr_assert_eq(auth_verify(tok, &p, &why), AUTH_OK, "%s", why);
+	cr_assert_eq(auth_verify(tok, NULL, &p, &why), AUTH_OK, "%s", why);
 	cr_assert_str_eq(p.tid, TID);
 	cr_assert_str_eq(p.oid, OID);
 	cr_assert_str_eq(p.name, "Ada");

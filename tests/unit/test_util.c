@@ -104,3 +104,10 @@ Test(util, arena_keeps_allocations_apart_and_aligned)
 	arena_free(&a);
 	cr_assert_null(a.head);
 }
+
+Test(util, uuid_v5_matches_the_rfc_example)
+{
+	char out[37];
+	util_uuid_v5("6ba7b810-9dad-11d1-80b4-00c04fd430c8", "www.example.com", out);
+	cr_assert_str_eq(out, "2ed6657d-e927-568b-95e1-2665a8aea6a2");
+}

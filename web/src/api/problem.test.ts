@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import { describeError, fieldMessage, isProblem } from "./problem";
+
+describe("describeError", () => {
+  it("says a network failure in words", () => {
+    const v = describeError({ network: true });
+    expect(v.message).toBe("Could not reach Atrium. Check your connection and try again.");
+    expect(v.status).toBeUndefined();
+  });
+
+  it("puts 422 field errors next to their fields and drops the generic detail", () => {
+    const v = describeError(
+      {
+        status: 422,
+        body: {
+          type: "about:blank",
+          title: "Unprocessable Content",
+          status: 422,
+          detail: "The request body is invalid.",
+          request_id: "r1",
+          errors: [
+            { field: "slug", message: "must be a DNS label" },
+            { field: "tags.env", message: "at most 256 characters" },
+          ],
+        },
+      },
+      ["name", "slug", "tags"],
+    );
+    expect(v.message).toBe("Some of what you entered needs fixing.");
+    expect(v.fields).toEqual({ slug: ["must be a DNS label"], tags: ["env: at most 256 characters"] });
+    expect(v.other).toEqual([]);
+    expect(fieldMessage(v, "slug")).toBe("must be a DNS label");
+    expect(fieldMessage(v, "name")).toBeUndefined();
+  });
+
+  it("keeps field errors the form does not have, and the detail, in the summary", () => {
+    const v = describeError(
+      {
+        status: 422,
+        body: { title: "Unprocessable Content", status: 422, detail: "The request body is invalid.", errors: [{ field: "colour", message: "unknown field" }] },
+      },
+      ["name"],
+    );
+    expect(v.message).toBe("Some of what you entered needs fixing. The request body is invalid.");
+    expect(v.other).toEqual([{ field: "colour", message: "unknown field" }]);
+  });
+
+  it("points at the fields when a conflict names them", () => {
+    const v = describeError(
+      { status: 409, body: { title: "Conflict", status: 409, detail: "Another tenant already uses this value; see errors.", errors: [{ field: "slug", message: "already used by another tenant" }] } },
+      ["slug", "name"],
+    );
+    expect(v.message).toBe("This conflicts with the current state. See the marked fields.");
+    expect(v.fields).toEqual({ slug: ["already used by another tenant"] });
+  });
+
+  it("adds the server's detail to the lead sentence", () => {
+    const v = describeError({ status: 409, body: { title: "Conflict", status: 409, detail: 'A tenant with slug "contoso" already exists.' } });
+    expect(v.message).toBe('This conflicts with the current state. A tenant with slug "contoso" already exists.');
+  });
+
+  it("explains 403 and 412 without jargon", () => {
+    expect(describeError({ status: 403, body: { title: "Forbidden", detail: "This operation requires the super_admin role" } }).message).toBe(
+      "You don't have permission to do this. This operation requires the super_admin role.",
+    );
+    expect(describeError({ status: 412, body: { title: "Precondition Failed", detail: "ETag mismatch" } }).message).toBe(
+      "Someone else changed this since you loaded it. Reload to see the latest version, then try again.",
+    );
+  });
+
+  it("uses Retry-After for 429", () => {
+    expect(describeError({ status: 429, retryAfter: "3" }).message).toBe("Too many requests right now. Try again in 3 seconds.");
+    expect(describeError({ status: 429, retryAfter: "1" }).message).toBe("Too many requests right now. Try again in 1 second.");
+    expect(describeError({ status: 429, retryAfter: "soon" }).message).toBe("Too many requests right now. Wait a moment and try again.");
+  });
+
+  it("gives the request id for server faults", () => {
+    const v = describeError({ status: 500, body: { title: "Internal Server Error", status: 500, detail: "An internal error occurred.", request_id: "abc123" } });
+    expect(v.message).toBe("Something went wrong on our side. An internal error occurred. If it keeps happening, quote request id abc123.");
+    expect(v.requestId).toBe("abc123");
+    const h = describeError({ status: 502, body: "<html>bad gateway</html>", requestId: "hdr-id" });
+    expect(h.message).toBe("Something went wrong on our side. If it keeps happening, quote request id hdr-id.");
+  });
+
+  it("copes with non-problem bodies and unknown statuses", () => {
+    expect(describeError({ status: 418, body: { title: "I'm a teapot", status: 418 } }).message).toBe("The request failed (HTTP 418). I'm a teapot.");
+    expect(describeError({ status: 400, body: null }).message).toBe("The request was not accepted.");
+    expect(describeError({ status: 400, body: [1, 2] }).message).toBe("The request was not accepted.");
+  });
+
+  it("ignores malformed errors[] members", () => {
+    const v = describeError({ status: 422, body: { title: "x", errors: [{ field: 1, message: "m" }, "junk", { field: "name", message: "required" }] } }, ["name"]);
+    expect(v.fields).toEqual({ name: ["required"] });
+    expect(v.other).toEqual([]);
+  });
+});
+
+describe("isProblem", () => {
+  it("recognises problem bodies only", () => {
+    expect(isProblem({ title: "Not Found", status: 404 })).toBe(true);
+    expect(isProblem({ detail: "x" })).toBe(true);
+    expect(isProblem({ data: [] })).toBe(false);
+    expect(isProblem({ title: 5 })).toBe(false);
+    expect(isProblem(null)).toBe(false);
+    expect(isProblem("Not Found")).toBe(false);
+  });
+});
