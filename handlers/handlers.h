@@ -23,6 +23,11 @@ ROUTES(audit);
 ROUTES(jobs);
 ROUTES(auth_flow);
 ROUTES(namespaces);
+ROUTES(webhooks);
+ROUTES(billing_reads);
+
+/* atrium_webhook_deliveries_total, for the /metrics gauge writer. */
+void webhook_metrics_write(char **buf, size_t *len, size_t *cap);
 
 /* Audit actor and request id of this request. */
 struct audit_ctx handler_audit_ctx(struct request *r);

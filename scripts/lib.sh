@@ -479,6 +479,9 @@ _atrium_export_env() {
   else
     export ATRIUM_AZURE_AUTHORITY="${ATRIUM_AZURE_AUTHORITY:-$idp}"
   fi
+  # webhook verification secrets (local values; production sets its own)
+  export ATRIUM_QUICKBOOKS_VERIFIER_TOKEN="${ATRIUM_QUICKBOOKS_VERIFIER_TOKEN:-local-quickbooks-verifier-token}"
+  export ATRIUM_PAX8_WEBHOOK_SECRET="${ATRIUM_PAX8_WEBHOOK_SECRET:-local-pax8-webhook-secret}"
   export ATRIUM_TEST_RUNDIR="$rundir"
   export ATRIUM_TEST_PG_SOCKET_DIR="${ATRIUM_PG_SOCKET_DIR:-}"
 

@@ -129,6 +129,9 @@ bool config_load(void)
 	int body_kib = 1024;
 	ok &= env_int("ATRIUM_MAX_BODY_KIB", 1024, 1, 65536, &body_kib);
 	cfg.max_body_bytes = (size_t)body_kib * 1024;
+	int webhook_kib = 256;
+	ok &= env_int("ATRIUM_WEBHOOK_MAX_BODY_KIB", 256, 1, 65536, &webhook_kib);
+	cfg.webhook_max_body_bytes = (size_t)webhook_kib * 1024;
 	ok &= env_int("ATRIUM_RATE_LIMIT_TENANT_PER_MINUTE", 6000, 0, INT_MAX, &cfg.rate_limit_tenant);
 	ok &= env_int("ATRIUM_RATE_LIMIT_IP_PER_MINUTE", 3000, 0, INT_MAX, &cfg.rate_limit_ip);
 	cfg.web_dir = env_str("ATRIUM_WEB_DIR", "web/dist");

@@ -38,6 +38,7 @@ struct config {
 	int connection_timeout_s;
 	int drain_s;                /* SIGTERM: how long in-flight requests may finish */
 	size_t max_body_bytes;
+	size_t webhook_max_body_bytes; /* raw-body (webhook) routes */
 	int rate_limit_tenant;      /* requests per minute per tenant; 0 = off */
 	int rate_limit_ip;          /* requests per minute per client address */
 	char *trusted_proxies;      /* comma-separated IPs/CIDRs whose X-Forwarded-For is believed */

@@ -45,6 +45,7 @@ struct request {
 	/* body */
 	char *body;
 	size_t body_len, body_cap;
+	size_t body_limit;             /* max body bytes for this request's route */
 	bool body_too_large;
 	bool body_started;
 	json_t *json;                  /* parsed body, owned */

@@ -24,6 +24,8 @@
 #include "portal.h"
 #include "redis.h"
 #include "router.h"
+#include "webhook_jobs.h"
+#include "webhooks.h"
 
 #include <curl/curl.h>
 #include <microhttpd.h>
@@ -62,6 +64,7 @@ static void write_gauges(char **buf, size_t *len, size_t *cap)
 		"# HELP atrium_job_queue_depth_up Whether the queue depth could be read (0: portal_db unreachable).\n"
 		"# TYPE atrium_job_queue_depth_up gauge\n"
 		"atrium_job_queue_depth_up %d\n", n >= 0);
+	webhook_metrics_write(buf, len, cap);
 }
 
 static void register_all(void)
@@ -72,6 +75,8 @@ static void register_all(void)
 	jobs_register();
 	namespaces_register();
 	namespace_jobs_register();
+	webhooks_register();
+	webhook_jobs_register();
 	router_add(ops_routes, ops_routes_len);
 	router_add(me_routes, me_routes_len);
 	router_add(tenants_routes, tenants_routes_len);
@@ -79,6 +84,8 @@ static void register_all(void)
 	router_add(jobs_routes, jobs_routes_len);
 	router_add(auth_flow_routes, auth_flow_routes_len);
 	router_add(namespaces_routes, namespaces_routes_len);
+	router_add(webhooks_routes, webhooks_routes_len);
+	router_add(billing_reads_routes, billing_reads_routes_len);
 	metrics_set_gauge_writer(write_gauges);
 }
 
@@ -133,7 +140,9 @@ static int cmd_worker(void)
 		db_stop();
 		return 1;
 	}
+	webhook_jobs_sweeper_start();
 	int rc = jobs_worker_main(concurrency);
+	webhook_jobs_sweeper_stop();
 	metrics_http_stop();
 	azure_token_reset();
 	db_stop();

@@ -15,6 +15,9 @@ static const struct db_stmt stmts[] = {
 	{"portal_tenant_by_directory",
 	 "SELECT id, status FROM tenants WHERE aad_tenant_id = $1 AND status <> 'deleted'"},
 	{"portal_tenant_exists", "SELECT 1 FROM tenants WHERE id = $1"},
+	{"portal_tenant_by_billing_account",
+	 "SELECT id FROM tenants WHERE status <> 'deleted' AND CASE $1 "
+	 "  WHEN 'quickbooks' THEN quickbooks_realm_id = $2 WHEN 'pax8' THEN pax8_company_id = $2 END"},
 	{"portal_tenant_get",
 	 "SELECT tenant_json(t)::text, t.version, t.id FROM tenants t WHERE t.id = $1"},
 	{"portal_tenant_create",
@@ -121,6 +124,27 @@ enum portal_status portal_tenant_by_directory(const char *tid, char tenant_id[37
 			} else {
 				st = PORTAL_NOT_FOUND;
 			}
+		}
+		PQclear(res);
+	}
+	db_release(c);
+	return st;
+}
+
+enum portal_status portal_tenant_by_billing_account(const char *provider, const char *account_id,
+						    char tenant_id[37])
+{
+	struct db_conn *c = db_acquire(DB_PORTAL);
+	if (c == NULL)
+		return PORTAL_UNAVAILABLE;
+	enum portal_status st = PORTAL_UNAVAILABLE;
+	if (db_scope(c, "*")) {
+		const char *v[] = {provider, account_id};
+		PGresult *res = db_exec(c, "portal_tenant_by_billing_account", 2, v);
+		if (db_ok(res)) {
+			st = PQntuples(res) == 1 ? PORTAL_OK : PORTAL_NOT_FOUND;
+			if (st == PORTAL_OK)
+				snprintf(tenant_id, 37, "%s", PQgetvalue(res, 0, 0));
 		}
 		PQclear(res);
 	}

@@ -60,6 +60,12 @@ void portal_register(void);
 enum portal_status portal_tenant_by_directory(const char *tid, char tenant_id[37],
 					      char status[16]);
 
+/* The live (not deleted) tenant billed through a provider's account:
+ * provider "quickbooks" (realm id) or "pax8" (company id). Leases its own
+ * connection (the worker maps webhook events with it). */
+enum portal_status portal_tenant_by_billing_account(const char *provider, const char *account_id,
+						    char tenant_id[37]);
+
 /* Does tenant `id` exist (in any status)? Leases its own connection. */
 enum portal_status portal_tenant_exists(const char *id);
 
