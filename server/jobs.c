@@ -122,7 +122,7 @@ bool jobs_enqueue(struct db_conn *portal, const char *kind, const char *tenant_i
 	const struct job_kind *k = find_kind(kind);
 	char max[12];
 	snprintf(max, sizeof(max), "%d", k && k->max_attempts > 0 ? k->max_attempts : 8);
-	char *p = json_dumps(payload ? payload : json_object(), JSON_COMPACT);
+	char *p = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
 	const char *v[] = {tenant_id ? tenant_id : "", kind, p ? p : "{}", max,
 			   request_id ? request_id : ""};
 	PGresult *res = db_exec(portal, "jobs_enqueue", 5, v);
