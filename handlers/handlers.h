@@ -21,6 +21,15 @@ ROUTES(me);
 ROUTES(tenants);
 ROUTES(audit);
 ROUTES(jobs);
+ROUTES(events);
+ROUTES(bets);
+ROUTES(payments);
+ROUTES(wallet);
+
+/* Settlement and reconciliation job kinds (handlers/settlement.c). */
+void settlement_register(void);
+/* In `atrium worker`: asks for a reconciliation run at once. */
+void settlement_worker_start(void);
 
 /* Audit actor and request id of this request. */
 struct audit_ctx handler_audit_ctx(struct request *r);

@@ -68,6 +68,14 @@ void jobs_register_kind(const struct job_kind *k);
 bool jobs_enqueue(struct db_conn *portal, const char *kind, const char *tenant_id,
 		  json_t *payload, const char *request_id, char id_out[37]);
 
+/*
+ * Periodic, platform-wide work (no tenant): makes sure a queued job of
+ * `kind` runs within delay_ms, queueing one when none is queued (a job
+ * that schedules its own next run from on_succeeded/on_failed makes a
+ * cycle; cycles started by several workers merge). portal is scoped "*".
+ */
+bool jobs_schedule(struct db_conn *portal, const char *kind, int delay_ms);
+
 /* Records a step failure on the job: code and message are copied. */
 void job_error(struct job *j, const char *code, const char *message);
 /* The output an earlier finished step recorded, or NULL (borrowed). */

@@ -8,6 +8,8 @@
 #include "atrium_build.h"
 #include "auth.h"
 #include "authdb.h"
+#include "betting.h"
+#include "billing.h"
 #include "config.h"
 #include "db.h"
 #include "handlers.h"
@@ -51,11 +53,18 @@ static void register_all(void)
 	portal_register();
 	idem_register();
 	jobs_register();
+	betting_register();
+	billing_register();
+	settlement_register();
 	router_add(ops_routes, ops_routes_len);
 	router_add(me_routes, me_routes_len);
 	router_add(tenants_routes, tenants_routes_len);
 	router_add(audit_routes, audit_routes_len);
 	router_add(jobs_routes, jobs_routes_len);
+	router_add(events_routes, events_routes_len);
+	router_add(bets_routes, bets_routes_len);
+	router_add(payments_routes, payments_routes_len);
+	router_add(wallet_routes, wallet_routes_len);
 	metrics_set_gauge_writer(write_gauges);
 }
 
@@ -99,6 +108,7 @@ static int cmd_worker(void)
 	int concurrency = c && atoi(c) > 0 ? atoi(c) : 2;
 	/* Runners, the heartbeat, and steps that open a second connection. */
 	db_start(concurrency * 2 + 2);
+	settlement_worker_start();
 	int rc = jobs_worker_main(concurrency);
 	db_stop();
 	return rc;
