@@ -36,9 +36,9 @@ static const struct db_stmt stmts[] = {
 	 "INSERT INTO events (tenant_id, name, sport, starts_at, status, selections) "
 	 "VALUES ($1::uuid, $2::text, $3::text, $4::timestamptz, COALESCE($5::text, 'scheduled'), "
 	 "        " SELECTIONS_IN("$6::jsonb") ") "
-	 "RETURNING event_json(events)::text, id::text, version"},
+	 "RETURNING event_json(events)::text, version, id::text"},
 	{"betting_event_get",
-	 "SELECT event_json(e)::text, e.id::text, e.version FROM events e "
+	 "SELECT event_json(e)::text, e.version, e.id::text FROM events e "
 	 "WHERE e.id = $2::uuid AND e.tenant_id = $1::uuid"},
 	{"betting_event_list",
 	 "SELECT event_json(e)::text, " SORT_KEY("e") " FROM events e "
