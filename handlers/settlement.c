@@ -173,8 +173,14 @@ static enum job_result settle_event(struct job *j, struct db_conn *cb, struct db
 		}
 	}
 	bool done = false;
-	if (betting_event_bets_settled(cb, event_id, &done) != BETTING_OK || !done) {
+	if (betting_event_bets_settled(cb, event_id, &done) != BETTING_OK) {
 		job_error(j, "DatabaseUnavailable", "marking the event's bets settled failed");
+		goto cleanup;
+	}
+	/* A concurrent run may have marked it a moment ago: look again. */
+	if (!done && (betting_event_state(cb, event_id, status, result, &done) != BETTING_OK || !done)) {
+		job_error(j, "BetsPending", "bets of this event are still open");
+		j->retry_after_ms = 1000;
 		goto cleanup;
 	}
 	log_info("event %s %s: %d bet(s) closed, %d %s posted", event_id, status, closed, paid,
