@@ -916,3 +916,89 @@ Test(money, the_database_refuses_what_would_break_the_ledger)
 	member_free(&a);
 	money_tenant_free(&m);
 }
+
+/* ---- events ------------------------------------------------------------- */
+
+static int audit_count(const struct money_tenant *m, const char *action, const char *resource_id)
+{
+	char *p = xasprintf("/v1/tenants/%s/audit?action=%s&limit=100", m->t.id, action);
+	struct resp *r = http("GET", p, m->admin, NULL, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	int n = 0;
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(r->json, "data"), i, a)
+		if (strcmp(json_string_value(json_object_get(a, "resource_id")), resource_id) == 0)
+			n++;
+	resp_free(r);
+	free(p);
+	return n;
+}
+
+Test(money, events_are_listed_newest_first_filtered_and_their_changes_audited)
+{
+	struct money_tenant m;
+	money_tenant_create(&m);
+	char e1[37], e2[37], e3[37];
+	event_create(&m, "2.00", "2.00", e1);
+	event_create(&m, "2.00", "2.00", e2);
+	event_create(&m, "2.00", "2.00", e3);
+	char *p = xasprintf("/v1/tenants/%s/events/%s", m.t.id, e2);
+	struct resp *r = http("PATCH", p, m.admin, "{\"sport\":\"tennis\",\"starts_at\":\"2030-06-01T12:00:00+02:00\"}", NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert_str_eq(json_string_value(json_object_get(r->json, "starts_at")), "2030-06-01T10:00:00.000000Z");
+	char *etag = resp_header(r, "ETag");
+	cr_assert_str_eq(etag, "\"2\"");
+	free(etag);
+	resp_free(r);
+	/* Newest first, a page at a time, every event once. */
+	char *lp = xasprintf("/v1/tenants/%s/events?limit=2", m.t.id);
+	r = http("GET", lp, m.support, NULL, NULL);
+	cr_assert_eq(json_array_size(json_object_get(r->json, "data")), 2);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(r->json, "data"), 0), "id")), e3);
+	char *next = xasprintf("/v1/tenants/%s/events?limit=2&cursor=%s", m.t.id,
+			       json_string_value(json_object_get(r->json, "next_cursor")));
+	resp_free(r);
+	r = http("GET", next, m.support, NULL, NULL);
+	cr_assert_eq(json_array_size(json_object_get(r->json, "data")), 1);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(r->json, "data"), 0), "id")), e1);
+	cr_assert(json_is_null(json_object_get(r->json, "next_cursor")));
+	resp_free(r);
+	char *fp = xasprintf("/v1/tenants/%s/events?sport=tennis&starts_after=2030-06-01T10:00:00Z&starts_before=2030-06-01T10:00:01Z", m.t.id);
+	r = http("GET", fp, m.admin, NULL, NULL);
+	cr_assert_eq(json_array_size(json_object_get(r->json, "data")), 1, "%s", r->body);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(r->json, "data"), 0), "id")), e2);
+	resp_free(r);
+	cr_assert_eq(audit_count(&m, "event.create", e1), 1);
+	cr_assert_eq(audit_count(&m, "event.update", e2), 1);
+	char *cp = xasprintf("/v1/tenants/%s/events/%s/cancel", m.t.id, e3);
+	r = http("POST", cp, m.admin, NULL, NULL);
+	cr_assert_eq(r->status, 202);
+	resp_free(r);
+	cr_assert_eq(audit_count(&m, "event.cancel", e3), 1);
+	free(p); free(lp); free(next); free(fp); free(cp);
+	money_tenant_free(&m);
+}
+
+Test(money, payments_and_bets_are_audited)
+{
+	struct money_tenant m;
+	money_tenant_create(&m);
+	struct member a;
+	member_create(&m, &a);
+	char *pp = tpath(&m, "/payments");
+	struct resp *r = http("POST", pp, a.token, "{\"direction\":\"deposit\",\"amount_minor\":100,\"currency\":\"EUR\"}", NULL);
+	cr_assert_eq(r->status, 201);
+	char *pay = xstrdup(json_string_value(json_object_get(r->json, "id")));
+	resp_free(r);
+	char ev[37];
+	event_create(&m, "2.00", "2.00", ev);
+	r = place_bet(&m, &a, ev, "home", 10, "2.00", NULL);
+	char *bet = bet_id_of(r);
+	resp_free(r);
+	cr_assert_eq(audit_count(&m, "payment.deposit", pay), 1);
+	cr_assert_eq(audit_count(&m, "bet.place", bet), 1);
+	free(pp); free(pay); free(bet);
+	member_free(&a);
+	money_tenant_free(&m);
+}
