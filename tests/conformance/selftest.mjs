@@ -66,7 +66,12 @@ const tests = {
       ['problem.status equals the HTTP status', 'problem.request_id equals X-Request-Id']);
   },
   'every operation listed': () => {
-    assert.equal(conf.operations().length, 11);
+    // Counted independently of the validator: every method under every path.
+    const methods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+    const expected = Object.values(spec.paths).reduce(
+      (n, item) => n + methods.filter((m) => item[m]).length, 0);
+    assert.ok(expected > 0);
+    assert.equal(conf.operations().length, expected);
   },
 };
 let bad = 0;
