@@ -173,10 +173,13 @@ static void reply_final(struct request *r)
 		      "The event is settled or cancelled: it cannot change any more.", NULL);
 }
 
-static void audit(struct request *r, const char *tenant, const char *action, const char *id)
+/* portal: the request's portal_db lease when it has one (scoped to the
+ * tenant), so a request never holds two; NULL leases one for the record. */
+static void audit(struct request *r, struct db_conn *portal, const char *tenant,
+		  const char *action, const char *id)
 {
 	struct audit_ctx a = handler_audit_ctx(r);
-	portal_audit_record(NULL, tenant, &a, action, "event", id, r->json);
+	portal_audit_record(portal, tenant, &a, action, "event", id, r->json);
 }
 
 static void create_event(struct request *r)
@@ -213,7 +216,7 @@ static void create_event(struct request *r)
 	char *etag = handler_etag(r, e.version);
 	if (!money_idem_close_or_reply(r, c, key, 201, e.json, location, etag))
 		return;
-	audit(r, tenant, "event.create", e.id);
+	audit(r, NULL, tenant, "event.create", e.id);
 	reply_event(r, 201, &e);
 	reply_header(r, "Location", location);
 }
@@ -301,7 +304,7 @@ static void patch_event(struct request *r)
 	const char *field = NULL;
 	switch (betting_event_update(c, tenant, id, r->json, if_match, &r->arena, &e, &field)) {
 	case BETTING_OK:
-		audit(r, tenant, "event.update", e.id);
+		audit(r, NULL, tenant, "event.update", e.id);
 		reply_event(r, 200, &e);
 		return;
 	case BETTING_NOT_FOUND:
@@ -383,7 +386,7 @@ static void finish_event(struct request *r, const char *status, const char *resu
 	if (portal == NULL || !jobs_enqueue(portal, kind, tenant, payload, r->request_id, job_id))
 		log_warn("event %s: could not queue %s; reconciliation will settle it", e.id, kind);
 	json_decref(payload);
-	audit(r, tenant, strcmp(status, "settled") == 0 ? "event.result" : "event.cancel", e.id);
+	audit(r, portal, tenant, strcmp(status, "settled") == 0 ? "event.result" : "event.cancel", e.id);
 	reply_event(r, 202, &e);
 }
 
