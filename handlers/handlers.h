@@ -28,6 +28,15 @@ ROUTES(billing_reads);
 
 /* atrium_webhook_deliveries_total, for the /metrics gauge writer. */
 void webhook_metrics_write(char **buf, size_t *len, size_t *cap);
+ROUTES(events);
+ROUTES(bets);
+ROUTES(payments);
+ROUTES(wallet);
+
+/* Settlement and reconciliation job kinds (handlers/settlement.c). */
+void settlement_register(void);
+/* In `atrium worker`: asks for a reconciliation run at once. */
+void settlement_worker_start(void);
 
 /* Audit actor and request id of this request. */
 struct audit_ctx handler_audit_ctx(struct request *r);

@@ -31,6 +31,14 @@ static const struct db_stmt stmts[] = {
 	{"jobs_enqueue",
 	 "INSERT INTO jobs (tenant_id, kind, payload, max_attempts, request_id) "
 	 "VALUES (NULLIF($1, '')::uuid, $2, $3::jsonb, $4::int, NULLIF($5, '')) RETURNING id"},
+	/* Periodic work: the queued job of this kind runs within $3 ms, or a
+	 * new one is queued when there is none. */
+	{"jobs_schedule",
+	 "WITH due AS (UPDATE jobs SET run_at = LEAST(run_at, now() + $3::int * interval '1 millisecond') "
+	 "             WHERE kind = $1 AND status = 'queued' AND tenant_id IS NULL RETURNING id) "
+	 "INSERT INTO jobs (kind, payload, max_attempts, run_at) "
+	 "SELECT $1, '{}'::jsonb, $2::int, now() + $3::int * interval '1 millisecond' "
+	 "WHERE NOT EXISTS (SELECT 1 FROM due) RETURNING id"},
 	{"jobs_claim",
 	 "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, "
 	 "  locked_until = now() + make_interval(secs => $2::int), updated_at = now() "
@@ -153,6 +161,19 @@ bool jobs_cancel_if_queued(struct db_conn *portal, const char *id, const char *c
 	free(err);
 	bool ok = db_ok(res);
 	*canceled = ok && PQntuples(res) == 1;
+	PQclear(res);
+	return ok;
+}
+
+bool jobs_schedule(struct db_conn *portal, const char *kind, int delay_ms)
+{
+	const struct job_kind *k = find_kind(kind);
+	char max[12], delay[12];
+	snprintf(max, sizeof(max), "%d", k && k->max_attempts > 0 ? k->max_attempts : 8);
+	snprintf(delay, sizeof(delay), "%d", delay_ms < 0 ? 0 : delay_ms);
+	const char *v[] = {kind, max, delay};
+	PGresult *res = db_exec(portal, "jobs_schedule", 3, v);
+	bool ok = db_ok(res);
 	PQclear(res);
 	return ok;
 }

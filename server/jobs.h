@@ -85,6 +85,14 @@ struct job_depth {
 };
 int jobs_queue_depth(struct job_depth *out, int max);
 
+/*
+ * Periodic, platform-wide work (no tenant): makes sure a queued job of
+ * `kind` runs within delay_ms, queueing one when none is queued (a job
+ * that schedules its own next run from on_succeeded/on_failed makes a
+ * cycle; cycles started by several workers merge). portal is scoped "*".
+ */
+bool jobs_schedule(struct db_conn *portal, const char *kind, int delay_ms);
+
 /* Records a step failure on the job: code and message are copied. */
 void job_error(struct job *j, const char *code, const char *message);
 /* The output an earlier finished step recorded, or NULL (borrowed). */

@@ -8,6 +8,8 @@
 #include "atrium_build.h"
 #include "auth.h"
 #include "authdb.h"
+#include "betting.h"
+#include "billing.h"
 #include "config.h"
 #include "db.h"
 #include "handlers.h"
@@ -77,6 +79,9 @@ static void register_all(void)
 	namespace_jobs_register();
 	webhooks_register();
 	webhook_jobs_register();
+	betting_register();
+	billing_register();
+	settlement_register();
 	router_add(ops_routes, ops_routes_len);
 	router_add(me_routes, me_routes_len);
 	router_add(tenants_routes, tenants_routes_len);
@@ -86,6 +91,10 @@ static void register_all(void)
 	router_add(namespaces_routes, namespaces_routes_len);
 	router_add(webhooks_routes, webhooks_routes_len);
 	router_add(billing_reads_routes, billing_reads_routes_len);
+	router_add(events_routes, events_routes_len);
+	router_add(bets_routes, bets_routes_len);
+	router_add(payments_routes, payments_routes_len);
+	router_add(wallet_routes, wallet_routes_len);
 	metrics_set_gauge_writer(write_gauges);
 }
 
@@ -141,6 +150,7 @@ static int cmd_worker(void)
 		return 1;
 	}
 	webhook_jobs_sweeper_start();
+	settlement_worker_start();
 	int rc = jobs_worker_main(concurrency);
 	webhook_jobs_sweeper_stop();
 	metrics_http_stop();

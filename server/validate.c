@@ -7,8 +7,11 @@
 #include "util.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static size_t utf8_chars(const char *s)
 {
@@ -25,6 +28,46 @@ static bool has_control(const char *s)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			return true;
 	return false;
+}
+
+static regex_t rfc3339_re;
+static bool rfc3339_re_ok;
+static pthread_once_t rfc3339_once = PTHREAD_ONCE_INIT;
+
+static void rfc3339_compile(void)
+{
+	rfc3339_re_ok = regcomp(&rfc3339_re,
+				"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?"
+				"(Z|[+-][0-9]{2}:[0-9]{2})$",
+				REG_EXTENDED | REG_NOSUB) == 0;
+}
+
+bool validate_rfc3339(const char *s)
+{
+	pthread_once(&rfc3339_once, rfc3339_compile);
+	if (!rfc3339_re_ok || s == NULL || regexec(&rfc3339_re, s, 0, NULL, 0) != 0)
+		return false;
+	/* The shape is right; now the calendar: strptime checks the ranges,
+	 * and a round trip through timegm() catches days a month lacks. */
+	struct tm tm = {0};
+	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end == NULL || tm.tm_year < 0) /* before 1900: not a date this API takes */
+		return false;
+	struct tm in = tm;
+	time_t t = timegm(&tm);
+	struct tm back;
+	if (gmtime_r(&t, &back) == NULL)
+		return false;
+	if (back.tm_mday != in.tm_mday || back.tm_mon != in.tm_mon || back.tm_year != in.tm_year)
+		return false;
+	const char *zone = strpbrk(end, "Z+-");
+	if (zone && (*zone == '+' || *zone == '-')) {
+		int hh = (zone[1] - '0') * 10 + (zone[2] - '0');
+		int mm = (zone[4] - '0') * 10 + (zone[5] - '0');
+		if (hh > 23 || mm > 59)
+			return false;
+	}
+	return true;
 }
 
 const char *validate_value(const struct field_spec *f, json_t *v)
@@ -111,6 +154,25 @@ const char *validate_value(const struct field_spec *f, json_t *v)
 		}
 		if (s[i] != '\0' || int_digits == 0 || int_digits > 6 || (long long)frac_digits > f->max)
 			return "must be a decimal string such as \"2.50\"";
+		return NULL;
+	}
+	case FT_TIMESTAMP:
+		if (!json_is_string(v) || !validate_rfc3339(json_string_value(v)))
+			return "must be an RFC 3339 date-time with a time zone, e.g. \"2026-11-22T18:00:00Z\"";
+		return NULL;
+	case FT_ARRAY:
+		if (!json_is_array(v))
+			return "must be an array";
+		if ((long long)json_array_size(v) < f->min)
+			return "has too few items";
+		if ((long long)json_array_size(v) > f->max)
+			return "has too many items";
+		return NULL;
+	case FT_CURRENCY: {
+		const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+		if (s == NULL || strlen(s) != 3 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' ||
+		    s[2] < 'A' || s[2] > 'Z')
+			return "must be an ISO 4217 currency code of three upper-case letters, e.g. \"EUR\"";
 		return NULL;
 	}
 	}

@@ -22,6 +22,9 @@ enum field_type {
 	FT_INTEGER,     /* min/max inclusive */
 	FT_BOOLEAN,
 	FT_DECIMAL,     /* decimal string like "2.50": min/max digits after point */
+	FT_TIMESTAMP,   /* RFC 3339 date-time with a zone, e.g. "2026-11-22T18:00:00Z" */
+	FT_ARRAY,       /* array of min..max items; the caller checks the items */
+	FT_CURRENCY,    /* ISO 4217 alphabetic code: three upper-case letters */
 };
 
 enum field_flags {
@@ -49,6 +52,10 @@ bool validate_body_or_reply(struct request *r, json_t *body, const struct field_
 /* Single-value check, used by the above and by query parsing. Returns NULL
  * when valid, or a static message. */
 const char *validate_value(const struct field_spec *spec, json_t *v);
+
+/* True when s is an RFC 3339 date-time with a zone (Z or +hh:mm) naming a
+ * real instant (no February 30th). */
+bool validate_rfc3339(const char *s);
 
 /* Parses ?limit= (default, 1..max). False after answering 400. */
 bool validate_limit_or_reply(struct request *r, int def, int max, int *out);

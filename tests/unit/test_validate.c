@@ -68,3 +68,38 @@ Test(validate, string_maps_bound_keys_and_values)
 	cr_assert_null(check(FT_STRING_MAP_PATCH, 0, 0, 2, "{\"a\":null}"));
 	cr_assert_not_null(check(FT_STRING_MAP, 0, 0, 2, "[]"));
 }
+
+Test(validate, timestamps_are_rfc3339_with_a_zone_and_a_real_date)
+{
+	cr_assert_null(check(FT_TIMESTAMP, 0, 0, 0, "\"2026-11-22T18:00:00Z\""));
+	cr_assert_null(check(FT_TIMESTAMP, 0, 0, 0, "\"2026-11-22T18:00:00.123456Z\""));
+	cr_assert_null(check(FT_TIMESTAMP, 0, 0, 0, "\"2026-11-22T18:00:00+01:00\""));
+	cr_assert_null(check(FT_TIMESTAMP, 0, 0, 0, "\"2028-02-29T00:00:00Z\""), "a leap day");
+	cr_assert_not_null(check(FT_TIMESTAMP, 0, 0, 0, "\"2026-02-29T00:00:00Z\""), "no such day");
+	cr_assert_not_null(check(FT_TIMESTAMP, 0, 0, 0, "\"2026-02-30T10:00:00Z\""));
+	cr_assert_not_null(check(FT_TIMESTAMP, 0, 0, 0, "\"2026-13-01T10:00:00Z\""));
+	cr_assert_not_null(check(FT_TIMESTAMP, 0, 0, 0, "\"2026-11-22T24:00:00Z\""));
+	cr_assert_not_null(check(FT_TIMESTAMP, 0, 0, 0, "\"2026-11-22T18:00:00\""), "no zone");
+	cr_assert_not_null(check(FT_TIMESTAMP, 0, 0, 0, "\"2026-11-22 18:00:00Z\""));
+	cr_assert_not_null(check(FT_TIMESTAMP, 0, 0, 0, "\"2026-11-22T18:00:00+25:00\""));
+	cr_assert_not_null(check(FT_TIMESTAMP, 0, 0, 0, "\"tomorrow\""));
+	cr_assert_not_null(check(FT_TIMESTAMP, 0, 0, 0, "1764000000"));
+	cr_assert_not_null(check(FT_TIMESTAMP, 0, 0, 0, "\"0001-01-01T00:00:00Z\""), "before 1900");
+}
+
+Test(validate, arrays_bound_their_length)
+{
+	cr_assert_null(check(FT_ARRAY, 0, 2, 3, "[1, 2]"));
+	cr_assert_not_null(check(FT_ARRAY, 0, 2, 3, "[1]"));
+	cr_assert_not_null(check(FT_ARRAY, 0, 2, 3, "[1, 2, 3, 4]"));
+	cr_assert_not_null(check(FT_ARRAY, 0, 2, 3, "{}"));
+}
+
+Test(validate, currencies_are_three_upper_case_letters)
+{
+	cr_assert_null(check(FT_CURRENCY, 0, 0, 0, "\"EUR\""));
+	cr_assert_not_null(check(FT_CURRENCY, 0, 0, 0, "\"eur\""));
+	cr_assert_not_null(check(FT_CURRENCY, 0, 0, 0, "\"EURO\""));
+	cr_assert_not_null(check(FT_CURRENCY, 0, 0, 0, "\"E1R\""));
+	cr_assert_not_null(check(FT_CURRENCY, 0, 0, 0, "978"));
+}
