@@ -192,7 +192,7 @@ static void place_bet(struct request *r)
 	    !money_self_or_reply(r))
 		return;
 	const char *key;
-	if (!money_idem_key_or_reply(r, &key))
+	if (!handler_idem_key_or_reply(r, &key))
 		return;
 	const char *tenant = money_tenant(r);
 	struct db_conn *cb = req_db(r, DB_BETTING, tenant);

@@ -65,3 +65,61 @@ void handler_request_hash(struct request *r, char out[65])
 	free(canon);
 	util_sha256_hex(material, strlen(material), out);
 }
+
+bool handler_idem_key_or_reply(struct request *r, const char **key)
+{
+	*key = req_header(r, "Idempotency-Key");
+	if (*key == NULL || idem_key_valid(*key))
+		return true;
+	json_t *errors = NULL;
+	problem_add_error(&errors, "Idempotency-Key", "must be 1-255 printable ASCII characters");
+	reply_problem(r, 400, "invalid-header", "Bad Request", "The Idempotency-Key header is invalid.", errors);
+	return false;
+}
+
+void handler_idem_replay(struct request *r, const struct idem_record *rec)
+{
+	reply_json_text(r, rec->status, rec->body);
+	if (rec->location)
+		reply_header(r, "Location", rec->location);
+	if (rec->etag)
+		reply_header(r, "ETag", rec->etag);
+	reply_header(r, "Idempotent-Replayed", "true");
+}
+
+void handler_idem_mismatch(struct request *r)
+{
+	reply_problem(r, 422, "idempotency-key-reused", "Unprocessable Content",
+		      "This Idempotency-Key was already used with a different request.", NULL);
+}
+
+bool handler_idem_claim_or_reply(struct request *r, struct db_conn *c, const char *scope,
+				 const char *key,
+				 void (*replay)(struct request *r, const struct idem_record *rec),
+				 bool *in_progress)
+{
+	if (in_progress)
+		*in_progress = false;
+	char hash[65];
+	handler_request_hash(r, hash);
+	struct idem_record rec;
+	enum idem_result res = idem_begin(c, scope, key, hash, &r->arena, &rec);
+	if (res == IDEM_PROCEED)
+		return true;
+	db_rollback(c);
+	switch (res) {
+	case IDEM_REPLAY:
+		(replay ? replay : handler_idem_replay)(r, &rec);
+		break;
+	case IDEM_MISMATCH:
+		handler_idem_mismatch(r);
+		break;
+	default:
+		if (in_progress)
+			*in_progress = true;
+		else
+			reply_unavailable(r, "the database failed");
+		break;
+	}
+	return false;
+}

@@ -188,7 +188,7 @@ static void create_event(struct request *r)
 	    !selections_ok_or_reply(r, json_object_get(r->json, "selections"), true))
 		return;
 	const char *key;
-	if (!money_idem_key_or_reply(r, &key))
+	if (!handler_idem_key_or_reply(r, &key))
 		return;
 	const char *tenant = money_tenant(r);
 	struct db_conn *c = req_db(r, DB_BETTING, tenant);
@@ -336,7 +336,7 @@ static void finish_event(struct request *r, const char *status, const char *resu
 	}
 	long long if_match;
 	const char *key;
-	if (!handler_if_match_or_reply(r, &if_match) || !money_idem_key_or_reply(r, &key))
+	if (!handler_if_match_or_reply(r, &if_match) || !handler_idem_key_or_reply(r, &key))
 		return;
 	const char *tenant = money_tenant(r);
 	struct db_conn *c = req_db(r, DB_BETTING, tenant);

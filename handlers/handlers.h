@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "http.h"
+#include "idempotency.h"
 #include "portal.h"
 #include "router.h"
 
@@ -52,6 +53,26 @@ char *handler_etag(struct request *r, long long version);
  * when it names no version this server could have issued.
  */
 bool handler_if_match_or_reply(struct request *r, long long *out);
+
+/* The request's Idempotency-Key header, NULL when absent. False after
+ * answering 400 for a malformed one. */
+bool handler_idem_key_or_reply(struct request *r, const char **key);
+
+/*
+ * Claims `key` (not NULL) in `scope` inside the transaction already open
+ * on c. True: proceed with the write, then idem_finish() and COMMIT.
+ * False: the transaction was rolled back and the answer sent — the
+ * original response replayed (through `replay`, or as stored when NULL),
+ * 422 for a key reused with another request, or 503; with `in_progress`
+ * given, a database failure is left unanswered and flagged there instead.
+ */
+bool handler_idem_claim_or_reply(struct request *r, struct db_conn *c, const char *scope,
+				 const char *key,
+				 void (*replay)(struct request *r, const struct idem_record *rec),
+				 bool *in_progress);
+/* Sends a stored response again, marked Idempotent-Replayed. */
+void handler_idem_replay(struct request *r, const struct idem_record *rec);
+void handler_idem_mismatch(struct request *r);
 
 /* Canonical hash of this request for Idempotency-Key comparison. */
 void handler_request_hash(struct request *r, char out[65]);

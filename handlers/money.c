@@ -33,16 +33,6 @@ bool money_self_or_reply(struct request *r)
 	return true;
 }
 
-bool money_idem_key_or_reply(struct request *r, const char **key)
-{
-	*key = req_header(r, "Idempotency-Key");
-	if (*key == NULL || idem_key_valid(*key))
-		return true;
-	json_t *errors = NULL;
-	problem_add_error(&errors, "Idempotency-Key", "must be 1-255 printable ASCII characters");
-	reply_problem(r, 400, "invalid-header", "Bad Request", "The Idempotency-Key header is invalid.", errors);
-	return false;
-}
 
 char *money_idem_scope(struct request *r)
 {
@@ -56,33 +46,11 @@ bool money_idem_open_or_reply(struct request *r, struct db_conn *c, const char *
 		*in_progress = false;
 	if (key == NULL)
 		return true;
-	char hash[65];
-	handler_request_hash(r, hash);
 	if (!db_begin(c)) {
 		reply_unavailable(r, "the database failed");
 		return false;
 	}
-	struct idem_record rec;
-	switch (idem_begin(c, money_idem_scope(r), key, hash, &r->arena, &rec)) {
-	case IDEM_PROCEED:
-		return true;
-	case IDEM_REPLAY:
-		db_rollback(c);
-		money_reply_replay(r, &rec);
-		return false;
-	case IDEM_MISMATCH:
-		db_rollback(c);
-		money_reply_idem_mismatch(r);
-		return false;
-	case IDEM_ERROR:
-		break;
-	}
-	db_rollback(c);
-	if (in_progress)
-		*in_progress = true;
-	else
-		reply_unavailable(r, "the database failed");
-	return false;
+	return handler_idem_claim_or_reply(r, c, money_idem_scope(r), key, money_reply_replay, in_progress);
 }
 
 bool money_idem_close_or_reply(struct request *r, struct db_conn *c, const char *key, int status,
@@ -119,11 +87,6 @@ void money_reply_expired(struct request *r)
 		      NULL);
 }
 
-void money_reply_idem_mismatch(struct request *r)
-{
-	reply_problem(r, 422, "idempotency-key-reused", "Unprocessable Content",
-		      "This Idempotency-Key was already used with a different request.", NULL);
-}
 
 void money_reply_replay(struct request *r, const struct idem_record *rec)
 {
@@ -138,11 +101,8 @@ void money_reply_replay(struct request *r, const struct idem_record *rec)
 		else
 			reply_internal(r);
 	} else {
-		reply_json_text(r, rec->status, rec->body);
-		if (rec->location)
-			reply_header(r, "Location", rec->location);
-		if (rec->etag)
-			reply_header(r, "ETag", rec->etag);
+		handler_idem_replay(r, rec);
+		return;
 	}
 	reply_header(r, "Idempotent-Replayed", "true");
 }

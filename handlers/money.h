@@ -25,10 +25,6 @@ bool money_sees_all(const struct principal *p);
  */
 bool money_self_or_reply(struct request *r);
 
-/* Reads Idempotency-Key: *key NULL when absent. False after answering 400
- * for a malformed one. */
-bool money_idem_key_or_reply(struct request *r, const char **key);
-
 /* The key's namespace: one member of one tenant (arena). */
 char *money_idem_scope(struct request *r);
 
@@ -63,9 +59,6 @@ void money_reply_replay(struct request *r, const struct idem_record *rec);
 void money_reply_insufficient(struct request *r);
 void money_reply_limit(struct request *r);
 void money_reply_expired(struct request *r);
-
-/* 422 for a reused key, 503 when the store failed. */
-void money_reply_idem_mismatch(struct request *r);
 
 /* 400 naming a bad query parameter. */
 void money_reply_bad_query(struct request *r, const char *name, const char *message);

@@ -222,13 +222,9 @@ static void create_namespace(struct request *r)
 	const char *tenant = r->params[0];
 	if (!check_create_or_reply(r))
 		return;
-	const char *key = req_header(r, "Idempotency-Key");
-	if (key && !idem_key_valid(key)) {
-		json_t *errors = NULL;
-		problem_add_error(&errors, "Idempotency-Key", "must be 1-255 printable ASCII characters");
-		reply_problem(r, 400, "invalid-header", "Bad Request", "The Idempotency-Key header is invalid.", errors);
+	const char *key;
+	if (!handler_idem_key_or_reply(r, &key))
 		return;
-	}
 	struct db_conn *c = req_db(r, DB_PORTAL, tenant);
 	if (c == NULL) {
 		reply_unavailable(r, "portal_db is unreachable");
@@ -239,33 +235,8 @@ static void create_namespace(struct request *r)
 		return;
 	}
 	char *scope = arena_printf(&r->arena, "%s:%s", r->principal.tid, r->principal.oid);
-	if (key) {
-		char hash[65];
-		handler_request_hash(r, hash);
-		struct idem_record rec;
-		switch (idem_begin(c, scope, key, hash, &r->arena, &rec)) {
-		case IDEM_PROCEED:
-			break;
-		case IDEM_REPLAY:
-			db_rollback(c);
-			reply_json_text(r, rec.status, rec.body);
-			if (rec.location)
-				reply_header(r, "Location", rec.location);
-			if (rec.etag)
-				reply_header(r, "ETag", rec.etag);
-			reply_header(r, "Idempotent-Replayed", "true");
-			return;
-		case IDEM_MISMATCH:
-			db_rollback(c);
-			reply_problem(r, 422, "idempotency-key-reused", "Unprocessable Content",
-				      "This Idempotency-Key was already used with a different request.", NULL);
-			return;
-		case IDEM_ERROR:
-			db_rollback(c);
-			reply_unavailable(r, "portal_db failed");
-			return;
-		}
-	}
+	if (key && !handler_idem_claim_or_reply(r, c, scope, key, NULL, NULL))
+		return;
 	struct ns_out n;
 	if (!create_in_tx_or_reply(r, c, tenant, &n))
 		return;

@@ -63,7 +63,7 @@ static void create_payment(struct request *r)
 	    !money_self_or_reply(r))
 		return;
 	const char *key;
-	if (!money_idem_key_or_reply(r, &key))
+	if (!handler_idem_key_or_reply(r, &key))
 		return;
 	const char *tenant = money_tenant(r);
 	struct db_conn *c = req_db(r, DB_BILLING, tenant);
