@@ -36,7 +36,7 @@ ATRIUM_APT_PACKAGES=(
   libmicrohttpd-dev libjansson-dev libpq-dev libhiredis-dev libjwt-dev
   libcurl4-openssl-dev libssl-dev libcriterion-dev
   postgresql postgresql-contrib redis-server
-  wrk bc openssl curl nodejs npm clang libclang-rt-14-dev chromium
+  wrk bc openssl curl nodejs npm clang libclang-rt-14-dev chromium stunnel4
 )
 
 # ------------------------------------------------------------------ helpers

@@ -37,7 +37,7 @@ output "postgres_admin_password" {
 }
 
 output "redis_host" {
-  description = "Host of ATRIUM_REDIS_URL (rediss://:<key>@<host>:6380/0)."
+  description = "Azure Cache for Redis host: REDIS_TLS_HOST in the overlays' config.env, where the pods' redis-tls sidecar connects with TLS (redis_ssl_port, 6380)."
   value       = azurerm_redis_cache.main.hostname
 }
 

@@ -1,6 +1,8 @@
 # Azure Cache for Redis: TLS only (port 6380, TLS 1.2+), no public network
-# access, reached through a private endpoint. Atrium's URL is
-# rediss://:<access key>@<host>:6380/0 (Key Vault secret atrium-redis-url).
+# access, reached through a private endpoint. Each serve and worker pod's
+# redis-tls sidecar (stunnel, deploy/k8s/base/redis-tls-sidecar.yaml) holds
+# the TLS connection to <host>:6380; Atrium's URL (Key Vault secret
+# atrium-redis-url) is redis://:<access key>@127.0.0.1:6379/0, the sidecar.
 
 resource "azurerm_redis_cache" "main" {
   name                          = var.redis_name

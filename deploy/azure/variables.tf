@@ -136,9 +136,14 @@ variable "redis_name" {
 # ------------------------------------------------------------------ AKS
 
 variable "kubernetes_version" {
-  description = "AKS Kubernetes version (null: the region's default)."
+  description = "AKS Kubernetes version (null: the region's default). 1.29 or newer: the pods' redis-tls sidecar is a native sidecar (an init container with restartPolicy Always, deploy/k8s/base/redis-tls-sidecar.yaml)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.kubernetes_version == null || can(regex("^1\\.(29|[3-9][0-9])(\\.[0-9]+)?$", var.kubernetes_version))
+    error_message = "kubernetes_version must be 1.29 or newer (native sidecar containers), or null for the region's default."
+  }
 }
 
 variable "aks_sku_tier" {

@@ -12,8 +12,11 @@
 //   holds one; no Secret object in the manifests), the SecretProviderClass
 //   and its sync, the HPA on serve, the PDBs, default-deny NetworkPolicy and
 //   the allowed paths, images pinned (no :latest), zero-downtime rollout
-//   settings, the Ingress (TLS, HSTS), the workload identity wiring, and
-//   that the names shared with deploy/azure and deploy/docker agree.
+//   settings, the Ingress (TLS, HSTS), the workload identity wiring, the
+//   redis-tls sidecar (stunnel, the TLS tunnel to Azure Cache for Redis: a
+//   native sidecar in serve and worker, locked down, its own resources, a
+//   verifying TLS 1.2+ client to REDIS_TLS_HOST:6380), and that the names
+//   shared with deploy/azure and deploy/docker agree.
 //
 // Usage: node tests/deploy/check.mjs [--release] [--no-fetch]
 //   --release   also fail while a value still reads UNSET(...), i.e. an
@@ -189,6 +192,50 @@ function* walk(v, path = '') {
   else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) yield* walk(x, path ? `${path}.${k}` : k);
 }
 const id = (o) => `${o.kind}/${o.metadata?.name}`;
+
+// The redis-tls sidecar (deploy/k8s/base/redis-tls-sidecar.yaml): a shell
+// script that writes stunnel's configuration with a heredoc and execs
+// stunnel on it. Returns the script's variables, the file the heredoc
+// writes, the stunnel binary and configuration it execs, and the parsed
+// configuration (global options; services, each a map of option -> list of
+// values), with every reference to REDIS_TLS_HOST (directly or through a
+// script variable) written as {REDIS_TLS_HOST}; null when it is not such a
+// script.
+function parseTunnelScript(c) {
+  const script = [...(c.command || []), ...(c.args || [])].join('\n');
+  const vars = {};
+  for (const m of script.matchAll(/^\s*([A-Za-z_]\w*)=(\S*)\s*$/gm)) vars[m[1]] = m[2];
+  const doc = /cat\s*>\s*"?\$\{?(\w+)\}?"?\s*<<\s*(['"]?)(\w+)\2[^\n]*\n([\s\S]*?)\n\s*\3\s*$/m.exec(script);
+  const ex = /^\s*exec\s+(\S*stunnel\S*)\s+"?\$\{?(\w+)\}?"?\s*$/m.exec(script);
+  if (!doc || !ex) return null;
+  const hostVars = new Set(['REDIS_TLS_HOST', ...Object.keys(vars).filter((k) => /^"?\$\{?REDIS_TLS_HOST\b/.test(vars[k]))]);
+  const expand = (v) => (doc[2] ? v : v.replace(/\$\{?([A-Za-z_]\w*)\}?/g, (all, n) => (hostVars.has(n) ? '{REDIS_TLS_HOST}' : all)));
+  const globals = new Map();
+  const services = {};
+  let cur = globals;
+  for (const raw of doc[4].split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith(';') || line.startsWith('#')) continue;
+    const sec = /^\[(.+)\]$/.exec(line);
+    if (sec) { cur = services[sec[1]] = new Map(); continue; }
+    const kv = /^([A-Za-z][\w.]*)\s*=\s*(.*)$/.exec(line);
+    if (!kv) return null;
+    if (!cur.has(kv[1])) cur.set(kv[1], []);
+    cur.get(kv[1]).push(expand(kv[2]));
+  }
+  return {
+    vars, writes: doc[1], quotedHeredoc: !!doc[2], binary: ex[1], reads: ex[2],
+    confPath: vars[doc[1]], globals, services,
+  };
+}
+
+// "64Mi" -> bytes.
+function quantityBytes(q) {
+  const m = /^(\d+(?:\.\d+)?)([KMGT]i?|[kmgt])?$/.exec(String(q ?? ''));
+  if (!m) return NaN;
+  const units = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  return Number(m[1]) * (units[m[2]] ?? 1);
+}
 
 // Simple KEY = "value" lines of a .tfvars file.
 function tfvars(env) {
@@ -403,6 +450,108 @@ for (const env of OVERLAYS) {
     check(`${P}Redis egress CIDR = deploy/azure private_endpoints_subnet_cidr`, JSON.stringify(cidrFor(6380)) === JSON.stringify([tv.private_endpoints_subnet_cidr]), `${cidrFor(6380)} vs ${tv.private_endpoints_subnet_cidr}`);
   }
 
+  // --- the Redis TLS sidecar
+  // Azure Cache for Redis speaks only TLS (6380); Atrium (hiredis 0.14) only
+  // plain Redis. Each pod that uses Redis runs stunnel as a native sidecar:
+  // 127.0.0.1:6379 in the pod -> REDIS_TLS_HOST:6380 with TLS, verified.
+  {
+    const cmData = kindOf(objs, 'ConfigMap').find((c) => c.metadata.name.startsWith('atrium-config'))?.data || {};
+    const tv = tfvars(env);
+    const tunnels = [];
+    const shape = [];
+    for (const [d, name] of [[serve, 'serve'], [worker, 'worker']]) {
+      const spec = podSpecOf(d);
+      const main = spec.containers[0];
+      const side = (spec.initContainers || []).filter((c) => c.restartPolicy === 'Always' && parseTunnelScript(c));
+      if (side.length !== 1) { shape.push(`${name}: ${side.length} redis-tls sidecars (init containers with restartPolicy Always running stunnel)`); continue; }
+      const c = side[0];
+      if (c.image !== main.image) shape.push(`${name}/${c.name}: image ${c.image}, not the main container's ${main.image}`);
+      tunnels.push({ d, name, spec, main, c, conf: parseTunnelScript(c) });
+    }
+    check(`${P}serve and worker run the redis-tls sidecar: a native sidecar (init container, restartPolicy Always) from the Atrium image`,
+      shape.length === 0, shape.length ? shape.join('; ') : tunnels.map((t) => `${t.name}/${t.c.name}: ${t.conf.binary}`).join(', '));
+    const users = workloads.filter((w) => podSpecOf(w).containers.some((c) => (c.env || []).some((e) => e.name === 'ATRIUM_REDIS_URL')));
+    const without = users.filter((w) => !(podSpecOf(w).initContainers || []).some((c) => c.restartPolicy === 'Always' && parseTunnelScript(c))).map(id);
+    check(`${P}every pod whose container gets ATRIUM_REDIS_URL has the redis-tls sidecar`, users.length > 0 && without.length === 0, without.length ? without.join(', ') : users.map(id).join(', '));
+
+    const sec = [];
+    const res = [];
+    const cfg = [];
+    const run = [];
+    const envBad = [];
+    for (const { name, spec, c, conf } of tunnels) {
+      const w = `${name}/${c.name}`;
+      const psc = spec.securityContext || {};
+      const csc = c.securityContext || {};
+      if ((csc.runAsNonRoot ?? psc.runAsNonRoot) !== true) sec.push(`${w}: not runAsNonRoot`);
+      if (!((csc.runAsUser ?? psc.runAsUser) > 0)) sec.push(`${w}: no non-zero runAsUser`);
+      if (csc.readOnlyRootFilesystem !== true) sec.push(`${w}: root filesystem writable`);
+      if (!(csc.capabilities?.drop || []).includes('ALL') || (csc.capabilities?.add || []).length) sec.push(`${w}: capabilities not dropped (ALL)`);
+      if (csc.allowPrivilegeEscalation !== false || csc.privileged === true) sec.push(`${w}: privilege escalation or privileged`);
+
+      const r = c.resources || {};
+      const missing = ['requests', 'limits'].flatMap((k) => ['cpu', 'memory'].filter((x) => !r[k]?.[x]).map((x) => `${k}.${x}`));
+      if (missing.length) res.push(`${w}: no ${missing.join(', ')}`);
+      else if (!(quantityBytes(r.limits.memory) <= 128 * 1024 ** 2)) res.push(`${w}: memory limit ${r.limits.memory} is not small (<= 128Mi)`);
+      if (r === spec.containers[0].resources || JSON.stringify(r) === JSON.stringify(spec.containers[0].resources)) res.push(`${w}: the main container's resources, not its own`);
+
+      const names = Object.keys(conf.services);
+      const svc = conf.services[names[0]] || new Map();
+      const one = (m, k) => (m.get(k)?.length === 1 ? m.get(k)[0] : undefined);
+      const all = [conf.globals, ...Object.values(conf.services)];
+      const want = [
+        [names.length === 1, `one service, not ${names.length}`],
+        [one(svc, 'client') === 'yes', 'client = yes'],
+        [one(svc, 'accept') === '127.0.0.1:6379', `accept = 127.0.0.1:6379 (loopback only), not ${svc.get('accept')}`],
+        [one(svc, 'connect') === '{REDIS_TLS_HOST}:6380', `connect = $REDIS_TLS_HOST:6380, not ${svc.get('connect')}`],
+        [one(svc, 'verifyChain') === 'yes', 'verifyChain = yes'],
+        [one(svc, 'CAfile') === '/etc/ssl/certs/ca-certificates.crt' || one(svc, 'CApath') === '/etc/ssl/certs', 'the system CA store (CAfile = /etc/ssl/certs/ca-certificates.crt)'],
+        [JSON.stringify(svc.get('checkHost')) === JSON.stringify(['{REDIS_TLS_HOST}']), `checkHost = $REDIS_TLS_HOST (the host connected to), not ${svc.get('checkHost')}`],
+        [['TLSv1.2', 'TLSv1.3'].includes(one(svc, 'sslVersionMin') ?? one(conf.globals, 'sslVersionMin')), 'sslVersionMin = TLSv1.2 (or TLSv1.3)'],
+        [!all.some((m) => (m.get('sslVersion') || []).some((v) => !['TLSv1.2', 'TLSv1.3'].includes(v))), 'no sslVersion below TLSv1.2'],
+        [!all.some((m) => ['verifyChain', 'verifyPeer'].some((k) => (m.get(k) || []).includes('no'))), 'no verification turned off'],
+        [!all.some((m) => m.has('verify') || m.has('checkIP') || m.has('securityLevel')), 'no legacy verify, checkIP or securityLevel override'],
+        [!conf.quotedHeredoc, "the heredoc is unquoted (so $host is substituted)"],
+      ];
+      for (const [ok, what] of want) if (!ok) cfg.push(`${w}: ${what}`);
+
+      // foreground, no pid file, the configuration in an emptyDir.
+      const mounts = c.volumeMounts || [];
+      const dir = (conf.confPath || '').replace(/\/[^/]*$/, '');
+      const mount = mounts.find((m) => m.mountPath === dir);
+      const vol = mount && (spec.volumes || []).find((v) => v.name === mount.name);
+      if (one(conf.globals, 'foreground') !== 'yes') run.push(`${w}: not foreground = yes`);
+      if (one(conf.globals, 'pid') !== '') run.push(`${w}: pid is not empty (stunnel would write a pid file)`);
+      if (conf.writes !== conf.reads) run.push(`${w}: execs stunnel on $${conf.reads}, writes $${conf.writes}`);
+      if (!vol?.emptyDir || mount.readOnly) run.push(`${w}: ${conf.confPath} is not in a writable emptyDir of its own`);
+      if (vol && spec.containers.some((m) => (m.volumeMounts || []).some((x) => x.name === vol.name))) run.push(`${w}: its emptyDir is shared with the main container`);
+      if (!/^\/usr\/bin\/stunnel4?$/.test(conf.binary)) run.push(`${w}: runs ${conf.binary}, not Debian's /usr/bin/stunnel4`);
+      if (!c.startupProbe) run.push(`${w}: no startupProbe (the main container would start before the tunnel listens)`);
+      if (c.livenessProbe || c.readinessProbe) { /* allowed */ }
+
+      // Its environment: REDIS_TLS_HOST from atrium-config, and no secret.
+      const hostEnv = (c.env || []).find((e) => e.name === 'REDIS_TLS_HOST');
+      const ref = hostEnv?.valueFrom?.configMapKeyRef;
+      if (!ref || !ref.name?.startsWith('atrium-config') || ref.key !== 'REDIS_TLS_HOST') envBad.push(`${w}: REDIS_TLS_HOST is not from ConfigMap atrium-config`);
+      const secretRefs = (c.env || []).filter((e) => e.valueFrom?.secretKeyRef).map((e) => e.name)
+        .concat((c.envFrom || []).filter((e) => e.secretRef).map((e) => `envFrom ${e.secretRef.name}`));
+      if (secretRefs.length) envBad.push(`${w}: gets secrets (${secretRefs.join(', ')})`);
+      if (mounts.some((m) => (spec.volumes || []).find((v) => v.name === m.name)?.csi)) envBad.push(`${w}: mounts the secrets volume`);
+    }
+    check(`${P}redis-tls sidecar: non-root, read-only root filesystem, ALL capabilities dropped, no privilege escalation`, tunnels.length > 0 && sec.length === 0, sec.join('; '));
+    check(`${P}redis-tls sidecar: its own small cpu and memory requests and limits`, tunnels.length > 0 && res.length === 0,
+      res.length ? res.join('; ') : tunnels.map((t) => `${t.name}: ${t.c.resources.requests.memory}/${t.c.resources.limits.memory}`).join(', '));
+    check(`${P}redis-tls sidecar: stunnel client 127.0.0.1:6379 -> REDIS_TLS_HOST:6380, TLS 1.2+, chain verified against the system CA store, checkHost = that host`,
+      tunnels.length > 0 && cfg.length === 0, cfg.join('; '));
+    check(`${P}redis-tls sidecar: foreground, no pid file, configuration in its own emptyDir, startupProbe`, tunnels.length > 0 && run.length === 0, run.join('; '));
+    check(`${P}redis-tls sidecar: REDIS_TLS_HOST from ConfigMap atrium-config, no secret in its environment or mounts`, tunnels.length > 0 && envBad.length === 0, envBad.join('; '));
+    const host = cmData.REDIS_TLS_HOST || '';
+    check(`${P}REDIS_TLS_HOST = deploy/azure redis_name.redis.cache.windows.net (the certificate's name)`,
+      host === `${tv.redis_name}.redis.cache.windows.net` || (host.includes('UNSET(') && !RELEASE), `${host} vs ${tv.redis_name}.redis.cache.windows.net`);
+    check(`${P}ATRIUM_REDIS_URL is not in a ConfigMap (it carries the access key; Key Vault holds redis://:<key>@127.0.0.1:6379/0)`,
+      !kindOf(objs, 'ConfigMap').some((cm) => 'ATRIUM_REDIS_URL' in (cm.data || {})));
+  }
+
   // --- images
   {
     const bad = [];
@@ -513,6 +662,17 @@ for (const env of OVERLAYS) {
     && /ATRIUM_OPENAPI_PATH=\/app\/openapi\/openapi\.yaml/.test(t) && /ATRIUM_WEB_DIR=\/app\/web\/dist/.test(t));
   check('Dockerfile: its ignore file sits next to it', existsSync(`${df}.dockerignore`));
 
+  const runtime = t.slice(t.search(/^FROM \$\{DEBIAN_SLIM_IMAGE\} AS runtime/m));
+  const installs = (runtime.match(/apt-get install(?:[^\n\\]|\\\n)*/g) || []).join(' ');
+  check('Dockerfile: the runtime stage installs Debian\'s stunnel4 (the redis-tls sidecar) without systemd (systemd-standalone-sysusers)',
+    /\bstunnel4\b/.test(installs) && /\bsystemd-standalone-sysusers\b/.test(installs) && /\bca-certificates\b/.test(installs));
+  const putSecrets = readFileSync(join(ROOT, 'deploy', 'azure', 'scripts', 'put-secrets.sh'), 'utf8');
+  const redisUrl = /^\s*secret atrium-redis-url "([^"]*)"/m.exec(putSecrets)?.[1] || '';
+  check('put-secrets.sh: atrium-redis-url is redis://:<access key>@127.0.0.1:6379/0, the redis-tls sidecar (Atrium has no TLS to Redis)',
+    /^redis:\/\/:\$\{?\w+\}?@127\.0\.0\.1:6379\/0$/.test(redisUrl), redisUrl);
+  const k8sEnv = readFileSync(join(ROOT, 'deploy', 'azure', 'scripts', 'k8s-env.sh'), 'utf8');
+  check('k8s-env.sh: REDIS_TLS_HOST from terraform output redis_host', /set_kv "\$OVERLAY\/config\.env" REDIS_TLS_HOST "\$\(out redis_host\)"/.test(k8sEnv));
+
   const compose = parseAllDocuments(readFileSync(join(ROOT, 'deploy', 'docker', 'compose.yaml'), 'utf8'), { merge: true })[0].toJS({ maxAliasCount: 1000 });
   const svcs = compose.services || {};
   const need = ['postgres', 'redis', 'azurite', 'idp', 'migrate', 'serve', 'worker'];
@@ -523,6 +683,8 @@ for (const env of OVERLAYS) {
   check('compose: the identity provider is node tests/idp/idp.mjs on 28080', (svcs.idp?.command || []).join(' ') === 'node tests/idp/idp.mjs' && svcs.idp?.environment?.IDP_PORT === '28080');
   check('compose: serve and worker wait for a successful migrate', ['serve', 'worker'].every((s) => svcs[s]?.depends_on?.migrate?.condition === 'service_completed_successfully'));
   check('compose: migrate, serve and worker run the Dockerfile\'s image', ['migrate', 'serve', 'worker'].every((s) => svcs[s]?.build?.dockerfile === 'deploy/docker/Dockerfile'));
+  const composeRedis = compose['x-atrium-env']?.ATRIUM_REDIS_URL ?? svcs.serve?.environment?.ATRIUM_REDIS_URL;
+  check('compose: plain redis:// to its own Redis (no TLS locally, so no redis-tls sidecar)', /^redis:\/\/redis:6379\//.test(composeRedis || ''), composeRedis);
 }
 
 finish();

@@ -41,6 +41,8 @@ set_kv "$OVERLAY/config.env" ATRIUM_AZURE_CLIENT_ID "$(out workload_identity_cli
 set_kv "$OVERLAY/config.env" ATRIUM_AZURE_SUBSCRIPTION_ID "$(out subscription_id)"
 set_kv "$OVERLAY/config.env" ATRIUM_STORAGE_ACCOUNT "$(out storage_account_name)"
 set_kv "$OVERLAY/config.env" ATRIUM_STORAGE_BLOB_URL "$(out storage_blob_url)"
+# The host the pods' redis-tls sidecar (stunnel) connects to with TLS on 6380.
+set_kv "$OVERLAY/config.env" REDIS_TLS_HOST "$(out redis_host)"
 set_kv "$OVERLAY/config.env" ATRIUM_OIDC_CLIENT_ID "${ATRIUM_OIDC_CLIENT_ID:-}"
 set_kv "$OVERLAY/config.env" ATRIUM_OIDC_AUDIENCE "${ATRIUM_OIDC_AUDIENCE:-}"
 set_kv "$OVERLAY/params.env" KEY_VAULT_NAME "$(out key_vault_name)"

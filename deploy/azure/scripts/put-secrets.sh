@@ -99,10 +99,21 @@ secret atrium-db-portal-url "postgresql://atrium:$pw@$pg_host:5432/portal_db?$tl
 secret atrium-db-betting-url "postgresql://atrium:$pw@$pg_host:5432/betting_db?$tls"
 secret atrium-db-billing-url "postgresql://atrium:$pw@$pg_host:5432/billing_db?$tls"
 
-# Azure Cache for Redis: TLS on 6380, the access key as the password. Atrium
-# takes the password between ':' and '@' verbatim (no percent-decoding).
+# Azure Cache for Redis, the access key as the password. Atrium speaks plain
+# Redis to its pod's redis-tls sidecar (stunnel) on 127.0.0.1:6379, which
+# carries it over TLS to REDIS_TLS_HOST:6380 (the overlay's config.env,
+# written by k8s-env.sh) and verifies the certificate. Atrium takes the
+# password between ':' and '@' verbatim (no percent-decoding).
+overlay_config="$AZ_DIR/../k8s/overlays/$env/config.env"
+tunnel_host=$(sed -n 's/^REDIS_TLS_HOST=//p' "$overlay_config" 2>/dev/null || true)
+if [ "$tunnel_host" != "$redis_host" ]; then
+  echo "  NOTE: $overlay_config has REDIS_TLS_HOST=$tunnel_host, Terraform's redis_host is $redis_host: run deploy/azure/scripts/k8s-env.sh $env" >&2
+fi
+if [ "$redis_port" != 6380 ]; then
+  echo "  WARNING: Redis's TLS port is $redis_port, the redis-tls sidecar connects to 6380 (deploy/k8s/base/redis-tls-sidecar.yaml)" >&2
+fi
 redis_key=$(az redis list-keys --resource-group "$rg" --name "$redis_name" --query primaryKey -o tsv)
-secret atrium-redis-url "rediss://:$redis_key@$redis_host:$redis_port/0"
+secret atrium-redis-url "redis://:$redis_key@127.0.0.1:6379/0"
 
 storage_key=$(az storage account keys list --resource-group "$rg" --account-name "$storage" --query '[0].value' -o tsv)
 secret atrium-storage-key "$storage_key"
