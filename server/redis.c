@@ -9,6 +9,7 @@
 
 #include <hiredis/hiredis.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,16 +119,36 @@ static void drop(redisContext *c)
 	pthread_setspecific(ctx_key, NULL);
 }
 
+/*
+ * Runs one command; when a connection this thread reused turns out to be
+ * dead (the server restarted, a proxy or Azure dropped it while idle), it
+ * reconnects and tries once more. NULL when Redis stays unreachable.
+ */
+static redisReply *command(const char *fmt, ...)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool reused = pthread_getspecific(ctx_key) != NULL;
+		redisContext *c = ctx();
+		if (c == NULL)
+			return NULL;
+		va_list ap;
+		va_start(ap, fmt);
+		redisReply *rep = redisvCommand(c, fmt, ap);
+		va_end(ap);
+		if (rep)
+			return rep;
+		drop(c);
+		if (!reused)
+			break;
+	}
+	return NULL;
+}
+
 bool redis_ping(void)
 {
-	redisContext *c = ctx();
-	if (c == NULL)
-		return false;
-	redisReply *rep = redisCommand(c, "PING");
+	redisReply *rep = command("PING");
 	bool ok = rep && rep->type == REDIS_REPLY_STATUS;
 	freeReplyObject(rep);
-	if (rep == NULL)
-		drop(c);
 	return ok;
 }
 
@@ -167,9 +188,6 @@ static size_t rl_hash(const char *key)
 /* Claims up to `chunk` more requests of `key`'s quota from Redis. */
 static enum rl_result rl_claim(struct rl_slot *s, int limit, long window)
 {
-	redisContext *c = ctx();
-	if (c == NULL)
-		return RL_ERROR;
 	long long chunk = limit / 20;
 	if (chunk < 1)
 		chunk = 1;
@@ -177,14 +195,12 @@ static enum rl_result rl_claim(struct rl_slot *s, int limit, long window)
 		chunk = 50;
 	char name[320];
 	snprintf(name, sizeof(name), "%srl:%s:%ld", cfg.redis_prefix, s->key, window);
-	redisAppendCommand(c, "INCRBY %s %lld", name, chunk);
-	redisAppendCommand(c, "EXPIRE %s 61", name);
-	redisReply *incr = NULL, *exp = NULL;
-	if (redisGetReply(c, (void **)&incr) != REDIS_OK || redisGetReply(c, (void **)&exp) != REDIS_OK) {
-		freeReplyObject(incr);
-		drop(c);
+	/* Two round trips, once per chunk: each retried on a stale connection
+	 * (a retried INCRBY can only over-count, the safe side). */
+	redisReply *incr = command("INCRBY %s %lld", name, chunk);
+	if (incr == NULL)
 		return RL_ERROR;
-	}
+	redisReply *exp = command("EXPIRE %s 61", name);
 	enum rl_result res = RL_ERROR;
 	if (incr->type == REDIS_REPLY_INTEGER) {
 		long long before = incr->integer - chunk;
@@ -250,12 +266,10 @@ enum rl_result redis_rate_limit(const char *key1, int limit1, const char *key2, 
 
 /* ---- key/value ------------------------------------------------------- */
 
-static enum redis_status string_reply(redisContext *c, redisReply *rep, char **value)
+static enum redis_status string_reply(redisReply *rep, char **value)
 {
-	if (rep == NULL) {
-		drop(c);
+	if (rep == NULL)
 		return REDIS_FAIL;
-	}
 	enum redis_status st = REDIS_FAIL;
 	if (rep->type == REDIS_REPLY_NIL) {
 		st = REDIS_MISSING;
@@ -272,14 +286,9 @@ static enum redis_status string_reply(redisContext *c, redisReply *rep, char **v
 
 enum redis_status redis_set_ex(const char *key, const char *value, int ttl_s)
 {
-	redisContext *c = ctx();
-	if (c == NULL)
+	redisReply *rep = command("SET %s%s %s EX %d", cfg.redis_prefix, key, value, ttl_s);
+	if (rep == NULL)
 		return REDIS_FAIL;
-	redisReply *rep = redisCommand(c, "SET %s%s %s EX %d", cfg.redis_prefix, key, value, ttl_s);
-	if (rep == NULL) {
-		drop(c);
-		return REDIS_FAIL;
-	}
 	bool ok = rep->type == REDIS_REPLY_STATUS;
 	freeReplyObject(rep);
 	return ok ? REDIS_OK : REDIS_FAIL;
@@ -287,30 +296,19 @@ enum redis_status redis_set_ex(const char *key, const char *value, int ttl_s)
 
 enum redis_status redis_get_touch(const char *key, int ttl_s, char **value)
 {
-	redisContext *c = ctx();
-	if (c == NULL)
-		return REDIS_FAIL;
-	return string_reply(c, redisCommand(c, "GETEX %s%s EX %d", cfg.redis_prefix, key, ttl_s), value);
+	return string_reply(command("GETEX %s%s EX %d", cfg.redis_prefix, key, ttl_s), value);
 }
 
 enum redis_status redis_get_del(const char *key, char **value)
 {
-	redisContext *c = ctx();
-	if (c == NULL)
-		return REDIS_FAIL;
-	return string_reply(c, redisCommand(c, "GETDEL %s%s", cfg.redis_prefix, key), value);
+	return string_reply(command("GETDEL %s%s", cfg.redis_prefix, key), value);
 }
 
 enum redis_status redis_del(const char *key)
 {
-	redisContext *c = ctx();
-	if (c == NULL)
+	redisReply *rep = command("DEL %s%s", cfg.redis_prefix, key);
+	if (rep == NULL)
 		return REDIS_FAIL;
-	redisReply *rep = redisCommand(c, "DEL %s%s", cfg.redis_prefix, key);
-	if (rep == NULL) {
-		drop(c);
-		return REDIS_FAIL;
-	}
 	freeReplyObject(rep);
 	return REDIS_OK;
 }

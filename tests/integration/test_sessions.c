@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <hiredis/hiredis.h>
+
 #include "client.h"
 #include "util.h"
 
@@ -258,5 +260,37 @@ Test(sessions, a_session_is_valid_on_another_replica_and_redis_down_is_503, .tim
 	assert_problem(r, 503);
 	resp_free(r);
 	stop_server(pid);
+	free(hint);
+}
+
+Test(sessions, a_dropped_redis_connection_is_reopened_not_an_outage)
+{
+	struct signin s;
+	char *hint = super_hint();
+	sign_in(hint, &s, NULL);
+	const char *h[] = {s.cookie_header, NULL};
+	/* Warm every server thread's Redis connection. */
+	for (int i = 0; i < 32; i++) {
+		struct resp *r = http("GET", "/v1/me", NULL, NULL, h);
+		cr_assert_eq(r->status, 200);
+		resp_free(r);
+	}
+	/* Redis drops every client connection (a restart, a failover, an idle
+	 * timeout in a proxy). */
+	char host[64] = "127.0.0.1";
+	int port = 6379;
+	const char *url = getenv("ATRIUM_REDIS_URL");
+	cr_assert(url && sscanf(url, "redis://%63[^:]:%d", host, &port) == 2, "ATRIUM_REDIS_URL %s", url);
+	redisContext *rc = redisConnect(host, port);
+	cr_assert(rc && !rc->err);
+	redisReply *rep = redisCommand(rc, "CLIENT KILL TYPE normal SKIPME yes");
+	cr_assert(rep && rep->type == REDIS_REPLY_INTEGER && rep->integer > 0, "killed some clients");
+	freeReplyObject(rep);
+	redisFree(rc);
+	for (int i = 0; i < 32; i++) {
+		struct resp *r = http("GET", "/v1/me", NULL, NULL, h);
+		cr_assert_eq(r->status, 200, "request %d after the drop: %ld %s", i, r->status, r->body);
+		resp_free(r);
+	}
 	free(hint);
 }
