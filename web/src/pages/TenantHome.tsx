@@ -3,7 +3,6 @@ import { tenantNav } from "../auth/roles";
 import { useMe } from "../auth/session";
 import { useTenantScope } from "../components/tenantContext";
 import { ErrorBanner, Loading, PageHeader, StatusBadge, Time } from "../components/ui";
-import { FEATURES } from "../features";
 
 /** A tenant at a glance (anyone of the tenant, or a super admin). */
 export function TenantHome() {
@@ -11,7 +10,7 @@ export function TenantHome() {
   const scope = useTenantScope();
   const t = scope.tenant;
   if (!t) return scope.error ? <ErrorBanner error={scope.error} onRetry={scope.reload} /> : <Loading what="Loading the tenant" />;
-  const links = tenantNav(viewer, t.id, FEATURES);
+  const links = tenantNav(viewer, t.id);
   const tags = Object.entries(t.tags ?? {});
   return (
     <>
