@@ -78,20 +78,19 @@ let tenantId;
 let oldSession;
 let memberId;
 let eventId;
-let memberSession;
 const EVENT = { name: `Lions v Tigers ${suffix}`, lions: '2.50', lionsNew: '2.40', tigers: '1.80', draw: '3.20' };
 const tp = (path) => `/app/tenants/${tenantId}${path}`;
 
 /** A screenshot at desktop width, and one at phone width (which must not
  * scroll sideways), then back to desktop. */
-async function shots(name, { phone = true } = {}) {
-  await screenshot(page, `${name}-desktop`);
+async function shots(name, { phone = true, on = page } = {}) {
+  await screenshot(on, `${name}-desktop`);
   if (!phone) return;
-  await page.setViewportSize(PHONE);
-  await page.waitForTimeout(150);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  await screenshot(page, `${name}-phone`);
-  await page.setViewportSize(DESKTOP);
+  await on.setViewportSize(PHONE);
+  await on.waitForTimeout(150);
+  const overflow = await on.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  await screenshot(on, `${name}-phone`);
+  await on.setViewportSize(DESKTOP);
   assert(overflow <= 0, `${name}: the phone page scrolls sideways by ${overflow}px`);
 }
 
@@ -109,8 +108,8 @@ async function navLinks() {
 }
 
 /** GET/POST from the page, with the cookie session and the CSRF token. */
-async function fromPage(method, path, body) {
-  return page.evaluate(
+async function fromPage(method, path, body, p = page) {
+  return p.evaluate(
     async ({ method, path, body }) => {
       const csrf = document.cookie.split('; ').find((c) => c.startsWith('atrium_csrf='))?.slice('atrium_csrf='.length) ?? '';
       const r = await fetch(path, {
@@ -132,18 +131,18 @@ async function fromPage(method, path, body) {
   );
 }
 
-async function waitIdle(tableLabel) {
-  await page.waitForFunction((label) => {
+async function waitIdle(tableLabel, p = page) {
+  await p.waitForFunction((label) => {
     const t = document.querySelector(`table[aria-label="${label}"]`);
     return t && t.getAttribute('aria-busy') !== 'true';
   }, tableLabel);
 }
 
-async function signIn(tid, oid, roles) {
+async function signIn(tid, oid, roles, p = page) {
   const hint = `${tid}:${oid}:${roles.join(',')}`;
-  await page.goto(`${BASE}/auth/login?return_to=${encodeURIComponent('/app')}&login_hint=${encodeURIComponent(hint)}`);
-  await page.waitForURL(at('/app'));
-  await page.getByTestId('whoami-name').waitFor();
+  await p.goto(`${BASE}/auth/login?return_to=${encodeURIComponent('/app')}&login_hint=${encodeURIComponent(hint)}`);
+  await p.waitForURL(at('/app'));
+  await p.getByTestId('whoami-name').waitFor();
 }
 
 async function me() {
@@ -767,56 +766,44 @@ run.check('member: admin screens are refused, in the portal and by the API', asy
   assert(ledger.status === 403, `GET ledger as a member answered ${ledger.status}`);
   const ev = await fromPage('POST', `/v1/tenants/${tenantId}/events/${eventId}/result`, { winning_selection: 'tigers' });
   assert(ev.status === 403, `POST result as a member answered ${ev.status}`);
-  memberSession = (await context.cookies(BASE)).find((c) => c.name === 'atrium_session')?.value;
 });
 
-run.check('admin posts the result (If-Match, Idempotency-Key); the event settles', async () => {
-  await signOut();
-  await signIn(tenantForm.aad, adminOid, ['tenant_admin']);
-  await page.goto(`${BASE}${tp(`/events/${eventId}`)}`);
-  await page.getByRole('heading', { name: 'Manage the event' }).waitFor();
-  await page.locator('tr[data-bet]').filter({ hasText: 'accepted' }).waitFor();
-  await page.getByLabel('Winner').selectOption('lions');
-  await page.getByRole('button', { name: 'Post result' }).click();
-  const posted = page.waitForResponse((r) => r.url() === `${BASE}/v1/tenants/${tenantId}/events/${eventId}/result`);
-  await page.getByRole('button', { name: 'Post result' }).click();
+// From here the tenant admin works in a second browser (its own profile and
+// session) while the member's page stays open on "My bets".
+let admin; // { page, problems, close }
+
+run.check('member keeps "My bets" open; the admin, in another browser, closes betting and posts the result', async () => {
+  await nav().getByRole('link', { name: 'My bets' }).click();
+  await page.waitForURL(at(tp('/bets')));
+  await page.locator('table[aria-label="Bets"] tbody tr').first().getByTestId('bet-status').locator('.badge', { hasText: 'accepted' }).waitFor();
+  admin = await launch({ viewport: DESKTOP });
+  const a = admin.page;
+  await signIn(tenantForm.aad, adminOid, ['tenant_admin'], a);
+  await a.goto(`${BASE}${tp(`/events/${eventId}`)}`);
+  await a.getByRole('heading', { name: 'Manage the event' }).waitFor();
+  await a.locator('tr[data-bet]').filter({ hasText: 'accepted' }).waitFor();
+  const closed = a.waitForResponse((r) => r.url() === `${BASE}/v1/tenants/${tenantId}/events/${eventId}` && r.request().method() === 'PATCH');
+  await a.getByRole('button', { name: 'Close betting' }).click();
+  const c = await closed;
+  assert(c.status() === 200 && c.request().headers()['if-match'], `PATCH status answered ${c.status()} (If-Match: ${c.request().headers()['if-match']})`);
+  await a.getByText('Betting is closed.').waitFor();
+  await a.getByRole('heading', { level: 1 }).locator('..').locator('.badge', { hasText: 'closed' }).waitFor();
+  await a.getByLabel('Winner').selectOption('lions');
+  await a.getByRole('button', { name: 'Post result' }).click();
+  const posted = a.waitForResponse((r) => r.url() === `${BASE}/v1/tenants/${tenantId}/events/${eventId}/result`);
+  await a.getByRole('button', { name: 'Post result' }).click();
   const resp = await posted;
   assert(resp.status() === 202, `POST result answered ${resp.status()}: ${await resp.text()}`);
   const sent = resp.request().headers();
   assert(sent['if-match'] && sent['idempotency-key'], 'the result carried no If-Match or Idempotency-Key');
-  await page.getByTestId('event-result').filter({ hasText: 'Every bet was settled' }).waitFor({ timeout: 60_000 });
-  await page.locator('tr[data-bet]').filter({ hasText: 'won' }).waitFor();
-  await shots('event-settled');
+  await a.getByTestId('event-result').filter({ hasText: 'Every bet was settled' }).waitFor({ timeout: 60_000 });
+  await a.locator('tr[data-bet]').filter({ hasText: 'won' }).waitFor();
+  await shots('event-settled', { on: a });
 });
 
-run.check('admin: the ledger has the deposit, stake, withdrawal and payout; entries sum to zero', async () => {
-  await nav().getByRole('link', { name: 'Ledger' }).click();
-  await page.waitForURL(at(tp('/ledger')));
-  const table = page.locator('table[aria-label="Ledger transactions"]');
-  await table.locator('tbody tr[data-kind="payout"]').waitFor();
-  const kinds = await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')));
-  assert(kinds.join() === 'payout,withdrawal,stake,deposit', `kinds, newest first: ${kinds.join(', ')}`);
-  const api = await fromPage('GET', `/v1/tenants/${tenantId}/ledger`);
-  for (const t of api.body.data) {
-    const sum = t.entries.reduce((a, e) => a + e.amount_minor, 0);
-    assert(sum === 0 && t.user_id === memberId, `transaction ${t.kind} sums to ${sum}, member ${t.user_id}`);
-  }
-  await shots('ledger');
-  await nav().getByRole('link', { name: 'Payments' }).click();
-  await page.locator('table[aria-label="Payments"] tbody tr').nth(1).waitFor();
-  await page.locator('table[aria-label="Payments"] tbody tr').first().getByRole('button').click();
-  await page.getByRole('heading', { name: /Wallet of member/ }).waitFor();
-  await page.getByText('€49.00').waitFor();
-  await shots('payments', { phone: false });
-  return kinds.join(', ');
-});
-
-run.check('member sees the bet settle as won, with its payout, and the wallet grown by it', async () => {
-  await signOut();
-  await signIn(tenantForm.aad, memberOid, []);
-  await page.goto(`${BASE}${tp('/bets')}`);
+run.check('member sees the bet settle as won, live, with its payout; the wallet grew by it', async () => {
   const row = page.locator('table[aria-label="Bets"] tbody tr').first();
-  await row.getByTestId('bet-status').locator('.badge', { hasText: 'won' }).waitFor();
+  await row.getByTestId('bet-status').locator('.badge', { hasText: 'won' }).waitFor({ timeout: 30_000 });
   const text = await row.textContent();
   assert(text.includes('€24.00') && !text.includes('up to'), `row: ${text}`);
   await shots('bets');
@@ -824,7 +811,57 @@ run.check('member sees the bet settle as won, with its payout, and the wallet gr
   await page.getByTestId('balance-EUR').filter({ hasText: '€49.00' }).waitFor();
   const w = await fromPage('GET', `/v1/tenants/${tenantId}/wallet`);
   assert(w.body.balances.length === 1 && w.body.balances[0].available_minor === 5000 - 1000 - 1500 + 2400, `wallet: ${JSON.stringify(w.body)}`);
-  return '€50.00 − €10.00 − €15.00 + €24.00 = €49.00';
+  return '€50.00 − €10.00 − €15.00 + €24.00 = €49.00, seen without reloading';
+});
+
+run.check('admin: the ledger has the deposit, stake, withdrawal and payout; entries sum to zero', async () => {
+  const a = admin.page;
+  await a.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Ledger' }).click();
+  await a.waitForURL(at(tp('/ledger')));
+  const table = a.locator('table[aria-label="Ledger transactions"]');
+  await table.locator('tbody tr[data-kind="payout"]').waitFor();
+  const kinds = await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')));
+  assert(kinds.join() === 'payout,withdrawal,stake,deposit', `kinds, newest first: ${kinds.join(', ')}`);
+  const api = await fromPage('GET', `/v1/tenants/${tenantId}/ledger`, undefined, a);
+  for (const t of api.body.data) {
+    const sum = t.entries.reduce((x, e) => x + e.amount_minor, 0);
+    assert(sum === 0 && t.user_id === memberId, `transaction ${t.kind} sums to ${sum}, member ${t.user_id}`);
+  }
+  await shots('ledger', { on: a });
+  await a.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Payments' }).click();
+  await a.locator('table[aria-label="Payments"] tbody tr').nth(1).waitFor();
+  await a.locator('table[aria-label="Payments"] tbody tr').first().getByRole('button').click();
+  await a.getByRole('heading', { name: /Wallet of member/ }).waitFor();
+  await a.getByTestId('balance-EUR').filter({ hasText: '€49.00' }).waitFor();
+  await shots('payments', { phone: false, on: a });
+  return kinds.join(', ');
+});
+
+run.check('admin changes odds (PATCH, If-Match) and cancels another event (If-Match, Idempotency-Key)', async () => {
+  const a = admin.page;
+  const token = await mint(IDP, { tid: tenantForm.aad, oid: adminOid, roles: ['tenant_admin'] });
+  const starts = new Date(Date.now() + 86_400_000).toISOString();
+  const made = await request(`${BASE}/v1/tenants/${tenantId}/events`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Idempotency-Key': randomUUID() },
+    body: { name: `Rained off ${suffix}`, sport: 'cricket', starts_at: starts, status: 'open', selections: [{ key: 'home', name: 'Home', odds: '1.90' }, { key: 'away', name: 'Away', odds: '1.95' }] },
+  });
+  assert(made.status === 201, `POST events answered ${made.status}: ${made.text}`);
+  await a.goto(`${BASE}${tp(`/events/${made.body.id}`)}`);
+  await a.getByRole('button', { name: 'Change odds' }).click();
+  await a.getByLabel('Odds of Away').fill('2.05');
+  const patched = a.waitForResponse((r) => r.url() === `${BASE}/v1/tenants/${tenantId}/events/${made.body.id}` && r.request().method() === 'PATCH');
+  await a.getByRole('button', { name: 'Save odds' }).click();
+  const p = await patched;
+  assert(p.status() === 200 && JSON.stringify(p.request().postDataJSON()) === JSON.stringify({ selections: [{ key: 'away', odds: '2.05' }] }), `PATCH odds: ${p.status()} ${p.request().postData()}`);
+  await a.getByTestId('odds-away').filter({ hasText: '2.05' }).waitFor();
+  await a.getByRole('button', { name: 'Cancel event' }).click();
+  const cancelled = a.waitForResponse((r) => r.url() === `${BASE}/v1/tenants/${tenantId}/events/${made.body.id}/cancel`);
+  await a.getByRole('button', { name: 'Cancel event' }).click();
+  const c = await cancelled;
+  assert(c.status() === 202 && c.request().headers()['if-match'] && c.request().headers()['idempotency-key'], `cancel answered ${c.status()}`);
+  await a.getByText('This event was cancelled.').waitFor();
+  await a.getByText('Every stake was refunded.').waitFor({ timeout: 30_000 });
 });
 
 run.check('member signs out and is refused: old session, API and portal', async () => {
@@ -832,10 +869,8 @@ run.check('member signs out and is refused: old session, API and portal', async 
   await signOut();
   const r = await fromPage('GET', `/v1/tenants/${tenantId}/wallet`);
   assert(r.status === 401, `GET wallet after sign-out answered ${r.status}`);
-  for (const old of [session, memberSession]) {
-    const replay = await request(`${BASE}/v1/tenants/${tenantId}/wallet`, { headers: { Cookie: `atrium_session=${old}` } });
-    assert(replay.status === 401, `an old session cookie still works (${replay.status})`);
-  }
+  const replay = await request(`${BASE}/v1/tenants/${tenantId}/wallet`, { headers: { Cookie: `atrium_session=${session}` } });
+  assert(replay.status === 401, `the old session cookie still works (${replay.status})`);
   await page.route(`${BASE}/auth/login**`, (route) =>
     route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>sign-in</title><p>sign-in intercepted by the test' }),
   );
@@ -855,8 +890,9 @@ run.check('clean-up: super admin deletes the test tenant', async () => {
   await tenantRow().waitFor({ state: 'detached' });
 });
 
-run.check('no CSP violations or script errors in the browser', async () => {
-  assert(problems.length === 0, problems.join(' | '));
+run.check('no CSP violations or script errors in the browsers', async () => {
+  const all = [...problems, ...(admin ? admin.problems : [])];
+  assert(all.length === 0, all.join(' | '));
 });
 
-await run.run(() => b.close());
+await run.run(() => Promise.all([b.close(), admin ? admin.close() : undefined]));

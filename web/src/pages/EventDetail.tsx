@@ -377,7 +377,7 @@ function AdminPanel({
     );
     if (!r.ok) return failed(r.error);
     setError(undefined);
-    onDone(`Result posted: ${ev.selections.find((s) => s.key === winner)?.name ?? winner} won. Bets are being settled.`);
+    onDone(`Result posted: ${ev.selections.find((s) => s.key === winner)?.name ?? winner} won.`);
   }
 
   async function cancel() {
@@ -386,7 +386,7 @@ function AdminPanel({
     );
     if (!r.ok) return failed(r.error);
     setError(undefined);
-    onDone("Event cancelled. Every stake is being refunded.");
+    onDone("Event cancelled.");
   }
 
   const winnerName = ev.selections.find((s) => s.key === winner)?.name ?? winner;

@@ -29,6 +29,10 @@ export function TenantHome() {
             </dd>
             <dt>Admin group</dt>
             <dd>{t.aad_admin_group_id ? <code>{t.aad_admin_group_id}</code> : "—"}</dd>
+            <dt>QuickBooks realm</dt>
+            <dd>{t.quickbooks_realm_id ? <code>{t.quickbooks_realm_id}</code> : "—"}</dd>
+            <dt>Pax8 company</dt>
+            <dd>{t.pax8_company_id ? <code>{t.pax8_company_id}</code> : "—"}</dd>
             <dt>Tags</dt>
             <dd>
               {tags.length === 0
