@@ -18,6 +18,8 @@
 //   ATRIUM_TEST_IDP_URL    the identity provider (default http://127.0.0.1:28080)
 //   ATRIUM_HOME_TENANT_ID  the operator's directory (its users may be super_admin)
 //   ATRIUM_QUICKBOOKS_VERIFIER_TOKEN, ATRIUM_PAX8_WEBHOOK_SECRET  to sign webhooks
+//   ATRIUM_ARM_URL         the fake ARM: the test throttles one call through its
+//                          /_fake/faults so a namespace is seen while it provisions
 //   ATRIUM_TEST_WORKER_RUNNING=1 is not required: a worker must run (scripts/test starts one)
 //
 // Sign-in goes through the real flow: /auth/login -> the IdP's /authorize
@@ -34,6 +36,8 @@ const HOME = process.env.ATRIUM_HOME_TENANT_ID;
 if (!HOME) fatal('ATRIUM_HOME_TENANT_ID is not set (the operator directory whose users may be super_admin; see docs/CONTRACT.md)');
 const QBO_VERIFIER = process.env.ATRIUM_QUICKBOOKS_VERIFIER_TOKEN || '';
 const PAX8_SECRET = process.env.ATRIUM_PAX8_WEBHOOK_SECRET || '';
+const ARM = (process.env.ATRIUM_ARM_URL || '').replace(/\/+$/, '');
+if (!ARM) fatal('ATRIUM_ARM_URL is not set: the browser test needs the fake ARM (tests/fake-arm) the stack runs');
 if (!QBO_VERIFIER || !PAX8_SECRET) fatal('ATRIUM_QUICKBOOKS_VERIFIER_TOKEN and ATRIUM_PAX8_WEBHOOK_SECRET must be set (scripts/lib.sh exports them with the stack)');
 
 // ------------------------------------------------------------ reachability
@@ -453,6 +457,23 @@ run.check('admin creates a namespace and watches it reach "ready" (polled every 
     }
   };
   page.on('response', onResponse);
+  // ARM throttles the namespace's first resource-group PUT (429, Retry-After
+  // 3 s): the worker retries, so "web" is provisioning for a few seconds
+  // however fast the machine, with Azure's error shown while it retries.
+  const fault = await request(`${ARM}/_fake/faults`, {
+    method: 'POST',
+    body: { match: { method: 'PUT', path_regex: `/resourcegroups/atrium-${tenantForm.slug}-web\\b` }, status: 429, retry_after: 3, times: 1 },
+  });
+  assert(fault.status === 201, `the fake ARM did not take the fault (${fault.status}: ${fault.text})`);
+  let retrySeen = false;
+  const row = page.locator('tr[data-namespace="web"]');
+  const watchRetry = row.getByTestId('azure-error').filter({ hasText: 'TooManyRequests' }).waitFor({ timeout: 60_000 }).then(
+    () => {
+      retrySeen = true;
+      return screenshot(page, 'namespaces-provisioning-desktop').catch(() => {});
+    },
+    () => {},
+  );
   await page.getByRole('button', { name: 'New namespace' }).click();
   const form = page.getByRole('region', { name: 'New namespace' });
   await form.getByLabel('Name', { exact: true }).fill('web');
@@ -467,14 +488,15 @@ run.check('admin creates a namespace and watches it reach "ready" (polled every 
   const created = await resp.json();
   seen.add(created.status);
   await page.getByText('Namespace “web” created: its status below follows the provisioning.').waitFor();
-  const row = page.locator('tr[data-namespace="web"]');
   await row.locator('.badge', { hasText: /^ready$/ }).waitFor({ timeout: 60_000 });
   page.off('response', onResponse);
   const gaps = polls.slice(1).map((t, i) => t - polls[i]);
   assert(polls.length >= 2, `the list was loaded ${polls.length} times: no live polling seen`);
   assert(gaps.some((g) => g >= 1500 && g <= 3500), `poll gaps ${gaps.join(', ')} ms`);
+  assert(seen.has('ready') && (seen.has('pending') || seen.has('provisioning')), `statuses seen: ${[...seen].join(', ')}`);
   await shots('namespaces');
-  return `statuses seen: ${[...seen].join(' → ')}; ${polls.length} loads, gaps ${gaps.join('/')} ms`;
+  await Promise.race([watchRetry, Promise.resolve()]);
+  return `statuses seen: ${['pending', 'provisioning', 'ready'].filter((x) => seen.has(x)).join(' → ')}; ${polls.length} loads, gaps ${gaps.join('/')} ms; throttling shown while retrying: ${retrySeen ? 'yes' : 'no'}`;
 });
 
 run.check("a namespace Azure refuses shows \"failed\" with Azure's error", async () => {
@@ -507,9 +529,10 @@ run.check('namespace detail: its Azure resources, then its job with steps and at
   const steps = await page.locator('.timeline > li .strong').allTextContents();
   assert(steps.join('|') === 'Resource group|Contributor role assignment|Blob containers', `steps: ${steps.join(', ')}`);
   const attempts = await page.locator('section[aria-labelledby="job-facts"] dl').textContent();
-  assert(/Attempts\s*1 of \d+/.test(attempts), `attempts: ${attempts}`);
+  const tries = /Attempts\s*(\d+) of (\d+)/.exec(attempts);
+  assert(tries && Number(tries[1]) >= 2, `attempts (one was throttled, so at least 2): ${attempts}`);
   await shots('job');
-  return steps.join(' → ');
+  return `${steps.join(' → ')}; ${tries[1]} of ${tries[2]} attempts`;
 });
 
 run.check('admin deletes the failed namespace: deprovisioning, then gone from the list', async () => {

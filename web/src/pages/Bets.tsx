@@ -55,6 +55,8 @@ export function Bets() {
   const status = STATUSES.find((s) => s === search.get("status"));
   const eventId = search.get("event_id") ?? "";
   const userId = all ? search.get("user_id") ?? "" : "";
+  const eventFilter = UUID_PATTERN.test(eventId) ? eventId : undefined;
+  const userFilter = UUID_PATTERN.test(userId) ? userId : undefined;
   const { load, reload, page, dispatch } = usePaged(
     (cursor) =>
       call(
@@ -65,13 +67,13 @@ export function Bets() {
               limit: 20,
               cursor: cursor ?? undefined,
               status,
-              event_id: UUID_PATTERN.test(eventId) ? eventId : undefined,
-              user_id: UUID_PATTERN.test(userId) ? userId : undefined,
+              event_id: eventFilter,
+              user_id: userFilter,
             },
           },
         }),
       ),
-    [tenantId, status, eventId, userId],
+    [tenantId, status, eventFilter, userFilter],
   );
   const bets = dataOf(load)?.data ?? [];
   usePoll(bets.some((b) => b.status === "pending" || b.status === "accepted"), reload, POLL_MS);

@@ -45,7 +45,7 @@ export function AzureErrorText({ error, retrying, clamp }: { error: AzureError; 
       data-testid="azure-error"
       title={clamp ? `${error.code}: ${error.message}` : undefined}
     >
-      {retrying && <span className="azure-error-lead">Retrying after: </span>}
+      {retrying && <span className="azure-error-lead">Retrying after Azure’s error: </span>}
       <strong>{error.code}</strong>: {error.message}
     </p>
   );
