@@ -175,3 +175,63 @@ export function probe(url, timeoutMs = 5000) {
     req.on('error', reject);
   });
 }
+
+/**
+ * One API request from the test itself (not the browser), e.g. with a
+ * bearer token the identity provider minted: resolves to
+ * { status, headers, body (parsed JSON when it is JSON), text }.
+ */
+export function request(url, { method = 'GET', headers = {}, body } = {}, timeoutMs = 10000) {
+  return new Promise((resolveP, reject) => {
+    const u = new URL(url);
+    const mod = u.protocol === 'https:' ? https : http;
+    const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    const h = { Accept: 'application/json', ...headers };
+    if (data !== undefined) {
+      if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['Content-Type'] = 'application/json';
+      h['Content-Length'] = Buffer.byteLength(data);
+    }
+    const req = mod.request(u, { method, headers: h, rejectUnauthorized: false, timeout: timeoutMs }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let parsed;
+        try {
+          parsed = text ? JSON.parse(text) : undefined;
+        } catch {
+          parsed = undefined;
+        }
+        resolveP({ status: res.statusCode, headers: res.headers, body: parsed, text });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    if (data !== undefined) req.write(data);
+    req.end();
+  });
+}
+
+/** A bearer token from the local identity provider (tests/idp POST /mint). */
+export async function mint(idp, claims) {
+  const r = await request(`${idp}/mint`, { method: 'POST', body: claims });
+  if (r.status !== 200 || !r.body?.access_token) throw new Error(`the identity provider did not mint a token (${r.status}: ${r.text.slice(0, 200)})`);
+  return r.body.access_token;
+}
+
+/** Poll `fn` until it returns a truthy value (returned), or fail after `timeoutMs`. */
+export async function eventually(what, fn, timeoutMs = 30000, everyMs = 250) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = undefined;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${last.message})` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -1,25 +1,44 @@
 #!/usr/bin/env node
 // Atrium's portal end to end in Debian's headless Chromium (playwright-core),
-// against the real stack: `atrium serve` (serving web/dist), the local
-// identity provider (tests/idp), PostgreSQL and Redis.
+// against the real stack: `atrium serve` (serving web/dist), `atrium worker`
+// (provisioning against the fake ARM and Azurite, bet settlement, webhook
+// processing), the local identity provider (tests/idp), PostgreSQL and Redis.
+//
+// The story: a super admin creates a tenant (with an admin group, a
+// QuickBooks realm and a Pax8 company), sees the providers' webhook events;
+// the tenant's admin creates namespaces and watches them provision (one
+// fails with Azure's error), creates an event; a member deposits, is refused
+// a withdrawal too large, places a bet (after being told the odds changed),
+// withdraws part; the admin posts the result and the member sees the bet
+// settle and the wallet grow; the member is denied admin screens, signs out
+// and is refused.
 //
 // Environment (docs/CONTRACT.md; exported by scripts/test):
 //   ATRIUM_TEST_BASE_URL   the portal/API origin (default https://127.0.0.1:28443)
 //   ATRIUM_TEST_IDP_URL    the identity provider (default http://127.0.0.1:28080)
 //   ATRIUM_HOME_TENANT_ID  the operator's directory (its users may be super_admin)
+//   ATRIUM_QUICKBOOKS_VERIFIER_TOKEN, ATRIUM_PAX8_WEBHOOK_SECRET  to sign webhooks
+//   ATRIUM_ARM_URL         the fake ARM: the test throttles one call through its
+//                          /_fake/faults so a namespace is seen while it provisions
+//   ATRIUM_TEST_WORKER_RUNNING=1 is not required: a worker must run (scripts/test starts one)
 //
 // Sign-in goes through the real flow: /auth/login -> the IdP's /authorize
 // (which redirects straight back with a code for the user named by
 // login_hint=tid:oid:roles) -> /auth/callback -> the portal.
 // One line per check, then "N passed, M failed"; exit status 0 only when all
 // passed. Screenshots: tests/artifacts/browser/*.png.
-import { randomUUID } from 'node:crypto';
-import { assert, checks, DESKTOP, fatal, launch, PHONE, probe, screenshot } from './lib.mjs';
+import { createHmac, randomUUID } from 'node:crypto';
+import { assert, checks, DESKTOP, eventually, fatal, launch, mint, PHONE, probe, request, screenshot } from './lib.mjs';
 
 const BASE = (process.env.ATRIUM_TEST_BASE_URL || 'https://127.0.0.1:28443').replace(/\/+$/, '');
 const IDP = (process.env.ATRIUM_TEST_IDP_URL || 'http://127.0.0.1:28080').replace(/\/+$/, '');
 const HOME = process.env.ATRIUM_HOME_TENANT_ID;
 if (!HOME) fatal('ATRIUM_HOME_TENANT_ID is not set (the operator directory whose users may be super_admin; see docs/CONTRACT.md)');
+const QBO_VERIFIER = process.env.ATRIUM_QUICKBOOKS_VERIFIER_TOKEN || '';
+const PAX8_SECRET = process.env.ATRIUM_PAX8_WEBHOOK_SECRET || '';
+const ARM = (process.env.ATRIUM_ARM_URL || '').replace(/\/+$/, '');
+if (!ARM) fatal('ATRIUM_ARM_URL is not set: the browser test needs the fake ARM (tests/fake-arm) the stack runs');
+if (!QBO_VERIFIER || !PAX8_SECRET) fatal('ATRIUM_QUICKBOOKS_VERIFIER_TOKEN and ATRIUM_PAX8_WEBHOOK_SECRET must be set (scripts/lib.sh exports them with the stack)');
 
 // ------------------------------------------------------------ reachability
 try {
@@ -51,18 +70,83 @@ const tenantForm = {
   name: `Browser Test ${suffix}`,
   slug: `browser-test-${suffix}`,
   aad: randomUUID(),
+  adminGroup: randomUUID(),
+  realm: `9130${Date.now()}`,
+  company: randomUUID(),
   renamed: `Browser Test ${suffix} Renamed`,
 };
 const superOid = randomUUID();
+const adminOid = randomUUID();
 const memberOid = randomUUID();
 let tenantId;
 let oldSession;
+let memberId;
+let eventId;
+const EVENT = { name: `Lions v Tigers ${suffix}`, lions: '2.50', lionsNew: '2.40', tigers: '1.80', draw: '3.20' };
+const tp = (path) => `/app/tenants/${tenantId}${path}`;
 
-async function signIn(tid, oid, roles) {
+/** A screenshot at desktop width, and one at phone width (which must not
+ * scroll sideways), then back to desktop. */
+async function shots(name, { phone = true, on = page } = {}) {
+  await screenshot(on, `${name}-desktop`);
+  if (!phone) return;
+  await on.setViewportSize(PHONE);
+  await on.waitForTimeout(150);
+  const overflow = await on.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  await screenshot(on, `${name}-phone`);
+  await on.setViewportSize(DESKTOP);
+  assert(overflow <= 0, `${name}: the phone page scrolls sideways by ${overflow}px`);
+}
+
+async function signOut() {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(at('/'));
+}
+
+function nav() {
+  return page.getByRole('navigation', { name: 'Main' });
+}
+
+async function navLinks() {
+  return (await nav().getByRole('link').allTextContents()).map((t) => t.trim());
+}
+
+/** GET/POST from the page, with the cookie session and the CSRF token. */
+async function fromPage(method, path, body, p = page) {
+  return p.evaluate(
+    async ({ method, path, body }) => {
+      const csrf = document.cookie.split('; ').find((c) => c.startsWith('atrium_csrf='))?.slice('atrium_csrf='.length) ?? '';
+      const r = await fetch(path, {
+        method,
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': decodeURIComponent(csrf) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await r.text();
+      let json;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      return { status: r.status, body: json };
+    },
+    { method, path, body },
+  );
+}
+
+async function waitIdle(tableLabel, p = page) {
+  await p.waitForFunction((label) => {
+    const t = document.querySelector(`table[aria-label="${label}"]`);
+    return t && t.getAttribute('aria-busy') !== 'true';
+  }, tableLabel);
+}
+
+async function signIn(tid, oid, roles, p = page) {
   const hint = `${tid}:${oid}:${roles.join(',')}`;
-  await page.goto(`${BASE}/auth/login?return_to=${encodeURIComponent('/app')}&login_hint=${encodeURIComponent(hint)}`);
-  await page.waitForURL(at('/app'));
-  await page.getByTestId('whoami-name').waitFor();
+  await p.goto(`${BASE}/auth/login?return_to=${encodeURIComponent('/app')}&login_hint=${encodeURIComponent(hint)}`);
+  await p.waitForURL(at('/app'));
+  await p.getByTestId('whoami-name').waitFor();
 }
 
 async function me() {
@@ -148,6 +232,9 @@ run.check('super admin creates a tenant and sees it in the list', async () => {
   const slug = await page.getByLabel('Slug').inputValue();
   assert(slug === tenantForm.slug, `slug suggested from the name: ${slug}`);
   await page.getByLabel('Entra tenant ID').fill(tenantForm.aad);
+  await page.getByLabel('Admin group ID (optional)').fill(tenantForm.adminGroup);
+  await page.getByLabel('QuickBooks realm ID (optional)').fill(tenantForm.realm);
+  await page.getByLabel('Pax8 company ID (optional)').fill(tenantForm.company);
   await page.getByRole('button', { name: 'Add tag' }).click();
   await page.getByLabel('Tag 1 key').fill('suite');
   await page.getByLabel('Tag 1 value').fill('browser');
@@ -158,7 +245,10 @@ run.check('super admin creates a tenant and sees it in the list', async () => {
   const sent = resp.request().headers();
   assert(sent['x-csrf-token'], 'the POST carried no X-CSRF-Token');
   assert(sent['idempotency-key'], 'the POST carried no Idempotency-Key');
-  tenantId = (await resp.json()).id;
+  const t = await resp.json();
+  tenantId = t.id;
+  assert(t.aad_admin_group_id === tenantForm.adminGroup, `aad_admin_group_id: ${t.aad_admin_group_id}`);
+  assert(t.quickbooks_realm_id === tenantForm.realm && t.pax8_company_id === tenantForm.company, 'billing ids not saved');
   await page.getByText(`Tenant “${tenantForm.name}” created.`).waitFor();
   await tenantRow().waitFor();
   assert((await tenantRow().locator('.badge').textContent()).trim() === 'active', 'the new tenant is not shown active');
@@ -248,6 +338,66 @@ run.check('phone width: menu button, navigation on demand, no sideways scroll', 
   await page.setViewportSize(DESKTOP);
 });
 
+run.check('QuickBooks and Pax8 deliver signed webhooks for the tenant; the worker applies them', async () => {
+  const run = suffix;
+  const invoiceId = `${run}-145`;
+  const qbo = JSON.stringify([
+    {
+      specversion: '1.0', id: `${run}-inv-created`, source: 'intuit.browser-test', type: 'qbo.invoice.created.v1',
+      datacontenttype: 'application/json', time: '2026-03-04T15:25:05Z', intuitentityid: invoiceId, intuitaccountid: tenantForm.realm, data: {},
+    },
+  ]);
+  const q = await request(`${BASE}/v1/webhooks/quickbooks`, {
+    method: 'POST', body: qbo, headers: { 'intuit-signature': createHmac('sha256', QBO_VERIFIER).update(qbo).digest('base64') },
+  });
+  assert(q.status === 200, `QuickBooks delivery answered ${q.status}: ${q.text}`);
+  const subscription = randomUUID();
+  const sub = {
+    id: randomUUID(), topic: 'SUBSCRIPTION', action: 'UPDATED', sentAt: '2026-03-10T10:00:05Z',
+    payloadData: {
+      id: subscription, companyId: tenantForm.company, productId: randomUUID(), productName: 'Microsoft 365 Business Premium',
+      quantity: 25, status: 'Active', price: 22.0, currencyCode: 'USD', billingTerm: 'Monthly',
+      startDate: '2026-01-02T00:00:00Z', updatedDate: '2026-03-10T10:00:00Z',
+    },
+  };
+  const usage = {
+    id: randomUUID(), topic: 'USAGE', action: 'UPDATED', sentAt: '2026-04-02T00:00:05Z',
+    payloadData: {
+      usageSummaryId: randomUUID(), companyId: tenantForm.company, subscriptionId: subscription, productId: randomUUID(),
+      productName: 'Azure plan', usageDate: '2026-03-01', unitOfMeasure: 'Hours', quantity: 744, unitPrice: 0.0416,
+      currentCharges: 30.95, partnerTotal: 26.31, currencyCode: 'USD', isTrial: false, updatedDate: '2026-04-02T00:00:00Z',
+    },
+  };
+  for (const body of [sub, usage]) {
+    const r = await request(`${BASE}/v1/webhooks/pax8`, { method: 'POST', body, headers: { Authorization: PAX8_SECRET } });
+    assert(r.status === 200, `Pax8 delivery answered ${r.status}: ${r.text}`);
+  }
+  const token = await mint(IDP, { tid: HOME, oid: superOid, roles: ['super_admin'] });
+  await eventually('the worker processes the three events', async () => {
+    const r = await request(`${BASE}/v1/webhooks/events?tenant_id=${tenantId}&status=processed`, { headers: { Authorization: `Bearer ${token}` } });
+    return r.status === 200 && r.body.data.length >= 3;
+  });
+});
+
+run.check('super admin: Webhook events lists the deliveries and what became of them', async () => {
+  await nav().getByRole('link', { name: 'Webhook events' }).click();
+  await page.waitForURL(at('/app/webhooks'));
+  await page.getByRole('heading', { name: 'Webhook events', level: 1 }).waitFor();
+  await page.getByLabel('Tenant id').fill(tenantId);
+  await page.waitForURL((u) => at('/app/webhooks')(u) && u.searchParams.get('tenant_id') === tenantId);
+  const table = page.locator('table[aria-label="Webhook events"]');
+  await eventually('three events of the tenant listed', async () => {
+    await waitIdle('Webhook events');
+    return (await table.locator('tbody tr').count()) === 3;
+  });
+  const statuses = (await table.locator('tbody tr td[data-label="Status"] .badge').allTextContents()).map((t) => t.trim());
+  assert(statuses.every((s) => s === 'processed'), `statuses: ${statuses.join(', ')}`);
+  const text = await table.textContent();
+  assert(text.includes('qbo.invoice.created.v1') && text.includes('QuickBooks') && text.includes('Pax8'), 'providers or types missing');
+  await shots('webhook-events');
+  return statuses.join(', ');
+});
+
 run.check('sign out: POST /auth/logout, back to the landing page', async () => {
   const out = page.waitForResponse((r) => r.url() === `${BASE}/auth/logout`);
   await page.getByRole('button', { name: 'Sign out' }).click();
@@ -282,6 +432,188 @@ run.check('signed out: an app screen sends the browser to sign in, coming back t
   await page.evaluate(() => sessionStorage.clear()); // the loop guard's memory
 });
 
+run.check('the tenant admin signs in: tenant screens, no platform screens, no wallet', async () => {
+  await page.evaluate(() => sessionStorage.clear());
+  await signIn(tenantForm.aad, adminOid, ['tenant_admin']);
+  const links = (await navLinks()).filter((l) => l !== tenantForm.renamed);
+  for (const l of ['Namespaces', 'Events', 'Bets', 'Payments', 'Ledger', 'Billing', 'Audit log', 'Settings']) assert(links.includes(l), `no "${l}" (links: ${links.join(', ')})`);
+  for (const l of ['Tenants', 'Webhook events', 'Wallet', 'My bets']) assert(!links.includes(l), `admin sees "${l}"`);
+  return links.join(', ');
+});
+
+run.check('admin creates a namespace and watches it reach "ready" (polled every 2 s)', async () => {
+  await nav().getByRole('link', { name: 'Namespaces' }).click();
+  await page.waitForURL(at(tp('/namespaces')));
+  await page.getByText('No namespaces yet.').waitFor();
+  const polls = [];
+  const seen = new Set();
+  const onResponse = async (r) => {
+    if (r.request().method() !== 'GET' || !r.url().startsWith(`${BASE}/v1/tenants/${tenantId}/namespaces?`)) return;
+    polls.push(Date.now());
+    try {
+      for (const n of (await r.json()).data) if (n.name === 'web') seen.add(n.status);
+    } catch {
+      /* a page that went away */
+    }
+  };
+  page.on('response', onResponse);
+  // ARM throttles the namespace's first resource-group PUT (429, Retry-After
+  // 3 s): the worker retries, so "web" is provisioning for a few seconds
+  // however fast the machine, with Azure's error shown while it retries.
+  const fault = await request(`${ARM}/_fake/faults`, {
+    method: 'POST',
+    body: { match: { method: 'PUT', path_regex: `/resourcegroups/atrium-${tenantForm.slug}-web\\b` }, status: 429, retry_after: 3, times: 1 },
+  });
+  assert(fault.status === 201, `the fake ARM did not take the fault (${fault.status}: ${fault.text})`);
+  let retrySeen = false;
+  const row = page.locator('tr[data-namespace="web"]');
+  const watchRetry = row.getByTestId('azure-error').filter({ hasText: 'TooManyRequests' }).waitFor({ timeout: 60_000 }).then(
+    () => {
+      retrySeen = true;
+      return screenshot(page, 'namespaces-provisioning-desktop').catch(() => {});
+    },
+    () => {},
+  );
+  await page.getByRole('button', { name: 'New namespace' }).click();
+  const form = page.getByRole('region', { name: 'New namespace' });
+  await form.getByLabel('Name', { exact: true }).fill('web');
+  await form.getByLabel('Environment').selectOption('staging');
+  await form.getByLabel('Location').fill('westeurope');
+  await form.getByLabel('CPU cores').fill('4');
+  const posted = page.waitForResponse((r) => r.url() === `${BASE}/v1/tenants/${tenantId}/namespaces` && r.request().method() === 'POST');
+  await page.getByRole('button', { name: 'Create namespace' }).click();
+  const resp = await posted;
+  assert(resp.status() === 202, `POST namespaces answered ${resp.status()}: ${await resp.text()}`);
+  assert(resp.request().headers()['idempotency-key'], 'the POST carried no Idempotency-Key');
+  const created = await resp.json();
+  seen.add(created.status);
+  await page.getByText('Namespace “web” created: its status below follows the provisioning.').waitFor();
+  await row.locator('.badge', { hasText: /^ready$/ }).waitFor({ timeout: 60_000 });
+  page.off('response', onResponse);
+  const gaps = polls.slice(1).map((t, i) => t - polls[i]);
+  assert(polls.length >= 2, `the list was loaded ${polls.length} times: no live polling seen`);
+  assert(gaps.some((g) => g >= 1500 && g <= 3500), `poll gaps ${gaps.join(', ')} ms`);
+  assert(seen.has('ready') && (seen.has('pending') || seen.has('provisioning')), `statuses seen: ${[...seen].join(', ')}`);
+  await shots('namespaces');
+  await Promise.race([watchRetry, Promise.resolve()]);
+  return `statuses seen: ${['pending', 'provisioning', 'ready'].filter((x) => seen.has(x)).join(' → ')}; ${polls.length} loads, gaps ${gaps.join('/')} ms; throttling shown while retrying: ${retrySeen ? 'yes' : 'no'}`;
+});
+
+run.check("a namespace Azure refuses shows \"failed\" with Azure's error", async () => {
+  await page.getByRole('button', { name: 'New namespace' }).click();
+  const form = page.getByRole('region', { name: 'New namespace' });
+  await form.getByLabel('Name', { exact: true }).fill('moon');
+  await form.getByLabel('Location').fill('moonnorth');
+  await page.getByRole('button', { name: 'Create namespace' }).click();
+  const row = page.locator('tr[data-namespace="moon"]');
+  await row.locator('.badge', { hasText: /^failed$/ }).waitFor({ timeout: 60_000 });
+  const err = (await row.getByTestId('azure-error').textContent()).trim();
+  assert(/LocationNotAvailableForResourceGroup/.test(err) && /moonnorth/.test(err), `error shown: ${err}`);
+  await screenshot(page, 'namespaces-failed-desktop');
+  return err.slice(0, 120);
+});
+
+run.check('namespace detail: its Azure resources, then its job with steps and attempts', async () => {
+  await page.locator('tr[data-namespace="web"]').getByRole('link', { name: 'web' }).click();
+  await page.waitForURL(at(tp('/namespaces/web')));
+  await page.getByRole('heading', { name: 'web', level: 1 }).waitFor();
+  await page.getByRole('list', { name: 'Blob containers' }).locator('li').nth(2).waitFor();
+  const containers = (await page.getByRole('list', { name: 'Blob containers' }).locator('li').allTextContents()).map((t) => t.trim());
+  assert(containers.length === 3 && containers.every((c) => /-(uploads|logs|backups)$/.test(c)), `containers: ${containers.join(', ')}`);
+  const facts = await page.locator('section[aria-labelledby="ns-azure"]').textContent();
+  assert(/roleAssignments\//.test(facts), 'no Contributor role assignment shown (the tenant has an admin group)');
+  await shots('namespace-detail');
+  await page.getByRole('link', { name: 'View the job' }).click();
+  await page.waitForURL((u) => u.origin === origin && u.pathname.startsWith(tp('/jobs/')));
+  await page.getByTestId('job-status').locator('.badge', { hasText: 'succeeded' }).waitFor();
+  const steps = await page.locator('.timeline > li .strong').allTextContents();
+  assert(steps.join('|') === 'Resource group|Contributor role assignment|Blob containers', `steps: ${steps.join(', ')}`);
+  const attempts = await page.locator('section[aria-labelledby="job-facts"] dl').textContent();
+  const tries = /Attempts\s*(\d+) of (\d+)/.exec(attempts);
+  assert(tries && Number(tries[1]) >= 2, `attempts (one was throttled, so at least 2): ${attempts}`);
+  await shots('job');
+  return `${steps.join(' → ')}; ${tries[1]} of ${tries[2]} attempts`;
+});
+
+run.check('admin deletes the failed namespace: deprovisioning, then gone from the list', async () => {
+  await page.getByRole('link', { name: '← Namespace web' }).click();
+  await page.getByRole('link', { name: '← All namespaces' }).click();
+  await page.waitForURL(at(tp('/namespaces')));
+  const row = page.locator('tr[data-namespace="moon"]');
+  await row.getByRole('button', { name: 'Delete' }).click();
+  const del = page.waitForResponse((r) => r.request().method() === 'DELETE' && r.url().startsWith(`${BASE}/v1/tenants/${tenantId}/namespaces/`));
+  await row.getByRole('button', { name: 'Delete' }).click();
+  const resp = await del;
+  assert(resp.status() === 202, `DELETE answered ${resp.status()}: ${await resp.text()}`);
+  await page.getByText('Deleting “moon”').waitFor();
+  await row.waitFor({ state: 'detached', timeout: 60_000 });
+  await page.getByLabel('Status').selectOption('deleted');
+  await page.locator('tr[data-namespace="moon"] .badge', { hasText: 'deleted' }).waitFor();
+  await page.getByLabel('Status').selectOption('');
+});
+
+run.check('admin creates an event with three selections, open for betting', async () => {
+  await nav().getByRole('link', { name: 'Events' }).click();
+  await page.waitForURL(at(tp('/events')));
+  await page.getByRole('button', { name: 'New event' }).click();
+  await page.getByRole('button', { name: 'Create event' }).click();
+  await page.getByText("Enter the event's name").waitFor();
+  await page.getByText('An event needs at least two selections').waitFor();
+  const form = page.getByRole('region', { name: 'New event' });
+  await form.getByLabel('Name', { exact: true }).fill(EVENT.name);
+  await page.getByLabel('Selection 1 name').fill('Lions');
+  await page.getByLabel('Selection 1 odds').fill(EVENT.lions);
+  await page.getByLabel('Selection 2 name').fill('Tigers');
+  await page.getByLabel('Selection 2 odds').fill(EVENT.tigers);
+  await page.getByLabel('Selection 3 name').fill('Draw');
+  await page.getByLabel('Selection 3 odds').fill(EVENT.draw);
+  await screenshot(page, 'event-create-desktop');
+  const posted = page.waitForResponse((r) => r.url() === `${BASE}/v1/tenants/${tenantId}/events` && r.request().method() === 'POST');
+  await page.getByRole('button', { name: 'Create event' }).click();
+  const resp = await posted;
+  assert(resp.status() === 201, `POST events answered ${resp.status()}: ${await resp.text()}`);
+  assert(resp.request().headers()['idempotency-key'], 'the POST carried no Idempotency-Key');
+  const ev = await resp.json();
+  eventId = ev.id;
+  assert(ev.status === 'open' && ev.selections.map((x) => x.key).join() === 'lions,tigers,draw', `event: ${JSON.stringify(ev)}`);
+  await page.getByText(`Event “${EVENT.name}” created and open for betting.`).waitFor();
+  const row = page.locator(`tr[data-event="${EVENT.name}"]`);
+  await row.waitFor();
+  await shots('events');
+  await row.getByRole('link', { name: EVENT.name }).click();
+  await page.waitForURL(at(tp(`/events/${eventId}`)));
+  await page.getByRole('heading', { name: 'Manage the event' }).waitFor();
+  assert((await page.getByRole('heading', { name: 'Place a bet' }).count()) === 0, 'an admin is offered a bet slip');
+  await shots('event-admin');
+  return eventId;
+});
+
+run.check('admin: billing shows the invoice, the subscription and the usage from the webhooks', async () => {
+  await nav().getByRole('link', { name: 'Billing' }).click();
+  await page.waitForURL(at(tp('/billing')));
+  const inv = page.locator('table[aria-label="Invoices"] tbody tr');
+  await inv.first().waitFor();
+  const invText = await inv.first().textContent();
+  assert(invText.includes(`#${suffix}-145`) && /open/.test(invText), `invoice row: ${invText}`);
+  await shots('billing-invoices', { phone: false });
+  await page.getByRole('tab', { name: 'Subscriptions' }).click();
+  const sub = page.locator('table[aria-label="Subscriptions"] tbody tr').first();
+  await sub.waitFor();
+  const subText = await sub.textContent();
+  assert(subText.includes('Microsoft 365 Business Premium') && subText.includes('25') && subText.includes('US$22.00'), `subscription row: ${subText}`);
+  await shots('billing-subscriptions', { phone: false });
+  await page.getByRole('tab', { name: 'Usage' }).click();
+  const use = page.locator('table[aria-label="Usage"] tbody tr').first();
+  await use.waitFor();
+  const useText = await use.textContent();
+  assert(useText.includes('Azure plan') && useText.includes('744 Hours') && useText.includes('US$30.95'), `usage row: ${useText}`);
+  await shots('billing-usage');
+});
+
+run.check('admin signs out', async () => {
+  await signOut();
+});
+
 run.check("a member of the new tenant signs in (no roles)", async () => {
   await signIn(tenantForm.aad, memberOid, []);
   const r = await me();
@@ -295,11 +627,131 @@ run.check("a member of the new tenant signs in (no roles)", async () => {
   await screenshot(page, 'overview-member-desktop');
 });
 
-run.check('member: no Tenants, Settings or Audit log in the navigation', async () => {
-  const links = await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
-  for (const admin of ['Tenants', 'Settings', 'Audit log']) assert(!links.includes(admin), `member sees "${admin}" (links: ${links.join(', ')})`);
+run.check('member: Events, My bets and Wallet in the navigation, no admin screens', async () => {
+  const links = (await navLinks()).filter((l) => l !== tenantForm.renamed); // the tenant's heading links to its overview
+  assert(links.join('|') === 'Overview|Events|My bets|Wallet', `links: ${links.join(', ')}`);
+  for (const admin of ['Tenants', 'Webhook events', 'Namespaces', 'Payments', 'Ledger', 'Billing', 'Settings', 'Audit log']) {
+    assert(!links.includes(admin), `member sees "${admin}" (links: ${links.join(', ')})`);
+  }
   assert((await page.getByRole('button', { name: 'New tenant' }).count()) === 0, 'member sees "New tenant"');
+  const r = await me();
+  memberId = r.body.user.id;
   return links.join(', ');
+});
+
+run.check('member deposits €50.00 (Idempotency-Key, CSRF) and sees the balance and the payment', async () => {
+  await nav().getByRole('link', { name: 'Wallet' }).click();
+  await page.waitForURL(at(tp('/wallet')));
+  await page.getByText('No money yet. Make a deposit to start.').waitFor();
+  await page.getByLabel('Amount').fill('50');
+  const posted = page.waitForResponse((r) => r.url() === `${BASE}/v1/tenants/${tenantId}/payments` && r.request().method() === 'POST');
+  await page.locator('form').getByRole('button', { name: 'Deposit' }).click();
+  const resp = await posted;
+  assert(resp.status() === 201, `POST payments answered ${resp.status()}: ${await resp.text()}`);
+  const sent = resp.request().headers();
+  assert(sent['idempotency-key'] && sent['x-csrf-token'], 'the deposit carried no Idempotency-Key or X-CSRF-Token');
+  assert(JSON.stringify(resp.request().postDataJSON()) === JSON.stringify({ direction: 'deposit', amount_minor: 5000, currency: 'EUR' }), `body: ${resp.request().postData()}`);
+  await page.getByText('Deposited €50.00.').waitFor();
+  await page.getByTestId('balance-EUR').filter({ hasText: '€50.00' }).waitFor();
+  await page.locator('table[aria-label="Payments"] tbody tr').first().filter({ hasText: '+€50.00' }).waitFor();
+});
+
+run.check('member: a withdrawal larger than the balance is refused in words (422), nothing moves', async () => {
+  await page.getByRole('group', { name: 'Deposit or withdraw' }).getByRole('button', { name: 'Withdraw' }).click();
+  await page.getByLabel('Amount').fill('500');
+  const posted = page.waitForResponse((r) => r.url() === `${BASE}/v1/tenants/${tenantId}/payments` && r.request().method() === 'POST');
+  await page.locator('form').getByRole('button', { name: 'Withdraw' }).click();
+  const resp = await posted;
+  assert(resp.status() === 422, `POST payments answered ${resp.status()}`);
+  const alert = page.locator('form [role="alert"] .alert-message');
+  await alert.waitFor();
+  const text = (await alert.textContent()).trim();
+  assert(text === "You can't withdraw €500.00: your EUR balance is €50.00. Nothing was moved.", `message: ${text}`);
+  await shots('wallet-refused', { phone: false });
+  const w = await fromPage('GET', `/v1/tenants/${tenantId}/wallet`);
+  assert(w.body.balances[0].available_minor === 5000, `balance after the refusal: ${JSON.stringify(w.body)}`);
+  return text;
+});
+
+run.check('member opens the event: current odds and a bet slip with what a win returns', async () => {
+  await nav().getByRole('link', { name: 'Events' }).click();
+  await page.locator(`tr[data-event="${EVENT.name}"]`).getByRole('link', { name: EVENT.name }).click();
+  await page.waitForURL(at(tp(`/events/${eventId}`)));
+  await page.getByRole('heading', { name: 'Place a bet' }).waitFor();
+  assert((await page.getByRole('heading', { name: 'Manage the event' }).count()) === 0, 'a member is offered event management');
+  assert((await page.getByTestId('odds-lions').textContent()).trim() === EVENT.lions, 'odds of Lions not shown');
+  await page.locator('label.pick-option', { hasText: 'Lions' }).click();
+  await page.getByLabel('Stake').fill('10');
+  const returns = (await page.getByTestId('bet-returns').textContent()).trim();
+  assert(returns === `At odds ${EVENT.lions} a win returns €25.00 (your stake included).`, `returns: ${returns}`);
+  await shots('event-member');
+});
+
+run.check('member: odds changed meanwhile -> 409 explained in words, new odds shown; the bet is placed at them', async () => {
+  // The admin changes the odds through the API (bearer token) while the
+  // member's page still shows the old ones: its refreshes are held back
+  // until the bet has been tried, so the 409 is certain.
+  const eventPath = `/v1/tenants/${tenantId}/events/${eventId}`;
+  const held = [];
+  await page.route(`${BASE}${eventPath}`, (route) => {
+    if (route.request().method() === 'GET') held.push(route);
+    else route.continue();
+  });
+  const adminToken = await mint(IDP, { tid: tenantForm.aad, oid: adminOid, roles: ['tenant_admin'] });
+  const auth = { Authorization: `Bearer ${adminToken}` };
+  const cur = await request(`${BASE}${eventPath}`, { headers: auth });
+  const patched = await request(`${BASE}${eventPath}`, {
+    method: 'PATCH', headers: { ...auth, 'If-Match': cur.headers.etag }, body: { selections: [{ key: 'lions', odds: EVENT.lionsNew }] },
+  });
+  assert(patched.status === 200, `PATCH odds answered ${patched.status}: ${patched.text}`);
+  const bets = `${BASE}/v1/tenants/${tenantId}/bets`;
+  const first = page.waitForResponse((r) => r.url() === bets && r.request().method() === 'POST');
+  await page.getByRole('button', { name: `Place bet on Lions at ${EVENT.lions}` }).click();
+  const r1 = await first;
+  assert(r1.status() === 409, `the bet at stale odds answered ${r1.status()}`);
+  assert(r1.request().postDataJSON().odds === EVENT.lions, 'the bet did not carry the odds shown');
+  const alert = page.locator('form [role="alert"] .alert-message');
+  await alert.waitFor();
+  const text = (await alert.textContent()).trim();
+  assert(text.startsWith(`The odds changed while you were deciding: they are now ${EVENT.lionsNew}. Nothing was staked.`), `message: ${text}`);
+  await page.unroute(`${BASE}${eventPath}`);
+  for (const h of held) await h.continue().catch(() => {});
+  await page.getByTestId('odds-lions').filter({ hasText: EVENT.lionsNew }).waitFor();
+  await shots('event-odds-changed', { phone: false });
+  const second = page.waitForResponse((r) => r.url() === bets && r.request().method() === 'POST');
+  await page.getByRole('button', { name: `Place bet on Lions at ${EVENT.lionsNew}` }).click();
+  const r2 = await second;
+  assert(r2.status() === 201, `the bet at the new odds answered ${r2.status()}: ${await r2.text()}`);
+  const k1 = r1.request().headers()['idempotency-key'];
+  const k2 = r2.request().headers()['idempotency-key'];
+  assert(k1 && k2 && k1 !== k2, 'each bet attempt with other odds needs its own Idempotency-Key');
+  const bet = await r2.json();
+  assert(bet.status === 'accepted' && bet.odds === EVENT.lionsNew && bet.potential_payout_minor === 2400, `bet: ${JSON.stringify(bet)}`);
+  await page.getByText(`Bet placed: €10.00 on Lions at ${EVENT.lionsNew}. It returns €24.00 if Lions wins.`).waitFor();
+  await page.locator('table[aria-label="Bets on this event"] tbody tr').filter({ hasText: 'accepted' }).waitFor();
+  return text;
+});
+
+run.check('member: My bets lists the bet, accepted', async () => {
+  await nav().getByRole('link', { name: 'My bets' }).click();
+  await page.waitForURL(at(tp('/bets')));
+  const row = page.locator('table[aria-label="Bets"] tbody tr').first();
+  await row.getByRole('link', { name: EVENT.name }).waitFor();
+  const text = await row.textContent();
+  assert(/accepted/.test(text) && text.includes('€10.00') && text.includes('up to €24.00'), `row: ${text}`);
+  await shots('bets-accepted', { phone: false });
+});
+
+run.check('member withdraws €15.00 of the rest', async () => {
+  await nav().getByRole('link', { name: 'Wallet' }).click();
+  await page.getByTestId('balance-EUR').filter({ hasText: '€40.00' }).waitFor();
+  await page.getByRole('group', { name: 'Deposit or withdraw' }).getByRole('button', { name: 'Withdraw' }).click();
+  await page.getByLabel('Amount').fill('15');
+  await page.locator('form').getByRole('button', { name: 'Withdraw' }).click();
+  await page.getByText('Withdrew €15.00.').waitFor();
+  await page.getByTestId('balance-EUR').filter({ hasText: '€25.00' }).waitFor();
+  await page.locator('table[aria-label="Payments"] tbody tr').first().filter({ hasText: '-€15.00' }).waitFor();
+  await shots('wallet');
 });
 
 run.check("member: the tenants admin URL shows \"You don't have access\"", async () => {
@@ -328,9 +780,131 @@ run.check('member: the API refuses tenant administration with 403', async () => 
   assert(r === 403, `POST /v1/tenants as a member answered ${r}`);
 });
 
+run.check('member: admin screens are refused, in the portal and by the API', async () => {
+  for (const path of ['/namespaces', '/ledger', '/billing', '/payments', '/settings']) {
+    await page.goto(`${BASE}${tp(path)}`);
+    await page.getByRole('heading', { name: "You don't have access" }).waitFor();
+  }
+  const ledger = await fromPage('GET', `/v1/tenants/${tenantId}/ledger`);
+  assert(ledger.status === 403, `GET ledger as a member answered ${ledger.status}`);
+  const ev = await fromPage('POST', `/v1/tenants/${tenantId}/events/${eventId}/result`, { winning_selection: 'tigers' });
+  assert(ev.status === 403, `POST result as a member answered ${ev.status}`);
+});
+
+// From here the tenant admin works in a second browser (its own profile and
+// session) while the member's page stays open on "My bets".
+let admin; // { page, problems, close }
+
+run.check('member keeps "My bets" open; the admin, in another browser, closes betting and posts the result', async () => {
+  await nav().getByRole('link', { name: 'My bets' }).click();
+  await page.waitForURL(at(tp('/bets')));
+  await page.locator('table[aria-label="Bets"] tbody tr').first().getByTestId('bet-status').locator('.badge', { hasText: 'accepted' }).waitFor();
+  admin = await launch({ viewport: DESKTOP });
+  const a = admin.page;
+  await signIn(tenantForm.aad, adminOid, ['tenant_admin'], a);
+  await a.goto(`${BASE}${tp(`/events/${eventId}`)}`);
+  await a.getByRole('heading', { name: 'Manage the event' }).waitFor();
+  await a.locator('tr[data-bet]').filter({ hasText: 'accepted' }).waitFor();
+  const closed = a.waitForResponse((r) => r.url() === `${BASE}/v1/tenants/${tenantId}/events/${eventId}` && r.request().method() === 'PATCH');
+  await a.getByRole('button', { name: 'Close betting' }).click();
+  const c = await closed;
+  assert(c.status() === 200 && c.request().headers()['if-match'], `PATCH status answered ${c.status()} (If-Match: ${c.request().headers()['if-match']})`);
+  await a.getByText('Betting is closed.').waitFor();
+  await a.getByRole('heading', { level: 1 }).locator('..').locator('.badge', { hasText: 'closed' }).waitFor();
+  await a.getByLabel('Winner').selectOption('lions');
+  await a.getByRole('button', { name: 'Post result' }).click();
+  const posted = a.waitForResponse((r) => r.url() === `${BASE}/v1/tenants/${tenantId}/events/${eventId}/result`);
+  await a.getByRole('button', { name: 'Post result' }).click();
+  const resp = await posted;
+  assert(resp.status() === 202, `POST result answered ${resp.status()}: ${await resp.text()}`);
+  const sent = resp.request().headers();
+  assert(sent['if-match'] && sent['idempotency-key'], 'the result carried no If-Match or Idempotency-Key');
+  await a.getByTestId('event-result').filter({ hasText: 'Every bet was settled' }).waitFor({ timeout: 60_000 });
+  await a.locator('tr[data-bet]').filter({ hasText: 'won' }).waitFor();
+  await shots('event-settled', { on: a });
+});
+
+run.check('member sees the bet settle as won, live, with its payout; the wallet grew by it', async () => {
+  const row = page.locator('table[aria-label="Bets"] tbody tr').first();
+  await row.getByTestId('bet-status').locator('.badge', { hasText: 'won' }).waitFor({ timeout: 30_000 });
+  const text = await row.textContent();
+  assert(text.includes('€24.00') && !text.includes('up to'), `row: ${text}`);
+  await shots('bets');
+  await nav().getByRole('link', { name: 'Wallet' }).click();
+  await page.getByTestId('balance-EUR').filter({ hasText: '€49.00' }).waitFor();
+  const w = await fromPage('GET', `/v1/tenants/${tenantId}/wallet`);
+  assert(w.body.balances.length === 1 && w.body.balances[0].available_minor === 5000 - 1000 - 1500 + 2400, `wallet: ${JSON.stringify(w.body)}`);
+  return '€50.00 − €10.00 − €15.00 + €24.00 = €49.00, seen without reloading';
+});
+
+run.check('admin: the ledger has the deposit, stake, withdrawal and payout; entries sum to zero', async () => {
+  const a = admin.page;
+  await a.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Ledger' }).click();
+  await a.waitForURL(at(tp('/ledger')));
+  const table = a.locator('table[aria-label="Ledger transactions"]');
+  await table.locator('tbody tr[data-kind="payout"]').waitFor();
+  const kinds = await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')));
+  assert(kinds.join() === 'payout,withdrawal,stake,deposit', `kinds, newest first: ${kinds.join(', ')}`);
+  const api = await fromPage('GET', `/v1/tenants/${tenantId}/ledger`, undefined, a);
+  for (const t of api.body.data) {
+    const sum = t.entries.reduce((x, e) => x + e.amount_minor, 0);
+    assert(sum === 0 && t.user_id === memberId, `transaction ${t.kind} sums to ${sum}, member ${t.user_id}`);
+  }
+  await shots('ledger', { on: a });
+  await a.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Payments' }).click();
+  await a.locator('table[aria-label="Payments"] tbody tr').nth(1).waitFor();
+  await a.locator('table[aria-label="Payments"] tbody tr').first().getByRole('button').click();
+  await a.getByRole('heading', { name: /Wallet of member/ }).waitFor();
+  await a.getByTestId('balance-EUR').filter({ hasText: '€49.00' }).waitFor();
+  await shots('payments', { phone: false, on: a });
+  return kinds.join(', ');
+});
+
+run.check('admin changes odds (PATCH, If-Match) and cancels another event (If-Match, Idempotency-Key)', async () => {
+  const a = admin.page;
+  const token = await mint(IDP, { tid: tenantForm.aad, oid: adminOid, roles: ['tenant_admin'] });
+  const starts = new Date(Date.now() + 86_400_000).toISOString();
+  const made = await request(`${BASE}/v1/tenants/${tenantId}/events`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Idempotency-Key': randomUUID() },
+    body: { name: `Rained off ${suffix}`, sport: 'cricket', starts_at: starts, status: 'open', selections: [{ key: 'home', name: 'Home', odds: '1.90' }, { key: 'away', name: 'Away', odds: '1.95' }] },
+  });
+  assert(made.status === 201, `POST events answered ${made.status}: ${made.text}`);
+  await a.goto(`${BASE}${tp(`/events/${made.body.id}`)}`);
+  await a.getByRole('button', { name: 'Change odds' }).click();
+  await a.getByLabel('Odds of Away').fill('2.05');
+  const patched = a.waitForResponse((r) => r.url() === `${BASE}/v1/tenants/${tenantId}/events/${made.body.id}` && r.request().method() === 'PATCH');
+  await a.getByRole('button', { name: 'Save odds' }).click();
+  const p = await patched;
+  assert(p.status() === 200 && JSON.stringify(p.request().postDataJSON()) === JSON.stringify({ selections: [{ key: 'away', odds: '2.05' }] }), `PATCH odds: ${p.status()} ${p.request().postData()}`);
+  await a.getByTestId('odds-away').filter({ hasText: '2.05' }).waitFor();
+  await a.getByRole('button', { name: 'Cancel event' }).click();
+  const cancelled = a.waitForResponse((r) => r.url() === `${BASE}/v1/tenants/${tenantId}/events/${made.body.id}/cancel`);
+  await a.getByRole('button', { name: 'Cancel event' }).click();
+  const c = await cancelled;
+  assert(c.status() === 202 && c.request().headers()['if-match'] && c.request().headers()['idempotency-key'], `cancel answered ${c.status()}`);
+  await a.getByText('This event was cancelled.').waitFor();
+  await a.getByText('Every stake was refunded.').waitFor({ timeout: 30_000 });
+});
+
+run.check('member signs out and is refused: old session, API and portal', async () => {
+  const session = (await context.cookies(BASE)).find((c) => c.name === 'atrium_session')?.value;
+  await signOut();
+  const r = await fromPage('GET', `/v1/tenants/${tenantId}/wallet`);
+  assert(r.status === 401, `GET wallet after sign-out answered ${r.status}`);
+  const replay = await request(`${BASE}/v1/tenants/${tenantId}/wallet`, { headers: { Cookie: `atrium_session=${session}` } });
+  assert(replay.status === 401, `the old session cookie still works (${replay.status})`);
+  await page.route(`${BASE}/auth/login**`, (route) =>
+    route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>sign-in</title><p>sign-in intercepted by the test' }),
+  );
+  await page.goto(`${BASE}${tp('/wallet')}`);
+  await page.waitForURL((u) => u.origin === origin && u.pathname === '/auth/login' && u.searchParams.get('return_to') === tp('/wallet'));
+  await page.unroute(`${BASE}/auth/login**`);
+  await page.evaluate(() => sessionStorage.clear());
+});
+
 run.check('clean-up: super admin deletes the test tenant', async () => {
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await page.waitForURL(at('/'));
+  await page.goto(`${BASE}/`);
   await signIn(HOME, superOid, ['super_admin']);
   await page.goto(`${BASE}/app/tenants`);
   await tenantRow().getByRole('button', { name: 'Delete' }).click();
@@ -339,8 +913,9 @@ run.check('clean-up: super admin deletes the test tenant', async () => {
   await tenantRow().waitFor({ state: 'detached' });
 });
 
-run.check('no CSP violations or script errors in the browser', async () => {
-  assert(problems.length === 0, problems.join(' | '));
+run.check('no CSP violations or script errors in the browsers', async () => {
+  const all = [...problems, ...(admin ? admin.problems : [])];
+  assert(all.length === 0, all.join(' | '));
 });
 
-await run.run(() => b.close());
+await run.run(() => Promise.all([b.close(), admin ? admin.close() : undefined]));

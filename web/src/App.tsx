@@ -7,7 +7,6 @@ import { SessionProvider, useSession } from "./auth/session";
 import { Gate } from "./components/Gate";
 import { Layout } from "./components/Layout";
 import { ErrorBanner, Loading } from "./components/ui";
-import { FEATURES, type Feature } from "./features";
 import { Audit } from "./pages/Audit";
 import { Landing } from "./pages/Landing";
 import { NotFound } from "./pages/NotFound";
@@ -16,9 +15,8 @@ import { TenantHome } from "./pages/TenantHome";
 import { Tenants } from "./pages/Tenants";
 import { TenantSettings } from "./pages/TenantSettings";
 
-// Placeholders: screens for endpoints not in openapi.yaml yet, off in
-// src/features.ts. Loaded on demand (own chunks), so they cost nothing until
-// used.
+// The tenant screens beyond the overview, loaded on demand (own chunks), so
+// they cost nothing until used.
 const Billing = lazy(() => import("./pages/Billing").then((m) => ({ default: m.Billing })));
 const Bets = lazy(() => import("./pages/Bets").then((m) => ({ default: m.Bets })));
 const EventDetail = lazy(() => import("./pages/EventDetail").then((m) => ({ default: m.EventDetail })));
@@ -26,7 +24,10 @@ const Events = lazy(() => import("./pages/Events").then((m) => ({ default: m.Eve
 const JobDetail = lazy(() => import("./pages/JobDetail").then((m) => ({ default: m.JobDetail })));
 const Ledger = lazy(() => import("./pages/Ledger").then((m) => ({ default: m.Ledger })));
 const Namespaces = lazy(() => import("./pages/Namespaces").then((m) => ({ default: m.Namespaces })));
+const NamespaceDetail = lazy(() => import("./pages/NamespaceDetail").then((m) => ({ default: m.NamespaceDetail })));
+const Payments = lazy(() => import("./pages/Payments").then((m) => ({ default: m.Payments })));
 const Wallet = lazy(() => import("./pages/Wallet").then((m) => ({ default: m.Wallet })));
+const WebhookEvents = lazy(() => import("./pages/WebhookEvents").then((m) => ({ default: m.WebhookEvents })));
 
 export function App() {
   return (
@@ -37,19 +38,30 @@ export function App() {
           <Route path="/app" element={<SignedIn />}>
             <Route index element={<Overview />} />
             <Route path="tenants" element={<Gate cap="tenants.manage"><Tenants /></Gate>} />
+            <Route
+              path="webhooks"
+              element={
+                <Gate cap="webhooks.read">
+                  <Suspense fallback={<Loading />}>
+                    <WebhookEvents />
+                  </Suspense>
+                </Gate>
+              }
+            />
             <Route path="tenants/:tenantId">
               <Route index element={<TenantGate cap="tenant.read"><TenantHome /></TenantGate>} />
               <Route path="settings" element={<TenantGate cap="tenant.settings"><TenantSettings /></TenantGate>} />
               <Route path="audit" element={<TenantGate cap="audit.read"><Audit /></TenantGate>} />
-              <Route path="namespaces" element={<TenantGate cap="namespaces.read" feature="namespaces"><Namespaces /></TenantGate>} />
-              <Route path="namespaces/:name" element={<TenantGate cap="namespaces.read" feature="namespaces"><Namespaces /></TenantGate>} />
-              <Route path="jobs/:jobId" element={<TenantGate cap="namespaces.read" feature="namespaces"><JobDetail /></TenantGate>} />
-              <Route path="events" element={<TenantGate cap="events.read" feature="events"><Events /></TenantGate>} />
-              <Route path="events/:eventId" element={<TenantGate cap="events.read" feature="events"><EventDetail /></TenantGate>} />
-              <Route path="bets" element={<TenantGate cap="bets.read" feature="bets"><Bets /></TenantGate>} />
-              <Route path="wallet" element={<TenantGate cap="wallet.use" feature="wallet"><Wallet /></TenantGate>} />
-              <Route path="ledger" element={<TenantGate cap="ledger.read" feature="ledger"><Ledger /></TenantGate>} />
-              <Route path="billing" element={<TenantGate cap="billing.read" feature="billing"><Billing /></TenantGate>} />
+              <Route path="namespaces" element={<TenantGate cap="namespaces.read"><Namespaces /></TenantGate>} />
+              <Route path="namespaces/:name" element={<TenantGate cap="namespaces.read"><NamespaceDetail /></TenantGate>} />
+              <Route path="jobs/:jobId" element={<TenantGate cap="namespaces.read"><JobDetail /></TenantGate>} />
+              <Route path="events" element={<TenantGate cap="events.read"><Events /></TenantGate>} />
+              <Route path="events/:eventId" element={<TenantGate cap="events.read"><EventDetail /></TenantGate>} />
+              <Route path="bets" element={<TenantGate cap="bets.read"><Bets /></TenantGate>} />
+              <Route path="wallet" element={<TenantGate cap="wallet.use"><Wallet /></TenantGate>} />
+              <Route path="payments" element={<TenantGate cap="payments.read_all"><Payments /></TenantGate>} />
+              <Route path="ledger" element={<TenantGate cap="ledger.read"><Ledger /></TenantGate>} />
+              <Route path="billing" element={<TenantGate cap="billing.read"><Billing /></TenantGate>} />
               <Route path="*" element={<NotFound />} />
             </Route>
             <Route path="*" element={<NotFound />} />
@@ -61,10 +73,9 @@ export function App() {
   );
 }
 
-/** A tenant-scoped screen: the route's tenant, the role, the feature flag. */
-function TenantGate({ cap, feature, children }: { cap: Capability; feature?: Feature; children: ReactNode }) {
+/** A tenant-scoped screen: the route's tenant and the role it needs. */
+function TenantGate({ cap, children }: { cap: Capability; children: ReactNode }) {
   const { tenantId } = useParams();
-  if (feature && !FEATURES[feature]) return <NotFound />;
   if (!tenantId) return <NotFound />;
   return (
     <Gate cap={cap} tenantId={tenantId}>

@@ -4,6 +4,7 @@ import createClient from "openapi-fetch";
 import type { paths } from "./schema";
 import { authMiddleware, requiresSignIn, loginUrl, shouldRedirectToLogin, withCsrf } from "./middleware";
 import { describeError, type ErrorView } from "./problem";
+import type { IdempotentAction } from "../lib/idempotency";
 
 const LAST_REDIRECT_KEY = "atrium.login_redirect_at";
 
@@ -99,9 +100,9 @@ export async function call<T>(
 }
 
 /**
- * A call to an endpoint the generated schema does not describe yet (the
- * placeholder screens behind src/features.ts) or outside /v1 (/auth/logout).
- * Same CSRF and 401 handling as the typed client.
+ * A plain call outside the typed client, for /auth/logout: its 401 must not
+ * send the browser to sign in (the session had ended, which is what was
+ * asked for). Same CSRF handling as the typed client.
  */
 export async function callUntyped<T>(
   method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE",
@@ -168,4 +169,20 @@ export function newIdempotencyKey(): string {
   if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
   const b = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Send one attempt of a user action that creates something or moves money,
+ * with the action's Idempotency-Key: the same key as the previous attempt
+ * when this retries it with the same body after an unknown outcome, a new
+ * one otherwise (src/lib/idempotency.ts).
+ */
+export async function sendIdempotent<T>(
+  action: IdempotentAction,
+  body: unknown,
+  send: (key: string) => Promise<Result<T>>,
+): Promise<Result<T>> {
+  const r = await send(action.keyFor(body));
+  action.settle(r.ok ? { status: r.response.status } : { status: r.error.status, code: r.error.code });
+  return r;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeError, fieldMessage, isProblem } from "./problem";
+import { describeError, fieldMessage, isProblem, withoutField } from "./problem";
 
 describe("describeError", () => {
   it("says a network failure in words", () => {
@@ -88,10 +88,72 @@ describe("describeError", () => {
     expect(describeError({ status: 400, body: [1, 2] }).message).toBe("The request was not accepted.");
   });
 
+  it("explains changed odds in words, with the current odds", () => {
+    const v = describeError(
+      {
+        status: 409,
+        body: {
+          type: "https://atrium.dev/problems/odds-changed",
+          title: "Conflict",
+          status: 409,
+          detail: 'The odds have changed: the current odds are "2.05". Place the bet again with those odds to accept them.',
+          errors: [{ field: "odds", message: 'the current odds are "2.05"' }],
+        },
+      },
+      ["selection", "stake_minor", "currency"],
+    );
+    expect(v.code).toBe("odds-changed");
+    expect(v.currentOdds).toBe("2.05");
+    expect(v.message).toBe(
+      "The odds changed while you were deciding: they are now 2.05. Nothing was staked. Check the new odds and place the bet again to accept them.",
+    );
+    expect(v.other).toEqual([]);
+    expect(v.fields).toEqual({});
+  });
+
+  it("explains refusals of money in words", () => {
+    const insufficient = describeError({
+      status: 422,
+      body: {
+        type: "https://atrium.dev/problems/insufficient-funds",
+        title: "Unprocessable Content",
+        status: 422,
+        detail: "The wallet's balance in this currency does not cover the amount; nothing was moved.",
+      },
+    });
+    expect(insufficient.code).toBe("insufficient-funds");
+    expect(insufficient.message).toBe("Your balance in this currency does not cover this amount. Nothing was moved.");
+    const closed = describeError({ status: 409, body: { type: "https://atrium.dev/problems/betting-closed", title: "Conflict", detail: "x" } });
+    expect(closed.message).toBe("This event is not taking bets any more: betting has closed or the event has started. Nothing was staked.");
+    const busy = describeError({ status: 409, body: { type: "https://atrium.dev/problems/namespace-busy", title: "Conflict", detail: "x" } });
+    expect(busy.message).toBe("The namespace is still being provisioned. You can delete it once it is ready or has failed.");
+  });
+
+  it("keeps the generic wording for problem types it does not know", () => {
+    const v = describeError({ status: 409, body: { type: "https://atrium.dev/problems/conflict", title: "Conflict", detail: "Name taken." } });
+    expect(v.code).toBe("conflict");
+    expect(v.message).toBe("This conflicts with the current state. Name taken.");
+    expect(describeError({ status: 404, body: { type: "about:blank", title: "Not Found" } }).code).toBeUndefined();
+  });
+
   it("ignores malformed errors[] members", () => {
     const v = describeError({ status: 422, body: { title: "x", errors: [{ field: 1, message: "m" }, "junk", { field: "name", message: "required" }] } }, ["name"]);
     expect(v.fields).toEqual({ name: ["required"] });
     expect(v.other).toEqual([]);
+  });
+});
+
+describe("withoutField", () => {
+  it("drops an edited field's messages, and a portal check once nothing is left", () => {
+    const local = { message: "Some of what you entered needs fixing.", fields: { name: ["Enter a name"], location: ["Enter a region"] }, other: [] };
+    const a = withoutField(local, "name");
+    expect(a?.fields).toEqual({ location: ["Enter a region"] });
+    expect(withoutField(a, "location")).toBeUndefined();
+    expect(withoutField(a, "sport")).toBe(a);
+    const server = describeError({ status: 422, body: { title: "x", errors: [{ field: "name", message: "taken" }] } }, ["name"]);
+    const b = withoutField(server, "name");
+    expect(b?.fields).toEqual({});
+    expect(b?.message).toBe(server.message);
   });
 });
 

@@ -28,6 +28,11 @@ export interface ErrorView {
   other: FieldError[];
   status?: number;
   requestId?: string;
+  /** The problem's kind: the last segment of its `type` URI
+   * (`https://atrium.dev/problems/odds-changed` -> `odds-changed`). */
+  code?: string;
+  /** For `odds-changed`: the selection's current odds, as the server said. */
+  currentOdds?: string;
 }
 
 export interface FailedCall {
@@ -118,6 +123,57 @@ function lead(status: number, retryAfter: string | null | undefined): string {
   }
 }
 
+/** `odds-changed` -> "odds-changed" for Atrium's problem types; undefined
+ * for `about:blank` and anything else. */
+export function problemCode(p: Problem | undefined): string | undefined {
+  const m = /^https:\/\/atrium\.dev\/problems\/([a-z0-9-]+)$/.exec(p?.type ?? "");
+  return m?.[1];
+}
+
+/** The current odds named by an `odds-changed` problem (its `errors[]` entry
+ * for `odds`, else its detail): `the current odds are "2.05"` -> "2.05". */
+export function currentOddsOf(p: Problem | undefined): string | undefined {
+  const texts = [...fieldErrorsOf(p).filter((e) => e.field === "odds").map((e) => e.message), p?.detail ?? ""];
+  for (const t of texts) {
+    const m = /current odds are "?([0-9]+(?:\.[0-9]+)?)"?/.exec(t);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/** Problems whose meaning the portal knows: said in the person's words
+ * instead of the generic lead and the server's detail. */
+function knownProblem(code: string | undefined, p: Problem | undefined): string | undefined {
+  switch (code) {
+    case "odds-changed": {
+      const odds = currentOddsOf(p);
+      return join(
+        odds ? `The odds changed while you were deciding: they are now ${odds}` : "The odds changed while you were deciding",
+        "Nothing was staked",
+        "Check the new odds and place the bet again to accept them",
+      );
+    }
+    case "betting-closed":
+      return join("This event is not taking bets any more: betting has closed or the event has started", "Nothing was staked");
+    case "bet-expired":
+      return join("The bet could not be completed in time and was rejected", "Any stake taken has been refunded to your wallet");
+    case "insufficient-funds":
+      return join("Your balance in this currency does not cover this amount", "Nothing was moved");
+    case "balance-limit":
+      return join("This would take your balance above the most a wallet can hold", "Nothing was moved");
+    case "idempotency-key-in-use":
+      return join("Your earlier attempt is still being processed", "Wait a moment and try again");
+    case "idempotency-key-reused":
+      return join("This request was already made with different details", "Reload the page and start again");
+    case "event-final":
+      return join("The event is already settled or cancelled, so it cannot change any more");
+    case "namespace-busy":
+      return join("The namespace is still being provisioned", "You can delete it once it is ready or has failed");
+    default:
+      return undefined;
+  }
+}
+
 /** Where a server field name goes in a form: the field itself, or its
  * parent for nested names ("tags.env" -> "tags"). */
 function formFieldFor(field: string, formFields: readonly string[]): { name: string; sub?: string } | undefined {
@@ -148,10 +204,12 @@ export function describeError(call: FailedCall, formFields: readonly string[] = 
   }
   const status = call.status;
   const problem = isProblem(call.body) ? call.body : undefined;
+  const code = problemCode(problem);
   const requestId = problem?.request_id ?? call.requestId ?? undefined;
   const fields: Record<string, string[]> = {};
   const other: FieldError[] = [];
   for (const e of fieldErrorsOf(problem)) {
+    if (code === "odds-changed" && e.field === "odds") continue; // said in the message
     const target = formFieldFor(e.field, formFields);
     if (target) {
       const msg = target.sub ? `${target.sub}: ${e.message}` : e.message;
@@ -175,13 +233,37 @@ export function describeError(call: FailedCall, formFields: readonly string[] = 
   // Statuses the portal has no lead for get the server's title.
   const known = [400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 429, 503].includes(status) || status >= 500;
   const title = known ? undefined : problem?.title;
-  let message = join(lead(status, call.retryAfter), title !== undefined && title !== detail ? title : undefined, detail, pointer);
+  let message =
+    knownProblem(code, problem) ??
+    join(lead(status, call.retryAfter), title !== undefined && title !== detail ? title : undefined, detail, pointer);
   if (status >= 500 && requestId) message = join(message, `If it keeps happening, quote request id ${requestId}`);
-  return { message, fields, other, status, ...(requestId ? { requestId } : {}) };
+  const currentOdds = code === "odds-changed" ? currentOddsOf(problem) : undefined;
+  return {
+    message,
+    fields,
+    other,
+    status,
+    ...(requestId ? { requestId } : {}),
+    ...(code ? { code } : {}),
+    ...(currentOdds ? { currentOdds } : {}),
+  };
 }
 
 /** A field's errors as one line, or undefined. */
 export function fieldMessage(view: ErrorView | undefined, field: string): string | undefined {
   const list = view?.fields[field];
   return list && list.length > 0 ? list.join("; ") : undefined;
+}
+
+/**
+ * The error to keep showing once the person has edited `field`: that
+ * field's messages go; a check the portal made before sending (no status)
+ * goes entirely when no field has a message left.
+ */
+export function withoutField(view: ErrorView | undefined, field: string): ErrorView | undefined {
+  if (!view || !view.fields[field]) return view;
+  const fields = { ...view.fields };
+  delete fields[field];
+  if (Object.keys(fields).length === 0 && view.other.length === 0 && view.status === undefined) return undefined;
+  return { ...view, fields };
 }

@@ -5,6 +5,12 @@ import type { components } from "./schema";
 
 type Schemas = components["schemas"];
 
+/** Every list answer: a page of `data` and the cursor of the next page. */
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
 export type Me = Schemas["Me"];
 export type Role = Schemas["Role"];
 export type Tenant = Schemas["Tenant"];
@@ -16,3 +22,40 @@ export type AuditRecord = Schemas["AuditRecord"];
 export type AuditRecordList = Schemas["AuditRecordList"];
 export type ProblemBody = Schemas["Problem"];
 export type FieldErrorBody = Schemas["FieldError"];
+
+export type Environment = Schemas["Environment"];
+export type Namespace = Schemas["Namespace"];
+export type NamespaceCreate = Schemas["NamespaceCreate"];
+export type NamespaceQuota = Schemas["NamespaceQuota"];
+export type NamespaceStatus = Schemas["NamespaceStatus"];
+export type AzureError = Schemas["AzureError"];
+export type Job = Schemas["Job"];
+export type JobStep = Schemas["JobStep"];
+export type JobStatus = Schemas["JobStatus"];
+
+export type SportEvent = Schemas["Event"];
+export type SportEventCreate = Schemas["EventCreate"];
+export type SportEventUpdate = Schemas["EventUpdate"];
+export type EventStatus = Schemas["EventStatus"];
+export type Selection = Schemas["Selection"];
+export type Bet = Schemas["Bet"];
+export type BetCreate = Schemas["BetCreate"];
+export type BetStatus = Schemas["BetStatus"];
+
+export type Wallet = Schemas["Wallet"];
+export type Payment = Schemas["Payment"];
+export type PaymentCreate = Schemas["PaymentCreate"];
+export type PaymentDirection = Schemas["PaymentDirection"];
+export type PaymentStatus = Schemas["PaymentStatus"];
+export type LedgerTransaction = Schemas["LedgerTransaction"];
+export type LedgerTransactionKind = Schemas["LedgerTransactionKind"];
+export type LedgerAccount = Schemas["LedgerAccount"];
+
+export type Invoice = Schemas["Invoice"];
+export type InvoiceStatus = Schemas["InvoiceStatus"];
+export type Subscription = Schemas["Subscription"];
+export type SubscriptionStatus = Schemas["SubscriptionStatus"];
+export type UsageLine = Schemas["UsageLine"];
+export type WebhookEvent = Schemas["WebhookEvent"];
+export type WebhookEventStatus = Schemas["WebhookEventStatus"];
+export type WebhookProvider = Schemas["WebhookProvider"];

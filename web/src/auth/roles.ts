@@ -1,7 +1,7 @@
-// Role-aware gating (SPEC.md section 2). The server is the authority (it
-// answers 403/404 anyway); this decides what the portal offers and shows.
+// Role-aware gating (SPEC.md section 2, as the server enforces it: each
+// route's roles in handlers/*.c). The server is the authority (it answers
+// 403/404 anyway); this decides what the portal offers and shows.
 import type { Role } from "../api/types";
-import type { Feature, FeatureSet } from "../features";
 
 export interface Viewer {
   roles: readonly Role[];
@@ -11,26 +11,30 @@ export interface Viewer {
 
 export type Capability =
   | "tenants.manage" // list, create, suspend, reactivate, delete tenants
+  | "webhooks.read" // the webhook inbox of every provider (platform-wide)
   | "tenant.read" // see the tenant's overview
   | "tenant.settings" // edit the tenant's settings
   | "audit.read"
-  | "namespaces.read"
-  | "namespaces.manage"
+  | "namespaces.read" // namespaces and their jobs
+  | "namespaces.manage" // create, delete
   | "events.read"
-  | "events.manage" // create, edit, post results, cancel
-  | "bets.place" // own bets
-  | "bets.read" // own bets, or all bets for those with bets.read_all
+  | "events.manage" // create, open/close, change odds, post results, cancel
+  | "bets.place" // own bets (members only)
+  | "bets.read" // own bets, or everyone's for those with bets.read_all
   | "bets.read_all"
-  | "wallet.use" // own wallet: balance, deposit, withdraw, own payments
+  | "wallet.use" // own wallet: balance, deposit, withdraw, own payments (members only)
+  | "payments.read_all" // every member's payments and wallets
   | "ledger.read"
   | "billing.read"; // invoices, subscriptions, usage
 
 const ALL: readonly Role[] = ["super_admin", "tenant_admin", "billing_viewer", "support_user", "member"];
 
 /** Roles (within the caller's own tenant) that grant each capability.
- * super_admin is handled separately: it applies in every tenant. */
+ * super_admin is handled separately: it applies in every tenant, except for
+ * `personal` capabilities, which need a user of that very tenant. */
 const RULES: Record<Capability, { roles: readonly Role[]; personal?: boolean }> = {
   "tenants.manage": { roles: ["super_admin"] },
+  "webhooks.read": { roles: ["super_admin"] },
   "tenant.read": { roles: ALL },
   "tenant.settings": { roles: ["tenant_admin"] },
   "audit.read": { roles: ["tenant_admin", "support_user"] },
@@ -38,12 +42,14 @@ const RULES: Record<Capability, { roles: readonly Role[]; personal?: boolean }> 
   "namespaces.manage": { roles: ["tenant_admin"] },
   "events.read": { roles: ALL },
   "events.manage": { roles: ["tenant_admin"] },
-  // Money movement and one's own bets need a user of that tenant; a
-  // support_user is read-only ("no money movement").
-  "bets.place": { roles: ["member", "tenant_admin", "billing_viewer"], personal: true },
+  // Money moves only for the caller itself, and only for a member (a user of
+  // the tenant with no other role): admins, support users and billing
+  // viewers read money, they do not move it.
+  "bets.place": { roles: ["member"], personal: true },
   "bets.read": { roles: ALL },
-  "bets.read_all": { roles: ["tenant_admin", "support_user"] },
-  "wallet.use": { roles: ["member", "tenant_admin", "billing_viewer"], personal: true },
+  "bets.read_all": { roles: ["tenant_admin", "support_user", "billing_viewer"] },
+  "wallet.use": { roles: ["member"], personal: true },
+  "payments.read_all": { roles: ["tenant_admin", "support_user", "billing_viewer"] },
   "ledger.read": { roles: ["tenant_admin", "billing_viewer"] },
   "billing.read": { roles: ["tenant_admin", "billing_viewer"] },
 };
@@ -70,7 +76,7 @@ export function can(v: Viewer, cap: Capability, tenantId?: string): boolean {
     return own && v.tenantId !== null && v.roles.some((r) => rule.roles.includes(r));
   }
   if (isSuperAdmin(v)) return true;
-  if (cap === "tenants.manage") return false;
+  if (cap === "tenants.manage" || cap === "webhooks.read") return false;
   if (!own) return false;
   return v.roles.some((r) => rule.roles.includes(r));
 }
@@ -81,27 +87,28 @@ export interface NavItem {
 }
 
 /** Navigation of one tenant's screens that `v` may use. */
-export function tenantNav(v: Viewer, tenantId: string, features: FeatureSet): NavItem[] {
+export function tenantNav(v: Viewer, tenantId: string): NavItem[] {
   const base = `/app/tenants/${encodeURIComponent(tenantId)}`;
-  const items: { cap: Capability; feature?: Feature; path: string; label: string }[] = [
-    { cap: "namespaces.read", feature: "namespaces", path: "namespaces", label: "Namespaces" },
-    { cap: "events.read", feature: "events", path: "events", label: "Events" },
-    { cap: "bets.read", feature: "bets", path: "bets", label: "Bets" },
-    { cap: "wallet.use", feature: "wallet", path: "wallet", label: "Wallet" },
-    { cap: "ledger.read", feature: "ledger", path: "ledger", label: "Ledger" },
-    { cap: "billing.read", feature: "billing", path: "billing", label: "Billing" },
+  const allBets = can(v, "bets.read_all", tenantId);
+  const items: { cap: Capability; path: string; label: string }[] = [
+    { cap: "namespaces.read", path: "namespaces", label: "Namespaces" },
+    { cap: "events.read", path: "events", label: "Events" },
+    { cap: "bets.read", path: "bets", label: allBets ? "Bets" : "My bets" },
+    { cap: "wallet.use", path: "wallet", label: "Wallet" },
+    { cap: "payments.read_all", path: "payments", label: "Payments" },
+    { cap: "ledger.read", path: "ledger", label: "Ledger" },
+    { cap: "billing.read", path: "billing", label: "Billing" },
     { cap: "audit.read", path: "audit", label: "Audit log" },
     { cap: "tenant.settings", path: "settings", label: "Settings" },
   ];
-  return items
-    .filter((i) => (i.feature === undefined || features[i.feature]) && can(v, i.cap, tenantId))
-    .map((i) => ({ to: `${base}/${i.path}`, label: i.label }));
+  return items.filter((i) => can(v, i.cap, tenantId)).map((i) => ({ to: `${base}/${i.path}`, label: i.label }));
 }
 
 /** Platform-wide navigation (not tied to a tenant). */
 export function platformNav(v: Viewer): NavItem[] {
   const items: NavItem[] = [{ to: "/app", label: "Overview" }];
   if (can(v, "tenants.manage")) items.push({ to: "/app/tenants", label: "Tenants" });
+  if (can(v, "webhooks.read")) items.push({ to: "/app/webhooks", label: "Webhook events" });
   return items;
 }
 

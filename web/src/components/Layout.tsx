@@ -4,7 +4,6 @@ import { api, call } from "../api/client";
 import type { ErrorView } from "../api/problem";
 import { platformNav, ROLE_LABELS, tenantNav, type NavItem } from "../auth/roles";
 import { useMe, useSession } from "../auth/session";
-import { FEATURES } from "../features";
 import { dataOf, useLoad } from "../lib/useLoad";
 import type { Tenant } from "../api/types";
 import { TenantScopeContext, type TenantScope } from "./tenantContext";
@@ -112,7 +111,7 @@ export function Layout() {
     routeTenantId && routeTenantId !== viewer.tenantId
       ? tenant?.name ?? "Tenant"
       : me.tenant?.name ?? "Your organisation";
-  const tenantItems = navTenantId ? tenantNav(viewer, navTenantId, FEATURES) : [];
+  const tenantItems = navTenantId ? tenantNav(viewer, navTenantId) : [];
 
   return (
     <div className="shell">

@@ -1,10 +1,11 @@
 import type { ReactNode } from "react";
-import type { Page } from "../api/local-types";
+import type { Page } from "../api/types";
 import { hasNext, hasPrevious, pageNumber, type PageAction, type PageState } from "../lib/pagination";
 import { dataOf, type Load } from "../lib/useLoad";
 import { Empty, ErrorBanner, Loading, Pager } from "./ui";
 
-/** A list screen's table with loading, error, empty and pager states. */
+/** A list screen's table with loading, error, empty and pager states. On
+ * phones each row becomes a card: give every cell a `data-label`. */
 export function PagedTable<T>({
   label,
   load,
@@ -33,7 +34,7 @@ export function PagedTable<T>({
       {list && items.length === 0 && <Empty>{empty}</Empty>}
       {items.length > 0 && (
         <div className="table-wrap">
-          <table className="table" aria-label={label} aria-busy={load.kind === "loading"}>
+          <table className="table table-stack" aria-label={label} aria-busy={load.kind === "loading"}>
             <thead>{head}</thead>
             <tbody>{items.map(row)}</tbody>
           </table>

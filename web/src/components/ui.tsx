@@ -1,8 +1,9 @@
 // Small building blocks shared by the screens. No inline style attributes
 // anywhere (the portal's CSP has no 'unsafe-inline'): classes only.
-import { useId, type ReactNode, type InputHTMLAttributes, type SelectHTMLAttributes } from "react";
+import { useId, useState, type ReactNode, type InputHTMLAttributes, type SelectHTMLAttributes } from "react";
 import type { ErrorView } from "../api/problem";
 import { formatTime } from "../lib/format";
+import { formatMoney } from "../lib/money";
 import type { TagRow } from "../lib/tenantForm";
 
 export function cx(...names: (string | false | null | undefined)[]): string {
@@ -12,8 +13,10 @@ export function cx(...names: (string | false | null | undefined)[]): string {
 /** A failed call, in words, with the request id for support. */
 export function ErrorBanner({ error, onRetry }: { error: ErrorView | undefined; onRetry?: () => void }) {
   if (!error) return null;
+  // A changed price is news, not a failure of the person's.
+  const tone = error.code === "odds-changed" ? "alert-warn" : "alert-error";
   return (
-    <div className="alert alert-error" role="alert">
+    <div className={`alert ${tone}`} role="alert">
       <p className="alert-message">{error.message}</p>
       {error.other.length > 0 && (
         <ul className="alert-list">
@@ -160,6 +163,14 @@ export function TagsEditor({
 
 const STATUS_TONE: Record<string, string> = {
   active: "ok",
+  processed: "ok",
+  activated: "ok",
+  trial: "info",
+  received: "info",
+  closed: "warn",
+  unmatched: "warn",
+  voided: "muted",
+  converted: "muted",
   ready: "ok",
   succeeded: "ok",
   won: "ok",
@@ -236,4 +247,86 @@ export function PageHeader({ title, children }: { title: string; children?: Reac
 
 export function Empty({ children }: { children: ReactNode }) {
   return <p className="empty">{children}</p>;
+}
+
+/** An amount of money (integer minor units) for people; `signed` shows a
+ * plus on credits and colours credits and debits. */
+export function Money({ minor, currency, signed }: { minor: number | null | undefined; currency: string | null | undefined; signed?: boolean }) {
+  if (minor === null || minor === undefined || !currency) return <span className="muted">—</span>;
+  const text = formatMoney(minor, currency);
+  if (!signed) return <span className="money">{text}</span>;
+  return <span className={cx("money", minor > 0 ? "credit" : minor < 0 ? "debit" : undefined)}>{minor > 0 ? `+${text}` : text}</span>;
+}
+
+/** A button that asks before doing something that cannot be undone. */
+export function ConfirmButton({
+  label,
+  confirm,
+  confirmLabel = "Confirm",
+  onConfirm,
+  danger = true,
+}: {
+  label: string;
+  confirm: string;
+  confirmLabel?: string;
+  onConfirm: () => Promise<void> | void;
+  danger?: boolean;
+}) {
+  const [asking, setAsking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  if (busy)
+    return (
+      <span className="muted small" role="status">
+        Working…
+      </span>
+    );
+  if (!asking)
+    return (
+      <button type="button" className={cx("btn btn-small", danger ? "btn-danger-quiet" : undefined)} onClick={() => setAsking(true)}>
+        {label}
+      </button>
+    );
+  return (
+    <span className="confirm">
+      <span className="small">{confirm}</span>
+      <button
+        type="button"
+        className={cx("btn btn-small", danger ? "btn-danger" : "btn-primary")}
+        onClick={async () => {
+          setBusy(true);
+          try {
+            await onConfirm();
+          } finally {
+            setBusy(false);
+            setAsking(false);
+          }
+        }}
+      >
+        {confirmLabel}
+      </button>
+      <button type="button" className="btn btn-small btn-quiet" onClick={() => setAsking(false)}>
+        Cancel
+      </button>
+    </span>
+  );
+}
+
+/** JSON for people who want the raw details (job outputs, payloads). */
+export function JsonBlock({ value, summary = "Details" }: { value: unknown; summary?: string }) {
+  if (value === null || value === undefined) return <span className="muted">—</span>;
+  return (
+    <details className="json">
+      <summary>{summary}</summary>
+      <pre>{JSON.stringify(value, null, 2)}</pre>
+    </details>
+  );
+}
+
+/** The filters above a list. */
+export function Toolbar({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="toolbar" role="group" aria-label={label}>
+      {children}
+    </div>
+  );
 }

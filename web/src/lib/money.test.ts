@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatMoney, fractionDigits, minorToDecimalString, parseAmount } from "./money";
+import { formatMoney, fractionDigits, minorToDecimalString, oddsScaled, parseAmount, payoutMinor, sameOdds } from "./money";
 
 describe("money", () => {
   it("knows minor-unit digits", () => {
@@ -32,5 +32,20 @@ describe("money", () => {
     expect(parseAmount("", "EUR").ok).toBe(false);
     expect(parseAmount("1e3", "EUR").ok).toBe(false);
     expect(parseAmount("99999999999999999", "EUR").ok).toBe(false);
+  });
+  it("computes a win's payout as floor(stake × odds), exactly", () => {
+    expect(payoutMinor(1000, "2.10")).toBe(2100);
+    expect(payoutMinor(333, "1.5")).toBe(499); // 499.5 rounds down
+    expect(payoutMinor(1, "1.0001")).toBe(1);
+    expect(payoutMinor(10000, "1.0001")).toBe(10001);
+    expect(payoutMinor(123456789, "3.3333")).toBe(411518514);
+    expect(payoutMinor(100, "two")).toBeUndefined();
+    expect(payoutMinor(100, "2.12345")).toBeUndefined();
+  });
+  it("compares odds as decimals", () => {
+    expect(sameOdds("2.5", "2.50")).toBe(true);
+    expect(sameOdds("2.5", "2.05")).toBe(false);
+    expect(oddsScaled("3")).toBe(30000n);
+    expect(sameOdds("x", "x")).toBe(false);
   });
 });

@@ -62,3 +62,25 @@ export function parseAmount(input: string, currency: string): ParsedAmount {
   if (minor > BigInt(Number.MAX_SAFE_INTEGER)) return { ok: false, message: "The amount is too large" };
   return { ok: true, minor: Number(minor) };
 }
+
+/** Decimal odds ("2.10", at most 4 decimals) as an integer scaled by
+ * 10^4, or undefined when not such a number. */
+export function oddsScaled(odds: string): bigint | undefined {
+  const m = /^([0-9]{1,6})(?:\.([0-9]{1,4}))?$/.exec(odds.trim());
+  if (!m) return undefined;
+  return BigInt(m[1] ?? "0") * 10000n + BigInt((m[2] ?? "").padEnd(4, "0"));
+}
+
+/** What a winning bet pays: floor(stake × odds) in minor units, exactly
+ * (SPEC.md section 4), or undefined for odds that are not a decimal. */
+export function payoutMinor(stakeMinor: number, odds: string): number | undefined {
+  const o = oddsScaled(odds);
+  if (o === undefined || !Number.isSafeInteger(stakeMinor) || stakeMinor < 0) return undefined;
+  return Number((BigInt(stakeMinor) * o) / 10000n);
+}
+
+/** Are two decimal odds the same number ("2.5" and "2.50")? */
+export function sameOdds(a: string, b: string): boolean {
+  const x = oddsScaled(a);
+  return x !== undefined && x === oddsScaled(b);
+}

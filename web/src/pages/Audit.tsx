@@ -11,7 +11,12 @@ import { dataOf, useLoad } from "../lib/useLoad";
 
 const PAGE_SIZE = 25;
 /** Actions the server records today, offered as suggestions. */
-const KNOWN_ACTIONS = ["tenant.create", "tenant.update", "tenant.delete"];
+const KNOWN_ACTIONS = [
+  "tenant.create", "tenant.update", "tenant.delete",
+  "namespace.create", "namespace.provisioning", "namespace.ready", "namespace.failed", "namespace.delete", "namespace.deleted",
+  "event.create", "event.update", "event.result", "event.settle", "event.cancel",
+  "bet.place", "payment.deposit", "payment.withdrawal",
+];
 
 export function Audit() {
   const { tenantId, tenant } = useTenantScope();

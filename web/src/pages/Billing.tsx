@@ -1,66 +1,307 @@
-// PLACEHOLDER (FEATURES.billing): invoices, subscriptions and usage (from
-// QuickBooks and Pax8). SPEC.md names no fields for them, so each list shows
-// the members the server sends. Switch to generated types when the
-// endpoints are in openapi.yaml.
-import { useState } from "react";
-import type { BillingRecord } from "../api/local-types";
+// Billing (tenant admins, billing viewers): the tenant's QuickBooks invoices
+// and Pax8 subscriptions and usage, as the providers' webhooks reported them.
+import { useSearchParams } from "react-router";
+import { api, call } from "../api/client";
+import type { Invoice, InvoiceStatus, Subscription, SubscriptionStatus, UsageLine } from "../api/types";
 import { PagedTable } from "../components/PagedTable";
 import { useTenantScope } from "../components/tenantContext";
-import { PageHeader, Time } from "../components/ui";
-import { dataOf } from "../lib/useLoad";
-import { usePagedUntyped } from "../lib/usePaged";
-import { cx } from "../components/ui";
+import { Money, PageHeader, SelectField, StatusBadge, Time, Toolbar, cx } from "../components/ui";
+import { usePaged } from "../lib/usePaged";
 
 const TABS = [
-  { key: "invoices", label: "Invoices" },
-  { key: "subscriptions", label: "Subscriptions" },
-  { key: "usage", label: "Usage" },
+  { key: "invoices", label: "Invoices", from: "QuickBooks Online" },
+  { key: "subscriptions", label: "Subscriptions", from: "Pax8" },
+  { key: "usage", label: "Usage", from: "Pax8" },
 ] as const;
+type Tab = (typeof TABS)[number]["key"];
 
-function cell(v: unknown) {
-  if (v === null || v === undefined) return <span className="muted">—</span>;
-  if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}T/.test(v)) return <Time iso={v} />;
-  if (typeof v === "object") return <code className="small">{JSON.stringify(v)}</code>;
-  return String(v);
+const INVOICE_STATUSES: InvoiceStatus[] = ["open", "voided", "deleted"];
+const SUBSCRIPTION_STATUSES: SubscriptionStatus[] = [
+  "active", "trial", "pending_activation", "pending_manual", "pending_automated", "pending_cancel",
+  "waiting_for_details", "activated", "converted", "cancelled",
+];
+const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** The last `n` calendar months (UTC) as `period` values, newest first,
+ * with their names: [{ value: "2026-03", label: "March 2026" }, …]. */
+function recentMonths(n: number, now = new Date()): { value: string; label: string }[] {
+  const fmt = new Intl.DateTimeFormat(undefined, { month: "long", year: "numeric", timeZone: "UTC" });
+  const out: { value: string; label: string }[] = [];
+  for (let i = 0; i < n; i++) {
+    const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - i, 1));
+    out.push({ value: `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, "0")}`, label: fmt.format(d) });
+  }
+  return out;
+}
+
+/** "2026-03-01" (a date, no time) for people, without time-zone shifts. */
+function DateOnly({ date }: { date: string | null }) {
+  if (!date) return <span className="muted">—</span>;
+  const d = new Date(`${date.slice(0, 10)}T00:00:00Z`);
+  if (Number.isNaN(d.getTime())) return <>{date}</>;
+  return <time dateTime={date}>{new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeZone: "UTC" }).format(d)}</time>;
 }
 
 export function Billing() {
-  const { tenantId } = useTenantScope();
-  const [tab, setTab] = useState<(typeof TABS)[number]["key"]>("invoices");
-  const list = usePagedUntyped<BillingRecord>(`/v1/tenants/${encodeURIComponent(tenantId)}/${tab}`, {});
-  const rows = dataOf(list.load)?.data ?? [];
-  const columns = Array.from(new Set(rows.flatMap((r) => Object.keys(r)))).filter((k) => k !== "tenant_id").slice(0, 8);
+  const { tenantId, tenant } = useTenantScope();
+  const [search, setSearch] = useSearchParams();
+  const tab: Tab = TABS.find((t) => t.key === search.get("tab"))?.key ?? "invoices";
+  const rawPeriod = search.get("period") ?? "";
+  const period = PERIOD.test(rawPeriod) ? rawPeriod : undefined;
+  const setParam = (k: string, v: string) => {
+    const next = new URLSearchParams(search);
+    if (v) next.set(k, v);
+    else next.delete(k);
+    setSearch(next);
+  };
+  const linked =
+    tab === "invoices" ? tenant?.quickbooks_realm_id : tenant?.pax8_company_id;
+  const source = TABS.find((t) => t.key === tab)?.from ?? "";
   return (
     <>
       <PageHeader title="Billing" />
       <div className="tabs" role="tablist" aria-label="Billing">
         {TABS.map((t) => (
-          <button key={t.key} type="button" role="tab" aria-selected={tab === t.key} className={cx("tab", tab === t.key && "tab-active")} onClick={() => setTab(t.key)}>
+          <button
+            key={t.key}
+            type="button"
+            role="tab"
+            aria-selected={tab === t.key}
+            className={cx("tab", tab === t.key && "tab-active")}
+            onClick={() => {
+              const next = new URLSearchParams();
+              next.set("tab", t.key);
+              if (period) next.set("period", period);
+              setSearch(next);
+            }}
+          >
             {t.label}
           </button>
         ))}
       </div>
-      <PagedTable<BillingRecord>
-        label={tab}
-        {...list}
-        empty={`No ${tab} yet.`}
-        head={
-          <tr>
-            {columns.map((c) => (
-              <th scope="col" key={c}>
-                {c.replace(/_/g, " ")}
-              </th>
-            ))}
-          </tr>
-        }
-        row={(r) => (
-          <tr key={String(r.id ?? JSON.stringify(r))}>
-            {columns.map((c) => (
-              <td key={c}>{cell(r[c])}</td>
-            ))}
-          </tr>
+      <p className="lead-text muted">
+        From {source}
+        {tenant && (linked ? <> ({tab === "invoices" ? "realm" : "company"} <code>{linked}</code>)</> : <>: this tenant has no {tab === "invoices" ? "QuickBooks realm" : "Pax8 company"} id set.</>)}
+        {tenant && linked ? "." : ""}
+      </p>
+      <Toolbar label={`Filter ${tab}`}>
+        <SelectField
+          label="Month"
+          name="period"
+          className="field-inline"
+          value={period ?? ""}
+          options={[
+            { value: "", label: "Any month" },
+            ...recentMonths(24),
+            ...(period && !recentMonths(24).some((m) => m.value === period) ? [{ value: period, label: period }] : []),
+          ]}
+          onChange={(e) => setParam("period", e.target.value)}
+        />
+        {tab === "invoices" && (
+          <SelectField
+            label="Status"
+            name="status"
+            className="field-inline"
+            value={INVOICE_STATUSES.find((s) => s === search.get("status")) ?? ""}
+            options={[{ value: "", label: "Any" }, ...INVOICE_STATUSES.map((s) => ({ value: s, label: s }))]}
+            onChange={(e) => setParam("status", e.target.value)}
+          />
         )}
-      />
+        {tab === "subscriptions" && (
+          <SelectField
+            label="Status"
+            name="status"
+            className="field-inline"
+            value={SUBSCRIPTION_STATUSES.find((s) => s === search.get("status")) ?? ""}
+            options={[{ value: "", label: "Any" }, ...SUBSCRIPTION_STATUSES.map((s) => ({ value: s, label: s.replace(/_/g, " ") }))]}
+            onChange={(e) => setParam("status", e.target.value)}
+          />
+        )}
+      </Toolbar>
+      {tab === "invoices" && <Invoices tenantId={tenantId} period={period} status={INVOICE_STATUSES.find((s) => s === search.get("status"))} />}
+      {tab === "subscriptions" && (
+        <Subscriptions tenantId={tenantId} period={period} status={SUBSCRIPTION_STATUSES.find((s) => s === search.get("status"))} />
+      )}
+      {tab === "usage" && <Usage tenantId={tenantId} period={period} subscriptionId={search.get("subscription_id") ?? undefined} />}
     </>
+  );
+}
+
+function Invoices({ tenantId, period, status }: { tenantId: string; period?: string; status?: InvoiceStatus }) {
+  const list = usePaged(
+    (cursor) =>
+      call(
+        api.GET("/v1/tenants/{tenant_id}/invoices", {
+          params: { path: { tenant_id: tenantId }, query: { limit: 20, cursor: cursor ?? undefined, period, status } },
+        }),
+      ),
+    [tenantId, period, status],
+  );
+  return (
+    <PagedTable<Invoice>
+      label="Invoices"
+      {...list}
+      empty={period || status ? "No invoices match these filters." : "No invoices yet."}
+      head={
+        <tr>
+          <th scope="col">Invoice</th>
+          <th scope="col">Status</th>
+          <th scope="col">Issued</th>
+          <th scope="col">Last change</th>
+          <th scope="col" className="num">
+            Total
+          </th>
+          <th scope="col" className="num">
+            Balance due
+          </th>
+        </tr>
+      }
+      row={(i) => (
+        <tr key={i.id} data-invoice={i.external_id}>
+          <td data-label="Invoice">
+            <span className="strong">#{i.external_id}</span>
+            {i.customer_id && <div className="muted small">customer {i.customer_id}</div>}
+          </td>
+          <td data-label="Status">
+            <StatusBadge status={i.status} />
+          </td>
+          <td data-label="Issued" className="nowrap">
+            <Time iso={i.issued_at} />
+          </td>
+          <td data-label="Last change">
+            {i.last_operation} <span className="muted small">
+              <Time iso={i.source_updated_at} />
+            </span>
+          </td>
+          <td data-label="Total" className="num">
+            {i.needs_sync && i.total_minor === null ? <span className="muted small">not synced yet</span> : <Money minor={i.total_minor} currency={i.currency} />}
+          </td>
+          <td data-label="Balance due" className="num">
+            {i.needs_sync && i.balance_minor === null ? <span className="muted small">not synced yet</span> : <Money minor={i.balance_minor} currency={i.currency} />}
+          </td>
+        </tr>
+      )}
+    />
+  );
+}
+
+function Subscriptions({ tenantId, period, status }: { tenantId: string; period?: string; status?: SubscriptionStatus }) {
+  const list = usePaged(
+    (cursor) =>
+      call(
+        api.GET("/v1/tenants/{tenant_id}/subscriptions", {
+          params: { path: { tenant_id: tenantId }, query: { limit: 20, cursor: cursor ?? undefined, period, status } },
+        }),
+      ),
+    [tenantId, period, status],
+  );
+  return (
+    <PagedTable<Subscription>
+      label="Subscriptions"
+      {...list}
+      empty={period || status ? "No subscriptions match these filters." : "No subscriptions yet."}
+      head={
+        <tr>
+          <th scope="col">Product</th>
+          <th scope="col" className="num">
+            Quantity
+          </th>
+          <th scope="col">Status</th>
+          <th scope="col">Term</th>
+          <th scope="col" className="num">
+            Price
+          </th>
+          <th scope="col">Period</th>
+          <th scope="col">Updated</th>
+        </tr>
+      }
+      row={(s) => (
+        <tr key={s.id} data-subscription={s.external_id}>
+          <td data-label="Product">
+            <span className="strong">{s.product_name ?? s.product_id ?? "Unknown product"}</span>
+            <div className="muted small" title={s.external_id}>
+              subscription {s.external_id.slice(0, 8)}
+            </div>
+          </td>
+          <td data-label="Quantity" className="num">
+            {s.quantity ?? "—"}
+          </td>
+          <td data-label="Status">
+            <StatusBadge status={s.status.replace(/_/g, " ")} />
+          </td>
+          <td data-label="Term">{s.billing_term ?? "—"}</td>
+          <td data-label="Price" className="num">
+            <Money minor={s.price_minor} currency={s.currency} />
+          </td>
+          <td data-label="Period" className="nowrap">
+            <DateOnly date={s.start_date} /> – {s.end_date ? <DateOnly date={s.end_date} /> : <span className="muted">ongoing</span>}
+          </td>
+          <td data-label="Updated" className="nowrap">
+            <Time iso={s.source_updated_at} />
+          </td>
+        </tr>
+      )}
+    />
+  );
+}
+
+function Usage({ tenantId, period, subscriptionId }: { tenantId: string; period?: string; subscriptionId?: string }) {
+  const list = usePaged(
+    (cursor) =>
+      call(
+        api.GET("/v1/tenants/{tenant_id}/usage", {
+          params: { path: { tenant_id: tenantId }, query: { limit: 25, cursor: cursor ?? undefined, period, subscription_id: subscriptionId } },
+        }),
+      ),
+    [tenantId, period, subscriptionId],
+  );
+  return (
+    <PagedTable<UsageLine>
+      label="Usage"
+      {...list}
+      empty={period ? "No usage in this month." : "No usage yet."}
+      head={
+        <tr>
+          <th scope="col">Date</th>
+          <th scope="col">Product</th>
+          <th scope="col" className="num">
+            Quantity
+          </th>
+          <th scope="col" className="num">
+            Unit price
+          </th>
+          <th scope="col" className="num">
+            Amount
+          </th>
+          <th scope="col" className="num">
+            Partner cost
+          </th>
+        </tr>
+      }
+      row={(u) => (
+        <tr key={u.id}>
+          <td data-label="Date" className="nowrap">
+            <DateOnly date={u.usage_date} />
+          </td>
+          <td data-label="Product">
+            <span className="strong">{u.product_name ?? u.product_id}</span>
+            {u.is_trial && <span className="badge badge-info badge-gap">trial</span>}
+            {u.subscription_id && <div className="muted small">subscription {u.subscription_id.slice(0, 8)}</div>}
+          </td>
+          <td data-label="Quantity" className="num">
+            {u.quantity} {u.unit_of_measure ?? ""}
+          </td>
+          <td data-label="Unit price" className="num">
+            {u.unit_price !== null ? `${u.unit_price}${u.currency ? ` ${u.currency}` : ""}` : "—"}
+          </td>
+          <td data-label="Amount" className="num">
+            <Money minor={u.amount_minor} currency={u.currency} />
+          </td>
+          <td data-label="Partner cost" className="num">
+            <Money minor={u.partner_total_minor} currency={u.currency} />
+          </td>
+        </tr>
+      )}
+    />
   );
 }

@@ -1,112 +1,185 @@
-// PLACEHOLDER (FEATURES.namespaces): per-tenant environments with live
-// provisioning status. Typed locally from SPEC.md section 3 until
-// …/namespaces is in openapi.yaml.
+// A tenant's namespaces (tenant admins manage them; support users read
+// them): live provisioning status, polled every 2 s while any is on its
+// way somewhere, with Azure's error when one fails.
 import { useState, type FormEvent } from "react";
-import { Link, useParams } from "react-router";
-import { callUntyped } from "../api/client";
-import type { Environment, Job, Namespace, NamespaceCreate } from "../api/local-types";
-import { fieldMessage, type ErrorView } from "../api/problem";
+import { Link, useSearchParams } from "react-router";
+import { api, call, sendIdempotent } from "../api/client";
+import { fieldMessage, withoutField, type ErrorView } from "../api/problem";
+import type { AzureError, Environment, Namespace, NamespaceCreate, NamespaceQuota, NamespaceStatus } from "../api/types";
 import { can } from "../auth/roles";
 import { useMe } from "../auth/session";
 import { PagedTable } from "../components/PagedTable";
 import { useTenantScope } from "../components/tenantContext";
-import { ErrorBanner, Field, Loading, Notice, PageHeader, SelectField, StatusBadge, Time } from "../components/ui";
+import { ConfirmButton, ErrorBanner, Field, Notice, PageHeader, SelectField, StatusBadge, Time, Toolbar, cx } from "../components/ui";
 import { SLUG_PATTERN } from "../lib/format";
-import { usePagedUntyped, usePoll } from "../lib/usePaged";
-import { dataOf, useLoad } from "../lib/useLoad";
+import { dataOf } from "../lib/useLoad";
+import { useIdempotentAction, usePaged, usePoll } from "../lib/usePaged";
 
-const TRANSITIONAL = new Set(["pending", "provisioning", "deprovisioning"]);
-const ENVIRONMENTS: { value: Environment; label: string }[] = [
+export const TRANSITIONAL: ReadonlySet<NamespaceStatus> = new Set(["pending", "provisioning", "deprovisioning"]);
+export const POLL_MS = 2000;
+
+export const ENVIRONMENTS: { value: Environment; label: string }[] = [
   { value: "dev", label: "Development" },
   { value: "staging", label: "Staging" },
   { value: "prod", label: "Production" },
 ];
 
-function describe(v: unknown): string {
-  if (v === null || v === undefined) return "";
-  if (typeof v === "string") return v;
-  if (typeof v === "object" && v !== null) {
-    const o = v as Record<string, unknown>;
-    const inner = (o.error ?? o) as Record<string, unknown>;
-    if (typeof inner.message === "string") return typeof inner.code === "string" ? `${inner.code}: ${inner.message}` : inner.message;
-  }
-  return JSON.stringify(v);
+const STATUSES: NamespaceStatus[] = ["pending", "provisioning", "ready", "failed", "deprovisioning", "deleted"];
+
+/** Common Azure regions, offered as suggestions (any ARM region name works). */
+const REGIONS = [
+  "westeurope", "northeurope", "uksouth", "ukwest", "francecentral", "germanywestcentral", "swedencentral",
+  "switzerlandnorth", "eastus", "eastus2", "centralus", "westus2", "westus3", "canadacentral",
+  "australiaeast", "japaneast", "southeastasia", "centralindia", "brazilsouth",
+];
+
+export function nsPath(tenantId: string, name: string): string {
+  return `/app/tenants/${tenantId}/namespaces/${encodeURIComponent(name)}`;
+}
+
+/** Azure's error in one line: "Code: message". */
+export function AzureErrorText({ error, retrying, clamp }: { error: AzureError; retrying?: boolean; clamp?: boolean }) {
+  return (
+    <p
+      className={cx("azure-error", retrying && "azure-error-retry", clamp && "azure-error-clamp")}
+      data-testid="azure-error"
+      title={clamp ? `${error.code}: ${error.message}` : undefined}
+    >
+      {retrying && <span className="azure-error-lead">Retrying after Azure’s error: </span>}
+      <strong>{error.code}</strong>: {error.message}
+    </p>
+  );
 }
 
 export function Namespaces() {
   const { viewer } = useMe();
-  const { tenantId } = useTenantScope();
-  const { name } = useParams();
-  const base = `/v1/tenants/${encodeURIComponent(tenantId)}/namespaces`;
-  const { load, reload, page, dispatch } = usePagedUntyped<Namespace>(base, {});
+  const { tenantId, tenant } = useTenantScope();
+  const [search, setSearch] = useSearchParams();
+  const status = STATUSES.find((s) => s === search.get("status"));
+  const environment = ENVIRONMENTS.find((e) => e.value === search.get("environment"))?.value;
+  const { load, reload, page, dispatch } = usePaged(
+    (cursor) =>
+      call(
+        api.GET("/v1/tenants/{tenant_id}/namespaces", {
+          params: { path: { tenant_id: tenantId }, query: { limit: 20, cursor: cursor ?? undefined, status, environment } },
+        }),
+      ),
+    [tenantId, status, environment],
+  );
   const items = dataOf(load)?.data ?? [];
-  usePoll(items.some((n) => TRANSITIONAL.has(n.status)), reload);
+  usePoll(items.some((n) => TRANSITIONAL.has(n.status)), reload, POLL_MS);
   const manage = can(viewer, "namespaces.manage", tenantId);
+  const [creating, setCreating] = useState(false);
   const [notice, setNotice] = useState<string>();
   const [actionError, setActionError] = useState<ErrorView>();
 
   async function remove(n: Namespace) {
-    const r = await callUntyped<Job>("DELETE", `${base}/${encodeURIComponent(n.name)}`);
-    if (!r.ok) setActionError(r.error);
-    else {
-      setActionError(undefined);
-      setNotice(`Deleting “${n.name}”: its resources are being removed.`);
-      reload();
-    }
+    const r = await call(
+      api.DELETE("/v1/tenants/{tenant_id}/namespaces/{namespace}", { params: { path: { tenant_id: tenantId, namespace: n.id } } }),
+    );
+    if (!r.ok) return setActionError(r.error);
+    setActionError(undefined);
+    setNotice(`Deleting “${n.name}”: its Azure resources are being removed.`);
+    reload();
   }
+
+  const setFilter = (k: string, v: string) => {
+    const next = new URLSearchParams(search);
+    if (v) next.set(k, v);
+    else next.delete(k);
+    setSearch(next);
+  };
 
   return (
     <>
-      <PageHeader title="Namespaces" />
-      {name && <NamespaceDetail base={base} name={name} tenantId={tenantId} />}
-      {manage && (
+      <PageHeader title={tenant ? `Namespaces · ${tenant.name}` : "Namespaces"}>
+        {manage && !creating && (
+          <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
+            New namespace
+          </button>
+        )}
+      </PageHeader>
+      <p className="lead-text muted">
+        Each namespace is an environment with its own Azure resource group and storage containers. Status updates live while it is provisioned.
+      </p>
+      {creating && (
         <CreateNamespace
-          base={base}
+          tenantId={tenantId}
+          onCancel={() => setCreating(false)}
           onCreated={(n) => {
-            setNotice(`Namespace “${n}” is being provisioned.`);
+            setCreating(false);
+            setNotice(`Namespace “${n.name}” created: its status below follows the provisioning.`);
+            if (status || environment) setSearch({});
             reload();
           }}
         />
       )}
       <Notice onDismiss={() => setNotice(undefined)}>{notice}</Notice>
       <ErrorBanner error={actionError} />
+      <Toolbar label="Filter namespaces">
+        <SelectField
+          label="Status"
+          name="status"
+          className="field-inline"
+          value={status ?? ""}
+          options={[{ value: "", label: "All but deleted" }, ...STATUSES.map((s) => ({ value: s, label: s }))]}
+          onChange={(e) => setFilter("status", e.target.value)}
+        />
+        <SelectField
+          label="Environment"
+          name="environment"
+          className="field-inline"
+          value={environment ?? ""}
+          options={[{ value: "", label: "Any" }, ...ENVIRONMENTS]}
+          onChange={(e) => setFilter("environment", e.target.value)}
+        />
+      </Toolbar>
       <PagedTable<Namespace>
         label="Namespaces"
         load={load}
         reload={reload}
         page={page}
         dispatch={dispatch}
-        empty="No namespaces yet."
+        empty={status || environment ? "No namespaces match these filters." : "No namespaces yet."}
         head={
           <tr>
             <th scope="col">Name</th>
             <th scope="col">Environment</th>
-            <th scope="col" className="hide-narrow">Location</th>
+            <th scope="col">Location</th>
             <th scope="col">Status</th>
-            <th scope="col" className="hide-narrow">Updated</th>
-            {manage && <th scope="col"><span className="sr-only">Actions</span></th>}
+            <th scope="col">Updated</th>
+            {manage && (
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            )}
           </tr>
         }
         row={(n) => (
-          <tr key={n.id}>
-            <td>
-              <Link to={`/app/tenants/${tenantId}/namespaces/${encodeURIComponent(n.name)}`} className="strong">
+          <tr key={n.id} data-namespace={n.name}>
+            <td data-label="Name">
+              <Link to={nsPath(tenantId, n.status === "deleted" ? n.id : n.name)} className="strong">
                 {n.name}
               </Link>
-              {n.resource_group && <div className="muted small">{n.resource_group}</div>}
+              <div className="muted small">{n.resource_group}</div>
             </td>
-            <td>{n.environment}</td>
-            <td className="hide-narrow">{n.location}</td>
-            <td>
+            <td data-label="Environment">{ENVIRONMENTS.find((e) => e.value === n.environment)?.label ?? n.environment}</td>
+            <td data-label="Location">{n.location}</td>
+            <td data-label="Status" className="status-cell">
               <StatusBadge status={n.status} />
-              {n.status === "failed" && n.last_error != null && <div className="field-error small">{describe(n.last_error)}</div>}
+              {TRANSITIONAL.has(n.status) && <span className="spinner spinner-inline" aria-hidden="true" />}
+              {n.last_error && (n.status === "failed" || TRANSITIONAL.has(n.status)) && (
+                <AzureErrorText error={n.last_error} retrying={n.status !== "failed"} clamp />
+              )}
             </td>
-            <td className="hide-narrow">
+            <td data-label="Updated" className="nowrap">
               <Time iso={n.updated_at} />
             </td>
             {manage && (
               <td className="actions">
-                {n.status !== "deleted" && n.status !== "deprovisioning" && <ConfirmButton label="Delete" confirm={`Delete “${n.name}” and its Azure resources?`} onConfirm={() => remove(n)} />}
+                {(n.status === "ready" || n.status === "failed" || n.status === "pending") && (
+                  <ConfirmButton label="Delete" confirm={`Delete “${n.name}” and its Azure resources?`} confirmLabel="Delete" onConfirm={() => remove(n)} />
+                )}
               </td>
             )}
           </tr>
@@ -116,124 +189,124 @@ export function Namespaces() {
   );
 }
 
-export function ConfirmButton({ label, confirm, onConfirm }: { label: string; confirm: string; onConfirm: () => Promise<void> | void }) {
-  const [asking, setAsking] = useState(false);
-  const [busy, setBusy] = useState(false);
-  if (busy) return <span className="muted small">Working…</span>;
-  if (!asking)
-    return (
-      <button type="button" className="btn btn-small btn-danger-quiet" onClick={() => setAsking(true)}>
-        {label}
-      </button>
-    );
-  return (
-    <span className="confirm">
-      <span className="small">{confirm}</span>
-      <button
-        type="button"
-        className="btn btn-small btn-danger"
-        onClick={async () => {
-          setBusy(true);
-          await onConfirm();
-          setBusy(false);
-          setAsking(false);
-        }}
-      >
-        Confirm
-      </button>
-      <button type="button" className="btn btn-small btn-quiet" onClick={() => setAsking(false)}>
-        Cancel
-      </button>
-    </span>
-  );
+const NS_FIELDS = ["name", "environment", "location", "quota"] as const;
+
+interface NsForm {
+  name: string;
+  environment: Environment;
+  location: string;
+  cpu: string;
+  memory: string;
+  storage: string;
 }
 
-function NamespaceDetail({ base, name, tenantId }: { base: string; name: string; tenantId: string }) {
-  const [load, reload] = useLoad(() => callUntyped<Namespace>("GET", `${base}/${encodeURIComponent(name)}`), [base, name]);
-  const n = dataOf(load);
-  usePoll(!!n && TRANSITIONAL.has(n.status), reload);
-  if (load.kind === "error") return <ErrorBanner error={load.error} onRetry={reload} />;
-  if (!n) return <Loading what={`Loading ${name}`} />;
-  return (
-    <section className="card" aria-labelledby="ns-title">
-      <h2 id="ns-title">
-        {n.name} <StatusBadge status={n.status} />
-      </h2>
-      <dl className="facts">
-        <dt>Environment</dt>
-        <dd>{n.environment}</dd>
-        <dt>Location</dt>
-        <dd>{n.location}</dd>
-        <dt>Resource group</dt>
-        <dd>{n.resource_group ?? "—"}</dd>
-        <dt>Resources</dt>
-        <dd>{n.resources ? <code className="small">{JSON.stringify(n.resources)}</code> : "—"}</dd>
-        <dt>Quota</dt>
-        <dd>{n.quota ? <code className="small">{JSON.stringify(n.quota)}</code> : "—"}</dd>
-        <dt>Last error</dt>
-        <dd>{n.last_error != null ? describe(n.last_error) : "—"}</dd>
-        <dt>Job</dt>
-        <dd>{n.job_id ? <Link to={`/app/tenants/${tenantId}/jobs/${n.job_id}`}>{n.job_id}</Link> : "—"}</dd>
-        <dt>Created</dt>
-        <dd>
-          <Time iso={n.created_at} />
-        </dd>
-      </dl>
-    </section>
-  );
+function quotaOf(f: NsForm, fields: Record<string, string[]>): NamespaceQuota | undefined {
+  const quota: NamespaceQuota = {};
+  const parts: [keyof NamespaceQuota, string, string, number][] = [
+    ["cpu_cores", f.cpu, "CPU cores", 1024],
+    ["memory_gib", f.memory, "Memory (GiB)", 65536],
+    ["storage_gib", f.storage, "Storage (GiB)", 1048576],
+  ];
+  for (const [k, v, label, max] of parts) {
+    const t = v.trim();
+    if (t === "") continue;
+    if (!/^\d+$/.test(t) || Number(t) < 1 || Number(t) > max) (fields.quota ??= []).push(`${label}: a whole number from 1 to ${max}`);
+    else quota[k] = Number(t);
+  }
+  return Object.keys(quota).length > 0 ? quota : undefined;
 }
 
-const NS_FIELDS = ["name", "environment", "location", "quota"];
-
-function CreateNamespace({ base, onCreated }: { base: string; onCreated: (name: string) => void }) {
-  const [form, setForm] = useState({ name: "", environment: "dev" as Environment, location: "" });
+function CreateNamespace({ tenantId, onCreated, onCancel }: { tenantId: string; onCreated: (n: Namespace) => void; onCancel: () => void }) {
+  const [form, setForm] = useState<NsForm>({ name: "", environment: "dev", location: "westeurope", cpu: "", memory: "", storage: "" });
   const [error, setError] = useState<ErrorView>();
   const [busy, setBusy] = useState(false);
-  const [open, setOpen] = useState(false);
-  if (!open)
-    return (
-      <p>
-        <button type="button" className="btn btn-primary" onClick={() => setOpen(true)}>
-          New namespace
-        </button>
-      </p>
-    );
+  const action = useIdempotentAction();
+  const set = (patch: Partial<NsForm>) => {
+    setForm((f) => ({ ...f, ...patch }));
+    const key = Object.keys(patch)[0] ?? "";
+    setError((e) => withoutField(e, ["cpu", "memory", "storage"].includes(key) ? "quota" : key));
+  };
+
   async function submit(e: FormEvent) {
     e.preventDefault();
     const fields: Record<string, string[]> = {};
-    if (!SLUG_PATTERN.test(form.name.trim())) fields.name = ["Lower-case letters, digits and hyphens, 1 to 63 characters"];
-    if (form.location.trim() === "") fields.location = ["Enter an Azure region, like westeurope"];
-    if (Object.keys(fields).length > 0) {
-      setError({ message: "Some of what you entered needs fixing.", fields, other: [] });
-      return;
-    }
+    const name = form.name.trim();
+    const location = form.location.trim().toLowerCase();
+    if (name === "") fields.name = ["Enter a name, like web or api"];
+    else if (!SLUG_PATTERN.test(name)) fields.name = ["Lower-case letters, digits and hyphens, 1 to 63 characters, not starting or ending with a hyphen"];
+    if (!/^[a-z][a-z0-9]{1,39}$/.test(location)) fields.location = ["An Azure region as ARM names it, like westeurope"];
+    const quota = quotaOf(form, fields);
+    if (Object.keys(fields).length > 0) return setError({ message: "Some of what you entered needs fixing.", fields, other: [] });
+    const body: NamespaceCreate = { name, environment: form.environment, location, ...(quota ? { quota } : {}) };
     setBusy(true);
-    const body: NamespaceCreate = { name: form.name.trim(), environment: form.environment, location: form.location.trim() };
-    const r = await callUntyped<Namespace | Job>("POST", base, { body, formFields: NS_FIELDS });
+    const r = await sendIdempotent(action, body, (key) =>
+      call(
+        api.POST("/v1/tenants/{tenant_id}/namespaces", {
+          params: { path: { tenant_id: tenantId }, header: { "Idempotency-Key": key } },
+          body,
+        }),
+        NS_FIELDS,
+      ),
+    );
     setBusy(false);
-    if (!r.ok) setError(r.error);
-    else {
-      setError(undefined);
-      setOpen(false);
-      setForm({ name: "", environment: "dev", location: "" });
-      onCreated(body.name);
-    }
+    if (!r.ok) return setError(r.error);
+    setError(undefined);
+    onCreated(r.data);
   }
+
   return (
     <section className="card form-card" aria-labelledby="ns-new">
       <h2 id="ns-new">New namespace</h2>
       <form onSubmit={submit} noValidate>
         <ErrorBanner error={error} />
         <div className="form-grid">
-          <Field label="Name" name="name" value={form.name} error={fieldMessage(error, "name")} onChange={(e) => setForm({ ...form, name: e.target.value })} />
-          <SelectField label="Environment" name="environment" value={form.environment} options={ENVIRONMENTS} error={fieldMessage(error, "environment")} onChange={(e) => setForm({ ...form, environment: e.target.value as Environment })} />
-          <Field label="Location" name="location" placeholder="e.g. westeurope" value={form.location} error={fieldMessage(error, "location")} onChange={(e) => setForm({ ...form, location: e.target.value })} />
+          <Field
+            label="Name"
+            name="name"
+            autoFocus
+            maxLength={63}
+            value={form.name}
+            hint="A DNS label, unique in this tenant."
+            error={fieldMessage(error, "name")}
+            onChange={(e) => set({ name: e.target.value })}
+          />
+          <SelectField
+            label="Environment"
+            name="environment"
+            value={form.environment}
+            options={ENVIRONMENTS}
+            error={fieldMessage(error, "environment")}
+            onChange={(e) => set({ environment: e.target.value as Environment })}
+          />
+          <Field
+            label="Location"
+            name="location"
+            list="azure-regions"
+            value={form.location}
+            hint="The Azure region of its resource group."
+            error={fieldMessage(error, "location")}
+            onChange={(e) => set({ location: e.target.value })}
+          />
+          <datalist id="azure-regions">
+            {REGIONS.map((r) => (
+              <option key={r} value={r} />
+            ))}
+          </datalist>
         </div>
+        <fieldset className={fieldMessage(error, "quota") ? "field field-invalid" : "field"}>
+          <legend>Quota (optional)</legend>
+          <div className="form-grid form-grid-tight">
+            <Field label="CPU cores" name="cpu_cores" inputMode="numeric" value={form.cpu} onChange={(e) => set({ cpu: e.target.value })} />
+            <Field label="Memory (GiB)" name="memory_gib" inputMode="numeric" value={form.memory} onChange={(e) => set({ memory: e.target.value })} />
+            <Field label="Storage (GiB)" name="storage_gib" inputMode="numeric" value={form.storage} onChange={(e) => set({ storage: e.target.value })} />
+          </div>
+          {fieldMessage(error, "quota") && <p className="field-error">{fieldMessage(error, "quota")}</p>}
+        </fieldset>
         <div className="form-actions">
           <button type="submit" className="btn btn-primary" disabled={busy}>
             {busy ? "Creating…" : "Create namespace"}
           </button>
-          <button type="button" className="btn btn-quiet" onClick={() => setOpen(false)} disabled={busy}>
+          <button type="button" className="btn btn-quiet" onClick={onCancel} disabled={busy}>
             Cancel
           </button>
         </div>

@@ -1,7 +1,6 @@
 import { Link } from "react-router";
 import { platformNav, ROLE_LABELS, tenantNav } from "../auth/roles";
 import { useMe } from "../auth/session";
-import { FEATURES } from "../features";
 import { PageHeader, StatusBadge } from "../components/ui";
 
 export function Overview() {
@@ -9,7 +8,7 @@ export function Overview() {
   const first = (me.user.name ?? me.user.username ?? "").split(" ")[0];
   const links = [
     ...platformNav(viewer).filter((i) => i.to !== "/app"),
-    ...(viewer.tenantId ? tenantNav(viewer, viewer.tenantId, FEATURES) : []),
+    ...(viewer.tenantId ? tenantNav(viewer, viewer.tenantId) : []),
   ];
   return (
     <>

@@ -3,7 +3,6 @@ import { tenantNav } from "../auth/roles";
 import { useMe } from "../auth/session";
 import { useTenantScope } from "../components/tenantContext";
 import { ErrorBanner, Loading, PageHeader, StatusBadge, Time } from "../components/ui";
-import { FEATURES } from "../features";
 
 /** A tenant at a glance (anyone of the tenant, or a super admin). */
 export function TenantHome() {
@@ -11,7 +10,7 @@ export function TenantHome() {
   const scope = useTenantScope();
   const t = scope.tenant;
   if (!t) return scope.error ? <ErrorBanner error={scope.error} onRetry={scope.reload} /> : <Loading what="Loading the tenant" />;
-  const links = tenantNav(viewer, t.id, FEATURES);
+  const links = tenantNav(viewer, t.id);
   const tags = Object.entries(t.tags ?? {});
   return (
     <>
@@ -30,6 +29,10 @@ export function TenantHome() {
             </dd>
             <dt>Admin group</dt>
             <dd>{t.aad_admin_group_id ? <code>{t.aad_admin_group_id}</code> : "—"}</dd>
+            <dt>QuickBooks realm</dt>
+            <dd>{t.quickbooks_realm_id ? <code>{t.quickbooks_realm_id}</code> : "—"}</dd>
+            <dt>Pax8 company</dt>
+            <dd>{t.pax8_company_id ? <code>{t.pax8_company_id}</code> : "—"}</dd>
             <dt>Tags</dt>
             <dd>
               {tags.length === 0
