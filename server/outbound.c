@@ -264,6 +264,24 @@ void outbound_result_set(struct outbound_result *r, enum outbound_class cls, con
 	va_end(ap);
 }
 
+/*
+ * Copies an error message for people to read: when it does not fit, it is
+ * cut at a UTF-8 character boundary and ends in "..." so the cut shows.
+ */
+static void copy_message(char *out, size_t len, const char *msg)
+{
+	size_t n = strlen(msg);
+	if (n < len) {
+		memcpy(out, msg, n + 1);
+		return;
+	}
+	size_t keep = len - 4;
+	while (keep > 0 && ((unsigned char)msg[keep] & 0xC0) == 0x80)
+		keep--; /* do not split a multi-byte character */
+	memcpy(out, msg, keep);
+	memcpy(out + keep, "...", 4);
+}
+
 /* Azure's error code and message from the body or headers, if any. */
 static void azure_error(const struct outbound_response *resp, json_t *body, char *code,
 			size_t code_len, char *msg, size_t msg_len)
@@ -275,7 +293,7 @@ static void azure_error(const struct outbound_response *resp, json_t *body, char
 		if (c)
 			snprintf(code, code_len, "%s", c);
 		if (m)
-			snprintf(msg, msg_len, "%s", m);
+			copy_message(msg, msg_len, m);
 	} else if (json_is_string(e)) { /* Entra: {"error","error_description"} */
 		snprintf(code, code_len, "%s", json_string_value(e));
 		const char *d = json_string_value(json_object_get(body, "error_description"));
@@ -309,7 +327,7 @@ void outbound_result_from(enum outbound_verb verb, const struct outbound_request
 				    "%s: %s (%s)", what, resp->error, target);
 		return;
 	}
-	char code[128] = "", msg[512] = "";
+	char code[128] = "", msg[2048] = "";
 	azure_error(resp, out->body, code, sizeof(code), msg, sizeof(msg));
 	out->cls = outbound_classify(verb, resp->status, 0, code[0] ? code : NULL, &out->already);
 	if (out->cls == OUT_OK)
@@ -318,7 +336,7 @@ void outbound_result_from(enum outbound_verb verb, const struct outbound_request
 		snprintf(code, sizeof(code), "HTTP%ld", resp->status);
 	snprintf(out->code, sizeof(out->code), "%s", code);
 	if (msg[0])
-		snprintf(out->message, sizeof(out->message), "%s", msg);
+		copy_message(out->message, sizeof(out->message), msg);
 	else
 		snprintf(out->message, sizeof(out->message), "%s: %s answered %ld %s", what, target,
 			 resp->status, code);

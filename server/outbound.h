@@ -73,7 +73,7 @@ struct outbound_result {
 	enum outbound_class cls;
 	long status;                 /* final HTTP status, 0 if none */
 	char code[128];              /* Azure's error code, or ours: NetworkError, Timeout, ... */
-	char message[512];
+	char message[2048];          /* Azure's message, "..." marks one cut short */
 	int retry_after_ms;          /* from Retry-After, 0 when absent */
 	bool already;                /* OK because it already existed / was already gone */
 	json_t *body;                /* the final answer's JSON body, owned; may be NULL */

@@ -2,6 +2,8 @@
  * answers, and Retry-After in both of its forms. */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "outbound.h"
@@ -104,7 +106,7 @@ Test(outbound, retry_after_absent_or_garbage_is_minus_one)
 Test(outbound, result_set_formats_and_bounds_the_message)
 {
 	struct outbound_result r = {0};
-	char big[2000];
+	char big[5000];
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	outbound_result_set(&r, OUT_PERMANENT, "Code", "%s", big);
@@ -113,4 +115,34 @@ Test(outbound, result_set_formats_and_bounds_the_message)
 	cr_assert_eq(strlen(r.message), sizeof(r.message) - 1);
 	outbound_result_clear(&r);
 	cr_assert_eq(r.code[0], '\0');
+}
+
+Test(outbound, a_long_azure_message_is_cut_at_a_character_and_marked)
+{
+	/* ARM's {"error":{"code","message"}} with a message longer than we keep,
+	 * made of two-byte characters so a byte cut could split one. */
+	size_t n = 3000;
+	char *msg = malloc(n * 2 + 1);
+	for (size_t i = 0; i < n; i++)
+		memcpy(msg + 2 * i, "\xc3\xa9", 2); /* é */
+	msg[n * 2] = '\0';
+	json_t *body = json_pack("{s:{s:s, s:s}}", "error", "code", "LocationNotAvailableForResourceGroup",
+				 "message", msg);
+	char *text = json_dumps(body, JSON_COMPACT);
+	struct outbound_request req = {.target = OUT_ARM, .method = "PUT", .url = "http://arm.test/x"};
+	struct outbound_response resp = {.status = 400, .body = text, .len = strlen(text)};
+	struct outbound_result r = {0};
+	outbound_result_from(OUT_CREATE, &req, &resp, "create resource group", &r);
+	cr_assert_eq(r.cls, OUT_PERMANENT);
+	cr_assert_str_eq(r.code, "LocationNotAvailableForResourceGroup");
+	size_t len = strlen(r.message);
+	cr_assert(len < sizeof(r.message));
+	cr_assert_str_eq(r.message + len - 3, "...", "a cut message says so");
+	json_t *valid = json_string(r.message);
+	cr_assert_not_null(valid, "the cut message is still valid UTF-8");
+	json_decref(valid);
+	outbound_result_clear(&r);
+	json_decref(body);
+	free(text);
+	free(msg);
 }
