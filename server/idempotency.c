@@ -14,6 +14,11 @@ static const struct db_stmt stmts[] = {
 	{"idem_get",
 	 "SELECT request_hash, status, response_body, location, etag FROM idempotency_keys "
 	 "WHERE scope = $1 AND key = $2"},
+	{"idem_purge",
+	 "DELETE FROM idempotency_keys WHERE ctid IN ("
+	 "  SELECT ctid FROM idempotency_keys "
+	 "  WHERE created_at < now() - make_interval(hours => $1::int) AND status IS NOT NULL "
+	 "  LIMIT 10000)"},
 	{"idem_finish",
 	 "UPDATE idempotency_keys SET status = $3::int, response_body = $4, location = NULLIF($5, ''), "
 	 "etag = NULLIF($6, '') WHERE scope = $1 AND key = $2"},
@@ -78,4 +83,15 @@ bool idem_finish(struct db_conn *c, const char *scope, const char *key, int stat
 	bool ok = db_ok(res);
 	PQclear(res);
 	return ok;
+}
+
+long idem_purge(struct db_conn *c, int hours)
+{
+	char h[12];
+	snprintf(h, sizeof(h), "%d", hours);
+	const char *v[] = {h};
+	PGresult *res = db_exec(c, "idem_purge", 1, v);
+	long n = db_ok(res) ? atol(PQcmdTuples(res)) : -1;
+	PQclear(res);
+	return n;
 }

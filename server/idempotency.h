@@ -37,4 +37,11 @@ enum idem_result idem_begin(struct db_conn *c, const char *scope, const char *ke
 bool idem_finish(struct db_conn *c, const char *scope, const char *key, int status,
 		 const char *body, const char *location, const char *etag);
 
+/*
+ * Deletes finished keys older than `hours` on c (a service database's
+ * connection scoped "*"), at most 10 000 per call. Returns the number
+ * deleted, -1 on failure.
+ */
+long idem_purge(struct db_conn *c, int hours);
+
 #endif

@@ -17,6 +17,7 @@
 #include "idempotency.h"
 #include "jobs.h"
 #include "log.h"
+#include "maintenance_jobs.h"
 #include "metrics.h"
 #include "metrics_http.h"
 #include "migrate.h"
@@ -82,6 +83,7 @@ static void register_all(void)
 	betting_register();
 	billing_register();
 	settlement_register();
+	maintenance_jobs_register();
 	router_add(ops_routes, ops_routes_len);
 	router_add(me_routes, me_routes_len);
 	router_add(tenants_routes, tenants_routes_len);
@@ -151,6 +153,7 @@ static int cmd_worker(void)
 	}
 	webhook_jobs_sweeper_start();
 	settlement_worker_start();
+	maintenance_worker_start();
 	int rc = jobs_worker_main(concurrency);
 	webhook_jobs_sweeper_stop();
 	metrics_http_stop();
