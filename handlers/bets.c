@@ -252,14 +252,8 @@ static void list_bets(struct request *r)
 	    !money_query_uuid_or_reply(r, "user_id", &f.user_id))
 		return;
 	f.tenant_id = money_tenant(r);
-	if (!money_sees_all(&r->principal)) {
-		/* A member sees its own bets, whatever it asks for. */
-		if (f.user_id && strcasecmp(f.user_id, r->principal.user_id) != 0) {
-			reply_json_text(r, 200, "{\"data\":[],\"next_cursor\":null}");
-			return;
-		}
-		f.user_id = r->principal.user_id;
-	}
+	if (!money_own_records_or_reply(r, &f.user_id))
+		return;
 	struct db_conn *c = req_db(r, DB_BETTING, f.tenant_id);
 	char *page = NULL;
 	if (c == NULL || betting_bet_list(c, &f, &r->arena, &page) != BETTING_OK) {

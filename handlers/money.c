@@ -136,3 +136,16 @@ bool money_query_enum_or_reply(struct request *r, const char *name, const char *
 	money_reply_bad_query(r, name, "is not one of the allowed values");
 	return false;
 }
+
+bool money_own_records_or_reply(struct request *r, const char **user_id)
+{
+	if (money_sees_all(&r->principal))
+		return true;
+	/* A member lists its own records, whatever it asks for. */
+	if (*user_id && strcasecmp(*user_id, r->principal.user_id) != 0) {
+		reply_json_text(r, 200, "{\"data\":[],\"next_cursor\":null}");
+		return false;
+	}
+	*user_id = r->principal.user_id;
+	return true;
+}

@@ -25,6 +25,13 @@ bool money_sees_all(const struct principal *p);
  */
 bool money_self_or_reply(struct request *r);
 
+/*
+ * Lists of money records: a member sees only its own, so *user_id (the
+ * ?user_id filter, may be NULL) becomes the caller; asking for someone
+ * else's answers an empty page. False after answering.
+ */
+bool money_own_records_or_reply(struct request *r, const char **user_id);
+
 /* The key's namespace: one member of one tenant (arena). */
 char *money_idem_scope(struct request *r);
 

@@ -139,13 +139,8 @@ static void list_payments(struct request *r)
 		}
 	}
 	f.tenant_id = money_tenant(r);
-	if (!money_sees_all(&r->principal)) {
-		if (f.user_id && strcasecmp(f.user_id, r->principal.user_id) != 0) {
-			reply_json_text(r, 200, "{\"data\":[],\"next_cursor\":null}");
-			return;
-		}
-		f.user_id = r->principal.user_id;
-	}
+	if (!money_own_records_or_reply(r, &f.user_id))
+		return;
 	struct db_conn *c = req_db(r, DB_BILLING, f.tenant_id);
 	char *page = NULL;
 	if (c == NULL || billing_payment_list(c, &f, &r->arena, &page) != BILLING_OK) {
