@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -217,4 +220,11 @@ PGconn *db_connect(const char *env_var)
 	PGconn *pg = PQconnectdb(env_or(env_var, ""));
 	cr_assert_eq(PQstatus(pg), CONNECTION_OK, "%s: %s", env_var, PQerrorMessage(pg));
 	return pg;
+}
+
+void test_child_dies_with_parent(void)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1) /* the parent is already gone */
+		_exit(125);
 }

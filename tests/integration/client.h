@@ -47,6 +47,10 @@ struct tenant {
 void create_tenant(struct tenant *t);
 
 void random_uuid(char out[37]);
+/* In a forked child: die with the test process, so a failed assertion
+ * never leaves a server or worker running against the next run's stack. */
+void test_child_dies_with_parent(void);
+
 /* A direct connection to a service database as the application role. */
 PGconn *db_connect(const char *env_var);
 

@@ -277,6 +277,7 @@ pid_t nst_spawn_worker(const char *log_path, const char *const *env)
 	pid_t pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
+		test_child_dies_with_parent();
 		for (const char *const *e = env; e && *e; e++)
 			putenv((char *)*e);
 		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);

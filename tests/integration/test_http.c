@@ -199,6 +199,7 @@ Test(http, rate_limit_answers_429_with_retry_after, .timeout = 60)
 	snprintf(base, sizeof(base), "https://127.0.0.1:%s", port);
 	pid_t pid = fork();
 	if (pid == 0) {
+		test_child_dies_with_parent();
 		setenv("ATRIUM_LISTEN", listen, 1);
 		setenv("ATRIUM_RATE_LIMIT_IP_PER_MINUTE", "5", 1);
 		setenv("ATRIUM_TRUSTED_PROXIES", "127.0.0.1", 1);

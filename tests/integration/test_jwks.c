@@ -25,6 +25,7 @@ static pid_t spawn(char *const argv[], char *const extra_env[], const char *log)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
+		test_child_dies_with_parent();
 		for (char *const *e = extra_env; *e; e++)
 			putenv(*e);
 		char path[160];

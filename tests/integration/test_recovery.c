@@ -86,6 +86,7 @@ static pid_t spawn(const char *cmd, const char *log)
 	char *path = log_path(log);
 	pid_t pid = fork();
 	if (pid == 0) {
+		test_child_dies_with_parent();
 		char listen[64];
 		snprintf(listen, sizeof(listen), "127.0.0.1:%s", spare_port());
 		setenv("ATRIUM_LISTEN", listen, 1);

@@ -35,6 +35,7 @@ static pid_t spawn_serve(unsigned short port, char base[64], const char *log)
 	snprintf(base, 64, "https://127.0.0.1:%u", port);
 	pid_t pid = fork();
 	if (pid == 0) {
+		test_child_dies_with_parent();
 		char listen[64];
 		snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
 		setenv("ATRIUM_LISTEN", listen, 1);

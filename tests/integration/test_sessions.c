@@ -206,6 +206,7 @@ static pid_t spawn_server(const char *port, const char *redis_url)
 	cr_assert_not_null(bin);
 	pid_t pid = fork();
 	if (pid == 0) {
+		test_child_dies_with_parent();
 		char listen[64];
 		snprintf(listen, sizeof(listen), "127.0.0.1:%s", port);
 		setenv("ATRIUM_LISTEN", listen, 1);

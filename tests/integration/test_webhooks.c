@@ -823,6 +823,7 @@ static pid_t spawn_worker(const char *log)
 	cr_assert_not_null(bin, "ATRIUM_TEST_BINARY must name the atrium binary");
 	pid_t pid = fork();
 	if (pid == 0) {
+		test_child_dies_with_parent();
 		setenv("ATRIUM_JOB_LEASE_SECONDS", "2", 1);
 		setenv("ATRIUM_WORKER_CONCURRENCY", "2", 1);
 		setenv("ATRIUM_WORKER_POLL_MS", "200", 1);
@@ -1156,6 +1157,7 @@ Test(webhooks, a_server_without_secrets_refuses_every_delivery, .timeout = 60)
 	char *qbo = xstrdup(qbo_token()), *pax = xstrdup(pax8_secret());
 	pid_t pid = fork();
 	if (pid == 0) {
+		test_child_dies_with_parent();
 		setenv("ATRIUM_LISTEN", listen, 1);
 		unsetenv("ATRIUM_QUICKBOOKS_VERIFIER_TOKEN");
 		setenv("ATRIUM_PAX8_WEBHOOK_SECRET", "", 1);
