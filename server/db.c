@@ -297,6 +297,14 @@ const char *db_sqlstate(const PGresult *res)
 	return s ? s : "";
 }
 
+int db_copy_column(const PGresult *res, int col, int max, struct arena *ar, char **out)
+{
+	int n = 0;
+	for (; n < PQntuples(res) && n < max; n++)
+		out[n] = arena_strdup(ar, PQgetvalue(res, n, col));
+	return n;
+}
+
 PGconn *db_pg(struct db_conn *c)
 {
 	return c->pg;

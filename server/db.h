@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util.h"
+
 enum db_service { DB_AUTH, DB_PORTAL, DB_BETTING, DB_BILLING, DB_SERVICE_COUNT };
 
 struct db_stmt {
@@ -59,6 +61,10 @@ void db_rollback(struct db_conn *c);
 bool db_ok(const PGresult *res);
 /* SQLSTATE of a failed result, "" when none. */
 const char *db_sqlstate(const PGresult *res);
+/* Copies column `col` of at most `max` rows of res into out[] (strings in
+ * the arena); returns how many rows were copied. */
+int db_copy_column(const PGresult *res, int col, int max, struct arena *ar, char **out);
+
 /* Raw connection, for LISTEN/NOTIFY and COPY in later modules. */
 PGconn *db_pg(struct db_conn *c);
 

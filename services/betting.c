@@ -507,8 +507,7 @@ enum betting_status betting_pending_bets(struct db_conn *c, int min_age_s, int m
 	enum betting_status st = BETTING_UNAVAILABLE;
 	*n = 0;
 	if (db_ok(res)) {
-		for (int r = 0; r < PQntuples(res) && r < max; r++)
-			ids[(*n)++] = arena_strdup(ar, PQgetvalue(res, r, 0));
+		*n = db_copy_column(res, 0, max, ar, ids);
 		st = BETTING_OK;
 	}
 	PQclear(res);
@@ -559,11 +558,8 @@ enum betting_status betting_unfinished_events(struct db_conn *c, int min_age_s, 
 	enum betting_status st = BETTING_UNAVAILABLE;
 	*n = 0;
 	if (db_ok(res)) {
-		for (int r = 0; r < PQntuples(res) && r < max; r++) {
-			ids[*n] = arena_strdup(ar, PQgetvalue(res, r, 0));
-			tenants[*n] = arena_strdup(ar, PQgetvalue(res, r, 1));
-			(*n)++;
-		}
+		*n = db_copy_column(res, 0, max, ar, ids);
+		db_copy_column(res, 1, max, ar, tenants);
 		st = BETTING_OK;
 	}
 	PQclear(res);

@@ -380,8 +380,7 @@ enum billing_status billing_unconfirmed_stakes(struct db_conn *c, int min_age_s,
 	enum billing_status st = BILLING_UNAVAILABLE;
 	*n_out = 0;
 	if (db_ok(res)) {
-		for (int r = 0; r < PQntuples(res) && r < max; r++)
-			ids_out[(*n_out)++] = arena_strdup(ar, PQgetvalue(res, r, 0));
+		*n_out = db_copy_column(res, 0, max, ar, ids_out);
 		st = BILLING_OK;
 	}
 	PQclear(res);
