@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Shared functions of scripts/up and scripts/test. Source it; do not run it.
 #
-#   atrium_install_deps            Debian packages and npm packages, when missing
+#   atrium_install_deps            Debian packages and the npm lock files, when missing
 #   atrium_stack_start RUNDIR      PostgreSQL, Redis, Azurite, IdP (+ fake ARM),
 #                                  TLS pair; exports the ATRIUM_* environment and
 #                                  writes it to RUNDIR/env too
@@ -36,7 +36,7 @@ ATRIUM_APT_PACKAGES=(
   libmicrohttpd-dev libjansson-dev libpq-dev libhiredis-dev libjwt-dev
   libcurl4-openssl-dev libssl-dev libcriterion-dev
   postgresql postgresql-contrib redis-server
-  wrk bc openssl curl nodejs npm clang libclang-rt-14-dev chromium stunnel4
+  wrk bc openssl curl unzip nodejs npm clang libclang-rt-14-dev chromium stunnel4
 )
 
 # ------------------------------------------------------------------ helpers
@@ -151,13 +151,15 @@ atrium_install_deps() {
     atrium_say "warning: Node.js $(node --version 2>/dev/null) is older than 20; the test tools need Node 20.19+"
   fi
 
-  # The tools at the root, the portal (web/) and the browser test each have
-  # their own lock file. A node_modules that is a symlink is shared (git
+  # The tools at the root, the portal (web/), the browser test and the
+  # deploy checks (tests/deploy: kubectl, HCL tools, azurerm and Kubernetes
+  # schemas) each have their own lock file; nothing is installed later, at
+  # test time. A node_modules that is a symlink is shared (git
   # worktrees point theirs at one checkout's): npm ci would empty it for
   # everyone through the link, so it is left alone; its owner keeps it up
   # to date.
   local dir
-  for dir in "$ATRIUM_ROOT" "$ATRIUM_ROOT/web" "$ATRIUM_ROOT/tests/browser"; do
+  for dir in "$ATRIUM_ROOT" "$ATRIUM_ROOT/web" "$ATRIUM_ROOT/tests/browser" "$ATRIUM_ROOT/tests/deploy"; do
     [ -f "$dir/package-lock.json" ] || continue
     if [ -L "$dir/node_modules" ]; then
       if [ ! -f "$dir/node_modules/.package-lock.json" ]; then
@@ -166,7 +168,7 @@ atrium_install_deps() {
       fi
     elif [ ! -f "$dir/node_modules/.package-lock.json" ] \
        || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
-      atrium_say "installing npm packages in ${dir#"$ATRIUM_ROOT"/} (npm ci)"
+      atrium_say "npm ci in ${dir#"$ATRIUM_ROOT"/} (npm ci)"
       log=$(mktemp /tmp/atrium-npm.XXXXXX)
       if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error </dev/null >"$log" 2>&1); then
         atrium_fail "npm ci in $dir failed"; atrium_log_tail "$log" 60; rm -f "$log"; return 1
@@ -504,7 +506,7 @@ atrium_stack_start() {
   chmod go+x "$rundir"   # the postgres user must be able to pass through it
 
   if [ ! -x "$ATRIUM_ROOT/node_modules/.bin/azurite-blob" ] || [ ! -d "$ATRIUM_ROOT/node_modules/oauth2-mock-server" ]; then
-    atrium_fail "npm packages are missing: run atrium_install_deps (npm ci) first"
+    atrium_fail "node_modules is missing: run atrium_install_deps (npm ci) first"
     return 1
   fi
 

@@ -36,7 +36,7 @@ async function loadPlaywright() {
   try {
     return await import('playwright-core');
   } catch {
-    fatal(`playwright-core is not installed: run "npm ci --prefix ${here}" first`);
+    fatal(`playwright-core is not installed: the install step of scripts/test and scripts/up (npm ci in ${here}) puts it there`);
   }
   return undefined;
 }

@@ -55,7 +55,7 @@ try {
 }
 const index = await probe(`${BASE}/`);
 if (index.status !== 200 || !/<div id="root">/.test(index.body)) {
-  fatal(`${BASE}/ does not serve the portal (status ${index.status}): build it (npm --prefix web ci && npm --prefix web run build) so atrium serve finds web/dist`);
+  fatal(`${BASE}/ does not serve the portal (status ${index.status}): scripts/test and scripts/up build it (web/dist) before serving`);
 }
 
 // ------------------------------------------------------------ the scenario

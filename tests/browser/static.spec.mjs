@@ -6,7 +6,7 @@
 // not-found page, and that nothing breaks the CSP. Screenshots go to
 // tests/artifacts/browser/static-*.png.
 //
-//   node tests/browser/static.spec.mjs      (after: npm --prefix web run build)
+//   node tests/browser/static.spec.mjs      (after scripts/test or scripts/up built web/dist)
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
@@ -27,7 +27,7 @@ const TYPES = {
   '.woff2': 'font/woff2',
 };
 
-if (!existsSync(join(DIST, 'index.html'))) fatal(`${DIST}/index.html is missing: build the portal first (npm --prefix web ci && npm --prefix web run build)`);
+if (!existsSync(join(DIST, 'index.html'))) fatal(`${DIST}/index.html is missing: scripts/test and scripts/up build the portal (web/dist)`);
 
 function serve() {
   const seen = [];

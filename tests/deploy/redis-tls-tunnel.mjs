@@ -26,7 +26,7 @@
 //
 // Needs stunnel4 (`apt-get install -y stunnel4`: the same Debian package the
 // image installs), openssl, bash; redis-server for the Redis part.
-// Usage: node tests/deploy/redis-tls-tunnel.mjs [--no-fetch]
+// Usage: node tests/deploy/redis-tls-tunnel.mjs
 // Prints one line per check and "N passed, M failed"; exits 1 on failure.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -66,7 +66,7 @@ let tmp = null;
 
 let sidecar;
 try {
-  const tool = findKustomize({ fetch: !argv.has('--no-fetch'), log: (s) => console.log(`# ${s}`) });
+  const tool = findKustomize({ log: (s) => console.log(`# ${s}`) });
   const objs = parseAllDocuments(kustomizeBuild(tool, join(ROOT, 'deploy', 'k8s', 'overlays', 'dev'))).map((d) => d.toJS()).filter(Boolean);
   const tunnelOf = (name) => (objs.find((o) => o.kind === 'Deployment' && o.metadata.name === name)?.spec.template.spec.initContainers || [])
     .find((c) => c.restartPolicy === 'Always' && /stunnel/.test((c.args || []).join('\n')));

@@ -20,10 +20,10 @@
 //     AKS with workload identity and OIDC issuer, the federated credential,
 //     the role assignments, Log Analytics wired to AKS, the outputs.
 //
-// Usage: node tests/deploy/terraform-check.mjs [--no-fetch]
+// Usage: node tests/deploy/terraform-check.mjs
 // Prints one line per check and "N passed, M failed"; exits 1 on failure.
-// The npm packages are fetched once into a cache outside the repo
-// (tests/deploy/tools.mjs).
+// The packages it reads (from npm) are pinned in tests/deploy/package.json and
+// installed by the install step (tests/deploy/tools.mjs).
 
 import { readFileSync, existsSync } from 'node:fs';
 import { join, basename, dirname } from 'node:path';
@@ -198,7 +198,7 @@ function references(v) {
 
 // ------------------------------------------------------------- main
 
-const { hcl2json, hclTools, azurermDir } = await findTerraformTools({ fetch: !args.has('--no-fetch'), log: (s) => console.log(`# ${s}`) });
+const { hcl2json, hclTools, azurermDir } = findTerraformTools();
 const pkg = JSON.parse(readFileSync(join(azurermDir, 'package.json'), 'utf8'));
 console.log(`# schema: @cdktf/provider-azurerm ${pkg.version} (azurerm ${JSON.parse(readFileSync(join(azurermDir, '.jsii'), 'utf8')).metadata?.['jsii:providerVersion'] ?? '4.55.0'})`);
 

