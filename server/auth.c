@@ -62,23 +62,40 @@ bool auth_has_role(const struct principal *p, unsigned roles)
 	return (p->roles & roles) != 0;
 }
 
-/* ---- principal cache -------------------------------------------------- */
+/* ---- caches ---------------------------------------------------------- */
 
+/*
+ * Two caches of different types, so an entry of one can never be read as
+ * the other: principals keyed by SHA-256 of a token that passed every check,
+ * and directories (tid -> tenant) keyed by the tid itself. A bearer value is
+ * looked up in the principal cache only after its shape passed
+ * auth_check_header() and its kid names a key held now.
+ */
 #define CACHE_SLOTS 8192
+#define DIR_SLOTS 1024
 #define CACHE_STRIPES 16
 
-struct cache_entry {
+struct principal_entry {
 	unsigned char digest[32];
 	int64_t valid_until;
 	struct principal p;
 };
 
-static struct cache_entry *cache;
+struct directory_entry {
+	char tid[37];
+	char tenant_id[37];   /* "" when the directory is no tenant's */
+	char status[16];
+	int64_t valid_until;
+};
+
+static struct principal_entry *principals;
+static struct directory_entry *directories;
 static pthread_mutex_t stripes[CACHE_STRIPES];
 
 void auth_start(void)
 {
-	cache = xcalloc(CACHE_SLOTS, sizeof(struct cache_entry));
+	principals = xcalloc(CACHE_SLOTS, sizeof(struct principal_entry));
+	directories = xcalloc(DIR_SLOTS, sizeof(struct directory_entry));
 	for (int i = 0; i < CACHE_STRIPES; i++)
 		pthread_mutex_init(&stripes[i], NULL);
 	if (cfg.n_audiences == 0)
@@ -89,8 +106,10 @@ void auth_start(void)
 void auth_stop(void)
 {
 	jwks_stop();
-	free(cache);
-	cache = NULL;
+	free(principals);
+	free(directories);
+	principals = NULL;
+	directories = NULL;
 }
 
 static size_t slot_of(const unsigned char d[32])
@@ -98,43 +117,84 @@ static size_t slot_of(const unsigned char d[32])
 	return ((size_t)d[0] << 8 | d[1]) % CACHE_SLOTS;
 }
 
-static bool cache_get(const unsigned char d[32], struct principal *p)
+static bool principal_get(const unsigned char d[32], struct principal *p)
 {
-	if (cache == NULL)
+	if (principals == NULL)
 		return false;
 	size_t s = slot_of(d);
 	pthread_mutex_t *m = &stripes[s % CACHE_STRIPES];
 	bool hit = false;
 	pthread_mutex_lock(m);
-	if (memcmp(cache[s].digest, d, 32) == 0 && cache[s].valid_until > util_now_s()) {
-		*p = cache[s].p;
+	if (memcmp(principals[s].digest, d, 32) == 0 && principals[s].valid_until > util_now_s()) {
+		*p = principals[s].p;
 		hit = true;
 	}
 	pthread_mutex_unlock(m);
 	return hit;
 }
 
-static void cache_put(const unsigned char d[32], const struct principal *p, int64_t until)
+static void principal_put(const unsigned char d[32], const struct principal *p, int64_t until)
 {
-	if (cache == NULL || cfg.auth_cache_ttl_s == 0)
+	if (principals == NULL || cfg.auth_cache_ttl_s == 0)
 		return;
 	size_t s = slot_of(d);
 	pthread_mutex_t *m = &stripes[s % CACHE_STRIPES];
 	pthread_mutex_lock(m);
-	memcpy(cache[s].digest, d, 32);
-	cache[s].p = *p;
-	cache[s].valid_until = until;
+	memcpy(principals[s].digest, d, 32);
+	principals[s].p = *p;
+	principals[s].valid_until = until;
+	pthread_mutex_unlock(m);
+}
+
+static size_t dir_slot(const char *tid)
+{
+	unsigned char d[32];
+	util_sha256(tid, strlen(tid), d);
+	return ((size_t)d[0] << 8 | d[1]) % DIR_SLOTS;
+}
+
+/* tid must be a lower-case UUID (auth_check_claims stores it so). */
+static bool directory_get(const char *tid, char tenant_id[37], char status[16])
+{
+	if (directories == NULL)
+		return false;
+	size_t s = dir_slot(tid);
+	pthread_mutex_t *m = &stripes[s % CACHE_STRIPES];
+	bool hit = false;
+	pthread_mutex_lock(m);
+	if (strcmp(directories[s].tid, tid) == 0 && directories[s].valid_until > util_now_s()) {
+		memcpy(tenant_id, directories[s].tenant_id, 37);
+		memcpy(status, directories[s].status, 16);
+		hit = true;
+	}
+	pthread_mutex_unlock(m);
+	return hit;
+}
+
+static void directory_put(const char *tid, const char *tenant_id, const char *status)
+{
+	if (directories == NULL || cfg.auth_cache_ttl_s == 0)
+		return;
+	size_t s = dir_slot(tid);
+	pthread_mutex_t *m = &stripes[s % CACHE_STRIPES];
+	pthread_mutex_lock(m);
+	snprintf(directories[s].tid, sizeof(directories[s].tid), "%s", tid);
+	snprintf(directories[s].tenant_id, sizeof(directories[s].tenant_id), "%s", tenant_id);
+	snprintf(directories[s].status, sizeof(directories[s].status), "%s", status);
+	directories[s].valid_until = util_now_s() + cfg.auth_cache_ttl_s;
 	pthread_mutex_unlock(m);
 }
 
 void auth_cache_clear(void)
 {
-	if (cache == NULL)
+	if (principals == NULL)
 		return;
 	for (size_t s = 0; s < CACHE_SLOTS; s++) {
 		pthread_mutex_t *m = &stripes[s % CACHE_STRIPES];
 		pthread_mutex_lock(m);
-		cache[s].valid_until = 0;
+		principals[s].valid_until = 0;
+		if (s < DIR_SLOTS)
+			directories[s].valid_until = 0;
 		pthread_mutex_unlock(m);
 	}
 }
@@ -376,14 +436,22 @@ enum auth_status auth_verify(const char *token, const char *nonce, struct princi
 enum auth_status auth_bearer(const char *token, struct principal *p, const char **why)
 {
 	unsigned char digest[32];
+	char kid[128];
 	size_t len = strnlen(token, MAX_TOKEN_LEN + 1);
+
+	/* Shape first: nothing is looked up for a value that is no RS256
+	 * compact JWS naming a key we hold. */
 	if (len > MAX_TOKEN_LEN) {
 		*why = "the token is too long";
 		metrics_inc(M_AUTH_FAILURES);
 		return AUTH_INVALID;
 	}
+	if (!auth_check_header(token, kid, sizeof(kid), why)) {
+		metrics_inc(M_AUTH_FAILURES);
+		return AUTH_INVALID;
+	}
 	util_sha256(token, len, digest);
-	if (cache_get(digest, p)) {
+	if (jwks_has_kid(kid) && principal_get(digest, p)) {
 		metrics_inc(M_AUTH_CACHE_HITS);
 		return AUTH_OK;
 	}
@@ -401,34 +469,22 @@ enum auth_status auth_bearer(const char *token, struct principal *p, const char 
 	int64_t until = util_now_s() + cfg.auth_cache_ttl_s;
 	if (p->expires < until)
 		until = p->expires;
-	cache_put(digest, p, until);
+	principal_put(digest, p, until);
 	return AUTH_OK;
 }
 
-/* tid -> tenant, cached like principals (keyed by a hash of "tid:<tid>"). */
+/* tid -> tenant, from the directory cache or portal_db. */
 static enum portal_status tenant_of(const char *tid, char tenant_id[37], char status[16])
 {
-	char key[48];
-	unsigned char d[32];
-	snprintf(key, sizeof(key), "tid:%s", tid);
-	util_sha256(key, strlen(key), d);
-	struct principal cached;
-	if (cache_get(d, &cached)) {
-		memcpy(tenant_id, cached.tenant_id, 37);
-		memcpy(status, cached.tenant_status, 16);
+	if (directory_get(tid, tenant_id, status))
 		return tenant_id[0] ? PORTAL_OK : PORTAL_NOT_FOUND;
-	}
 	enum portal_status ps = portal_tenant_by_directory(tid, tenant_id, status);
 	if (ps == PORTAL_NOT_FOUND) {
 		tenant_id[0] = '\0';
 		status[0] = '\0';
 	}
-	if (ps != PORTAL_UNAVAILABLE) {
-		memset(&cached, 0, sizeof(cached));
-		memcpy(cached.tenant_id, tenant_id, 37);
-		memcpy(cached.tenant_status, status, 16);
-		cache_put(d, &cached, util_now_s() + cfg.auth_cache_ttl_s);
-	}
+	if (ps != PORTAL_UNAVAILABLE)
+		directory_put(tid, tenant_id, status);
 	return ps;
 }
 

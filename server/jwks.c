@@ -329,6 +329,16 @@ static char *lookup(const char *kid, int *count)
 	return pem;
 }
 
+bool jwks_has_kid(const char *kid)
+{
+	bool found = false;
+	pthread_mutex_lock(&mu);
+	for (int i = 0; i < nkeys && !found; i++)
+		found = strcmp(keys[i].kid, kid) == 0;
+	pthread_mutex_unlock(&mu);
+	return found;
+}
+
 enum jwks_lookup jwks_key_pem(const char *kid, char **pem)
 {
 	int count;

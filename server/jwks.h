@@ -21,6 +21,9 @@ enum jwks_lookup { JWKS_FOUND, JWKS_UNKNOWN_KID, JWKS_UNAVAILABLE };
  * caller frees. */
 enum jwks_lookup jwks_key_pem(const char *kid, char **pem);
 
+/* Whether kid names a key held now; never fetches. */
+bool jwks_has_kid(const char *kid);
+
 /* Writes the expected v2 issuer for a directory (the discovery document's
  * issuer with {tenantid} replaced). False when no discovery is loaded. */
 bool jwks_issuer_for(const char *tid, char *out, size_t len);

@@ -45,6 +45,58 @@ Test(auth, garbage_tokens_are_401)
 	expect_401("eyJhbGciOiJub25lIn0.eyJ0aWQiOiJ4In0.", "alg none");
 }
 
+/*
+ * Regression: the principal cache and the tid -> tenant cache once shared
+ * one table, keyed by SHA-256 of the token and of "tid:<tid>", and the
+ * cache was read before the value was checked to be a JWT: after any
+ * request from a tenant, "Bearer tid:<its directory>" was a signed-in
+ * caller. Warm both caches, then send every value shaped like an internal
+ * key; each must be a 401 on a route of that tenant and on /v1/me.
+ */
+Test(auth, bearer_values_shaped_like_cache_keys_are_401_after_the_caches_are_warm)
+{
+	struct tenant t;
+	create_tenant(&t);
+	char *tok = mint(t.aad, NULL, "tenant_admin", NULL);
+	char path[128];
+	snprintf(path, sizeof(path), "/v1/tenants/%s", t.id);
+	struct resp *r = http("GET", path, tok, NULL, NULL);
+	cr_assert_eq(r->status, 200, "warm-up: %s", r->body);
+	resp_free(r);
+	char *home = super_token();
+	r = http("GET", "/v1/me", home, NULL, NULL);
+	cr_assert_eq(r->status, 200);
+	resp_free(r);
+
+	char upper[37];
+	snprintf(upper, sizeof(upper), "%s", t.aad);
+	for (char *c = upper; *c; c++)
+		*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+	char keys[8][128];
+	snprintf(keys[0], sizeof(keys[0]), "tid:%s", t.aad);
+	snprintf(keys[1], sizeof(keys[1]), "tid:%s", home_tid());
+	snprintf(keys[2], sizeof(keys[2]), "tid:%s", upper);
+	snprintf(keys[3], sizeof(keys[3]), "%s", t.aad);
+	snprintf(keys[4], sizeof(keys[4]), "%s", t.id);
+	snprintf(keys[5], sizeof(keys[5]), "dir:%s", t.aad);
+	snprintf(keys[6], sizeof(keys[6]), "tid:%s.x.y", t.aad);
+	snprintf(keys[7], sizeof(keys[7]), "session:%s", t.aad);
+	for (int i = 0; i < 8; i++) {
+		expect_401(keys[i], keys[i]);
+		r = http("GET", path, keys[i], NULL, NULL);
+		cr_assert_eq(r->status, 401, "%s on %s: got %ld %s", keys[i], path, r->status,
+			     r->body ? r->body : "");
+		assert_problem(r, 401);
+		resp_free(r);
+	}
+	/* The real token still works: the caches were not poisoned either. */
+	r = http("GET", path, tok, NULL, NULL);
+	cr_assert_eq(r->status, 200);
+	resp_free(r);
+	free(tok);
+	free(home);
+}
+
 Test(auth, super_admin_from_home_directory_sees_itself)
 {
 	char *tok = super_token();
