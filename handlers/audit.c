@@ -1,9 +1,9 @@
 /*
  * audit.c - GET /v1/tenants/{tenant_id}/audit: the tenant's audit log.
  */
-#include "handlers.h"
-#include "reply.h"
-#include "validate.h"
+#include "handlers/handlers.h"
+#include "server/http/reply.h"
+#include "server/http/validate.h"
 
 #include <string.h>
 

@@ -7,12 +7,12 @@
  * Redis session is referenced by an HttpOnly cookie. A second, readable
  * cookie carries the session's CSRF token for the X-CSRF-Token header.
  */
-#include "config.h"
-#include "handlers.h"
-#include "log.h"
-#include "oidc_client.h"
-#include "reply.h"
-#include "session.h"
+#include "server/common/config.h"
+#include "handlers/handlers.h"
+#include "server/common/log.h"
+#include "server/auth/oidc_client.h"
+#include "server/http/reply.h"
+#include "server/auth/session.h"
 
 #include <openssl/rand.h>
 #include <stdio.h>

@@ -21,20 +21,20 @@
  *
  * A crash between steps leaves a pending bet. A retry with the same
  * Idempotency-Key resumes the saga where it stopped (the key finds the
- * bet); without one, the worker's reconciliation (handlers/settlement.c)
+ * bet); without one, the worker's reconciliation (workers/settlement_jobs.c)
  * accepts a pending bet whose stake exists, rejects one without a stake
  * (expired), and refunds a stake whose bet is missing or rejected.
  *
  * Audit: the bet row is the record (member, time, request id); a
  * portal_db audit record is written after the saga (best effort).
  */
-#include "betting.h"
-#include "billing.h"
-#include "handlers.h"
-#include "log.h"
-#include "money.h"
-#include "reply.h"
-#include "validate.h"
+#include "services/betting.h"
+#include "services/billing.h"
+#include "handlers/handlers.h"
+#include "server/common/log.h"
+#include "handlers/money.h"
+#include "server/http/reply.h"
+#include "server/http/validate.h"
 
 #include <string.h>
 #include <strings.h>

@@ -5,10 +5,10 @@
  * viewers (super admins pass every role check). Newest first, paginated,
  * filterable by period (YYYY-MM) and status (usage: subscription_id).
  */
-#include "handlers.h"
-#include "reply.h"
-#include "validate.h"
-#include "webhooks.h"
+#include "handlers/handlers.h"
+#include "server/http/reply.h"
+#include "server/http/validate.h"
+#include "services/webhooks.h"
 
 #include <ctype.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /*
  * common.c - helpers shared by handler modules.
  */
-#include "handlers.h"
-#include "reply.h"
+#include "handlers/handlers.h"
+#include "server/http/reply.h"
 
 #include <stdio.h>
 #include <stdlib.h>

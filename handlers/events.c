@@ -13,13 +13,13 @@
  * Audit: each change is recorded in portal_db's audit log after its
  * commit (best effort; the event row itself carries version and times).
  */
-#include "betting.h"
-#include "handlers.h"
-#include "jobs.h"
-#include "log.h"
-#include "money.h"
-#include "reply.h"
-#include "validate.h"
+#include "services/betting.h"
+#include "handlers/handlers.h"
+#include "server/jobs/jobs.h"
+#include "server/common/log.h"
+#include "handlers/money.h"
+#include "server/http/reply.h"
+#include "server/http/validate.h"
 
 #include <string.h>
 

@@ -8,10 +8,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "http.h"
-#include "idempotency.h"
-#include "portal.h"
-#include "router.h"
+#include "server/http/http.h"
+#include "server/store/idempotency.h"
+#include "services/portal.h"
+#include "server/http/router.h"
 
 #define ROUTES(name)                          \
 	extern const struct route name##_routes[]; \
@@ -33,11 +33,6 @@ ROUTES(events);
 ROUTES(bets);
 ROUTES(payments);
 ROUTES(wallet);
-
-/* Settlement and reconciliation job kinds (handlers/settlement.c). */
-void settlement_register(void);
-/* In `atrium worker`: asks for a reconciliation run at once. */
-void settlement_worker_start(void);
 
 /* Audit actor and request id of this request. */
 struct audit_ctx handler_audit_ctx(struct request *r);

@@ -2,8 +2,8 @@
  * jobs.c - GET /v1/tenants/{tenant_id}/jobs/{job_id}: a background job's
  * status, attempts, finished steps and last error.
  */
-#include "handlers.h"
-#include "reply.h"
+#include "handlers/handlers.h"
+#include "server/http/reply.h"
 
 static void get_job(struct request *r)
 {

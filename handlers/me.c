@@ -1,8 +1,8 @@
 /*
  * me.c - GET /v1/me: who the caller is, in which tenant, with which roles.
  */
-#include "handlers.h"
-#include "reply.h"
+#include "handlers/handlers.h"
+#include "server/http/reply.h"
 
 #include <string.h>
 

@@ -1,9 +1,9 @@
 /*
  * money.c - see money.h.
  */
-#include "money.h"
-#include "handlers.h"
-#include "reply.h"
+#include "handlers/money.h"
+#include "handlers/handlers.h"
+#include "server/http/reply.h"
 
 #include <ctype.h>
 #include <string.h>

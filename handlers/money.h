@@ -8,8 +8,8 @@
 
 #include <stdbool.h>
 
-#include "http.h"
-#include "idempotency.h"
+#include "server/http/http.h"
+#include "server/store/idempotency.h"
 
 /* The path's {tenant_id}, lower-cased (arena): RLS compares text. */
 const char *money_tenant(struct request *r);

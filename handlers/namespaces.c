@@ -18,14 +18,13 @@
  *   deleted (or unknown)     -> 404
  * Handlers never call Azure: the worker does (workers/namespace_jobs.c).
  */
-#include "handlers.h"
-#include "idempotency.h"
-#include "jobs.h"
-#include "log.h"
-#include "namespace_jobs.h"
-#include "namespaces.h"
-#include "reply.h"
-#include "validate.h"
+#include "handlers/handlers.h"
+#include "server/store/idempotency.h"
+#include "server/jobs/jobs.h"
+#include "server/common/log.h"
+#include "services/namespaces.h"
+#include "server/http/reply.h"
+#include "server/http/validate.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,11 +1,11 @@
 /*
  * ops.c - operations endpoints: /healthz, /readyz, /metrics, /openapi.yaml.
  */
-#include "config.h"
-#include "handlers.h"
-#include "metrics.h"
-#include "redis.h"
-#include "reply.h"
+#include "server/common/config.h"
+#include "handlers/handlers.h"
+#include "server/common/metrics.h"
+#include "server/store/redis.h"
+#include "server/http/reply.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -13,11 +13,11 @@
  * commit (best effort); the payment row and its ledger transaction carry
  * the member, the time and the request id.
  */
-#include "billing.h"
-#include "handlers.h"
-#include "money.h"
-#include "reply.h"
-#include "validate.h"
+#include "services/billing.h"
+#include "handlers/handlers.h"
+#include "handlers/money.h"
+#include "server/http/reply.h"
+#include "server/http/validate.h"
 
 #include <string.h>
 #include <strings.h>

@@ -5,11 +5,11 @@
  * tenant of their own directory, and a tenant admin may update its
  * settings but not its status.
  */
-#include "handlers.h"
-#include "idempotency.h"
-#include "log.h"
-#include "reply.h"
-#include "validate.h"
+#include "handlers/handlers.h"
+#include "server/store/idempotency.h"
+#include "server/common/log.h"
+#include "server/http/reply.h"
+#include "server/http/validate.h"
 
 #include <string.h>
 

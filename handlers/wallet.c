@@ -4,11 +4,11 @@
  * ledger (GET …/ledger, tenant admins and billing viewers): read-only
  * views of billing_db's accounts and double-entry transactions.
  */
-#include "billing.h"
-#include "handlers.h"
-#include "money.h"
-#include "reply.h"
-#include "validate.h"
+#include "services/billing.h"
+#include "handlers/handlers.h"
+#include "handlers/money.h"
+#include "server/http/reply.h"
+#include "server/http/validate.h"
 
 #include <strings.h>
 

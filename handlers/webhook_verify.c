@@ -5,8 +5,8 @@
  * Owns nothing beyond what it returns. HMAC, SHA-256 and base64 are
  * OpenSSL's; JSON is jansson's.
  */
-#include "webhook_verify.h"
-#include "util.h"
+#include "handlers/webhook_verify.h"
+#include "server/common/util.h"
 
 #include <ctype.h>
 #include <openssl/crypto.h>

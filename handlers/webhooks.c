@@ -12,15 +12,14 @@
  * answered 400. Raw-body routes have their own body limit
  * (ATRIUM_WEBHOOK_MAX_BODY_KIB), enforced by the core before reading.
  */
-#include "handlers.h"
-#include "config.h"
-#include "log.h"
-#include "metrics.h"
-#include "reply.h"
-#include "validate.h"
-#include "webhook_jobs.h"
-#include "webhook_verify.h"
-#include "webhooks.h"
+#include "handlers/handlers.h"
+#include "server/common/config.h"
+#include "server/common/log.h"
+#include "server/common/metrics.h"
+#include "server/http/reply.h"
+#include "server/http/validate.h"
+#include "handlers/webhook_verify.h"
+#include "services/webhooks.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -168,7 +167,7 @@ static void receive(struct request *r, int p)
 		 * repaired by the worker's sweep, so the provider still gets 200. */
 		struct db_conn *portal = req_db(r, DB_PORTAL, "*");
 		if (portal == NULL ||
-		    !webhook_jobs_enqueue(portal, billing, in.received_ids, in.n_received, r->request_id))
+		    !webhooks_enqueue_processing(portal, billing, in.received_ids, in.n_received, r->request_id))
 			log_warn("webhooks: %d %s event(s) stored but not queued; the sweep will queue them",
 				 in.n_received, provider_names[p]);
 	}

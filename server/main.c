@@ -6,32 +6,32 @@
  * tables into the router, and runs until SIGTERM or SIGINT.
  */
 #include "atrium_build.h"
-#include "auth.h"
-#include "authdb.h"
-#include "betting.h"
-#include "billing.h"
-#include "config.h"
-#include "db.h"
-#include "handlers.h"
-#include "http.h"
-#include "idempotency.h"
-#include "jobs.h"
-#include "log.h"
-#include "maintenance_jobs.h"
-#include "metrics.h"
-#include "metrics_http.h"
-#include "migrate.h"
-#include "azure_token.h"
-#include "namespace_jobs.h"
-#include "namespaces.h"
-#include "portal.h"
-#include "redis.h"
-#include "router.h"
-#include "webhook_jobs.h"
-#include "webhooks.h"
+#include "server/auth/auth.h"
+#include "services/authdb.h"
+#include "services/betting.h"
+#include "services/billing.h"
+#include "server/common/config.h"
+#include "server/store/db.h"
+#include "handlers/handlers.h"
+#include "server/http/http.h"
+#include "server/store/idempotency.h"
+#include "server/jobs/jobs.h"
+#include "server/common/log.h"
+#include "workers/maintenance_jobs.h"
+#include "server/common/metrics.h"
+#include "server/http/metrics_http.h"
+#include "server/store/migrate.h"
+#include "server/outbound/azure_token.h"
+#include "server/outbound/outbound.h"
+#include "workers/namespace_jobs.h"
+#include "services/namespaces.h"
+#include "services/portal.h"
+#include "server/store/redis.h"
+#include "server/http/router.h"
+#include "workers/settlement_jobs.h"
+#include "workers/webhook_jobs.h"
+#include "services/webhooks.h"
 
-#include <curl/curl.h>
-#include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -70,8 +70,33 @@ static void write_gauges(char **buf, size_t *len, size_t *cap)
 	webhook_metrics_write(buf, len, cap);
 }
 
+/* auth (a core floor) reaches portal_db's tenants and auth_db's users only
+ * through these adapters. */
+static enum auth_lookup lookup_of(enum portal_status s)
+{
+	return s == PORTAL_OK ? AUTH_LOOKUP_FOUND
+	     : s == PORTAL_NOT_FOUND ? AUTH_LOOKUP_NOT_FOUND : AUTH_LOOKUP_UNAVAILABLE;
+}
+
+static enum auth_lookup tenant_by_directory(const char *tid, char tenant_id[37], char status[16])
+{
+	return lookup_of(portal_tenant_by_directory(tid, tenant_id, status));
+}
+
+static enum auth_lookup tenant_exists(const char *tenant_id)
+{
+	return lookup_of(portal_tenant_exists(tenant_id));
+}
+
+static const struct auth_directory auth_directory = {
+	.tenant_by_directory = tenant_by_directory,
+	.tenant_exists = tenant_exists,
+	.record_user = authdb_record_user,
+};
+
 static void register_all(void)
 {
+	auth_set_directory(&auth_directory);
 	authdb_register();
 	portal_register();
 	idem_register();
@@ -188,8 +213,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("atrium %s (%s build; libmicrohttpd %s, jansson %s, libpq %d, %s)\n",
-		       ATRIUM_VERSION, ATRIUM_BUILD_TYPE, MHD_get_version(), JANSSON_VERSION,
-		       PQlibVersion(), curl_version());
+		       ATRIUM_VERSION, ATRIUM_BUILD_TYPE, http_library_version(), JANSSON_VERSION,
+		       PQlibVersion(), outbound_library_version());
 		return 0;
 	}
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
@@ -206,11 +231,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(cfg.log_level);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	outbound_global_init();
 	int rc = strcmp(cmd, "serve") == 0    ? cmd_serve()
 		 : strcmp(cmd, "worker") == 0 ? cmd_worker()
 					      : cmd_migrate();
-	curl_global_cleanup();
+	outbound_global_cleanup();
 	config_free();
 	return rc;
 }

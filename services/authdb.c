@@ -1,9 +1,9 @@
 /*
  * authdb.c - users seen, in auth_db.
  */
-#include "authdb.h"
-#include "db.h"
-#include "util.h"
+#include "services/authdb.h"
+#include "server/store/db.h"
+#include "server/common/util.h"
 
 #include <stdio.h>
 #include <string.h>

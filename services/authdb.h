@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "auth.h"
+#include "server/auth/auth.h"
 
 void authdb_register(void);
 /*

@@ -9,8 +9,8 @@
  * bets_guard trigger refuses any other transition, so every step can be
  * repeated safely.
  */
-#include "betting.h"
-#include "log.h"
+#include "services/betting.h"
+#include "server/common/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * selections and odds, and bets.
  *
  * A bet is the betting half of a saga whose money half is the stake in
- * billing_db (services/billing.h); handlers/bets.c and handlers/settlement.c
+ * billing_db (services/billing.h); handlers/bets.c and workers/settlement_jobs.c
  * orchestrate the two. This module only knows betting_db: it records a bet
  * as pending (after checking, under the event's row lock, that the event
  * is open and the odds are the current ones), and moves bets through
@@ -19,9 +19,9 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "db.h"
-#include "page.h"
-#include "util.h"
+#include "server/store/db.h"
+#include "server/store/page.h"
+#include "server/common/util.h"
 
 enum betting_status {
 	BETTING_OK,

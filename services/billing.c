@@ -9,8 +9,8 @@
  * Outcomes are read from SQLSTATE: 23514 on accounts_wallet_not_negative
  * is "insufficient funds", 22003 a balance overflow.
  */
-#include "billing.h"
-#include "log.h"
+#include "services/billing.h"
+#include "server/common/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>

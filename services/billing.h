@@ -19,9 +19,9 @@
 
 #include <stdbool.h>
 
-#include "db.h"
-#include "page.h"
-#include "util.h"
+#include "server/store/db.h"
+#include "server/store/page.h"
+#include "server/common/util.h"
 
 enum billing_status {
 	BILLING_OK,

@@ -5,8 +5,8 @@
  * CTEs). Worker changes are audited as the system, with the request id of
  * the API call that queued the job.
  */
-#include "namespaces.h"
-#include "log.h"
+#include "services/namespaces.h"
+#include "server/common/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -19,10 +19,10 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "db.h"
-#include "page.h"
-#include "portal.h"
-#include "util.h"
+#include "server/store/db.h"
+#include "server/store/page.h"
+#include "services/portal.h"
+#include "server/common/util.h"
 
 /* Azure names of a namespace, fixed at creation. */
 #define NS_KEY_MAX 55         /* <key>-backups is a valid container name */
@@ -129,5 +129,10 @@ bool namespaces_work_error(const char *id, const char *job_id, json_t *error);
  */
 bool namespaces_work_finish(const char *id, const char *job_id, const char *from, const char *to,
 			    json_t *error, const char *action, const char *request_id);
+
+/* The job kinds that build and tear down a namespace's infrastructure
+ * (workers/namespace_jobs.c); handlers queue them by these names. */
+#define NAMESPACE_PROVISION "namespace.provision"
+#define NAMESPACE_DEPROVISION "namespace.deprovision"
 
 #endif

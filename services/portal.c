@@ -4,8 +4,8 @@
  * Each change and its audit record are one statement (data-modifying
  * CTEs), so they commit together without an explicit transaction.
  */
-#include "portal.h"
-#include "log.h"
+#include "services/portal.h"
+#include "server/common/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,9 +10,9 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "db.h"
-#include "page.h"
-#include "util.h"
+#include "server/store/db.h"
+#include "server/store/page.h"
+#include "server/common/util.h"
 
 enum portal_status {
 	PORTAL_OK,

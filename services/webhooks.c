@@ -9,8 +9,9 @@
  * event arriving late, changes nothing, and a crash leaves either all of it
  * or none of it.
  */
-#include "webhooks.h"
-#include "log.h"
+#include "services/webhooks.h"
+#include "server/common/log.h"
+#include "server/jobs/jobs.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -478,4 +479,30 @@ enum webhooks_status webhooks_usage_list(struct db_conn *c, const struct billing
 					 struct arena *a, char **page)
 {
 	return billing_list(c, "webhooks_usage_list", f, f->subscription_id, a, page);
+}
+
+bool webhooks_enqueue_processing(struct db_conn *portal, struct db_conn *billing, char *const *ids, int n,
+				  const char *request_id)
+{
+	if (n == 0)
+		return true;
+	if (!db_begin(portal))
+		return false;
+	for (int i = 0; i < n; i++) {
+		json_t *p = json_pack("{s:s}", "event_id", ids[i]);
+		char job_id[37];
+		bool ok = jobs_enqueue(portal, WEBHOOK_JOB_KIND, NULL, p, request_id, job_id);
+		json_decref(p);
+		if (!ok) {
+			db_rollback(portal);
+			return false;
+		}
+	}
+	if (!db_commit(portal)) {
+		db_rollback(portal);
+		return false;
+	}
+	/* A failure here leaves the jobs queued and the events unenqueued: the
+	 * sweep queues them again, and the second job finds them processed. */
+	return webhooks_mark_enqueued(billing, ids, n);
 }

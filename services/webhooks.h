@@ -13,9 +13,9 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "db.h"
-#include "page.h"
-#include "util.h"
+#include "server/store/db.h"
+#include "server/store/page.h"
+#include "server/common/util.h"
 
 enum webhooks_status {
 	WEBHOOKS_OK,
@@ -131,5 +131,16 @@ enum webhooks_status webhooks_subscription_list(struct db_conn *c, const struct 
 						struct arena *a, char **page);
 enum webhooks_status webhooks_usage_list(struct db_conn *c, const struct billing_filter *f,
 					 struct arena *a, char **page);
+
+/* The job kind that processes one inbox event (workers/webhook_jobs.c). */
+#define WEBHOOK_JOB_KIND "webhooks.process"
+
+/*
+ * Queues one job per event id in portal_db (one transaction on `portal`),
+ * then marks the events enqueued on `billing`. False when either failed:
+ * the events stay unenqueued and the sweep queues them later.
+ */
+bool webhooks_enqueue_processing(struct db_conn *portal, struct db_conn *billing, char *const *ids,
+				  int n, const char *request_id);
 
 #endif

@@ -7,11 +7,11 @@
  * ATRIUM_PURGE_INTERVAL_SECONDS later (jobs_schedule() merges the cycles of
  * several workers into one).
  */
-#include "maintenance_jobs.h"
-#include "db.h"
-#include "idempotency.h"
-#include "jobs.h"
-#include "log.h"
+#include "workers/maintenance_jobs.h"
+#include "server/store/db.h"
+#include "server/store/idempotency.h"
+#include "server/jobs/jobs.h"
+#include "server/common/log.h"
 
 #include <stdlib.h>
 

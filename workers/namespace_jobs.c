@@ -9,13 +9,13 @@
  * (last_error), even while the job will retry; the runtime keeps it on
  * the job too.
  */
-#include "namespace_jobs.h"
-#include "arm.h"
-#include "blob.h"
-#include "log.h"
-#include "namespaces.h"
-#include "outbound.h"
-#include "util.h"
+#include "workers/namespace_jobs.h"
+#include "server/outbound/arm.h"
+#include "server/outbound/blob.h"
+#include "server/common/log.h"
+#include "services/namespaces.h"
+#include "server/outbound/outbound.h"
+#include "server/common/util.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -19,10 +19,8 @@
 #ifndef ATRIUM_NAMESPACE_JOBS_H
 #define ATRIUM_NAMESPACE_JOBS_H
 
-#include "jobs.h"
-
-#define NAMESPACE_PROVISION "namespace.provision"
-#define NAMESPACE_DEPROVISION "namespace.deprovision"
+#include "server/jobs/jobs.h"
+#include "services/namespaces.h"
 
 extern const struct job_kind namespace_provision_kind;
 extern const struct job_kind namespace_deprovision_kind;

@@ -7,11 +7,11 @@
  * `received` and marks it processed in the same statement, so a step cut
  * short by a crash and run again by another worker applies the event once.
  */
-#include "webhook_jobs.h"
-#include "jobs.h"
-#include "log.h"
-#include "portal.h"
-#include "webhooks.h"
+#include "workers/webhook_jobs.h"
+#include "server/jobs/jobs.h"
+#include "server/common/log.h"
+#include "services/portal.h"
+#include "services/webhooks.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -179,32 +179,6 @@ void webhook_jobs_register(void)
 	jobs_register_kind(&kind);
 }
 
-bool webhook_jobs_enqueue(struct db_conn *portal, struct db_conn *billing, char *const *ids, int n,
-			  const char *request_id)
-{
-	if (n == 0)
-		return true;
-	if (!db_begin(portal))
-		return false;
-	for (int i = 0; i < n; i++) {
-		json_t *p = json_pack("{s:s}", "event_id", ids[i]);
-		char job_id[37];
-		bool ok = jobs_enqueue(portal, WEBHOOK_JOB_KIND, NULL, p, request_id, job_id);
-		json_decref(p);
-		if (!ok) {
-			db_rollback(portal);
-			return false;
-		}
-	}
-	if (!db_commit(portal)) {
-		db_rollback(portal);
-		return false;
-	}
-	/* A failure here leaves the jobs queued and the events unenqueued: the
-	 * sweep queues them again, and the second job finds them processed. */
-	return webhooks_mark_enqueued(billing, ids, n);
-}
-
 int webhook_jobs_sweep(int min_age_s)
 {
 	int rc = -1, n = 0;
@@ -223,7 +197,7 @@ int webhook_jobs_sweep(int min_age_s)
 	if (p == NULL || !db_scope(p, "*"))
 		goto cleanup;
 	/* The locked rows are marked inside b's transaction, committed below. */
-	if (!webhook_jobs_enqueue(p, b, ids, n, "webhook-sweep") || !db_commit(b))
+	if (!webhooks_enqueue_processing(p, b, ids, n, "webhook-sweep") || !db_commit(b))
 		goto cleanup;
 	log_info("webhook sweep: queued %d event(s) that had no job", n);
 	rc = n;

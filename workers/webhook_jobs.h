@@ -15,21 +15,11 @@
 
 #include <stdbool.h>
 
-#include "db.h"
-
-#define WEBHOOK_JOB_KIND "webhooks.process"
+#include "services/webhooks.h"
 
 /* Registers the job kind (call from main's register_all, after
  * jobs_register and webhooks_register). */
 void webhook_jobs_register(void);
-
-/*
- * Queues one job per event id in portal_db (one transaction on `portal`),
- * then marks the events enqueued on `billing`. False when either failed:
- * the events stay unenqueued and the sweep queues them later.
- */
-bool webhook_jobs_enqueue(struct db_conn *portal, struct db_conn *billing, char *const *ids, int n,
-			  const char *request_id);
 
 /* One sweep: queues received events older than min_age_s that were never
  * queued. Returns how many, or -1 when a database failed. */

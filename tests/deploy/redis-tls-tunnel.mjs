@@ -231,7 +231,7 @@ if (!up) finish();
     `mode ${mode.toString(8)}`);
 }
 
-// Redis, as Atrium speaks it (server/redis.c: AUTH <password>, SELECT <db>, commands).
+// Redis, as Atrium speaks it (server/store/redis.c: AUTH <password>, SELECT <db>, commands).
 const redisServer = which('redis-server');
 if (redisServer) {
   const key = 'k3Y+with/slash+and=equals/AAAA+0123456789=';

@@ -13,7 +13,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "server/common/util.h"
 
 static const char *env_or(const char *name, const char *def)
 {

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "jobs.h"
-#include "util.h"
+#include "server/jobs/jobs.h"
+#include "server/common/util.h"
 
 void money_tenant_create(struct money_tenant *m)
 {

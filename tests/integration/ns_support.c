@@ -16,15 +16,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "azure_token.h"
-#include "blob.h"
-#include "config.h"
-#include "db.h"
-#include "jobs.h"
-#include "namespace_jobs.h"
-#include "namespaces.h"
-#include "portal.h"
-#include "util.h"
+#include "server/outbound/azure_token.h"
+#include "server/outbound/blob.h"
+#include "server/common/config.h"
+#include "server/store/db.h"
+#include "server/jobs/jobs.h"
+#include "workers/namespace_jobs.h"
+#include "services/namespaces.h"
+#include "services/portal.h"
+#include "server/common/util.h"
 
 static PGconn *pg;
 

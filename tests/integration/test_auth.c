@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "client.h"
-#include "jwks.h"
-#include "util.h"
+#include "server/auth/jwks.h"
+#include "server/common/util.h"
 
 static void expect_401(const char *token, const char *what)
 {

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "client.h"
-#include "util.h"
+#include "server/common/util.h"
 
 Test(http, healthz_answers_ok_with_request_id)
 {

@@ -1,5 +1,5 @@
 /*
- * Integration: the job runtime (server/jobs.c) against the real portal_db —
+ * Integration: the job runtime (server/jobs/jobs.c) against the real portal_db —
  * steps run in order and are checkpointed, transient failures retry with
  * backoff, permanent ones fail with the error kept, a job whose lease
  * lapsed is resumed at its next step, and concurrent runners never run a
@@ -13,10 +13,10 @@
 #include <string.h>
 
 #include "client.h"
-#include "config.h"
-#include "db.h"
-#include "jobs.h"
-#include "util.h"
+#include "server/common/config.h"
+#include "server/store/db.h"
+#include "server/jobs/jobs.h"
+#include "server/common/util.h"
 #include <stdint.h>
 
 static atomic_int step_a_runs, step_b_runs, flaky_calls, failed_hooks, succeeded_hooks;

@@ -14,7 +14,7 @@
 
 #include "atrium_build.h"
 #include "client.h"
-#include "util.h"
+#include "server/common/util.h"
 
 static pid_t idp_pid, srv_pid;
 static char idp_base[64], srv_base[64];

@@ -9,12 +9,12 @@
 #include <string.h>
 
 #include "client.h"
-#include "config.h"
-#include "db.h"
-#include "idempotency.h"
-#include "jobs.h"
-#include "maintenance_jobs.h"
-#include "util.h"
+#include "server/common/config.h"
+#include "server/store/db.h"
+#include "server/store/idempotency.h"
+#include "server/jobs/jobs.h"
+#include "workers/maintenance_jobs.h"
+#include "server/common/util.h"
 
 static const char *dbs[] = {"ATRIUM_DB_PORTAL_URL", "ATRIUM_DB_BETTING_URL", "ATRIUM_DB_BILLING_URL"};
 

@@ -14,10 +14,10 @@
 #include <string.h>
 
 #include "client.h"
-#include "jobs.h"
-#include "metrics.h"
+#include "server/jobs/jobs.h"
+#include "server/common/metrics.h"
 #include "ns_support.h"
-#include "util.h"
+#include "server/common/util.h"
 
 TestSuite(namespaces, .init = nst_setup, .fini = nst_teardown, .timeout = 120);
 

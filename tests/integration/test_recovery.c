@@ -20,16 +20,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "betting.h"
-#include "billing.h"
+#include "services/betting.h"
+#include "services/billing.h"
 #include "client.h"
-#include "config.h"
-#include "db.h"
-#include "handlers.h"
-#include "idempotency.h"
-#include "jobs.h"
+#include "server/common/config.h"
+#include "server/store/db.h"
+#include "handlers/handlers.h"
+#include "workers/settlement_jobs.h"
+#include "server/store/idempotency.h"
+#include "server/jobs/jobs.h"
 #include "money_fixtures.h"
-#include "util.h"
+#include "server/common/util.h"
 
 static void setup(void)
 {

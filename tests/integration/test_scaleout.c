@@ -19,7 +19,7 @@
 
 #include "client.h"
 #include "ns_support.h"
-#include "util.h"
+#include "server/common/util.h"
 
 #define WORKER_ENV                                                                            \
 	"ATRIUM_JOB_LEASE_SECONDS=2", "ATRIUM_WORKER_POLL_MS=200", "ATRIUM_JOB_BACKOFF_BASE_MS=200", \

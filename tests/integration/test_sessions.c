@@ -16,7 +16,7 @@
 #include <hiredis/hiredis.h>
 
 #include "client.h"
-#include "util.h"
+#include "server/common/util.h"
 
 struct signin {
 	char session[80];

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "client.h"
-#include "util.h"
+#include "server/common/util.h"
 
 static char *tenant_path(const char *id)
 {

@@ -25,13 +25,13 @@
 
 #include "atrium_build.h"
 #include "client.h"
-#include "config.h"
-#include "db.h"
-#include "jobs.h"
-#include "portal.h"
-#include "util.h"
-#include "webhook_jobs.h"
-#include "webhooks.h"
+#include "server/common/config.h"
+#include "server/store/db.h"
+#include "server/jobs/jobs.h"
+#include "services/portal.h"
+#include "server/common/util.h"
+#include "workers/webhook_jobs.h"
+#include "services/webhooks.h"
 
 static PGconn *billing, *portal;
 

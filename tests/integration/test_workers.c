@@ -16,7 +16,7 @@
 
 #include "client.h"
 #include "ns_support.h"
-#include "util.h"
+#include "server/common/util.h"
 
 TestSuite(workers, .init = nst_setup, .fini = nst_teardown, .timeout = 240);
 

@@ -1,11 +1,11 @@
-/* Unit tests for server/arm.c: the derived role assignment name (a
+/* Unit tests for server/outbound/arm.c: the derived role assignment name (a
  * version 5 UUID) and the origin check on operation URLs. */
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "arm.h"
-#include "azure_token.h"
-#include "util.h"
+#include "server/outbound/arm.h"
+#include "server/outbound/azure_token.h"
+#include "server/common/util.h"
 
 Test(arm, uuid_v5_matches_rfc_4122_reference_values)
 {

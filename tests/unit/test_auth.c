@@ -1,5 +1,5 @@
 /*
- * Unit tests for server/auth.c and server/jwks.c: the bearer token checks
+ * Unit tests for server/auth/auth.c and server/auth/jwks.c: the bearer token checks
  * in SPEC.md's order, with tokens signed here by a key whose JWK is loaded
  * into the cache, and forged ones (alg none, HS256 keyed with the public
  * PEM, wrong key, tampered payload).
@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
-#include "config.h"
-#include "jwks.h"
-#include "util.h"
+#include "server/auth/auth.h"
+#include "server/common/config.h"
+#include "server/auth/jwks.h"
+#include "server/common/util.h"
 
 #define TID "3c5e7f90-1a2b-4c3d-8e9f-0a1b2c3d4e5f"
 #define OID "7d8e9fa0-b1c2-4d3e-8f4a-5b6c7d8e9fa0"

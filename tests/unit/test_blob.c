@@ -1,11 +1,11 @@
-/* Unit tests for server/blob.c: Shared Key signing exactly as the Storage
+/* Unit tests for server/outbound/blob.c: Shared Key signing exactly as the Storage
  * REST API defines it (checked against an independent HMAC computation),
  * container names and the date format. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "blob.h"
+#include "server/outbound/blob.h"
 
 #define AZURITE_KEY "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 

@@ -2,8 +2,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "blob.h"
-#include "namespaces.h"
+#include "server/outbound/blob.h"
+#include "services/namespaces.h"
 
 #define TENANT "8ef90e56-3111-453b-9f71-522579d8ffd2"
 

@@ -1,4 +1,4 @@
-/* Unit tests for server/outbound.c: the one classification of Azure
+/* Unit tests for server/outbound/outbound.c: the one classification of Azure
  * answers, and Retry-After in both of its forms. */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "outbound.h"
+#include "server/outbound/outbound.h"
 
 static enum outbound_class cls(enum outbound_verb v, long status, const char *code, bool *already)
 {

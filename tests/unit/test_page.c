@@ -1,9 +1,9 @@
-/* Unit tests for server/page.c: cursors are opaque but strictly parsed. */
+/* Unit tests for server/store/page.c: cursors are opaque but strictly parsed. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "page.h"
+#include "server/store/page.h"
 
 Test(page, cursor_round_trips)
 {

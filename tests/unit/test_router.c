@@ -1,9 +1,9 @@
-/* Unit tests for server/router.c: matching, params, 404 vs 405. */
+/* Unit tests for server/http/router.c: matching, params, 404 vs 405. */
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "http.h"
-#include "router.h"
+#include "server/http/http.h"
+#include "server/http/router.h"
 
 static void h_list(struct request *r) { (void)r; }
 static void h_get(struct request *r) { (void)r; }

@@ -1,7 +1,7 @@
-/* Unit tests for server/session.c: ids, secrets and the CSRF decision. */
+/* Unit tests for server/auth/session.c: ids, secrets and the CSRF decision. */
 #include <criterion/criterion.h>
 
-#include "session.h"
+#include "server/auth/session.h"
 
 #define SITE "https://portal.example.test"
 #define TOKEN "4ef7377e77c8e0a1425f731dca53c2a3af7afa0396eb208d4b5e6a0d3d482299"

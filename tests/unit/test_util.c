@@ -1,9 +1,9 @@
-/* Unit tests for server/util.c: identifiers, encodings, time format, arena. */
+/* Unit tests for server/common/util.c: identifiers, encodings, time format, arena. */
 #include <criterion/criterion.h>
 #include <string.h>
 #include <stdlib.h>
 
-#include "util.h"
+#include "server/common/util.h"
 
 Test(util, uuid_accepts_canonical_and_rejects_malformed)
 {

@@ -1,8 +1,8 @@
-/* Unit tests for server/validate.c: each field type's rules. */
+/* Unit tests for server/http/validate.c: each field type's rules. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 
-#include "validate.h"
+#include "server/http/validate.h"
 
 static const char *const colours[] = {"red", "green", NULL};
 

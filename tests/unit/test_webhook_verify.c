@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "webhook_verify.h"
+#include "handlers/webhook_verify.h"
 
 static const char *fox = "The quick brown fox jumps over the lazy dog";
 /* base64(HMAC-SHA256("key", fox)), the published test vector. */

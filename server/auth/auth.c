@@ -1,0 +1,526 @@
+/*
+ * auth.c - Entra ID bearer token validation and the principal cache.
+ *
+ * Order of checks (SPEC.md section 2): compact JWS form; header alg exactly
+ * RS256, before any key is touched (libjwt 1.10 would otherwise verify an
+ * HS256 token keyed with the PEM text of the RSA public key); kid names a
+ * key in the JWKS; signature (libjwt); iss equals the directory's issuer
+ * for the token's tid; aud; exp and nbf with bounded skew. Then the tid
+ * must be the operator's directory or a known tenant's.
+ */
+#include "server/auth/auth.h"
+#include "server/common/config.h"
+#include "server/auth/jwks.h"
+#include "server/common/log.h"
+#include "server/common/metrics.h"
+#include "server/common/util.h"
+
+#include <jansson.h>
+#include <jwt.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_TOKEN_LEN 16384
+
+/* ---- roles ---------------------------------------------------------- */
+
+static const struct {
+	unsigned bit;
+	const char *name;
+} role_names[] = {
+	{ROLE_SUPER_ADMIN, "super_admin"},
+	{ROLE_TENANT_ADMIN, "tenant_admin"},
+	{ROLE_BILLING_VIEWER, "billing_viewer"},
+	{ROLE_SUPPORT_USER, "support_user"},
+	{ROLE_MEMBER, "member"},
+};
+
+unsigned auth_role_from_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++)
+		if (strcmp(role_names[i].name, name) == 0)
+			return role_names[i].bit;
+	return 0;
+}
+
+const char *auth_role_name(unsigned bit)
+{
+	for (size_t i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++)
+		if (role_names[i].bit == bit)
+			return role_names[i].name;
+	return NULL;
+}
+
+bool auth_has_role(const struct principal *p, unsigned roles)
+{
+	if (roles == ROLE_ANY || (p->roles & ROLE_SUPER_ADMIN))
+		return true;
+	return (p->roles & roles) != 0;
+}
+
+/* ---- caches ---------------------------------------------------------- */
+
+/*
+ * Two caches of different types, so an entry of one can never be read as
+ * the other: principals keyed by SHA-256 of a token that passed every check,
+ * and directories (tid -> tenant) keyed by the tid itself. A bearer value is
+ * looked up in the principal cache only after its shape passed
+ * auth_check_header() and its kid names a key held now.
+ */
+#define CACHE_SLOTS 8192
+#define DIR_SLOTS 1024
+#define CACHE_STRIPES 16
+
+struct principal_entry {
+	unsigned char digest[32];
+	int64_t valid_until;
+	struct principal p;
+};
+
+struct directory_entry {
+	char tid[37];
+	char tenant_id[37];   /* "" when the directory is no tenant's */
+	char status[16];
+	int64_t valid_until;
+};
+
+static struct auth_directory directory;
+
+void auth_set_directory(const struct auth_directory *d)
+{
+	directory = *d;
+}
+
+static struct principal_entry *principals;
+static struct directory_entry *directories;
+static pthread_mutex_t stripes[CACHE_STRIPES];
+
+void auth_start(void)
+{
+	principals = xcalloc(CACHE_SLOTS, sizeof(struct principal_entry));
+	directories = xcalloc(DIR_SLOTS, sizeof(struct directory_entry));
+	for (int i = 0; i < CACHE_STRIPES; i++)
+		pthread_mutex_init(&stripes[i], NULL);
+	if (cfg.n_audiences == 0)
+		log_warn("auth: ATRIUM_OIDC_AUDIENCE is empty: every token will be refused");
+	jwks_start();
+}
+
+void auth_stop(void)
+{
+	jwks_stop();
+	free(principals);
+	free(directories);
+	principals = NULL;
+	directories = NULL;
+}
+
+static size_t slot_of(const unsigned char d[32])
+{
+	return ((size_t)d[0] << 8 | d[1]) % CACHE_SLOTS;
+}
+
+static bool principal_get(const unsigned char d[32], struct principal *p)
+{
+	if (principals == NULL)
+		return false;
+	size_t s = slot_of(d);
+	pthread_mutex_t *m = &stripes[s % CACHE_STRIPES];
+	bool hit = false;
+	pthread_mutex_lock(m);
+	if (memcmp(principals[s].digest, d, 32) == 0 && principals[s].valid_until > util_now_s()) {
+		*p = principals[s].p;
+		hit = true;
+	}
+	pthread_mutex_unlock(m);
+	return hit;
+}
+
+static void principal_put(const unsigned char d[32], const struct principal *p, int64_t until)
+{
+	if (principals == NULL || cfg.auth_cache_ttl_s == 0)
+		return;
+	size_t s = slot_of(d);
+	pthread_mutex_t *m = &stripes[s % CACHE_STRIPES];
+	pthread_mutex_lock(m);
+	memcpy(principals[s].digest, d, 32);
+	principals[s].p = *p;
+	principals[s].valid_until = until;
+	pthread_mutex_unlock(m);
+}
+
+static size_t dir_slot(const char *tid)
+{
+	unsigned char d[32];
+	util_sha256(tid, strlen(tid), d);
+	return ((size_t)d[0] << 8 | d[1]) % DIR_SLOTS;
+}
+
+/* tid must be a lower-case UUID (auth_check_claims stores it so). */
+static bool directory_get(const char *tid, char tenant_id[37], char status[16])
+{
+	if (directories == NULL)
+		return false;
+	size_t s = dir_slot(tid);
+	pthread_mutex_t *m = &stripes[s % CACHE_STRIPES];
+	bool hit = false;
+	pthread_mutex_lock(m);
+	if (strcmp(directories[s].tid, tid) == 0 && directories[s].valid_until > util_now_s()) {
+		memcpy(tenant_id, directories[s].tenant_id, 37);
+		memcpy(status, directories[s].status, 16);
+		hit = true;
+	}
+	pthread_mutex_unlock(m);
+	return hit;
+}
+
+static void directory_put(const char *tid, const char *tenant_id, const char *status)
+{
+	if (directories == NULL || cfg.auth_cache_ttl_s == 0)
+		return;
+	size_t s = dir_slot(tid);
+	pthread_mutex_t *m = &stripes[s % CACHE_STRIPES];
+	pthread_mutex_lock(m);
+	snprintf(directories[s].tid, sizeof(directories[s].tid), "%s", tid);
+	snprintf(directories[s].tenant_id, sizeof(directories[s].tenant_id), "%s", tenant_id);
+	snprintf(directories[s].status, sizeof(directories[s].status), "%s", status);
+	directories[s].valid_until = util_now_s() + cfg.auth_cache_ttl_s;
+	pthread_mutex_unlock(m);
+}
+
+void auth_cache_clear(void)
+{
+	if (principals == NULL)
+		return;
+	for (size_t s = 0; s < CACHE_SLOTS; s++) {
+		pthread_mutex_t *m = &stripes[s % CACHE_STRIPES];
+		pthread_mutex_lock(m);
+		principals[s].valid_until = 0;
+		if (s < DIR_SLOTS)
+			directories[s].valid_until = 0;
+		pthread_mutex_unlock(m);
+	}
+}
+
+/* ---- header ---------------------------------------------------------- */
+
+bool auth_check_header(const char *token, char *kid_out, size_t kid_len, const char **why)
+{
+	size_t len = strlen(token);
+	const char *dot1 = strchr(token, '.');
+	const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+	if (len == 0 || len > MAX_TOKEN_LEN || dot1 == NULL || dot2 == NULL ||
+	    strchr(dot2 + 1, '.') != NULL || dot1 == token || dot2 == dot1 + 1 ||
+	    dot2[1] == '\0') {
+		*why = "the token is not a compact JWS (header.payload.signature)";
+		return false;
+	}
+	size_t hlen = 0;
+	unsigned char *raw = util_b64url_decode(token, (size_t)(dot1 - token), &hlen);
+	if (raw == NULL) {
+		*why = "the token header is not base64url";
+		return false;
+	}
+	json_error_t err;
+	json_t *hdr = json_loadb((const char *)raw, hlen, JSON_REJECT_DUPLICATES, &err);
+	free(raw);
+	bool ok = false;
+	const char *alg = json_string_value(json_object_get(hdr, "alg"));
+	const char *kid = json_string_value(json_object_get(hdr, "kid"));
+	if (!json_is_object(hdr)) {
+		*why = "the token header is not a JSON object";
+	} else if (alg == NULL || strcmp(alg, "RS256") != 0) {
+		*why = "the token must be signed with RS256";
+	} else if (json_object_get(hdr, "crit") != NULL) {
+		*why = "the token header has critical extensions this server does not understand";
+	} else if (kid == NULL || *kid == '\0' || strlen(kid) >= kid_len) {
+		*why = "the token header has no usable kid";
+	} else {
+		snprintf(kid_out, kid_len, "%s", kid);
+		ok = true;
+	}
+	json_decref(hdr);
+	return ok;
+}
+
+/* ---- claims ----------------------------------------------------------- */
+
+static bool audience_ok(json_t *aud)
+{
+	if (json_is_string(aud)) {
+		for (int i = 0; i < cfg.n_audiences; i++)
+			if (strcmp(json_string_value(aud), cfg.audiences[i]) == 0)
+				return true;
+		return false;
+	}
+	if (json_is_array(aud)) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(aud, i, v)
+			if (audience_ok(v))
+				return true;
+	}
+	return false;
+}
+
+static bool copy_opt_string(json_t *claims, const char *key, char *out, size_t len)
+{
+	json_t *v = json_object_get(claims, key);
+	if (v == NULL || json_is_null(v)) {
+		out[0] = '\0';
+		return true;
+	}
+	if (!json_is_string(v))
+		return false;
+	snprintf(out, len, "%s", json_string_value(v));
+	return true;
+}
+
+bool auth_check_claims(const char *claims_json, int64_t now, const char *nonce,
+		       struct principal *p, const char **why)
+{
+	json_error_t err;
+	json_t *c = json_loads(claims_json, JSON_REJECT_DUPLICATES, &err);
+	bool ok = false;
+	char expect[512];
+
+	memset(p, 0, sizeof(*p));
+	if (!json_is_object(c)) {
+		*why = "the token payload is not a JSON object";
+		goto cleanup;
+	}
+	const char *tid = json_string_value(json_object_get(c, "tid"));
+	const char *iss = json_string_value(json_object_get(c, "iss"));
+	const char *oid = json_string_value(json_object_get(c, "oid"));
+	const char *ver = json_string_value(json_object_get(c, "ver"));
+	if (tid == NULL || !util_is_uuid(tid)) {
+		*why = "the token has no valid tid claim";
+		goto cleanup;
+	}
+	if (iss == NULL) {
+		*why = "the token has no iss claim";
+		goto cleanup;
+	}
+	bool v1 = ver && strcmp(ver, "1.0") == 0;
+	bool iss_ok;
+	if (v1)
+		iss_ok = jwks_expand_issuer(cfg.oidc_v1_issuer, tid, expect, sizeof(expect)) &&
+			 strcmp(iss, expect) == 0;
+	else
+		iss_ok = jwks_issuer_for(tid, expect, sizeof(expect)) && strcmp(iss, expect) == 0;
+	if (!iss_ok) {
+		*why = "the token issuer does not match its directory (tid)";
+		goto cleanup;
+	}
+	if (!audience_ok(json_object_get(c, "aud"))) {
+		*why = "the token audience is not this API";
+		goto cleanup;
+	}
+	json_t *exp = json_object_get(c, "exp");
+	json_t *nbf = json_object_get(c, "nbf");
+	if (!json_is_number(exp)) {
+		*why = "the token has no exp claim";
+		goto cleanup;
+	}
+	if ((int64_t)json_number_value(exp) + cfg.clock_skew_s < now) {
+		*why = "the token has expired";
+		goto cleanup;
+	}
+	if (nbf && (!json_is_number(nbf) || (int64_t)json_number_value(nbf) - cfg.clock_skew_s > now)) {
+		*why = "the token is not valid yet (nbf)";
+		goto cleanup;
+	}
+	if (oid == NULL || !util_is_uuid(oid)) {
+		*why = "the token has no valid oid claim";
+		goto cleanup;
+	}
+	if (nonce) {
+		const char *got = json_string_value(json_object_get(c, "nonce"));
+		if (got == NULL || strlen(got) != strlen(nonce) ||
+		    CRYPTO_memcmp(got, nonce, strlen(nonce)) != 0) {
+			*why = "the ID token's nonce does not match the sign-in request";
+			goto cleanup;
+		}
+	}
+	json_t *roles = json_object_get(c, "roles");
+	if (roles && !json_is_array(roles)) {
+		*why = "the token roles claim is not an array";
+		goto cleanup;
+	}
+	size_t i;
+	json_t *r;
+	json_array_foreach(roles, i, r) {
+		if (!json_is_string(r)) {
+			*why = "the token roles claim holds a non-string";
+			goto cleanup;
+		}
+		p->roles |= auth_role_from_name(json_string_value(r));
+	}
+	if (!copy_opt_string(c, "name", p->name, sizeof(p->name)) ||
+	    !copy_opt_string(c, "preferred_username", p->username, sizeof(p->username))) {
+		*why = "the token name claims are not strings";
+		goto cleanup;
+	}
+	snprintf(p->tid, sizeof(p->tid), "%s", tid);
+	snprintf(p->oid, sizeof(p->oid), "%s", oid);
+	/* Identifiers compare case-insensitively in Entra; store them lower. */
+	for (char *s = p->tid; *s; s++)
+		*s = (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
+	for (char *s = p->oid; *s; s++)
+		*s = (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
+	p->expires = (int64_t)json_number_value(exp);
+	ok = true;
+cleanup:
+	json_decref(c);
+	return ok;
+}
+
+enum tenant_access auth_tenant_access(const struct principal *p, const char *tenant_id)
+{
+	if (!util_is_uuid(tenant_id))
+		return ACCESS_NOT_FOUND;
+	if (p->roles & ROLE_SUPER_ADMIN) {
+		switch (directory.tenant_exists ? directory.tenant_exists(tenant_id)
+						: AUTH_LOOKUP_UNAVAILABLE) {
+		case AUTH_LOOKUP_FOUND:
+			return ACCESS_OK;
+		case AUTH_LOOKUP_NOT_FOUND:
+			return ACCESS_NOT_FOUND;
+		default:
+			return ACCESS_UNAVAILABLE;
+		}
+	}
+	if (strcasecmp(p->tenant_id, tenant_id) != 0)
+		return ACCESS_NOT_FOUND;
+	if (strcmp(p->tenant_status, "suspended") == 0)
+		return ACCESS_SUSPENDED;
+	return ACCESS_OK;
+}
+
+/* ---- the whole validation --------------------------------------------- */
+
+enum auth_status auth_verify(const char *token, const char *nonce, struct principal *p,
+			     const char **why)
+{
+	char kid[128];
+	if (!auth_check_header(token, kid, sizeof(kid), why))
+		return AUTH_INVALID;
+
+	char *pem = NULL;
+	switch (jwks_key_pem(kid, &pem)) {
+	case JWKS_FOUND:
+		break;
+	case JWKS_UNKNOWN_KID:
+		*why = "the token is signed with an unknown key (kid)";
+		return AUTH_INVALID;
+	case JWKS_UNAVAILABLE:
+		*why = "the identity provider's keys are not available";
+		return AUTH_UNAVAILABLE;
+	}
+
+	jwt_t *jwt = NULL;
+	int rc = jwt_decode(&jwt, token, (const unsigned char *)pem, (int)strlen(pem));
+	free(pem);
+	if (rc != 0 || jwt == NULL || jwt_get_alg(jwt) != JWT_ALG_RS256) {
+		jwt_free(jwt);
+		*why = "the token signature is not valid";
+		return AUTH_INVALID;
+	}
+	char *claims = jwt_get_grants_json(jwt, NULL);
+	jwt_free(jwt);
+	if (claims == NULL) {
+		*why = "the token payload is not valid";
+		return AUTH_INVALID;
+	}
+	bool ok = auth_check_claims(claims, util_now_s(), nonce, p, why);
+	free(claims);
+	return ok ? AUTH_OK : AUTH_INVALID;
+}
+
+enum auth_status auth_bearer(const char *token, struct principal *p, const char **why)
+{
+	unsigned char digest[32];
+	char kid[128];
+	size_t len = strnlen(token, MAX_TOKEN_LEN + 1);
+
+	/* Shape first: nothing is looked up for a value that is no RS256
+	 * compact JWS naming a key we hold. */
+	if (len > MAX_TOKEN_LEN) {
+		*why = "the token is too long";
+		metrics_inc(M_AUTH_FAILURES);
+		return AUTH_INVALID;
+	}
+	if (!auth_check_header(token, kid, sizeof(kid), why)) {
+		metrics_inc(M_AUTH_FAILURES);
+		return AUTH_INVALID;
+	}
+	util_sha256(token, len, digest);
+	if (jwks_has_kid(kid) && principal_get(digest, p)) {
+		metrics_inc(M_AUTH_CACHE_HITS);
+		return AUTH_OK;
+	}
+	metrics_inc(M_AUTH_CACHE_MISSES);
+
+	enum auth_status st = auth_verify(token, NULL, p, why);
+	if (st != AUTH_OK) {
+		metrics_inc(M_AUTH_FAILURES);
+		return st;
+	}
+	p->kind = AUTH_KIND_BEARER;
+	st = auth_resolve(p, true, why);
+	if (st != AUTH_OK)
+		return st;
+	int64_t until = util_now_s() + cfg.auth_cache_ttl_s;
+	if (p->expires < until)
+		until = p->expires;
+	principal_put(digest, p, until);
+	return AUTH_OK;
+}
+
+/* tid -> tenant, from the directory cache or the wired look-up. */
+static enum auth_lookup tenant_of(const char *tid, char tenant_id[37], char status[16])
+{
+	if (directory_get(tid, tenant_id, status))
+		return tenant_id[0] ? AUTH_LOOKUP_FOUND : AUTH_LOOKUP_NOT_FOUND;
+	if (directory.tenant_by_directory == NULL)
+		return AUTH_LOOKUP_UNAVAILABLE;
+	enum auth_lookup ps = directory.tenant_by_directory(tid, tenant_id, status);
+	if (ps == AUTH_LOOKUP_NOT_FOUND) {
+		tenant_id[0] = '\0';
+		status[0] = '\0';
+	}
+	if (ps != AUTH_LOOKUP_UNAVAILABLE)
+		directory_put(tid, tenant_id, status);
+	return ps;
+}
+
+enum auth_status auth_resolve(struct principal *p, bool record, const char **why)
+{
+	/* The directory must be the operator's or a known tenant's. */
+	bool home = cfg.home_tenant_id && strcasecmp(p->tid, cfg.home_tenant_id) == 0;
+	enum auth_lookup ps = tenant_of(p->tid, p->tenant_id, p->tenant_status);
+	if (ps == AUTH_LOOKUP_UNAVAILABLE) {
+		*why = "the tenant directory could not be checked";
+		return AUTH_UNAVAILABLE;
+	}
+	if (ps == AUTH_LOOKUP_NOT_FOUND) {
+		p->tenant_id[0] = '\0';
+		p->tenant_status[0] = '\0';
+		if (!home) {
+			*why = "the token's directory is not a tenant of this platform";
+			metrics_inc(M_AUTH_FAILURES);
+			return AUTH_INVALID;
+		}
+	}
+	if (!home)
+		p->roles &= ~(unsigned)ROLE_SUPER_ADMIN;
+	if ((p->roles & ~(unsigned)ROLE_MEMBER) == 0 && p->tenant_id[0])
+		p->roles |= ROLE_MEMBER;
+	if (record && (directory.record_user == NULL || !directory.record_user(p))) {
+		*why = "the user could not be recorded";
+		return AUTH_UNAVAILABLE;
+	}
+	return AUTH_OK;
+}

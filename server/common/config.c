@@ -1,0 +1,186 @@
+/*
+ * config.c - ATRIUM_* environment variables into `cfg`.
+ */
+#include "server/common/config.h"
+#include "server/common/util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct config cfg;
+
+static char *env_str(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+	if (v == NULL || *v == '\0')
+		return def ? xstrdup(def) : NULL;
+	return xstrdup(v);
+}
+
+static bool env_int(const char *name, int def, int min, int max, int *out)
+{
+	const char *v = getenv(name);
+	if (v == NULL || *v == '\0') {
+		*out = def;
+		return true;
+	}
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	if (errno || *end != '\0' || n < min || n > max) {
+		fprintf(stderr, "atrium: %s must be an integer in [%d, %d]\n", name, min, max);
+		return false;
+	}
+	*out = (int)n;
+	return true;
+}
+
+int config_ncpu(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}
+
+static bool parse_listen(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	if (colon == NULL || colon == s)
+		goto bad;
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || port < 1 || port > 65535)
+		goto bad;
+	cfg.listen_host = xstrndup(s, (size_t)(colon - s));
+	cfg.listen_port = (unsigned short)port;
+	return true;
+bad:
+	fprintf(stderr, "atrium: ATRIUM_LISTEN must be host:port, got '%s'\n", s);
+	return false;
+}
+
+bool config_load(void)
+{
+	bool ok = true;
+	char *listen = env_str("ATRIUM_LISTEN", "127.0.0.1:8443");
+	ok &= parse_listen(listen);
+	free(listen);
+
+	cfg.tls_cert = env_str("ATRIUM_TLS_CERT", NULL);
+	cfg.tls_key = env_str("ATRIUM_TLS_KEY", NULL);
+	if ((cfg.tls_cert == NULL) != (cfg.tls_key == NULL)) {
+		fprintf(stderr, "atrium: set both ATRIUM_TLS_CERT and ATRIUM_TLS_KEY, or neither\n");
+		ok = false;
+	}
+	cfg.db_url[0] = env_str("ATRIUM_DB_AUTH_URL", "postgresql:///auth_db");
+	cfg.db_url[1] = env_str("ATRIUM_DB_PORTAL_URL", "postgresql:///portal_db");
+	cfg.db_url[2] = env_str("ATRIUM_DB_BETTING_URL", "postgresql:///betting_db");
+	cfg.db_url[3] = env_str("ATRIUM_DB_BILLING_URL", "postgresql:///billing_db");
+	cfg.redis_url = env_str("ATRIUM_REDIS_URL", "redis://127.0.0.1:6379/0");
+	cfg.redis_prefix = env_str("ATRIUM_REDIS_PREFIX", "atrium:");
+	cfg.oidc_metadata_url = env_str("ATRIUM_OIDC_METADATA_URL",
+		"https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration");
+	cfg.oidc_v1_issuer = env_str("ATRIUM_OIDC_V1_ISSUER", "https://sts.windows.net/{tenantid}/");
+
+	char *aud = env_str("ATRIUM_OIDC_AUDIENCE", NULL);
+	if (aud) {
+		char *save = NULL;
+		for (char *t = strtok_r(aud, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			while (*t == ' ')
+				t++;
+			if (*t == '\0')
+				continue;
+			if (cfg.n_audiences == CFG_MAX_AUDIENCES) {
+				fprintf(stderr, "atrium: at most %d audiences\n", CFG_MAX_AUDIENCES);
+				ok = false;
+				break;
+			}
+			cfg.audiences[cfg.n_audiences++] = xstrdup(t);
+		}
+		free(aud);
+	}
+	cfg.oidc_client_id = env_str("ATRIUM_OIDC_CLIENT_ID", NULL);
+	cfg.oidc_client_secret = env_str("ATRIUM_OIDC_CLIENT_SECRET", NULL);
+	/* The client id is itself an accepted audience (v2 tokens carry it). */
+	if (cfg.oidc_client_id && cfg.n_audiences < CFG_MAX_AUDIENCES)
+		cfg.audiences[cfg.n_audiences++] = xstrdup(cfg.oidc_client_id);
+	cfg.home_tenant_id = env_str("ATRIUM_HOME_TENANT_ID", NULL);
+	if (cfg.home_tenant_id && !util_is_uuid(cfg.home_tenant_id)) {
+		fprintf(stderr, "atrium: ATRIUM_HOME_TENANT_ID must be a UUID\n");
+		ok = false;
+	}
+
+	int ncpu = config_ncpu();
+	ok &= env_int("ATRIUM_JWKS_REFRESH_SECONDS", 3600, 60, 86400, &cfg.jwks_refresh_s);
+	ok &= env_int("ATRIUM_JWKS_MIN_REFRESH_SECONDS", 300, 0, 86400, &cfg.jwks_min_refresh_s);
+	ok &= env_int("ATRIUM_CLOCK_SKEW_SECONDS", 60, 0, 300, &cfg.clock_skew_s);
+	ok &= env_int("ATRIUM_AUTH_CACHE_SECONDS", 5, 0, 3600, &cfg.auth_cache_ttl_s);
+	ok &= env_int("ATRIUM_THREADS", ncpu * 4, 1, 256, &cfg.threads);
+	ok &= env_int("ATRIUM_DB_POOL_SIZE", 0, 0, 256, &cfg.db_pool_size);
+	if (cfg.db_pool_size == 0)
+		cfg.db_pool_size = cfg.threads;
+	ok &= env_int("ATRIUM_MAX_CONNECTIONS", 1024, 1, 65535, &cfg.max_connections);
+	ok &= env_int("ATRIUM_MAX_CONNECTIONS_PER_IP", 256, 0, 65535, &cfg.per_ip_connections);
+	ok &= env_int("ATRIUM_CONNECTION_TIMEOUT_SECONDS", 30, 1, 3600, &cfg.connection_timeout_s);
+	ok &= env_int("ATRIUM_DRAIN_SECONDS", 20, 0, 600, &cfg.drain_s);
+	int body_kib = 1024;
+	ok &= env_int("ATRIUM_MAX_BODY_KIB", 1024, 1, 65536, &body_kib);
+	cfg.max_body_bytes = (size_t)body_kib * 1024;
+	int webhook_kib = 256;
+	ok &= env_int("ATRIUM_WEBHOOK_MAX_BODY_KIB", 256, 1, 65536, &webhook_kib);
+	cfg.webhook_max_body_bytes = (size_t)webhook_kib * 1024;
+	ok &= env_int("ATRIUM_RATE_LIMIT_TENANT_PER_MINUTE", 6000, 0, INT_MAX, &cfg.rate_limit_tenant);
+	ok &= env_int("ATRIUM_RATE_LIMIT_IP_PER_MINUTE", 3000, 0, INT_MAX, &cfg.rate_limit_ip);
+	cfg.web_dir = env_str("ATRIUM_WEB_DIR", "web/dist");
+	cfg.public_url = env_str("ATRIUM_PUBLIC_URL", "https://localhost:8443");
+	cfg.trusted_proxies = env_str("ATRIUM_TRUSTED_PROXIES", NULL);
+	ok &= env_int("ATRIUM_SESSION_IDLE_SECONDS", 1800, 60, 86400 * 7, &cfg.session_idle_s);
+	ok &= env_int("ATRIUM_SESSION_MAX_SECONDS", 43200, 300, 86400 * 30, &cfg.session_max_s);
+	cfg.openapi_path = env_str("ATRIUM_OPENAPI_PATH", "openapi/openapi.yaml");
+	cfg.log_level = env_str("ATRIUM_LOG_LEVEL", "info");
+
+	cfg.azure_authority = env_str("ATRIUM_AZURE_AUTHORITY", "https://login.microsoftonline.com");
+	cfg.azure_tenant_id = env_str("ATRIUM_AZURE_TENANT_ID", NULL);
+	cfg.azure_client_id = env_str("ATRIUM_AZURE_CLIENT_ID", NULL);
+	cfg.azure_client_secret = env_str("ATRIUM_AZURE_CLIENT_SECRET", NULL);
+	cfg.arm_url = env_str("ATRIUM_ARM_URL", "https://management.azure.com");
+	cfg.azure_subscription_id = env_str("ATRIUM_AZURE_SUBSCRIPTION_ID", NULL);
+	cfg.storage_blob_url = env_str("ATRIUM_STORAGE_BLOB_URL", NULL);
+	cfg.storage_account = env_str("ATRIUM_STORAGE_ACCOUNT", NULL);
+	cfg.storage_key = env_str("ATRIUM_STORAGE_KEY", NULL);
+	cfg.quickbooks_verifier_token = env_str("ATRIUM_QUICKBOOKS_VERIFIER_TOKEN", NULL);
+	cfg.pax8_webhook_secret = env_str("ATRIUM_PAX8_WEBHOOK_SECRET", NULL);
+	cfg.arm_scope = env_str("ATRIUM_ARM_SCOPE", "https://management.azure.com/.default");
+	ok &= env_int("ATRIUM_OUTBOUND_TIMEOUT_MS", 30000, 100, 600000, &cfg.outbound_timeout_ms);
+	ok &= env_int("ATRIUM_OUTBOUND_CONNECT_TIMEOUT_MS", 5000, 100, 60000,
+		      &cfg.outbound_connect_timeout_ms);
+	ok &= env_int("ATRIUM_ARM_LRO_TIMEOUT_SECONDS", 900, 1, 86400, &cfg.arm_lro_timeout_s);
+	ok &= env_int("ATRIUM_ARM_POLL_INTERVAL_MS", 5000, 10, 600000, &cfg.arm_poll_interval_ms);
+	cfg.worker_metrics_listen = env_str("ATRIUM_WORKER_METRICS_LISTEN", NULL);
+	return ok;
+}
+
+void config_free(void)
+{
+	char **strs[] = {
+		&cfg.listen_host, &cfg.tls_cert, &cfg.tls_key, &cfg.db_url[0], &cfg.db_url[1],
+		&cfg.db_url[2], &cfg.db_url[3], &cfg.redis_url, &cfg.redis_prefix, &cfg.oidc_metadata_url,
+		&cfg.oidc_v1_issuer, &cfg.oidc_client_id, &cfg.oidc_client_secret,
+		&cfg.home_tenant_id, &cfg.web_dir, &cfg.public_url, &cfg.trusted_proxies, &cfg.openapi_path, &cfg.log_level,
+		&cfg.azure_authority, &cfg.azure_tenant_id, &cfg.azure_client_id,
+		&cfg.azure_client_secret, &cfg.arm_url, &cfg.azure_subscription_id,
+		&cfg.storage_blob_url, &cfg.storage_account, &cfg.storage_key,
+		&cfg.quickbooks_verifier_token, &cfg.pax8_webhook_secret,
+		&cfg.arm_scope, &cfg.worker_metrics_listen,
+	};
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		free(*strs[i]);
+		*strs[i] = NULL;
+	}
+	for (int i = 0; i < cfg.n_audiences; i++)
+		free(cfg.audiences[i]);
+	cfg.n_audiences = 0;
+}

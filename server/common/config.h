@@ -1,0 +1,75 @@
+/*
+ * config.h - the process configuration, read once from ATRIUM_* environment
+ * variables (12-factor). Every variable and its default is listed in the
+ * README; config_load() is the single place that knows them.
+ *
+ * The global `cfg` is written by config_load() before any thread starts
+ * and is read-only afterwards.
+ */
+#ifndef ATRIUM_CONFIG_H
+#define ATRIUM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CFG_MAX_AUDIENCES 8
+
+struct config {
+	char *listen_host;
+	unsigned short listen_port;
+	char *tls_cert, *tls_key;   /* paths; both NULL means plain HTTP */
+	char *db_url[4];            /* indexed by enum db_service */
+	char *redis_url;
+	char *redis_prefix;         /* namespace for every key, e.g. "atrium:" */
+	char *oidc_metadata_url;
+	char *oidc_v1_issuer;       /* template with {tenantid} */
+	char *audiences[CFG_MAX_AUDIENCES];
+	int n_audiences;
+	char *oidc_client_id, *oidc_client_secret;
+	char *home_tenant_id;
+	int jwks_refresh_s;         /* background refresh period */
+	int jwks_min_refresh_s;     /* unknown kid: at most one fetch per this */
+	int clock_skew_s;
+	int auth_cache_ttl_s;
+	int threads;
+	int db_pool_size;
+	int max_connections;
+	int per_ip_connections;
+	int connection_timeout_s;
+	int drain_s;                /* SIGTERM: how long in-flight requests may finish */
+	size_t max_body_bytes;
+	size_t webhook_max_body_bytes; /* raw-body (webhook) routes */
+	int rate_limit_tenant;      /* requests per minute per tenant; 0 = off */
+	int rate_limit_ip;          /* requests per minute per client address */
+	char *trusted_proxies;      /* comma-separated IPs/CIDRs whose X-Forwarded-For is believed */
+	char *public_url;           /* https://host[:port] the browser uses: redirect URI, Origin */
+	int session_idle_s;         /* sliding idle timeout of a portal session */
+	int session_max_s;          /* absolute lifetime of a portal session */
+	char *web_dir;
+	char *openapi_path;
+	char *log_level;
+	/* outbound */
+	char *azure_authority, *azure_tenant_id, *azure_client_id, *azure_client_secret;
+	char *arm_url, *azure_subscription_id;
+	char *storage_blob_url, *storage_account, *storage_key;
+	char *quickbooks_verifier_token, *pax8_webhook_secret;
+	/* outbound calls of the worker (server/outbound/outbound.c, arm.c) */
+	char *arm_scope;              /* token scope for ARM */
+	int outbound_timeout_ms;      /* whole exchange */
+	int outbound_connect_timeout_ms;
+	int arm_lro_timeout_s;        /* how long one step follows an operation */
+	int arm_poll_interval_ms;     /* poll interval when Retry-After is absent */
+	char *worker_metrics_listen;  /* host:port of the worker's /metrics; NULL = off */
+};
+
+extern struct config cfg;
+
+/* Reads the environment into cfg. Returns false and prints why on stderr
+ * when a value is malformed. */
+bool config_load(void);
+void config_free(void);
+
+/* Number of online CPUs, at least 1. */
+int config_ncpu(void);
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * http.h - the request object and the HTTP server on libmicrohttpd.
+ *
+ * A request owns everything a handler touches: an arena for strings, the
+ * parsed JSON body, database leases and the response. http.c frees them all
+ * in the request-completed callback, so handlers never free on their paths.
+ */
+#ifndef ATRIUM_HTTP_H
+#define ATRIUM_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "server/auth/auth.h"
+#include "server/store/db.h"
+#include "server/common/util.h"
+
+enum http_method {
+	HTTP_GET = 1 << 0,
+	HTTP_HEAD = 1 << 1,
+	HTTP_POST = 1 << 2,
+	HTTP_PUT = 1 << 3,
+	HTTP_PATCH = 1 << 4,
+	HTTP_DELETE = 1 << 5,
+	HTTP_OPTIONS = 1 << 6,
+	HTTP_OTHER = 1 << 7,
+};
+
+#define REQ_MAX_PARAMS 4
+
+struct route;
+
+struct request {
+	struct MHD_Connection *conn;
+	enum http_method method;
+	const char *method_name;
+	const char *path;              /* decoded path, owned by MHD */
+	char request_id[129];
+	char client_ip[64];
+	struct arena arena;
+	uint64_t start_ns;
+
+	/* body */
+	char *body;
+	size_t body_len, body_cap;
+	size_t body_limit;             /* max body bytes for this request's route */
+	bool body_too_large;
+	bool body_started;
+	json_t *json;                  /* parsed body, owned */
+
+	/* routing */
+	const struct route *route;
+	int route_id;
+	const char *params[REQ_MAX_PARAMS];
+	int n_params;
+	const char *tenant_id;         /* the path's {tenant_id}, on tenant routes */
+
+	/* auth */
+	struct principal principal;
+	bool authenticated;
+
+	/* owned resources */
+	struct db_conn *db[DB_SERVICE_COUNT];
+
+	/* response */
+	struct MHD_Response *response;
+	int status;
+	bool queued;
+};
+
+/* Starts the daemon. Returns false (and logs why) on failure. */
+bool http_start(void);
+/* libmicrohttpd's version text, for `atrium version`. */
+const char *http_library_version(void);
+/* Stops accepting, lets in-flight requests finish, and frees the daemon. */
+void http_stop(void);
+
+/* Request accessors. Returned strings are owned by MHD or the arena. */
+const char *req_header(struct request *r, const char *name);
+const char *req_query(struct request *r, const char *name);
+/*
+ * CSRF check for cookie-authenticated state changes: Origin (or Referer)
+ * must be ATRIUM_PUBLIC_URL and X-CSRF-Token must equal the session's
+ * token. False after answering 403.
+ */
+bool http_csrf_ok_or_reply(struct request *r, const char *session_csrf);
+
+/* Leases a connection of `svc` for the rest of the request, scoped for RLS
+ * to `tenant` ("*" for the whole platform). NULL when the database is
+ * unreachable; the caller answers 503 with reply_unavailable(). */
+struct db_conn *req_db(struct request *r, enum db_service svc, const char *tenant);
+
+#endif

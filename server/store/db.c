@@ -1,0 +1,335 @@
+/*
+ * db.c - libpq connection pools, prepared statements and RLS scope.
+ *
+ * Pools are arrays of slots guarded by one mutex per service; a slot's
+ * PGconn is opened lazily and replaced after a connection failure.
+ */
+#include "server/store/db.h"
+#include "server/common/config.h"
+#include "server/common/log.h"
+#include "server/common/metrics.h"
+#include "server/common/util.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_TABLES 16
+#define ACQUIRE_TIMEOUT_MS 5000
+
+struct db_conn {
+	PGconn *pg;
+	enum db_service svc;
+	bool in_use;
+	char scope[40];
+};
+
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct db_conn *slots;
+	int size;
+	int in_use;
+	const struct db_stmt *tables[MAX_TABLES];
+	size_t table_len[MAX_TABLES];
+	int ntables;
+};
+
+static struct pool pools[DB_SERVICE_COUNT];
+static const char *service_names[DB_SERVICE_COUNT] = {"auth_db", "portal_db", "betting_db",
+						      "billing_db"};
+
+const char *db_service_name(enum db_service svc)
+{
+	return service_names[svc];
+}
+
+void db_register(enum db_service svc, const struct db_stmt *stmts, size_t n)
+{
+	struct pool *p = &pools[svc];
+	if (p->ntables == MAX_TABLES)
+		abort();
+	p->tables[p->ntables] = stmts;
+	p->table_len[p->ntables] = n;
+	p->ntables++;
+}
+
+void db_start(int pool_size)
+{
+	for (int s = 0; s < DB_SERVICE_COUNT; s++) {
+		struct pool *p = &pools[s];
+		pthread_mutex_init(&p->mu, NULL);
+		pthread_cond_init(&p->cv, NULL);
+		p->size = pool_size;
+		p->slots = xcalloc((size_t)pool_size, sizeof(struct db_conn));
+		for (int i = 0; i < pool_size; i++)
+			p->slots[i].svc = (enum db_service)s;
+	}
+}
+
+void db_stop(void)
+{
+	for (int s = 0; s < DB_SERVICE_COUNT; s++) {
+		struct pool *p = &pools[s];
+		if (p->slots == NULL)
+			continue;
+		for (int i = 0; i < p->size; i++)
+			if (p->slots[i].pg)
+				PQfinish(p->slots[i].pg);
+		free(p->slots);
+		p->slots = NULL;
+		pthread_mutex_destroy(&p->mu);
+		pthread_cond_destroy(&p->cv);
+	}
+}
+
+PGconn *db_connect_raw(enum db_service svc)
+{
+	/* connect_timeout bounds a dead host; keepalives notice a dead peer. */
+	/* auth_db holds only login bookkeeping (user ids are derived, see
+	 * authdb.h), so its commits need not wait for the WAL flush. */
+	const char *keys[] = {"dbname", "connect_timeout", "keepalives", "application_name",
+			      svc == DB_AUTH ? "options" : NULL, NULL};
+	const char *vals[] = {cfg.db_url[svc], "5", "1", "atrium", "-c synchronous_commit=off", NULL};
+	PGconn *pg = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(pg) != CONNECTION_OK) {
+		log_warn("%s: connect failed: %s", service_names[svc], PQerrorMessage(pg));
+		PQfinish(pg);
+		return NULL;
+	}
+	return pg;
+}
+
+static bool open_slot(struct pool *p, struct db_conn *c)
+{
+	PGconn *pg = db_connect_raw(c->svc);
+	if (pg == NULL)
+		return false;
+	for (int t = 0; t < p->ntables; t++) {
+		for (size_t i = 0; i < p->table_len[t]; i++) {
+			const struct db_stmt *st = &p->tables[t][i];
+			PGresult *res = PQprepare(pg, st->name, st->sql, 0, NULL);
+			if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+				log_error("%s: prepare %s failed: %s", service_names[c->svc], st->name,
+					  PQresultErrorMessage(res));
+				PQclear(res);
+				PQfinish(pg);
+				return false;
+			}
+			PQclear(res);
+		}
+	}
+	c->pg = pg;
+	c->scope[0] = '\0';
+	return true;
+}
+
+struct db_conn *db_acquire(enum db_service svc)
+{
+	struct pool *p = &pools[svc];
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += ACQUIRE_TIMEOUT_MS / 1000;
+
+	pthread_mutex_lock(&p->mu);
+	struct db_conn *c = NULL;
+	while (c == NULL) {
+		/* Prefer a slot that is already connected. */
+		for (int i = 0; i < p->size; i++)
+			if (!p->slots[i].in_use && p->slots[i].pg) {
+				c = &p->slots[i];
+				break;
+			}
+		if (c == NULL)
+			for (int i = 0; i < p->size; i++)
+				if (!p->slots[i].in_use) {
+					c = &p->slots[i];
+					break;
+				}
+		if (c)
+			break;
+		if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) == ETIMEDOUT) {
+			pthread_mutex_unlock(&p->mu);
+			metrics_inc(M_DB_ACQUIRE_TIMEOUTS);
+			log_warn("%s: pool exhausted", service_names[svc]);
+			return NULL;
+		}
+	}
+	c->in_use = true;
+	p->in_use++;
+	pthread_mutex_unlock(&p->mu);
+
+	if (c->pg && PQstatus(c->pg) != CONNECTION_OK) {
+		PQfinish(c->pg);
+		c->pg = NULL;
+	}
+	if (c->pg == NULL && !open_slot(p, c)) {
+		metrics_inc(M_DB_ERRORS);
+		db_release(c);
+		return NULL;
+	}
+	return c;
+}
+
+void db_release(struct db_conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->pg) {
+		if (PQstatus(c->pg) != CONNECTION_OK) {
+			PQfinish(c->pg);
+			c->pg = NULL;
+		} else if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+			PGresult *res = PQexec(c->pg, "ROLLBACK");
+			PQclear(res);
+			if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+				PQfinish(c->pg);
+				c->pg = NULL;
+			}
+		}
+	}
+	struct pool *p = &pools[c->svc];
+	pthread_mutex_lock(&p->mu);
+	c->in_use = false;
+	p->in_use--;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void drop_if_broken(struct db_conn *c)
+{
+	if (PQstatus(c->pg) != CONNECTION_OK) {
+		log_warn("%s: connection lost", service_names[c->svc]);
+		metrics_inc(M_DB_ERRORS);
+		PQfinish(c->pg);
+		c->pg = NULL;
+	}
+}
+
+bool db_scope(struct db_conn *c, const char *tenant)
+{
+	if (strcmp(c->scope, tenant) == 0)
+		return true;
+	const char *vals[1] = {tenant};
+	/* is_local=false outside a transaction: the value stays on the session. */
+	PGresult *res = PQexecParams(c->pg, "SELECT set_config('atrium.tenant_id', $1, false)", 1,
+				     NULL, vals, NULL, NULL, 0);
+	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	PQclear(res);
+	if (!ok) {
+		drop_if_broken(c);
+		return false;
+	}
+	if (PQtransactionStatus(c->pg) == PQTRANS_IDLE)
+		snprintf(c->scope, sizeof(c->scope), "%s", tenant);
+	else
+		c->scope[0] = '\0'; /* a rollback would undo it: do not cache */
+	return true;
+}
+
+PGresult *db_exec(struct db_conn *c, const char *stmt, int nparams, const char *const *values)
+{
+	if (c->pg == NULL)
+		return NULL;
+	PGresult *res = PQexecPrepared(c->pg, stmt, nparams, values, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+	if (st == PGRES_FATAL_ERROR && PQstatus(c->pg) != CONNECTION_OK) {
+		PQclear(res);
+		drop_if_broken(c);
+		return NULL;
+	}
+	if (st == PGRES_FATAL_ERROR) {
+		const char *code = db_sqlstate(res);
+		/* Constraint violations are expected answers; anything else is logged. */
+		if (strncmp(code, "23", 2) != 0 && strcmp(code, "40001") != 0 &&
+		    strcmp(code, "40P01") != 0 && strcmp(code, "55P03") != 0) {
+			metrics_inc(M_DB_ERRORS);
+			log_error("%s: %s failed: %s", service_names[c->svc], stmt,
+				  PQresultErrorMessage(res));
+		}
+	}
+	return res;
+}
+
+bool db_exec_simple(struct db_conn *c, const char *sql)
+{
+	if (c->pg == NULL)
+		return false;
+	PGresult *res = PQexec(c->pg, sql);
+	bool ok = db_ok(res);
+	if (!ok)
+		log_error("%s: %s failed: %s", service_names[c->svc], sql, PQresultErrorMessage(res));
+	PQclear(res);
+	if (!ok)
+		drop_if_broken(c);
+	return ok;
+}
+
+bool db_begin(struct db_conn *c)
+{
+	return db_exec_simple(c, "BEGIN");
+}
+
+bool db_commit(struct db_conn *c)
+{
+	return db_exec_simple(c, "COMMIT");
+}
+
+void db_rollback(struct db_conn *c)
+{
+	if (c->pg && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+		db_exec_simple(c, "ROLLBACK");
+}
+
+bool db_ok(const PGresult *res)
+{
+	if (res == NULL)
+		return false;
+	ExecStatusType st = PQresultStatus(res);
+	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
+const char *db_sqlstate(const PGresult *res)
+{
+	const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	return s ? s : "";
+}
+
+int db_copy_column(const PGresult *res, int col, int max, struct arena *ar, char **out)
+{
+	int n = 0;
+	for (; n < PQntuples(res) && n < max; n++)
+		out[n] = arena_strdup(ar, PQgetvalue(res, n, col));
+	return n;
+}
+
+PGconn *db_pg(struct db_conn *c)
+{
+	return c->pg;
+}
+
+void db_pool_stats(enum db_service svc, int *size, int *in_use, int *open)
+{
+	struct pool *p = &pools[svc];
+	pthread_mutex_lock(&p->mu);
+	*size = p->size;
+	*in_use = p->in_use;
+	int n = 0;
+	for (int i = 0; i < p->size; i++)
+		if (p->slots[i].pg)
+			n++;
+	*open = n;
+	pthread_mutex_unlock(&p->mu);
+}
+
+bool db_ping(enum db_service svc)
+{
+	struct db_conn *c = db_acquire(svc);
+	if (c == NULL)
+		return false;
+	bool ok = db_exec_simple(c, "SELECT 1");
+	db_release(c);
+	return ok;
+}
