@@ -195,6 +195,8 @@ async function badBearers({ aadA, tenantA }) {
     ['not yet valid', bearer(await mint({ ...superClaims, nbf_in: 3600 }))],
     ['alg none', bearer(`${b64uJson({ alg: 'none', typ: 'JWT' })}.${p64}.`)],
     ['alg none with kid', bearer(`${b64uJson({ ...header, alg: 'none' })}.${p64}.`)],
+    // A non-empty signature part, so the alg check itself is what refuses it.
+    ['alg none, original signature kept', bearer(`${b64uJson({ ...header, alg: 'none' })}.${p64}.${s64}`)],
     ['HS256 keyed with the public key (SPKI PEM)', bearer(hs256(pub.export({ type: 'spki', format: 'pem' })))],
     ['HS256 keyed with the public key (PKCS#1 PEM)', bearer(hs256(pub.export({ type: 'pkcs1', format: 'pem' })))],
     ['unknown kid', bearer(unknownKid)],
