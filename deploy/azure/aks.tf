@@ -1,8 +1,9 @@
-# AKS with the OIDC issuer and Workload Identity (Atrium's pods federate to
-# the managed identity in identity.tf), Azure CNI Overlay with Cilium
-# (NetworkPolicy enforcement for deploy/k8s), the Key Vault Secrets Store CSI
-# driver add-on, Container Insights to the Log Analytics workspace, Entra ID
-# authentication with Azure RBAC and no local accounts.
+# AKS with the OIDC issuer and Workload Identity (serve's and the worker's
+# service accounts federate to their own managed identities in identity.tf),
+# Azure CNI Overlay with Cilium (NetworkPolicy enforcement for deploy/k8s),
+# the Key Vault Secrets Store CSI driver add-on, Container Insights to the
+# Log Analytics workspace, Entra ID authentication with Azure RBAC and no
+# local accounts.
 
 resource "azurerm_kubernetes_cluster" "main" {
   name                              = "aks-atrium-${var.environment}"

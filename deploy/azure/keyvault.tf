@@ -1,7 +1,8 @@
 # Key Vault with Azure RBAC (no access policies). Atrium's pods read it
-# through the Secrets Store CSI driver as the workload identity (role Key
-# Vault Secrets User, identity.tf); operators write secrets from the
-# addresses in operator_ip_ranges with Key Vault Secrets Officer.
+# through the Secrets Store CSI driver as serve's or the worker's identity
+# (Key Vault Secrets User on this vault, identity.tf); operators write
+# secrets from the addresses in operator_ip_ranges with Key Vault Secrets
+# Officer.
 
 resource "azurerm_key_vault" "main" {
   name                          = var.key_vault_name

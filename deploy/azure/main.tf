@@ -8,8 +8,6 @@ locals {
     CostCenter  = var.cost_center
   })
 
-  namespaces_subscription_id = var.namespaces_subscription_id != "" ? var.namespaces_subscription_id : var.subscription_id
-
   # service -> database (SPEC section 1); ATRIUM_DB_<SERVICE>_URL names them.
   databases = {
     auth    = "auth_db"

@@ -11,9 +11,9 @@ output "tenant_id" {
   value       = data.azurerm_client_config.current.tenant_id
 }
 
-output "subscription_id" {
-  description = "ATRIUM_AZURE_SUBSCRIPTION_ID: where namespaces are provisioned."
-  value       = local.namespaces_subscription_id
+output "workload_subscription_id" {
+  description = "ATRIUM_AZURE_SUBSCRIPTION_ID: where the worker provisions namespaces."
+  value       = var.workload_subscription_id
 }
 
 output "postgres_host" {
@@ -68,13 +68,22 @@ output "storage_blob_url" {
   value       = trimsuffix(azurerm_storage_account.tenants.primary_blob_endpoint, "/")
 }
 
-output "workload_identity_client_id" {
-  description = "ATRIUM_AZURE_CLIENT_ID and the service account's azure.workload.identity/client-id."
-  value       = azurerm_user_assigned_identity.atrium.client_id
+output "worker_identity_client_id" {
+  description = "ATRIUM_AZURE_CLIENT_ID: the worker's identity; service account atrium-worker's azure.workload.identity/client-id and SecretProviderClass atrium-keyvault-worker's clientID."
+  value       = azurerm_user_assigned_identity.worker.client_id
 }
 
-output "workload_identity_principal_id" {
-  value = azurerm_user_assigned_identity.atrium.principal_id
+output "worker_identity_principal_id" {
+  value = azurerm_user_assigned_identity.worker.principal_id
+}
+
+output "serve_identity_client_id" {
+  description = "params.env SERVE_AZURE_CLIENT_ID: serve's identity (Key Vault secrets only); service account atrium-serve's annotation and SecretProviderClass atrium-keyvault-serve's clientID."
+  value       = azurerm_user_assigned_identity.serve.client_id
+}
+
+output "serve_identity_principal_id" {
+  value = azurerm_user_assigned_identity.serve.principal_id
 }
 
 output "acr_login_server" {

@@ -12,13 +12,44 @@ variable "subscription_id" {
   }
 }
 
-variable "namespaces_subscription_id" {
-  description = "Subscription where the worker creates tenants' namespace resource groups (ATRIUM_AZURE_SUBSCRIPTION_ID). Empty: the platform subscription."
+variable "workload_subscription_id" {
+  description = "Subscription where the worker creates tenants' namespace resource groups atrium-<tenant>-<namespace> (ATRIUM_AZURE_SUBSCRIPTION_ID). No default: it must be chosen, and be a subscription of its own (see allow_shared_workload_subscription)."
   type        = string
-  default     = ""
   validation {
-    condition     = var.namespaces_subscription_id == "" || can(regex("^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$", var.namespaces_subscription_id))
-    error_message = "namespaces_subscription_id must be empty or a subscription GUID."
+    condition     = can(regex("^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$", var.workload_subscription_id))
+    error_message = "workload_subscription_id must be the GUID of the subscription that holds tenants' namespaces (a subscription of their own, not the platform's)."
+  }
+}
+
+variable "allow_shared_workload_subscription" {
+  description = "Allow workload_subscription_id = subscription_id (namespaces in the platform's subscription). The worker's role can then delete any resource group there; the platform's gets a CanNotDelete lock and the namespace Policy is not assigned. Off: plan refuses."
+  type        = bool
+  default     = false
+}
+
+variable "worker_assignable_role_definition_ids" {
+  description = "Role definition GUIDs the worker may grant (and remove) on namespace resource groups: the ABAC condition of its role-assignment right and the namespace Policy. Contributor today; add the AKS RBAC roles for namespaces when the worker grants them."
+  type        = list(string)
+  default     = ["b24988ac-6180-42a0-ab88-20f7382dd24c"] # Contributor
+  validation {
+    condition     = length(var.worker_assignable_role_definition_ids) > 0 && alltrue([for id in var.worker_assignable_role_definition_ids : can(regex("^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$", id))])
+    error_message = "worker_assignable_role_definition_ids must be a non-empty list of lowercase role definition GUIDs."
+  }
+  validation {
+    # Owner, User Access Administrator, Role Based Access Control
+    # Administrator: roles that can themselves grant roles.
+    condition     = length(setintersection(var.worker_assignable_role_definition_ids, ["8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9", "f58310d9-a9f6-439a-9e8d-f62e7b41a168"])) == 0
+    error_message = "The worker must never be able to grant Owner, User Access Administrator or Role Based Access Control Administrator."
+  }
+}
+
+variable "namespace_policy_effect" {
+  description = "Effect of the workload subscription's Policy (resource groups named atrium-*, the worker's roles granted only inside them): Deny, Audit or Disabled."
+  type        = string
+  default     = "Deny"
+  validation {
+    condition     = contains(["Deny", "Audit", "Disabled"], var.namespace_policy_effect)
+    error_message = "namespace_policy_effect must be Deny, Audit or Disabled."
   }
 }
 
@@ -185,10 +216,16 @@ variable "k8s_namespace" {
   default     = "atrium"
 }
 
-variable "k8s_service_account" {
-  description = "Service account of Atrium's pods (deploy/k8s: atrium)."
+variable "k8s_serve_service_account" {
+  description = "Service account of serve's (and migrate's) pods (deploy/k8s: atrium-serve); federated with id-atrium-serve-<env>."
   type        = string
-  default     = "atrium"
+  default     = "atrium-serve"
+}
+
+variable "k8s_worker_service_account" {
+  description = "Service account of the worker's pods (deploy/k8s: atrium-worker); federated with id-atrium-worker-<env>."
+  type        = string
+  default     = "atrium-worker"
 }
 
 # ------------------------------------------------------------------ data

@@ -34,3 +34,16 @@ provider "azurerm" {
     }
   }
 }
+
+# The workload subscription: where the worker provisions tenants' namespace
+# resource groups (ATRIUM_AZURE_SUBSCRIPTION_ID). The worker's custom role,
+# its conditioned assignment and the namespace Policy live there, never in
+# the platform's subscription. Whoever runs Terraform needs, there, the
+# right to define roles, assign them (Owner, or User Access Administrator
+# plus Resource Policy Contributor) once.
+provider "azurerm" {
+  alias           = "workload"
+  subscription_id = var.workload_subscription_id
+
+  features {}
+}

@@ -12,7 +12,9 @@
 //   holds one; no Secret object in the manifests), the SecretProviderClass
 //   and its sync, the HPA on serve, the PDBs, default-deny NetworkPolicy and
 //   the allowed paths, images pinned (no :latest), zero-downtime rollout
-//   settings, the Ingress (TLS, HSTS), the workload identity wiring, the
+//   settings, the Ingress (TLS, HSTS), the workload identity wiring (serve and the
+//   worker on separate service accounts and identities; only the worker's
+//   carries ARM rights and the azure.workload.identity/use label), the
 //   redis-tls sidecar (stunnel, the TLS tunnel to Azure Cache for Redis: a
 //   native sidecar in serve and worker, locked down, its own resources, a
 //   verifying TLS 1.2+ client to REDIS_TLS_HOST:6380), and that the names
@@ -334,7 +336,20 @@ for (const env of OVERLAYS) {
   }
 
   // --- secrets
-  const spc = named(objs, 'SecretProviderClass', 'atrium-keyvault');
+  // One SecretProviderClass per identity (deploy/k8s/base/secretproviderclass.yaml).
+  const SPC_NAMES = { serve: 'atrium-keyvault-serve', worker: 'atrium-keyvault-worker' };
+  const spcs = kindOf(objs, 'SecretProviderClass');
+  const spcServe = named(objs, 'SecretProviderClass', SPC_NAMES.serve);
+  const spcWorker = named(objs, 'SecretProviderClass', SPC_NAMES.worker);
+  // The SecretProviderClass a pod mounts through the CSI driver.
+  const spcOfPod = (w) => {
+    const v = (podSpecOf(w).volumes || []).find((x) => x.csi?.driver === 'secrets-store.csi.k8s.io');
+    return v && named(objs, 'SecretProviderClass', v.csi.volumeAttributes?.secretProviderClass);
+  };
+  const spcObjects = (c) => parseAllDocuments(c.spec.parameters.objects || '')[0]?.toJS()?.array?.map((x) => parseAllDocuments(x)[0].toJS()) || [];
+  // Secret/key -> [class, Key Vault object alias].
+  const syncedBy = new Map();
+  for (const c of spcs) for (const so of c.spec.secretObjects || []) for (const d of so.data || []) syncedBy.set(`${so.secretName}/${d.key}`, [c, d.objectName]);
   {
     const literal = [];
     const refs = [];
@@ -358,27 +373,42 @@ for (const env of OVERLAYS) {
     const cmSecrets = kindOf(objs, 'ConfigMap').flatMap((cm) => Object.keys(cm.data || {}).filter(looksSecret).map((k) => `${cm.metadata.name}.${k}`));
     check(`${P}no ConfigMap holds a secret-looking key`, cmSecrets.length === 0, cmSecrets.join(', '));
     check(`${P}no Secret object in the manifests (secrets come from Key Vault)`, kindOf(objs, 'Secret').length === 0);
-    check(`${P}SecretProviderClass atrium-keyvault exists (provider azure, workload identity)`,
-      !!spc && spc.spec?.provider === 'azure' && spc.spec?.parameters?.usePodIdentity === 'false' && !!spc.spec?.parameters?.clientID && !!spc.spec?.parameters?.keyvaultName);
-    if (spc) {
-      const objects = parseAllDocuments(spc.spec.parameters.objects || '')[0]?.toJS()?.array?.map((s) => parseAllDocuments(s)[0].toJS()) || [];
-      const aliases = new Set(objects.map((o) => o.objectAlias || o.objectName));
-      const synced = new Map();
-      for (const so of spc.spec.secretObjects || []) for (const d of so.data || []) synced.set(`${so.secretName}/${d.key}`, d.objectName);
-      const unsynced = refs.filter(({ ref }) => !synced.has(`${ref.name}/${ref.key}`)).map(({ e }) => e.name);
-      check(`${P}every secretKeyRef is a key the SecretProviderClass syncs`, refs.length > 0 && unsynced.length === 0,
-        unsynced.length ? `not synced: ${[...new Set(unsynced)].join(', ')}` : `${new Set(refs.map((r) => r.ref.key)).size} keys`);
-      const dangling = [...synced.values()].filter((n) => !aliases.has(n));
-      check(`${P}every synced key is a Key Vault object of the SecretProviderClass`, dangling.length === 0, dangling.join(', '));
-      const noMount = [...new Set(refs.map(({ w }) => w))].filter((w) => !(podSpecOf(w).volumes || []).some((v) =>
-        v.csi?.driver === 'secrets-store.csi.k8s.io' && v.csi?.volumeAttributes?.secretProviderClass === spc.metadata.name)).map(id);
-      check(`${P}every pod that reads the synced Secret mounts the CSI volume (which makes the driver sync it)`, noMount.length === 0, noMount.join(', '));
+    const badSpc = Object.values(SPC_NAMES).filter((n) => {
+      const c = named(objs, 'SecretProviderClass', n);
+      return !(c && c.spec?.provider === 'azure' && c.spec?.parameters?.usePodIdentity === 'false' && c.spec?.parameters?.useVMManagedIdentity === 'false'
+        && !!c.spec?.parameters?.clientID && !!c.spec?.parameters?.keyvaultName);
+    });
+    check(`${P}SecretProviderClasses ${Object.values(SPC_NAMES).join(' and ')} exist (provider azure, workload identity, not the node's identity)`, badSpc.length === 0, badSpc.join(', '));
+    {
+      const unsynced = refs.filter(({ w, ref }) => {
+        const c = spcOfPod(w);
+        return !c || syncedBy.get(`${ref.name}/${ref.key}`)?.[0] !== c;
+      }).map(({ w, e }) => `${id(w)}: ${e.name}`);
+      check(`${P}every secretKeyRef is a key that the SecretProviderClass its pod mounts syncs (which makes the driver sync it)`, refs.length > 0 && unsynced.length === 0,
+        unsynced.length ? `not synced by the pod's class: ${[...new Set(unsynced)].join(', ')}` : `${new Set(refs.map((r) => `${r.ref.name}/${r.ref.key}`)).size} keys`);
+      const dangling = [];
+      for (const c of spcs) {
+        const aliases = new Set(spcObjects(c).map((o) => o.objectAlias || o.objectName));
+        for (const so of c.spec.secretObjects || []) for (const d of so.data || []) if (!aliases.has(d.objectName)) dangling.push(`${c.metadata.name}: ${d.objectName}`);
+      }
+      check(`${P}every synced key is a Key Vault object of its SecretProviderClass`, dangling.length === 0, dangling.join(', '));
+      const secretNames = spcs.flatMap((c) => (c.spec.secretObjects || []).map((so) => so.secretName));
+      check(`${P}each SecretProviderClass syncs a Secret of its own (two classes never write one Secret)`, secretNames.length > 0 && new Set(secretNames).size === secretNames.length, secretNames.join(', '));
       const script = join(ROOT, 'deploy', 'azure', 'scripts', 'put-secrets.sh');
       if (existsSync(script)) {
         const written = new Set(readFileSync(script, 'utf8').match(/\batrium-[a-z0-9-]+(?=["' ])/g) || []);
-        const missing = objects.map((o) => o.objectName).filter((n) => !written.has(n));
-        check(`${P}deploy/azure/scripts/put-secrets.sh writes every Key Vault secret the SecretProviderClass reads`, missing.length === 0, missing.length ? `missing ${missing.join(', ')}` : `${objects.length} secrets`);
+        const all = [...new Set(spcs.flatMap((c) => spcObjects(c).map((o) => o.objectName)))];
+        const missing = all.filter((n) => !written.has(n));
+        check(`${P}deploy/azure/scripts/put-secrets.sh writes every Key Vault secret the SecretProviderClasses read`, all.length > 0 && missing.length === 0, missing.length ? `missing ${missing.join(', ')}` : `${all.length} secrets`);
       }
+      // Least privilege inside the cluster: serve's Secret has no storage
+      // key, the worker's none of serve's sign-in and webhook secrets.
+      const keysOf = (c) => new Set((c?.spec?.secretObjects || []).flatMap((so) => (so.data || []).map((d) => d.key)));
+      const sk = keysOf(spcServe);
+      const wk = keysOf(spcWorker);
+      check(`${P}serve's secrets hold no storage key; the worker's no OIDC client secret or webhook secrets`,
+        !!spcServe && !!spcWorker && !sk.has('ATRIUM_STORAGE_KEY') && !['ATRIUM_OIDC_CLIENT_SECRET', 'ATRIUM_QUICKBOOKS_VERIFIER_TOKEN', 'ATRIUM_PAX8_WEBHOOK_SECRET'].some((k) => wk.has(k)),
+        `serve: ${[...sk].join(', ')}; worker: ${[...wk].join(', ')}`);
     }
   }
 
@@ -592,18 +622,47 @@ for (const env of OVERLAYS) {
     const tv = tfvars(env);
     check(`${P}ATRIUM_STORAGE_ACCOUNT = deploy/azure storage_account_name`, data.ATRIUM_STORAGE_ACCOUNT === tv.storage_account_name, `${data.ATRIUM_STORAGE_ACCOUNT} vs ${tv.storage_account_name}`);
     check(`${P}ATRIUM_STORAGE_BLOB_URL is that account's blob endpoint`, data.ATRIUM_STORAGE_BLOB_URL === `https://${tv.storage_account_name}.blob.core.windows.net`, data.ATRIUM_STORAGE_BLOB_URL);
-    if (spc) check(`${P}SecretProviderClass keyvaultName = deploy/azure key_vault_name`, spc.spec.parameters.keyvaultName === tv.key_vault_name, `${spc.spec.parameters.keyvaultName} vs ${tv.key_vault_name}`);
+    check(`${P}every SecretProviderClass's keyvaultName = deploy/azure key_vault_name`, spcs.length > 0 && spcs.every((c) => c.spec.parameters.keyvaultName === tv.key_vault_name), `${spcs.map((c) => c.spec.parameters.keyvaultName).join(', ')} vs ${tv.key_vault_name}`);
   }
 
-  // --- identity
+  // --- identity: serve and the worker are separate identities
+  // (deploy/azure/identity.tf). The worker's service account carries the
+  // worker's identity (ARM rights in the workload subscription); serve's
+  // carries serve's (Key Vault secrets only), and serve's and migrate's
+  // containers get no Azure token at all.
   {
-    const sa = named(objs, 'ServiceAccount', 'atrium');
-    const cid = sa?.metadata?.annotations?.['azure.workload.identity/client-id'];
     const cm = kindOf(objs, 'ConfigMap').find((c) => c.metadata.name.startsWith('atrium-config'));
-    check(`${P}ServiceAccount atrium has the workload identity client-id annotation (= ATRIUM_AZURE_CLIENT_ID = SecretProviderClass clientID)`,
-      !!cid && cid === cm?.data?.ATRIUM_AZURE_CLIENT_ID && cid === spc?.spec?.parameters?.clientID);
-    const notUsing = workloads.filter((w) => podSpecOf(w).serviceAccountName !== 'atrium' || podLabelsOf(w)['azure.workload.identity/use'] !== 'true').map(id);
-    check(`${P}every pod runs as ServiceAccount atrium with azure.workload.identity/use: "true"`, notUsing.length === 0, notUsing.join(', '));
+    const workerCid = cm?.data?.ATRIUM_AZURE_CLIENT_ID;
+    const saServe = named(objs, 'ServiceAccount', 'atrium-serve');
+    const saWorker = named(objs, 'ServiceAccount', 'atrium-worker');
+    const cidOf = (sa) => sa?.metadata?.annotations?.['azure.workload.identity/client-id'];
+    const saOf = (w) => podSpecOf(w).serviceAccountName;
+    const usesWi = (w) => podLabelsOf(w)['azure.workload.identity/use'] === 'true';
+    check(`${P}serve and worker pods run as different service accounts (atrium-serve, atrium-worker), both in the manifests`,
+      saOf(serve) === 'atrium-serve' && saOf(worker) === 'atrium-worker' && !!saServe && !!saWorker, `serve: ${saOf(serve)}, worker: ${saOf(worker)}`);
+    check(`${P}migrate runs as atrium-serve (databases only), never as the worker`, saOf(migrate) === 'atrium-serve', saOf(migrate));
+    const others = workloads.filter((w) => w !== worker && saOf(w) === 'atrium-worker').map(id);
+    check(`${P}only the worker runs as ServiceAccount atrium-worker`, others.length === 0, others.join(', '));
+    check(`${P}ServiceAccount atrium-worker carries the worker's identity (client-id = ATRIUM_AZURE_CLIENT_ID = SecretProviderClass ${SPC_NAMES.worker} clientID)`,
+      !!workerCid && cidOf(saWorker) === workerCid && spcWorker?.spec?.parameters?.clientID === workerCid, cidOf(saWorker));
+    const carrying = kindOf(objs, 'ServiceAccount').filter((sa) => sa !== saWorker && cidOf(sa) === workerCid).map(id);
+    const spcCarrying = spcs.filter((c) => c !== spcWorker && c.spec?.parameters?.clientID === workerCid).map(id);
+    check(`${P}no other ServiceAccount or SecretProviderClass carries the worker's identity`, !!workerCid && carrying.length === 0 && spcCarrying.length === 0, [...carrying, ...spcCarrying].join(', '));
+    check(`${P}ServiceAccount atrium-serve carries serve's identity (client-id = SecretProviderClass ${SPC_NAMES.serve} clientID, not ATRIUM_AZURE_CLIENT_ID)`,
+      !!cidOf(saServe) && cidOf(saServe) !== workerCid && spcServe?.spec?.parameters?.clientID === cidOf(saServe), cidOf(saServe));
+    check(`${P}serve and migrate pods mount ${SPC_NAMES.serve}, the worker's ${SPC_NAMES.worker}`,
+      spcOfPod(serve) === spcServe && spcOfPod(migrate) === spcServe && spcOfPod(worker) === spcWorker && !!spcServe && !!spcWorker);
+    check(`${P}only the worker's pods carry azure.workload.identity/use: "true" (serve's and migrate's containers get no Azure token)`,
+      usesWi(worker) && !usesWi(serve) && !usesWi(migrate), workloads.filter(usesWi).map(id).join(', '));
+    const tenant = cm?.data?.ATRIUM_AZURE_TENANT_ID;
+    check(`${P}every ServiceAccount's tenant-id and SecretProviderClass's tenantId = ATRIUM_AZURE_TENANT_ID`,
+      !!tenant && [saServe, saWorker].every((sa) => sa?.metadata?.annotations?.['azure.workload.identity/tenant-id'] === tenant) && spcs.every((c) => c.spec.parameters.tenantId === tenant));
+    const vars = existsSync(join(ROOT, 'deploy', 'azure', 'variables.tf')) ? readFileSync(join(ROOT, 'deploy', 'azure', 'variables.tf'), 'utf8') : '';
+    const tfDefault = (v) => new RegExp(`variable "${v}" \\{[^}]*?default\\s*=\\s*"([^"]*)"`).exec(vars)?.[1];
+    check(`${P}service account names = deploy/azure k8s_serve_service_account / k8s_worker_service_account (the federated credentials' subjects)`,
+      tfDefault('k8s_serve_service_account') === 'atrium-serve' && tfDefault('k8s_worker_service_account') === 'atrium-worker'
+      && objs.find((o) => o.kind === 'Namespace')?.metadata?.name === (tfDefault('k8s_namespace') ?? 'atrium'),
+      `${tfDefault('k8s_serve_service_account')}, ${tfDefault('k8s_worker_service_account')}`);
   }
 
   // --- ingress

@@ -242,7 +242,8 @@ for (const f of tfFiles) {
   for (const [name, bodies] of Object.entries(j.variable || {})) cfg.variable[name] = bodies[0];
   for (const l of j.locals || []) Object.assign(cfg.locals, l);
   for (const [name, bodies] of Object.entries(j.output || {})) cfg.output[name] = bodies[0];
-  for (const [name, bodies] of Object.entries(j.provider || {})) cfg.provider[name] = bodies[0];
+  // Every provider block, the aliased ones (azurerm.workload) included.
+  for (const [name, bodies] of Object.entries(j.provider || {})) (cfg.provider[name] ??= []).push(...bodies);
   cfg.terraform.push(...(j.terraform || []));
 }
 
@@ -282,9 +283,15 @@ for (const [type, byName] of Object.entries(cfg.data)) {
 {
   const schema = loadSchema(azurermDir, 'provider', 'AzurermProviderConfig');
   const problems = [];
-  if (cfg.provider.azurerm) validateBody('provider.azurerm', cfg.provider.azurerm, schema.top, schema, null, problems);
-  else problems.push('no provider "azurerm" block');
-  check('schema: provider "azurerm"', problems.length === 0, problems.join('; '));
+  const blocks = cfg.provider.azurerm || [];
+  for (const b of blocks) {
+    const { alias, ...body } = b;
+    validateBody(`provider.azurerm${alias ? `.${alias}` : ''}`, body, schema.top, schema, null, problems);
+  }
+  if (!blocks.some((b) => !b.alias)) problems.push('no default provider "azurerm" block');
+  const aliases = blocks.map((b) => b.alias).filter(Boolean);
+  if (new Set(aliases).size !== aliases.length) problems.push('an azurerm alias is declared twice');
+  check('schema: provider "azurerm" (every block, aliases included)', problems.length === 0, problems.length ? problems.join('; ') : `${blocks.length} blocks${aliases.length ? `, aliases ${aliases.join(', ')}` : ''}`);
   const req = cfg.terraform.flatMap((t) => t.required_providers || []).reduce((a, b) => Object.assign(a, b), {});
   check('terraform.required_providers pins azurerm 4.x', /hashicorp\/azurerm/.test(req.azurerm?.source ?? '') && /<\s*5\.0\.0/.test(req.azurerm?.version ?? ''), req.azurerm?.version);
   check('terraform backend "azurerm" (state in Azure Storage)', cfg.terraform.some((t) => t.backend && t.backend.azurerm));
@@ -316,7 +323,7 @@ for (const [type, byName] of Object.entries(cfg.data)) {
   for (const [type, byName] of Object.entries(cfg.resource)) for (const [name, body] of Object.entries(byName)) scan(`${type}.${name}`, body);
   for (const [name, body] of Object.entries(cfg.output)) scan(`output.${name}`, body);
   for (const [name, v] of Object.entries(cfg.locals)) scan(`local.${name}`, v);
-  for (const [name, body] of Object.entries(cfg.provider)) scan(`provider.${name}`, body);
+  for (const [name, bodies] of Object.entries(cfg.provider)) bodies.forEach((b) => scan(`provider.${name}${b.alias ? `.${b.alias}` : ''}`, b));
   check('references: every var/local/resource/data reference resolves to an existing attribute', problems.length === 0, problems.join('; '));
 }
 
@@ -375,18 +382,150 @@ const one = (type) => Object.values(R[type] || {})[0] || {};
   check('federated credential: AKS OIDC issuer -> system:serviceaccount:<ns>:<sa>',
     /oidc_issuer_url/.test(fic.issuer ?? '') && /system:serviceaccount:/.test(fic.subject ?? '') && JSON.stringify(fic.audience) === '["api://AzureADTokenExchange"]');
   const ras = Object.values(R.azurerm_role_assignment || {});
-  const uamiRole = (role) => ras.some((r) => r.role_definition_name === role && /azurerm_user_assigned_identity\.atrium\.principal_id/.test(r.principal_id ?? ''));
-  check('role: Key Vault Secrets User for the workload identity', uamiRole('Key Vault Secrets User'));
-  check('role: Storage Blob Data Contributor for the workload identity', uamiRole('Storage Blob Data Contributor'));
-  check('role: namespace provisioning (custom role, assignment limited to Contributor by condition)',
+  const uamiRole = (identity, role) => ras.some((r) => r.role_definition_name === role && r.principal_id === `\${azurerm_user_assigned_identity.${identity}.principal_id}`);
+  check('role: Key Vault Secrets User for serve\'s and the worker\'s identities (the CSI driver reads each one\'s secrets)', uamiRole('serve', 'Key Vault Secrets User') && uamiRole('worker', 'Key Vault Secrets User'));
+  check('role: Storage Blob Data Contributor for the worker\'s identity', uamiRole('worker', 'Storage Blob Data Contributor'));
+  check('role: namespace provisioning (custom role, assignment limited by condition)',
     ras.some((r) => /azurerm_role_definition\./.test(r.role_definition_id ?? '') && /GuidEquals/.test(r.condition ?? '') && r.condition_version === '2.0'));
   const outs = Object.keys(cfg.output);
   const needed = ['postgres_host', 'postgres_databases', 'redis_host', 'key_vault_uri', 'key_vault_name', 'storage_blob_url',
-    'storage_account_name', 'workload_identity_client_id', 'tenant_id', 'subscription_id', 'acr_login_server'];
+    'storage_account_name', 'worker_identity_client_id', 'serve_identity_client_id', 'tenant_id', 'workload_subscription_id', 'acr_login_server'];
   const missing = needed.filter((o) => !outs.includes(o));
   check('outputs: connection settings Atrium needs', missing.length === 0, missing.length ? `missing ${missing.join(', ')}` : needed.join(', '));
   const leaked = Object.entries(cfg.output).filter(([n, o]) => /password|key$|secret/i.test(n) && o.sensitive !== true).map(([n]) => n);
   check('outputs: secret outputs are sensitive', leaked.length === 0, leaked.join(', '));
+}
+
+
+// 6. least privilege (deploy/azure/README.md, "Who may do what in Azure"):
+// serve and the worker are separate identities federated with separate
+// service accounts; serve holds no ARM role; the worker's role-assignment
+// right is conditioned to the allowed role definitions and lives in the
+// workload subscription (provider azurerm.workload), never the platform's.
+{
+  const OWNER = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635';
+  const UAA = '18d7d88d-d35e-4fb5-a5c3-7773c20a72d9';
+  const RBAC_ADMIN = 'f58310d9-a9f6-439a-9e8d-f62e7b41a168';
+  const CONTRIBUTOR = 'b24988ac-6180-42a0-ab88-20f7382dd24c';
+  const ras = Object.entries(R.azurerm_role_assignment || {});
+  const defs = R.azurerm_role_definition || {};
+  const uamis = R.azurerm_user_assigned_identity || {};
+  const fics = Object.values(R.azurerm_federated_identity_credential || {});
+  const vars = cfg.variable;
+  // ${local.x} -> its expression; ${var.x} -> its default.
+  const expand = (text) => String(text ?? '').replace(/\$\{local\.([a-z0-9_]+)\}/g, (m, n) => (typeof cfg.locals[n] === 'string' ? cfg.locals[n] : m));
+  const varDefault = (n) => vars[n]?.default;
+
+  // Two identities, each federated with its own service account.
+  const sa = (v) => varDefault(v);
+  const ficFor = (identity) => fics.filter((f) => f.parent_id === `\${azurerm_user_assigned_identity.${identity}.id}`);
+  const subj = (f) => String(f.subject ?? '').replace(/\$\{var\.([a-z0-9_]+)\}/g, (m, n) => varDefault(n) ?? m);
+  check('identities: serve and worker have user-assigned identities of their own (no shared one)',
+    !!uamis.serve && !!uamis.worker && Object.keys(uamis).length === 2, Object.keys(uamis).join(', '));
+  const serveSubjects = ficFor('serve').map(subj);
+  const workerSubjects = ficFor('worker').map(subj);
+  check('federated credentials: serve <- system:serviceaccount:atrium:atrium-serve, worker <- system:serviceaccount:atrium:atrium-worker, nothing else',
+    serveSubjects.length === 1 && workerSubjects.length === 1 && fics.length === 2
+    && serveSubjects[0] === 'system:serviceaccount:atrium:atrium-serve' && workerSubjects[0] === 'system:serviceaccount:atrium:atrium-worker'
+    && sa('k8s_serve_service_account') === 'atrium-serve' && sa('k8s_worker_service_account') === 'atrium-worker',
+    `serve: ${serveSubjects.join(', ')}; worker: ${workerSubjects.join(', ')}`);
+
+  // serve: nothing but Key Vault Secrets User on the vault.
+  const toServe = ras.filter(([, r]) => /azurerm_user_assigned_identity\.serve\./.test(r.principal_id ?? ''));
+  const serveBad = toServe.filter(([, r]) => !(r.role_definition_name === 'Key Vault Secrets User' && /^\$\{azurerm_key_vault\.[a-z0-9_]+\.id\}$/.test(r.scope ?? '') && !r.role_definition_id))
+    .map(([n, r]) => `${n}: ${r.role_definition_name ?? r.role_definition_id} on ${r.scope}`);
+  check('serve\'s identity holds no ARM role: its only assignment is Key Vault Secrets User on the vault (no subscription, resource group or other scope)',
+    toServe.length > 0 && serveBad.length === 0, serveBad.join('; ') || toServe.map(([n]) => n).join(', '));
+  const atSubOrRg = (scope) => /^\/subscriptions\/|local\.[a-z_]*subscription[a-z_]*scope|azurerm_resource_group\.|data\.azurerm_subscription|\/resourceGroups\//.test(expand(scope));
+  const serveWide = ras.filter(([, r]) => atSubOrRg(r.scope) && /\.serve\./.test(r.principal_id ?? '')).map(([n]) => n);
+  check('no role assignment grants anything to serve\'s identity at subscription or resource group scope', serveWide.length === 0, serveWide.join(', '));
+
+  // No Owner, User Access Administrator or RBAC Administrator anywhere; no
+  // custom role with wildcard authorization rights.
+  const highRoles = ['Owner', 'User Access Administrator', 'Role Based Access Control Administrator'];
+  const high = ras.filter(([, r]) => highRoles.includes(r.role_definition_name) || [OWNER, UAA, RBAC_ADMIN].some((g) => String(r.role_definition_id ?? '').toLowerCase().includes(g)))
+    .map(([n]) => n);
+  const wild = Object.entries(defs).filter(([, d]) => (d.permissions || []).some((p) => (p.actions || []).some((a) => a === '*' || /^Microsoft\.Authorization\/\*/i.test(a) || /roleDefinitions\/write/i.test(a))))
+    .map(([n]) => n);
+  check('no Owner, User Access Administrator or RBAC Administrator assignment; no custom role with "*" or Microsoft.Authorization/* or roleDefinitions/write',
+    high.length === 0 && wild.length === 0, [...high, ...wild].join(', '));
+
+  // Every assignment that can write role assignments carries an ABAC
+  // condition (2.0) naming only the allowed role definition ids, for write
+  // (@Request) and for delete (@Resource).
+  const canAssign = (r) => {
+    if (highRoles.includes(r.role_definition_name)) return true;
+    const m = /^\$\{azurerm_role_definition\.([a-z0-9_]+)\./.exec(r.role_definition_id ?? '');
+    const d = m && defs[m[1]];
+    return !!d && (d.permissions || []).some((p) => (p.actions || []).some((a) => /^(\*|Microsoft\.Authorization\/(\*|roleAssignments\/(\*|write)))$/i.test(a)));
+  };
+  const allowed = varDefault('worker_assignable_role_definition_ids');
+  const assigners = ras.filter(([, r]) => canAssign(r));
+  const condBad = [];
+  for (const [n, r] of assigners) {
+    const cond = expand(r.condition).replace(/\$\{join\(", ", var\.([a-z0-9_]+)\)\}/g, (m, v) => (Array.isArray(varDefault(v)) ? varDefault(v).join(', ') : m));
+    if (r.condition_version !== '2.0') condBad.push(`${n}: condition_version ${r.condition_version}`);
+    const sets = [...cond.matchAll(/@(Request|Resource)\[Microsoft\.Authorization\/roleAssignments:RoleDefinitionId\]\s+ForAnyOfAnyValues:GuidEquals\s*\{([^}]*)\}/g)];
+    if (!sets.some((m) => m[1] === 'Request')) condBad.push(`${n}: no @Request RoleDefinitionId restriction (write)`);
+    if (!sets.some((m) => m[1] === 'Resource')) condBad.push(`${n}: no @Resource RoleDefinitionId restriction (delete)`);
+    if (!/!\(ActionMatches\{'Microsoft\.Authorization\/roleAssignments\/write'\}\)/.test(cond) || !/!\(ActionMatches\{'Microsoft\.Authorization\/roleAssignments\/delete'\}\)/.test(cond)) condBad.push(`${n}: does not target both write and delete`);
+    for (const m of sets) {
+      const ids = m[2].split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+      if (!ids.length || !ids.every((x) => (allowed || []).includes(x))) condBad.push(`${n}: ${m[1]} names ${ids.join(', ')}, not only var.worker_assignable_role_definition_ids`);
+      if (ids.some((x) => [OWNER, UAA, RBAC_ADMIN].includes(x))) condBad.push(`${n}: lets it grant a role that grants roles`);
+    }
+    if (!/@Request\[Microsoft\.Authorization\/roleAssignments:PrincipalType\]\s+ForAnyOfAnyValues:StringEqualsIgnoreCase\s*\{'Group'\}/.test(cond)) condBad.push(`${n}: does not restrict the principal type to Group`);
+  }
+  check('the worker\'s role-assignment right carries an ABAC condition (2.0): write only of the allowed role definitions to groups, delete only of them',
+    assigners.length > 0 && condBad.length === 0, condBad.join('; ') || assigners.map(([n]) => n).join(', '));
+  check('worker_assignable_role_definition_ids defaults to Contributor only, and refuses Owner, User Access Administrator and RBAC Administrator',
+    JSON.stringify(allowed) === JSON.stringify([CONTRIBUTOR])
+    && [OWNER, UAA, RBAC_ADMIN].every((g) => (vars.worker_assignable_role_definition_ids?.validation || []).some((v) => String(v.condition).includes(g))),
+    JSON.stringify(allowed));
+  const toWorkerAssign = assigners.filter(([, r]) => !/azurerm_user_assigned_identity\.worker\./.test(r.principal_id ?? '')).map(([n]) => n);
+  check('only the worker\'s identity may assign roles', toWorkerAssign.length === 0, toWorkerAssign.join(', '));
+
+  // The workload subscription: its own variable (no default), its own
+  // provider alias; the worker's namespace rights live only there.
+  const wl = (cfg.provider.azurerm || []).find((b) => b.alias === 'workload');
+  check('provider azurerm.workload targets var.workload_subscription_id', wl?.subscription_id === '${var.workload_subscription_id}', wl?.subscription_id);
+  const wv = vars.workload_subscription_id;
+  check('workload_subscription_id has no default (plan refuses until it is chosen) and each env/*.tfvars leaves it UNSET(...) for the operator',
+    !!wv && !('default' in wv) && varFiles.every((f) => String(parsed.get(f).workload_subscription_id ?? '').startsWith('UNSET(')),
+    varFiles.map((f) => `${basename(f)}: ${parsed.get(f).workload_subscription_id}`).join('; '));
+  check('sharing the platform\'s subscription is refused unless allow_shared_workload_subscription (default false)',
+    vars.allow_shared_workload_subscription?.default === false
+    && Object.values(defs).some((d) => (d.lifecycle || []).some((l) => (l.precondition || []).some((p) => /var\.workload_subscription_id != var\.subscription_id/.test(p.condition) && /allow_shared_workload_subscription/.test(p.condition)))));
+  const inWorkload = (body) => body.provider === '${azurerm.workload}';
+  const wsScope = (scope) => /^\/subscriptions\/\$\{var\.workload_subscription_id\}$/.test(expand(scope));
+  const wlBad = [];
+  for (const [n, d] of Object.entries(defs)) {
+    if (!inWorkload(d)) wlBad.push(`role definition ${n}: not provider azurerm.workload`);
+    if (!wsScope(d.scope)) wlBad.push(`role definition ${n}: scope ${d.scope}`);
+    const as = d.assignable_scopes || [];
+    if (as.length !== 1 || !wsScope(as[0])) wlBad.push(`role definition ${n}: assignable_scopes ${JSON.stringify(as)}`);
+  }
+  for (const [n, r] of assigners) {
+    if (!inWorkload(r)) wlBad.push(`${n}: not provider azurerm.workload`);
+    if (!wsScope(r.scope)) wlBad.push(`${n}: scope ${r.scope}, not the workload subscription`);
+  }
+  const platformSub = ras.filter(([, r]) => /var\.subscription_id\b|data\.azurerm_subscription/.test(expand(r.scope))).map(([n]) => n);
+  if (platformSub.length) wlBad.push(`assigned at the platform subscription: ${platformSub.join(', ')}`);
+  check('the worker\'s custom role is defined, assignable and assigned only in the workload subscription (provider azurerm.workload), never the platform\'s',
+    Object.keys(defs).length > 0 && wlBad.length === 0, wlBad.join('; '));
+  const notActions = Object.values(defs).flatMap((d) => (d.permissions || []).flatMap((p) => p.not_actions || []));
+  check('the custom role cannot remove its guard rails (locks, policy assignments/definitions/exemptions, role definitions are not_actions)',
+    ['Microsoft.Authorization/locks/delete', 'Microsoft.Authorization/policyAssignments/delete', 'Microsoft.Authorization/policyExemptions/delete'].every((a) => notActions.includes(a)));
+
+  // What the condition cannot restrict (the scope): an Azure Policy in the
+  // workload subscription.
+  const pd = Object.values(R.azurerm_policy_definition || {}).find((p) => inWorkload(p));
+  const rule = String(pd?.policy_rule ?? '');
+  const pa = Object.values(R.azurerm_subscription_policy_assignment || {}).find((a) => inWorkload(a) && /azurerm_policy_definition\./.test(a.policy_definition_id ?? ''));
+  check('Azure Policy in the workload subscription: resource groups must be named atrium-*, the worker\'s roles granted only inside them',
+    !!pd && pd.mode === 'All' && /Microsoft\.Resources\/subscriptions\/resourceGroups/.test(rule) && /notLike\s*=\s*"atrium-\*"/.test(rule)
+    && /Microsoft\.Authorization\/roleAssignments\/roleDefinitionId/.test(rule) && /resourceGroups\/atrium-\*/.test(rule)
+    && !!pa && wsScope(pa.subscription_id) && /worker_assignable_role_definition_ids/.test(pa.parameters ?? ''));
 }
 
 finish();

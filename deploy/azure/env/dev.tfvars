@@ -3,10 +3,12 @@
 # deploy/k8s/overlays/dev (images newName, params.env KEY_VAULT_NAME,
 # config.env ATRIUM_STORAGE_*) in step: tests/deploy/check.mjs compares them.
 subscription_id = "UNSET(az account show --query id -o tsv)"
-environment     = "dev"
-location        = "westeurope"
-owner           = "UNSET(team or person accountable, e.g. platform-team@example.org)"
-cost_center     = "UNSET(your cost center code)"
+# Tenants' namespaces live in a subscription of their own (deploy/azure/README.md).
+workload_subscription_id = "UNSET(the subscription that holds only tenants' namespaces)"
+environment              = "dev"
+location                 = "westeurope"
+owner                    = "UNSET(team or person accountable, e.g. platform-team@example.org)"
+cost_center              = "UNSET(your cost center code)"
 
 operator_ip_ranges = []
 

@@ -4,12 +4,12 @@
 # Names of globally unique resources: change them here if taken, and keep
 # deploy/k8s/overlays/prod in step (tests/deploy/check.mjs compares them).
 subscription_id = "UNSET(az account show --query id -o tsv)"
-# A subscription of its own for tenants' namespaces (recommended for prod):
-# namespaces_subscription_id = "..."
-environment = "prod"
-location    = "westeurope"
-owner       = "UNSET(team or person accountable, e.g. platform-team@example.org)"
-cost_center = "UNSET(your cost center code)"
+# Tenants' namespaces live in a subscription of their own (deploy/azure/README.md).
+workload_subscription_id = "UNSET(the subscription that holds only tenants' namespaces)"
+environment              = "prod"
+location                 = "westeurope"
+owner                    = "UNSET(team or person accountable, e.g. platform-team@example.org)"
+cost_center              = "UNSET(your cost center code)"
 
 operator_ip_ranges = []
 

@@ -37,8 +37,10 @@ set_kv() {
 tenant=$(out tenant_id)
 set_kv "$OVERLAY/config.env" ATRIUM_AZURE_TENANT_ID "$tenant"
 set_kv "$OVERLAY/config.env" ATRIUM_HOME_TENANT_ID "${ATRIUM_HOME_TENANT_ID:-$tenant}"
-set_kv "$OVERLAY/config.env" ATRIUM_AZURE_CLIENT_ID "$(out workload_identity_client_id)"
-set_kv "$OVERLAY/config.env" ATRIUM_AZURE_SUBSCRIPTION_ID "$(out subscription_id)"
+# The worker's identity (ARM rights in the workload subscription); serve's
+# (Key Vault secrets only) is a manifest parameter, never in Atrium's config.
+set_kv "$OVERLAY/config.env" ATRIUM_AZURE_CLIENT_ID "$(out worker_identity_client_id)"
+set_kv "$OVERLAY/config.env" ATRIUM_AZURE_SUBSCRIPTION_ID "$(out workload_subscription_id)"
 set_kv "$OVERLAY/config.env" ATRIUM_STORAGE_ACCOUNT "$(out storage_account_name)"
 set_kv "$OVERLAY/config.env" ATRIUM_STORAGE_BLOB_URL "$(out storage_blob_url)"
 # The host the pods' redis-tls sidecar (stunnel) connects to with TLS on 6380.
@@ -46,6 +48,7 @@ set_kv "$OVERLAY/config.env" REDIS_TLS_HOST "$(out redis_host)"
 set_kv "$OVERLAY/config.env" ATRIUM_OIDC_CLIENT_ID "${ATRIUM_OIDC_CLIENT_ID:-}"
 set_kv "$OVERLAY/config.env" ATRIUM_OIDC_AUDIENCE "${ATRIUM_OIDC_AUDIENCE:-}"
 set_kv "$OVERLAY/params.env" KEY_VAULT_NAME "$(out key_vault_name)"
+set_kv "$OVERLAY/params.env" SERVE_AZURE_CLIENT_ID "$(out serve_identity_client_id)"
 set_kv "$OVERLAY/params.env" INGRESS_HOST "${ATRIUM_INGRESS_HOST:-}"
 if [ -n "${ATRIUM_INGRESS_HOST:-}" ]; then
   set_kv "$OVERLAY/config.env" ATRIUM_PUBLIC_URL "https://$ATRIUM_INGRESS_HOST"
