@@ -323,6 +323,15 @@ BEGIN
   END IF;
 END
 $$;
+-- A role that bypasses row-level security, which serve and worker must
+-- refuse to run as (tests/integration/test_http.c); it owns nothing.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'atrium_bypass') THEN
+    CREATE ROLE atrium_bypass LOGIN PASSWORD 'atrium_bypass' BYPASSRLS;
+  END IF;
+END
+$$;
 SELECT format('CREATE DATABASE %I OWNER atrium', d)
   FROM unnest(ARRAY['auth_db','portal_db','betting_db','billing_db']) AS d
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = d)

@@ -137,6 +137,10 @@ static int cmd_serve(void)
 
 	register_all();
 	db_start(cfg.db_pool_size);
+	if (!db_check_rls_roles()) {
+		db_stop();
+		return 1;
+	}
 	if (!redis_start())
 		return 1;
 	auth_start();
@@ -172,6 +176,10 @@ static int cmd_worker(void)
 	int concurrency = c && atoi(c) > 0 ? atoi(c) : 2;
 	/* Runners, the heartbeat, and steps that open a second connection. */
 	db_start(concurrency * 2 + 2);
+	if (!db_check_rls_roles()) {
+		db_stop();
+		return 1;
+	}
 	if (cfg.worker_metrics_listen && !metrics_http_start(cfg.worker_metrics_listen)) {
 		db_stop();
 		return 1;

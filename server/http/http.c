@@ -96,7 +96,9 @@ static struct request *request_new(struct MHD_Connection *conn, const char *url,
 	 * that is not itself one of them. */
 	if (cfg.trusted_proxies && util_ip_in_list(r->client_ip, cfg.trusted_proxies)) {
 		const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
-		size_t n = xff ? strnlen(xff, 1024) : 0;
+		/* The whole header: the hop a trusted proxy appended is at its
+		 * end, however long a client made the part before it. */
+		size_t n = xff ? strlen(xff) : 0;
 		while (n > 0) {
 			size_t end = n;
 			while (n > 0 && xff[n - 1] != ',')
@@ -261,19 +263,29 @@ static bool authenticate_or_reply(struct request *r)
 	return false;
 }
 
-static bool rate_limit_or_reply(struct request *r)
+/*
+ * The two limits, taken at two moments: the per-address one before
+ * authentication (so failed authentications, 401s, count against the
+ * address that sends them: guessing and forging cost the attacker its own
+ * quota), the per-tenant one once the caller's tenant is known.
+ */
+static bool rate_limit_or_reply(struct request *r, bool tenant)
 {
-	if (cfg.rate_limit_ip <= 0 && cfg.rate_limit_tenant <= 0)
-		return true;
-	char ipkey[80], tkey[64];
-	snprintf(ipkey, sizeof(ipkey), "ip:%s", r->client_ip);
-	const char *tk = NULL;
-	if (r->authenticated && r->principal.tenant_id[0]) {
-		snprintf(tkey, sizeof(tkey), "t:%s", r->principal.tenant_id);
-		tk = tkey;
+	char key[80];
+	int limit;
+	if (tenant) {
+		if (!r->authenticated || r->principal.tenant_id[0] == '\0' || cfg.rate_limit_tenant <= 0)
+			return true;
+		snprintf(key, sizeof(key), "t:%s", r->principal.tenant_id);
+		limit = cfg.rate_limit_tenant;
+	} else {
+		if (cfg.rate_limit_ip <= 0)
+			return true;
+		snprintf(key, sizeof(key), "ip:%s", r->client_ip);
+		limit = cfg.rate_limit_ip;
 	}
 	int retry = 60;
-	enum rl_result rl = redis_rate_limit(ipkey, cfg.rate_limit_ip, tk, cfg.rate_limit_tenant, &retry);
+	enum rl_result rl = redis_rate_limit(key, limit, NULL, 0, &retry);
 	if (rl == RL_ERROR) {
 		/* Bearer callers are not locked out by a Redis outage; it is counted
 		 * and alerted on through atrium_redis_errors_total. */
@@ -351,9 +363,11 @@ static void dispatch(struct request *r)
 	case ROUTE_FOUND:
 		break;
 	}
+	if (!rate_limit_or_reply(r, false))
+		return;
 	if (r->route->auth == AUTH_REQUIRED && !authenticate_or_reply(r))
 		return;
-	if (!rate_limit_or_reply(r))
+	if (!rate_limit_or_reply(r, true))
 		return;
 	if (r->authenticated && !(r->principal.roles & ROLE_SUPER_ADMIN) &&
 	    strcmp(r->principal.tenant_status, "suspended") == 0) {

@@ -102,9 +102,13 @@ void reply_internal(struct request *r)
 		"{\"type\":\"https://atrium.dev/problems/internal\",\"title\":\"Internal Server Error\","
 		"\"status\":500,\"detail\":\"An unexpected error occurred; it has been logged.\","
 		"\"request_id\":\"%s\"}";
-	char buf[sizeof(fmt) + 80];
+	char buf[sizeof(fmt) + sizeof(r->request_id)];
 	int n = snprintf(buf, sizeof(buf), fmt, r->request_id);
-	reply_bytes(r, 500, "application/problem+json", buf, (size_t)n);
+	if (n < 0)
+		n = 0;
+	/* Never more than was written, whatever the id's length. */
+	size_t len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
+	reply_bytes(r, 500, "application/problem+json", buf, len);
 }
 
 void problem_add_error(json_t **errors, const char *field, const char *message)

@@ -138,9 +138,18 @@ enum route_match router_match(struct request *r, unsigned *allowed)
 		r->route = c->route;
 		r->route_id = i;
 		r->n_params = 0;
-		for (int s = 0; s < n && r->n_params < REQ_MAX_PARAMS; s++)
-			if (c->param[s])
-				r->params[r->n_params++] = arena_strndup(&r->arena, seg[s], len[s]);
+		for (int s = 0; s < n && r->n_params < REQ_MAX_PARAMS; s++) {
+			if (!c->param[s])
+				continue;
+			char *v = arena_strndup(&r->arena, seg[s], len[s]);
+			/* UUIDs compare case-insensitively, but the tenant scope
+			 * of the database (RLS) compares text: the tenant id
+			 * gets one spelling, lower case, from here on. */
+			if (c->tenant_scoped && r->n_params == 0)
+				for (char *t = v; *t; t++)
+					*t = (char)(*t >= 'A' && *t <= 'Z' ? *t + 32 : *t);
+			r->params[r->n_params++] = v;
+		}
 		r->tenant_id = c->tenant_scoped ? r->params[0] : NULL;
 		return ROUTE_FOUND;
 	}

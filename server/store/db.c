@@ -102,11 +102,76 @@ PGconn *db_connect_raw(enum db_service svc)
 	return pg;
 }
 
+/* 1 when the connection's role skips row-level security, 0 when not, -1
+ * when it could not be read. */
+static int role_bypasses_rls(PGconn *pg)
+{
+	PGresult *res = PQexec(pg, "SELECT (rolsuper OR rolbypassrls)::text FROM pg_roles "
+				   "WHERE rolname = current_user");
+	int v = -1;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		v = strcmp(PQgetvalue(res, 0, 0), "true") == 0;
+	PQclear(res);
+	return v;
+}
+
+static _Atomic int rls_checked[DB_SERVICE_COUNT]; /* 1: the role was found safe (or allowed) */
+
+static bool bypass_allowed(void)
+{
+	const char *v = getenv("ATRIUM_ALLOW_BYPASSRLS");
+	return v && strcmp(v, "1") == 0;
+}
+
+/* Logs and answers whether a connection of svc may be used. */
+static bool rls_role_ok(enum db_service svc, PGconn *pg)
+{
+	if (rls_checked[svc])
+		return true;
+	int b = role_bypasses_rls(pg);
+	if (b < 0) {
+		log_error("%s: could not read whether the database role bypasses row-level security",
+			  service_names[svc]);
+		return false;
+	}
+	if (b == 1 && !bypass_allowed()) {
+		log_error("%s: the database role is a superuser or has BYPASSRLS, so row-level "
+			  "security would be off: connect as a role without them (or set "
+			  "ATRIUM_ALLOW_BYPASSRLS=1 to accept this, never in production)",
+			  service_names[svc]);
+		return false;
+	}
+	if (b == 1)
+		log_warn("%s: the database role bypasses row-level security "
+			 "(ATRIUM_ALLOW_BYPASSRLS=1): tenant isolation rests on the queries alone",
+			 service_names[svc]);
+	rls_checked[svc] = 1;
+	return true;
+}
+
+bool db_check_rls_roles(void)
+{
+	bool ok = true;
+	for (int s = 0; s < DB_SERVICE_COUNT; s++) {
+		PGconn *pg = db_connect_raw((enum db_service)s);
+		if (pg == NULL)
+			continue; /* checked when a pooled connection first opens */
+		if (!rls_role_ok((enum db_service)s, pg))
+			ok = false;
+		PQfinish(pg);
+	}
+	return ok;
+}
+
 static bool open_slot(struct pool *p, struct db_conn *c)
 {
 	PGconn *pg = db_connect_raw(c->svc);
 	if (pg == NULL)
 		return false;
+	if (!rls_role_ok(c->svc, pg)) {
+		PQfinish(pg);
+		return false;
+	}
 	for (int t = 0; t < p->ntables; t++) {
 		for (size_t i = 0; i < p->table_len[t]; i++) {
 			const struct db_stmt *st = &p->tables[t][i];

@@ -32,6 +32,17 @@ struct db_conn;
 void db_register(enum db_service svc, const struct db_stmt *stmts, size_t n);
 /* Sizes the pools; connections open lazily on first use. */
 void db_start(int pool_size);
+
+/*
+ * Row-level security is silently off for a superuser or a role with
+ * BYPASSRLS. For `serve` and `worker`: checks the role of every reachable
+ * service database; false (after logging why) when one bypasses RLS and
+ * ATRIUM_ALLOW_BYPASSRLS=1 is not set. With it set, logs a warning for
+ * each such database, at every start. A database unreachable now is
+ * checked when its first pooled connection opens: a connection whose role
+ * bypasses RLS is then refused (without the override).
+ */
+bool db_check_rls_roles(void);
 void db_stop(void);
 const char *db_service_name(enum db_service svc);
 

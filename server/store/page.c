@@ -21,7 +21,10 @@ bool page_cursor_decode(const char *s, struct page_cursor *c)
 	if (bar) {
 		size_t ulen = (size_t)(bar - (char *)raw);
 		size_t ilen = n - ulen - 1;
-		bool digits = ulen > 0 && ulen < sizeof(c->us);
+		/* At most 16 digits (microseconds up to the year 2286): a larger
+		 * number would overflow bigint or the timestamp range in SQL,
+		 * and no cursor this API hands out has one. */
+		bool digits = ulen > 0 && ulen <= 16;
 		for (size_t i = 0; digits && i < ulen; i++)
 			digits = raw[i] >= '0' && raw[i] <= '9';
 		if (digits && ilen == 36) {

@@ -251,3 +251,182 @@ Test(http, rate_limit_answers_429_with_retry_after, .timeout = 60)
 	cr_assert_eq(other_client, 200, "another client behind the same proxy has its own limit");
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "second server exit status");
 }
+
+/* Starts a second server on ATRIUM_TEST_RL_PORT with a per-address limit
+ * of 5 a minute, behind a trusted proxy (us); writes its base URL. */
+static pid_t start_limited_server(char *base, size_t len)
+{
+	const char *bin = getenv("ATRIUM_TEST_BINARY");
+	cr_assert_not_null(bin, "ATRIUM_TEST_BINARY must name the atrium binary");
+	char prefix[64], u[37], listen[64];
+	random_uuid(u);
+	snprintf(prefix, sizeof(prefix), "rltest-%.8s:", u);
+	const char *port = getenv("ATRIUM_TEST_RL_PORT") ? getenv("ATRIUM_TEST_RL_PORT") : "28444";
+	snprintf(listen, sizeof(listen), "127.0.0.1:%s", port);
+	snprintf(base, len, "https://127.0.0.1:%s", port);
+	pid_t pid = fork();
+	if (pid == 0) {
+		test_child_dies_with_parent();
+		setenv("ATRIUM_LISTEN", listen, 1);
+		setenv("ATRIUM_RATE_LIMIT_IP_PER_MINUTE", "5", 1);
+		setenv("ATRIUM_TRUSTED_PROXIES", "127.0.0.1", 1);
+		setenv("ATRIUM_REDIS_PREFIX", prefix, 1);
+		freopen("/dev/null", "w", stderr);
+		execl(bin, bin, "serve", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100; i++) {
+		struct resp *r = http_at(base, "GET", "/healthz", NULL, NULL, NULL);
+		long st = r->status;
+		resp_free(r);
+		if (st == 200)
+			return pid;
+		usleep(100000);
+	}
+	kill(pid, SIGKILL);
+	cr_assert_fail("second server did not start");
+	return -1;
+}
+
+static int count_429(const char *base, const char *method, const char *path, const char *token,
+		     const char *const *headers, int n)
+{
+	int limited = 0;
+	for (int i = 0; i < n; i++) {
+		struct resp *r = http_at(base, method, path, token, NULL, headers);
+		if (r->status == 429) {
+			assert_problem(r, 429);
+			limited++;
+		}
+		resp_free(r);
+	}
+	return limited;
+}
+
+/*
+ * Regressions: a failed authentication (401) did not count against the
+ * per-address limit, so forged tokens could be tried without limit; and
+ * X-Forwarded-For was read only up to its first 1 KiB, so a client that
+ * padded the header hid the address the trusted proxy appended at its end.
+ */
+Test(http, failed_authentications_and_padded_forwarded_headers_count_against_the_address,
+     .timeout = 60)
+{
+	char base[96];
+	pid_t pid = start_limited_server(base, sizeof(base));
+
+	/* 20 forged tokens from one address, in at most two minute windows. */
+	const char *forger[] = {"X-Forwarded-For: 203.0.113.21", NULL};
+	int limited = count_429(base, "GET", "/v1/me", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln", forger, 20);
+
+	/* A padded header: the real client is the last hop. */
+	size_t pad = 1500;
+	char *xff = malloc(pad + 64);
+	strcpy(xff, "X-Forwarded-For: ");
+	size_t at = strlen(xff);
+	while (at < pad) {
+		memcpy(xff + at, "198.51.100.7, ", 14);
+		at += 14;
+	}
+	strcpy(xff + at, "203.0.113.22");
+	const char *padded[] = {xff, NULL};
+	int padded_limited = count_429(base, "GET", "/healthz", NULL, padded, 20);
+	/* The same client without padding is already over its limit. */
+	const char *plain[] = {"X-Forwarded-For: 203.0.113.22", NULL};
+	struct resp *r = http_at(base, "GET", "/healthz", NULL, NULL, plain);
+	long plain_status = r->status;
+	resp_free(r);
+	free(xff);
+
+	kill(pid, SIGTERM);
+	int status;
+	waitpid(pid, &status, 0);
+	cr_assert(limited >= 10, "forged tokens: %d of 20 limited", limited);
+	cr_assert(padded_limited >= 10, "padded header: %d of 20 limited", padded_limited);
+	cr_assert_eq(plain_status, 429, "the padded requests were counted for 203.0.113.22");
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "second server exit status");
+}
+
+/* Runs `atrium CMD` with every database URL's role replaced by
+ * atrium_bypass (BYPASSRLS; made by scripts/lib.sh); returns its exit
+ * status after at most ~10 s (killed: -1) and its log in *log. */
+static int run_as_bypass_role(const char *cmd, bool allow, char **log)
+{
+	const char *bin = getenv("ATRIUM_TEST_BINARY");
+	cr_assert_not_null(bin);
+	char path[] = "/tmp/atrium-bypass-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	const char *port = getenv("ATRIUM_TEST_RL_PORT") ? getenv("ATRIUM_TEST_RL_PORT") : "28444";
+	pid_t pid = fork();
+	if (pid == 0) {
+		test_child_dies_with_parent();
+		const char *vars[] = {"ATRIUM_DB_AUTH_URL", "ATRIUM_DB_PORTAL_URL", "ATRIUM_DB_BETTING_URL",
+				      "ATRIUM_DB_BILLING_URL"};
+		for (int i = 0; i < 4; i++) {
+			const char *u = getenv(vars[i]);
+			const char *at = u ? strchr(u, '@') : NULL;
+			if (at == NULL)
+				_exit(126);
+			char url[512];
+			snprintf(url, sizeof(url), "postgresql://atrium_bypass:atrium_bypass%s", at);
+			setenv(vars[i], url, 1);
+		}
+		char listen[64];
+		snprintf(listen, sizeof(listen), "127.0.0.1:%s", port);
+		setenv("ATRIUM_LISTEN", listen, 1);
+		setenv("ATRIUM_WORKER_METRICS_LISTEN", "", 1);
+		if (allow)
+			setenv("ATRIUM_ALLOW_BYPASSRLS", "1", 1);
+		else
+			unsetenv("ATRIUM_ALLOW_BYPASSRLS");
+		dup2(fd, 2);
+		dup2(fd, 1);
+		execl(bin, bin, cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	int status = 0, rc = -1;
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+			break;
+		}
+		usleep(100000);
+	}
+	if (rc == -1) {
+		kill(pid, SIGTERM);
+		waitpid(pid, &status, 0);
+	}
+	FILE *f = fopen(path, "r");
+	*log = calloc(1, 1 << 16);
+	if (f) {
+		size_t n = fread(*log, 1, (1 << 16) - 1, f);
+		(*log)[n] = '\0';
+		fclose(f);
+	}
+	unlink(path);
+	return rc;
+}
+
+/* Row-level security is off for a superuser or a BYPASSRLS role: serve and
+ * worker refuse to start as one, unless told to accept it (and then they
+ * say so at every start). */
+Test(http, serve_and_worker_refuse_a_database_role_that_bypasses_row_level_security, .timeout = 60)
+{
+	const char *cmds[] = {"serve", "worker"};
+	for (int i = 0; i < 2; i++) {
+		char *log = NULL;
+		int rc = run_as_bypass_role(cmds[i], false, &log);
+		cr_assert_eq(rc, 1, "atrium %s as a BYPASSRLS role: exit %d, log: %s", cmds[i], rc, log);
+		cr_assert_not_null(strstr(log, "BYPASSRLS"), "%s: the log says why: %s", cmds[i], log);
+		free(log);
+	}
+	/* With the override, serve starts (and is stopped by the helper) and
+	 * warns; it did not exit on its own. */
+	char *log = NULL;
+	int rc = run_as_bypass_role("serve", true, &log);
+	cr_assert_eq(rc, -1, "serve with ATRIUM_ALLOW_BYPASSRLS=1 exited (%d): %s", rc, log);
+	cr_assert_not_null(strstr(log, "ATRIUM_ALLOW_BYPASSRLS=1"), "the warning: %s", log);
+	free(log);
+}
