@@ -1,6 +1,7 @@
 /*
  * bets.c - /v1/tenants/{tenant_id}/bets: a member places and reads its own
- * bets; admins, support users and billing viewers read all of them.
+ * bets; admins and support users read all of them (billing viewers none:
+ * bets are not billing).
  *
  * Placing a bet touches two databases, so it is a saga keyed by the bet's
  * id, each step idempotent:
@@ -293,7 +294,7 @@ static void get_bet(struct request *r)
 
 const struct route bets_routes[] = {
 	{HTTP_POST, "/v1/tenants/{tenant_id}/bets", place_bet, AUTH_REQUIRED, ROLE_MEMBER, BODY_JSON, "bets.create"},
-	{HTTP_GET, "/v1/tenants/{tenant_id}/bets", list_bets, AUTH_REQUIRED, ROLE_ANY, BODY_NONE, "bets.list"},
-	{HTTP_GET, "/v1/tenants/{tenant_id}/bets/{bet_id}", get_bet, AUTH_REQUIRED, ROLE_ANY, BODY_NONE, "bets.get"},
+	{HTTP_GET, "/v1/tenants/{tenant_id}/bets", list_bets, AUTH_REQUIRED, ROLE_MEMBER | ROLE_TENANT_ADMIN | ROLE_SUPPORT_USER, BODY_NONE, "bets.list"},
+	{HTTP_GET, "/v1/tenants/{tenant_id}/bets/{bet_id}", get_bet, AUTH_REQUIRED, ROLE_MEMBER | ROLE_TENANT_ADMIN | ROLE_SUPPORT_USER, BODY_NONE, "bets.get"},
 };
 const size_t bets_routes_len = sizeof(bets_routes) / sizeof(bets_routes[0]);

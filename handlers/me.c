@@ -22,7 +22,7 @@ static void me(struct request *r)
 			return;
 		}
 		struct tenant_out t;
-		enum portal_status st = portal_tenant_get(c, p->tenant_id, &r->arena, &t);
+		enum portal_status st = portal_tenant_get(c, p->tenant_id, false, &r->arena, &t);
 		if (st == PORTAL_UNAVAILABLE) {
 			reply_unavailable(r, "portal_db failed");
 			return;

@@ -15,7 +15,8 @@
 const char *money_tenant(struct request *r);
 
 /* Tenant admins, support users, billing viewers and super admins see every
- * member's bets and payments; a member sees only its own. */
+ * member's records where their route lets them in (billing viewers reach
+ * payments and the ledger, not bets or wallets); a member sees only its own. */
 bool money_sees_all(const struct principal *p);
 
 /*

@@ -108,6 +108,14 @@ static void create_tenant(struct request *r)
 	reply_header(r, "Location", location);
 }
 
+/* Members see a tenant's summary; its directory, admin group and billing
+ * accounts are for the roles that manage, support or bill it. */
+static bool tenant_full_view(const struct principal *p)
+{
+	return (p->roles & (ROLE_SUPER_ADMIN | ROLE_TENANT_ADMIN | ROLE_SUPPORT_USER |
+			    ROLE_BILLING_VIEWER)) != 0;
+}
+
 static void list_tenants(struct request *r)
 {
 	struct tenant_filter f = {0};
@@ -130,6 +138,7 @@ static void list_tenants(struct request *r)
 	}
 	bool super = r->principal.roles & ROLE_SUPER_ADMIN;
 	const char *scope = super ? "*" : r->principal.tenant_id;
+	f.member_view = !tenant_full_view(&r->principal);
 	if (!super && r->principal.tenant_id[0] == '\0') {
 		reply_json_text(r, 200, "{\"data\":[],\"next_cursor\":null}");
 		return;
@@ -154,7 +163,7 @@ static void get_tenant(struct request *r)
 		return;
 	}
 	struct tenant_out t;
-	switch (portal_tenant_get(c, id, &r->arena, &t)) {
+	switch (portal_tenant_get(c, id, tenant_full_view(&r->principal), &r->arena, &t)) {
 	case PORTAL_OK:
 		reply_tenant(r, 200, &t);
 		return;
@@ -179,6 +188,14 @@ static void patch_tenant(struct request *r)
 		return;
 	if (!super && json_object_get(r->json, "status")) {
 		reply_forbidden(r, "Only a super admin may change a tenant's status.");
+		return;
+	}
+	/* The billing accounts route the providers' webhooks to a tenant: a
+	 * tenant admin who set another customer's realm or company id would
+	 * receive that customer's billing events. They are the operator's. */
+	if (!super && (json_object_get(r->json, "quickbooks_realm_id") ||
+		       json_object_get(r->json, "pax8_company_id"))) {
+		reply_forbidden(r, "Only a super admin may set a tenant's QuickBooks realm or Pax8 company id.");
 		return;
 	}
 	long long if_match;

@@ -1,6 +1,7 @@
 /*
- * wallet.c - the caller's wallet (GET …/wallet; admins, support users and
- * billing viewers may name a member with ?user_id=) and the tenant's
+ * wallet.c - the caller's wallet (GET …/wallet, members; admins and support
+ * users may name a member with ?user_id=; billing viewers read payments and
+ * the ledger, never a member's wallet) and the tenant's
  * ledger (GET …/ledger, tenant admins and billing viewers): read-only
  * views of billing_db's accounts and double-entry transactions.
  */
@@ -58,7 +59,7 @@ static void list_ledger(struct request *r)
 }
 
 const struct route wallet_routes[] = {
-	{HTTP_GET, "/v1/tenants/{tenant_id}/wallet", get_wallet, AUTH_REQUIRED, ROLE_ANY, BODY_NONE, "wallet.get"},
+	{HTTP_GET, "/v1/tenants/{tenant_id}/wallet", get_wallet, AUTH_REQUIRED, ROLE_MEMBER | ROLE_TENANT_ADMIN | ROLE_SUPPORT_USER, BODY_NONE, "wallet.get"},
 	{HTTP_GET, "/v1/tenants/{tenant_id}/ledger", list_ledger, AUTH_REQUIRED, ROLE_TENANT_ADMIN | ROLE_BILLING_VIEWER, BODY_NONE, "ledger.list"},
 };
 const size_t wallet_routes_len = sizeof(wallet_routes) / sizeof(wallet_routes[0]);

@@ -19,7 +19,8 @@ static const struct db_stmt stmts[] = {
 	 "SELECT id FROM tenants WHERE status <> 'deleted' AND CASE $1 "
 	 "  WHEN 'quickbooks' THEN quickbooks_realm_id = $2 WHEN 'pax8' THEN pax8_company_id = $2 END"},
 	{"portal_tenant_get",
-	 "SELECT tenant_json(t)::text, t.version, t.id FROM tenants t WHERE t.id = $1"},
+	 "SELECT CASE WHEN $2::boolean THEN tenant_json(t) ELSE tenant_member_json(t) END::text, "
+	 "  t.version, t.id FROM tenants t WHERE t.id = $1"},
 	{"portal_tenant_create",
 	 "WITH t AS ("
 	 "  INSERT INTO tenants (slug, name, aad_tenant_id, aad_admin_group_id, tags, "
@@ -70,7 +71,7 @@ static const struct db_stmt stmts[] = {
 	 "        u.id::text, $4, '{\"status\":\"deleted\"}'::jsonb FROM u) "
 	 "SELECT count(*) FROM cur"},
 	{"portal_tenant_list",
-	 "SELECT tenant_json(t)::text, "
+	 "SELECT CASE WHEN $7::boolean THEN tenant_json(t) ELSE tenant_member_json(t) END::text, "
 	 "  ((extract(epoch FROM t.created_at) * 1000000)::bigint)::text || '|' || t.id::text "
 	 "FROM tenants t "
 	 "WHERE (($1::text IS NULL AND t.status <> 'deleted') OR t.status = $1) "
@@ -225,11 +226,11 @@ enum portal_status portal_tenant_create(struct db_conn *c, json_t *in, const str
 	return st;
 }
 
-enum portal_status portal_tenant_get(struct db_conn *c, const char *id, struct arena *ar,
-				     struct tenant_out *out)
+enum portal_status portal_tenant_get(struct db_conn *c, const char *id, bool full,
+				     struct arena *ar, struct tenant_out *out)
 {
-	const char *v[] = {id};
-	PGresult *res = db_exec(c, "portal_tenant_get", 1, v);
+	const char *v[] = {id, full ? "true" : "false"};
+	PGresult *res = db_exec(c, "portal_tenant_get", 2, v);
 	enum portal_status st = PORTAL_UNAVAILABLE;
 	if (db_ok(res)) {
 		if (PQntuples(res) == 1) {
@@ -250,8 +251,9 @@ enum portal_status portal_tenant_list(struct db_conn *c, const struct tenant_fil
 	snprintf(lim, sizeof(lim), "%d", f->limit + 1);
 	const char *v[] = {f->status, f->slug, f->only_id,
 			   f->cursor.present ? f->cursor.us : NULL,
-			   f->cursor.present ? f->cursor.id : NULL, lim};
-	PGresult *res = db_exec(c, "portal_tenant_list", 6, v);
+			   f->cursor.present ? f->cursor.id : NULL, lim,
+			   f->member_view ? "false" : "true"};
+	PGresult *res = db_exec(c, "portal_tenant_list", 7, v);
 	enum portal_status st = PORTAL_UNAVAILABLE;
 	if (db_ok(res)) {
 		*page = page_json(res, f->limit, ar);

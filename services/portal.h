@@ -43,6 +43,7 @@ struct tenant_filter {
 	const char *only_id;     /* restrict to one tenant (non super admins) */
 	struct page_cursor cursor;
 	int limit;
+	bool member_view;        /* the member's view of each tenant */
 };
 
 struct audit_filter {
@@ -72,8 +73,10 @@ enum portal_status portal_tenant_exists(const char *id);
 enum portal_status portal_tenant_create(struct db_conn *c, json_t *in, const struct audit_ctx *a,
 					struct arena *ar, struct tenant_out *out,
 					const char **conflict);
-enum portal_status portal_tenant_get(struct db_conn *c, const char *id, struct arena *ar,
-				     struct tenant_out *out);
+/* full: every field; else the member's view (no directory, admin group
+ * or billing ids). */
+enum portal_status portal_tenant_get(struct db_conn *c, const char *id, bool full,
+				     struct arena *ar, struct tenant_out *out);
 enum portal_status portal_tenant_list(struct db_conn *c, const struct tenant_filter *f,
 				      struct arena *ar, char **page);
 /* if_match < 0: unconditional. */

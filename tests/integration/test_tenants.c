@@ -528,3 +528,66 @@ Test(tenants, a_crafted_cursor_is_400_not_503)
 	free(cur);
 	free(admin);
 }
+
+/*
+ * Regression: a tenant admin could set its tenant's QuickBooks realm or Pax8
+ * company id, and so receive another customer's billing webhooks by naming
+ * that customer's id. Only the operator sets them; and a member reads a
+ * summary of its tenant, without directory, admin group or billing ids.
+ */
+Test(tenants, billing_ids_are_the_operators_and_members_read_a_summary)
+{
+	struct tenant t;
+	create_tenant(&t);
+	char *admin = mint(t.aad, NULL, "tenant_admin", NULL);
+	char *member = mint(t.aad, NULL, NULL, NULL);
+	char *super = super_token();
+	char path[128];
+	snprintf(path, sizeof(path), "/v1/tenants/%s", t.id);
+	const char *bodies[] = {"{\"quickbooks_realm_id\":\"9130348651845276\"}",
+				"{\"pax8_company_id\":\"pax8-company-of-someone-else\"}",
+				"{\"quickbooks_realm_id\":null}"};
+	for (int i = 0; i < 3; i++) {
+		struct resp *r = http("PATCH", path, admin, bodies[i], NULL);
+		assert_problem(r, 403);
+		resp_free(r);
+	}
+	struct resp *r = http("GET", path, super, NULL, NULL);
+	cr_assert(json_is_null(json_object_get(r->json, "quickbooks_realm_id")), "nothing changed: %s", r->body);
+	cr_assert(json_is_null(json_object_get(r->json, "pax8_company_id")));
+	resp_free(r);
+	/* The admin still changes what is its own. */
+	r = http("PATCH", path, admin, "{\"name\":\"Renamed by its admin\"}", NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	resp_free(r);
+	char realm[40];
+	snprintf(realm, sizeof(realm), "realm-%.8s", t.id);
+	char body[96];
+	snprintf(body, sizeof(body), "{\"quickbooks_realm_id\":\"%s\"}", realm);
+	r = http("PATCH", path, super, body, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert_str_eq(json_string_value(json_object_get(r->json, "quickbooks_realm_id")), realm);
+	resp_free(r);
+
+	const char *hidden[] = {"aad_tenant_id", "aad_admin_group_id", "quickbooks_realm_id", "pax8_company_id"};
+	r = http("GET", path, member, NULL, NULL);
+	cr_assert_eq(r->status, 200);
+	cr_assert_str_eq(json_string_value(json_object_get(r->json, "id")), t.id);
+	cr_assert_str_eq(json_string_value(json_object_get(r->json, "name")), "Renamed by its admin");
+	for (int i = 0; i < 4; i++)
+		cr_assert_null(json_object_get(r->json, hidden[i]), "a member reads %s: %s", hidden[i], r->body);
+	resp_free(r);
+	r = http("GET", "/v1/tenants", member, NULL, NULL);
+	json_t *first = json_array_get(json_object_get(r->json, "data"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(first, "id")), t.id);
+	for (int i = 0; i < 4; i++)
+		cr_assert_null(json_object_get(first, hidden[i]), "a member lists %s: %s", hidden[i], r->body);
+	resp_free(r);
+	r = http("GET", path, admin, NULL, NULL);
+	cr_assert_str_eq(json_string_value(json_object_get(r->json, "aad_tenant_id")), t.aad);
+	cr_assert_str_eq(json_string_value(json_object_get(r->json, "quickbooks_realm_id")), realm);
+	resp_free(r);
+	free(admin);
+	free(member);
+	free(super);
+}

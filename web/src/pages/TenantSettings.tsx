@@ -4,6 +4,8 @@ import { useState, type FormEvent } from "react";
 import { api, call } from "../api/client";
 import { fieldMessage, type ErrorView } from "../api/problem";
 import type { Tenant } from "../api/types";
+import { useMe } from "../auth/session";
+import { isSuperAdmin } from "../auth/roles";
 import { useTenantScope } from "../components/tenantContext";
 import { ErrorBanner, Field, Loading, Notice, PageHeader, StatusBadge, TagsEditor, Time } from "../components/ui";
 import { buildTenantPatch, settingsFormOf, SETTINGS_FIELDS, type TenantSettingsForm } from "../lib/tenantForm";
@@ -63,6 +65,9 @@ function SettingsForm({
   reload: () => void;
   setNotice: (m: string | undefined) => void;
 }) {
+  // The billing accounts route the providers' webhooks to this tenant: only
+  // the platform operator (super admin) sets them; the API refuses others.
+  const operator = isSuperAdmin(useMe().viewer);
   const [form, setForm] = useState<TenantSettingsForm>(() => settingsFormOf(t));
   const [error, setError] = useState<ErrorView>();
   const [busy, setBusy] = useState(false);
@@ -134,6 +139,8 @@ function SettingsForm({
               name="quickbooks_realm_id"
               maxLength={64}
               value={form.quickbooks_realm_id}
+              disabled={!operator}
+              hint={operator ? undefined : "Set by the platform operator."}
               error={fe("quickbooks_realm_id")}
               onChange={(e) => update({ quickbooks_realm_id: e.target.value })}
             />
@@ -142,6 +149,8 @@ function SettingsForm({
               name="pax8_company_id"
               maxLength={64}
               value={form.pax8_company_id}
+              disabled={!operator}
+              hint={operator ? undefined : "Set by the platform operator."}
               error={fe("pax8_company_id")}
               onChange={(e) => update({ pax8_company_id: e.target.value })}
             />
