@@ -43,6 +43,7 @@ build/atrium migrate >/dev/null 2>&1
 URL="https://127.0.0.1:$PORT"
 ATRIUM_LISTEN=127.0.0.1:$PORT ATRIUM_LOG_LEVEL=warn \
   ATRIUM_RATE_LIMIT_IP_PER_MINUTE=100000000 ATRIUM_RATE_LIMIT_TENANT_PER_MINUTE=100000000 \
+  ATRIUM_DEPOSIT_MAX_MINOR=1000000000000 ATRIUM_DEPOSIT_DAILY_MAX_MINOR=1000000000000000 \
   build/atrium serve >"$RUN/logs/serve.log" 2>&1 &
 SERVE_PID=$!
 atrium_wait_for "atrium serve" 30 "$RUN/logs/serve.log" curl -fsS -o /dev/null --cacert "$ATRIUM_TEST_CA" "$URL/healthz"

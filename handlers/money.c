@@ -3,6 +3,7 @@
  */
 #include "handlers/money.h"
 #include "handlers/handlers.h"
+#include "server/common/config.h"
 #include "server/http/reply.h"
 
 #include <ctype.h>
@@ -88,6 +89,18 @@ void money_reply_expired(struct request *r)
 }
 
 
+void money_reply_deposit_limit(struct request *r)
+{
+	char *detail = arena_printf(&r->arena,
+				    "Deposits are capped at %lld minor units a payment and %lld a day "
+				    "(UTC) per member and currency; this one would pass the daily cap. "
+				    "Nothing was moved.",
+				    cfg.deposit_max_minor, cfg.deposit_daily_max_minor);
+	json_t *errors = NULL;
+	problem_add_error(&errors, "amount_minor", "would exceed today's deposit limit");
+	reply_problem(r, 422, "deposit-limit", "Unprocessable Content", detail, errors);
+}
+
 void money_reply_replay(struct request *r, const struct idem_record *rec)
 {
 	if (strncmp(rec->body, "problem:", 8) == 0) {
@@ -98,6 +111,8 @@ void money_reply_replay(struct request *r, const struct idem_record *rec)
 			money_reply_limit(r);
 		else if (strcmp(code, "bet-expired") == 0)
 			money_reply_expired(r);
+		else if (strcmp(code, "deposit-limit") == 0)
+			money_reply_deposit_limit(r);
 		else
 			reply_internal(r);
 	} else {

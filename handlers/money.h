@@ -62,10 +62,12 @@ void money_reply_replay(struct request *r, const struct idem_record *rec);
 #define MONEY_PROBLEM_INSUFFICIENT "problem:insufficient-funds"
 #define MONEY_PROBLEM_LIMIT "problem:balance-limit"
 #define MONEY_PROBLEM_EXPIRED "problem:bet-expired"
+#define MONEY_PROBLEM_DEPOSIT_LIMIT "problem:deposit-limit"
 
 /* Replies for those problems (also used when they first happen). */
 void money_reply_insufficient(struct request *r);
 void money_reply_limit(struct request *r);
+void money_reply_deposit_limit(struct request *r);
 void money_reply_expired(struct request *r);
 
 /* 400 naming a bad query parameter. */

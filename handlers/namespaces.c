@@ -21,6 +21,7 @@
 #include "handlers/handlers.h"
 #include "server/store/idempotency.h"
 #include "server/jobs/jobs.h"
+#include "server/common/config.h"
 #include "server/common/log.h"
 #include "services/namespaces.h"
 #include "server/http/reply.h"
@@ -160,7 +161,8 @@ static bool create_in_tx_or_reply(struct request *r, struct db_conn *c, const ch
 				  struct ns_out *n)
 {
 	char slug[64], tstatus[16];
-	switch (namespaces_tenant(c, tenant, slug, tstatus)) {
+	int live = 0;
+	switch (namespaces_tenant_lock(c, tenant, slug, tstatus, &live)) {
 	case PORTAL_OK:
 		break;
 	case PORTAL_NOT_FOUND:
@@ -176,6 +178,15 @@ static bool create_in_tx_or_reply(struct request *r, struct db_conn *c, const ch
 		db_rollback(c);
 		reply_problem(r, 409, "tenant-deleted", "Conflict",
 			      "A deleted tenant cannot have new namespaces.", NULL);
+		return false;
+	}
+	if (live >= cfg.namespaces_per_tenant) {
+		db_rollback(c);
+		char *detail = arena_printf(&r->arena,
+					    "This tenant has %d namespaces, its limit "
+					    "(ATRIUM_NAMESPACES_PER_TENANT); delete one first.",
+					    live);
+		reply_problem(r, 409, "namespace-quota-exceeded", "Conflict", detail, NULL);
 		return false;
 	}
 	char id[37], job_id[37];

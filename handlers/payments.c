@@ -16,6 +16,7 @@
 #include "services/billing.h"
 #include "handlers/handlers.h"
 #include "handlers/money.h"
+#include "server/common/config.h"
 #include "server/http/reply.h"
 #include "server/http/validate.h"
 
@@ -57,10 +58,26 @@ static void refuse(struct request *r, struct db_conn *c, const char *key, enum b
 		money_reply_insufficient(r);
 }
 
+/* A deposit larger than one payment may be: 422 naming the field. */
+static bool deposit_size_ok_or_reply(struct request *r)
+{
+	json_t *in = r->json;
+	if (strcmp(json_string_value(json_object_get(in, "direction")), "deposit") != 0 ||
+	    json_integer_value(json_object_get(in, "amount_minor")) <= cfg.deposit_max_minor)
+		return true;
+	json_t *errors = NULL;
+	char *msg = arena_printf(&r->arena, "a deposit is at most %lld (ATRIUM_DEPOSIT_MAX_MINOR)",
+				 cfg.deposit_max_minor);
+	problem_add_error(&errors, "amount_minor", msg);
+	reply_problem(r, 422, "validation", "Unprocessable Content",
+		      "The request body has invalid fields; see errors.", errors);
+	return false;
+}
+
 static void create_payment(struct request *r)
 {
 	if (!validate_body_or_reply(r, r->json, create_fields, NFIELDS(create_fields), 0) ||
-	    !money_self_or_reply(r))
+	    !deposit_size_ok_or_reply(r) || !money_self_or_reply(r))
 		return;
 	const char *key;
 	if (!handler_idem_key_or_reply(r, &key))
@@ -80,10 +97,28 @@ static void create_payment(struct request *r)
 	snprintf(amount, sizeof(amount), "%lld", (long long)json_integer_value(json_object_get(in, "amount_minor")));
 	const char *user = r->principal.user_id;
 
-	if (strcmp(direction, "deposit") == 0 &&
-	    billing_accounts_ensure(c, tenant, user, currency) != BILLING_OK) {
+	bool deposit = strcmp(direction, "deposit") == 0;
+	/* A deposit runs in a transaction (with a key it already does): its
+	 * daily cap is checked with the member's wallet locked. */
+	bool own_tx = deposit && key == NULL;
+	if (own_tx && !db_begin(c)) {
+		reply_unavailable(r, "billing_db failed");
+		return;
+	}
+	long long today = 0;
+	if (deposit && (billing_accounts_ensure(c, tenant, user, currency) != BILLING_OK ||
+			billing_deposits_today(c, tenant, user, currency, &today) != BILLING_OK)) {
 		db_rollback(c);
 		reply_unavailable(r, "billing_db failed");
+		return;
+	}
+	if (deposit && today + json_integer_value(json_object_get(in, "amount_minor")) >
+			       cfg.deposit_daily_max_minor) {
+		if (own_tx)
+			db_rollback(c);
+		else if (!money_idem_close_or_reply(r, c, key, 422, MONEY_PROBLEM_DEPOSIT_LIMIT, NULL, NULL))
+			return;
+		money_reply_deposit_limit(r);
 		return;
 	}
 	if (key && !db_exec_simple(c, "SAVEPOINT posting")) {
@@ -99,6 +134,14 @@ static void create_payment(struct request *r)
 		break;
 	case BILLING_INSUFFICIENT:
 	case BILLING_LIMIT:
+		if (own_tx) {
+			db_rollback(c);
+			if (st == BILLING_LIMIT)
+				money_reply_limit(r);
+			else
+				money_reply_insufficient(r);
+			return;
+		}
 		refuse(r, c, key, st);
 		return;
 	default:
@@ -107,6 +150,11 @@ static void create_payment(struct request *r)
 		return;
 	}
 	char *location = arena_printf(&r->arena, "/v1/tenants/%s/payments/%s", tenant, id);
+	if (own_tx && !db_commit(c)) {
+		db_rollback(c);
+		reply_unavailable(r, "billing_db failed");
+		return;
+	}
 	if (!money_idem_close_or_reply(r, c, key, 201, json, location, NULL))
 		return;
 	struct audit_ctx a = handler_audit_ctx(r);

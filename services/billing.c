@@ -30,6 +30,17 @@
 	"('epoch'::timestamptz + " us "::bigint * interval '1 microsecond', " id "::uuid))"
 
 static const struct db_stmt stmts[] = {
+	/* The member's wallet row, locked until the transaction ends: deposits
+	 * of one member and currency are counted one after another. */
+	{"billing_wallet_lock", WALLET("$1::uuid", "$2::uuid", "$3::text") " FOR UPDATE"},
+	/* What the member deposited today (UTC), in this currency. Run after
+	 * billing_wallet_lock, in the same transaction, so it sees every
+	 * deposit committed before the lock was granted. */
+	{"billing_deposits_today",
+	 "SELECT COALESCE(sum(amount_minor), 0)::text FROM payments "
+	 "WHERE tenant_id = $1::uuid AND user_id = $2::uuid AND currency = $3 "
+	 "  AND direction = 'deposit' AND status = 'succeeded' "
+	 "  AND created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"},
 	{"billing_accounts_ensure",
 	 "INSERT INTO accounts (tenant_id, kind, owner_user_id, currency, balance_minor) "
 	 "VALUES ($1::uuid, 'user_wallet', $2::uuid, $3, 0), ($1::uuid, 'house', NULL, $3, NULL), "
@@ -186,6 +197,26 @@ enum billing_status billing_accounts_ensure(struct db_conn *c, const char *tenan
 	const char *v[] = {tenant_id, user_id, currency};
 	PGresult *res = db_exec(c, "billing_accounts_ensure", 3, v);
 	enum billing_status st = db_ok(res) ? BILLING_OK : BILLING_UNAVAILABLE;
+	PQclear(res);
+	return st;
+}
+
+enum billing_status billing_deposits_today(struct db_conn *c, const char *tenant_id,
+					   const char *user_id, const char *currency,
+					   long long *total)
+{
+	const char *v[] = {tenant_id, user_id, currency};
+	PGresult *res = db_exec(c, "billing_wallet_lock", 3, v);
+	bool locked = db_ok(res) && PQntuples(res) == 1;
+	PQclear(res);
+	if (!locked)
+		return BILLING_UNAVAILABLE;
+	res = db_exec(c, "billing_deposits_today", 3, v);
+	enum billing_status st = BILLING_UNAVAILABLE;
+	if (db_ok(res) && PQntuples(res) == 1) {
+		*total = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		st = BILLING_OK;
+	}
 	PQclear(res);
 	return st;
 }

@@ -55,6 +55,15 @@ void billing_register(void);
 
 /* Makes sure the member's wallet and the tenant's house and external
  * accounts exist in `currency`. */
+/*
+ * In a transaction, after billing_accounts_ensure(): locks the member's
+ * wallet in `currency` until the transaction ends and sums its deposits of
+ * today (UTC) into *total, so a cap checked against it holds under any
+ * concurrency.
+ */
+enum billing_status billing_deposits_today(struct db_conn *c, const char *tenant_id,
+					   const char *user_id, const char *currency,
+					   long long *total);
 enum billing_status billing_accounts_ensure(struct db_conn *c, const char *tenant_id,
 					    const char *user_id, const char *currency);
 

@@ -15,7 +15,12 @@
 const char *const namespaces_container_suffixes[NS_NCONTAINERS] = {"uploads", "logs", "backups"};
 
 static const struct db_stmt stmts[] = {
-	{"ns_tenant", "SELECT slug, status FROM tenants WHERE id = $1::uuid"},
+	/* The tenant row locked for the creating transaction, so concurrent
+	 * creations count one after another and the cap holds. */
+	{"ns_tenant_lock",
+	 "SELECT t.slug, t.status, (SELECT count(*) FROM namespaces n "
+	 "  WHERE n.tenant_id = t.id AND n.status <> 'deleted')::text "
+	 "FROM tenants t WHERE t.id = $1::uuid FOR UPDATE OF t"},
 	{"ns_create",
 	 "WITH n AS ("
 	 "  INSERT INTO namespaces (id, tenant_id, name, environment, location, quota, "
@@ -167,17 +172,18 @@ static void take_row(PGresult *res, struct arena *ar, struct ns_out *out)
 		snprintf(out->job_id, sizeof(out->job_id), "%s", PQgetvalue(res, 0, 4));
 }
 
-enum portal_status namespaces_tenant(struct db_conn *c, const char *tenant_id, char slug[64],
-				     char status[16])
+enum portal_status namespaces_tenant_lock(struct db_conn *c, const char *tenant_id, char slug[64],
+					  char status[16], int *live)
 {
 	const char *v[] = {tenant_id};
-	PGresult *res = db_exec(c, "ns_tenant", 1, v);
+	PGresult *res = db_exec(c, "ns_tenant_lock", 1, v);
 	enum portal_status st = PORTAL_UNAVAILABLE;
 	if (db_ok(res)) {
 		st = PQntuples(res) == 1 ? PORTAL_OK : PORTAL_NOT_FOUND;
 		if (st == PORTAL_OK) {
 			snprintf(slug, 64, "%s", PQgetvalue(res, 0, 0));
 			snprintf(status, 16, "%s", PQgetvalue(res, 0, 1));
+			*live = atoi(PQgetvalue(res, 0, 2));
 		}
 	}
 	PQclear(res);

@@ -65,9 +65,12 @@ struct ns_filter {
 
 void namespaces_register(void);
 
-/* The tenant's slug and status (for naming, and to refuse deleted tenants). */
-enum portal_status namespaces_tenant(struct db_conn *c, const char *tenant_id, char slug[64],
-				     char status[16]);
+/* Inside a transaction: locks the tenant's row (so concurrent creations
+ * are counted one after another) and reads its slug and status (for
+ * naming, and to refuse deleted tenants) and how many namespaces it has
+ * that are not deleted. */
+enum portal_status namespaces_tenant_lock(struct db_conn *c, const char *tenant_id, char slug[64],
+					  char status[16], int *live);
 
 /*
  * Inserts a pending namespace with id `id` (made by the caller, who has

@@ -39,6 +39,24 @@ static bool env_int(const char *name, int def, int min, int max, int *out)
 	return true;
 }
 
+static bool env_ll(const char *name, long long def, long long min, long long max, long long *out)
+{
+	const char *v = getenv(name);
+	if (v == NULL || *v == '\0') {
+		*out = def;
+		return true;
+	}
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (errno || *end != '\0' || n < min || n > max) {
+		fprintf(stderr, "atrium: %s must be an integer in [%lld, %lld]\n", name, min, max);
+		return false;
+	}
+	*out = n;
+	return true;
+}
+
 int config_ncpu(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -134,6 +152,12 @@ bool config_load(void)
 	cfg.webhook_max_body_bytes = (size_t)webhook_kib * 1024;
 	ok &= env_int("ATRIUM_RATE_LIMIT_TENANT_PER_MINUTE", 6000, 0, INT_MAX, &cfg.rate_limit_tenant);
 	ok &= env_int("ATRIUM_RATE_LIMIT_IP_PER_MINUTE", 3000, 0, INT_MAX, &cfg.rate_limit_ip);
+	ok &= env_int("ATRIUM_NAMESPACES_PER_TENANT", 10, 0, 100000, &cfg.namespaces_per_tenant);
+	/* No payment provider stands behind deposits yet: caps bound what a
+	 * member can credit itself (defaults: 10 000.00 and 50 000.00). */
+	ok &= env_ll("ATRIUM_DEPOSIT_MAX_MINOR", 1000000, 1, 1000000000000000LL, &cfg.deposit_max_minor);
+	ok &= env_ll("ATRIUM_DEPOSIT_DAILY_MAX_MINOR", 5000000, 1, 1000000000000000LL,
+		     &cfg.deposit_daily_max_minor);
 	cfg.web_dir = env_str("ATRIUM_WEB_DIR", "web/dist");
 	cfg.public_url = env_str("ATRIUM_PUBLIC_URL", "https://localhost:8443");
 	cfg.trusted_proxies = env_str("ATRIUM_TRUSTED_PROXIES", NULL);

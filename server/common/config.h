@@ -41,6 +41,9 @@ struct config {
 	size_t webhook_max_body_bytes; /* raw-body (webhook) routes */
 	int rate_limit_tenant;      /* requests per minute per tenant; 0 = off */
 	int rate_limit_ip;          /* requests per minute per client address */
+	int namespaces_per_tenant;  /* live namespaces a tenant may have */
+	long long deposit_max_minor;       /* one deposit, in minor units */
+	long long deposit_daily_max_minor; /* a member's deposits per UTC day, per currency */
 	char *trusted_proxies;      /* comma-separated IPs/CIDRs whose X-Forwarded-For is believed */
 	char *public_url;           /* https://host[:port] the browser uses: redirect URI, Origin */
 	int session_idle_s;         /* sliding idle timeout of a portal session */

@@ -1014,3 +1014,88 @@ Test(money, payments_and_bets_are_audited)
 	member_free(&a);
 	money_tenant_free(&m);
 }
+
+/* ---- deposit caps ------------------------------------------------------ */
+
+struct depositor {
+	const struct money_tenant *m;
+	const struct member *mb;
+	int ok, refused, other;
+};
+
+static void *deposit_once(void *arg)
+{
+	struct depositor *d = arg;
+	struct resp *r = pay(d->m, d->mb, "deposit", 1000000, "EUR", NULL);
+	if (r->status == 201)
+		d->ok++;
+	else if (r->status == 422 && strstr(r->body, "deposit-limit"))
+		d->refused++;
+	else
+		d->other++;
+	resp_free(r);
+	return NULL;
+}
+
+/*
+ * No payment provider stands behind deposits yet, so a member could credit
+ * itself without bound: deposits are capped per payment
+ * (ATRIUM_DEPOSIT_MAX_MINOR, 1 000 000 here) and per member, currency and
+ * UTC day (ATRIUM_DEPOSIT_DAILY_MAX_MINOR, 5 000 000), and the daily cap
+ * holds when eight deposits race for the last room.
+ */
+Test(money, deposits_are_capped_per_payment_and_per_day_even_when_racing, .timeout = 120)
+{
+	struct money_tenant m;
+	money_tenant_create(&m);
+	struct member a, b;
+	member_create(&m, &a);
+	member_create(&m, &b);
+	struct resp *r = pay(&m, &a, "deposit", 1000001, "EUR", NULL);
+	assert_problem(r, 422);
+	cr_assert(strstr(r->body, "amount_minor"), "names the field: %s", r->body);
+	resp_free(r);
+	cr_assert_eq(balance(&m, &a, "EUR"), 0, "nothing moved");
+
+	enum { RACERS = 8 };
+	struct depositor ds[RACERS];
+	pthread_t th[RACERS];
+	for (int i = 0; i < RACERS; i++) {
+		ds[i] = (struct depositor){.m = &m, .mb = &a};
+		pthread_create(&th[i], NULL, deposit_once, &ds[i]);
+	}
+	int ok = 0, refused = 0, other = 0;
+	for (int i = 0; i < RACERS; i++) {
+		pthread_join(th[i], NULL);
+		ok += ds[i].ok;
+		refused += ds[i].refused;
+		other += ds[i].other;
+	}
+	cr_assert_eq(other, 0, "each deposit was accepted or refused by the cap");
+	cr_assert_eq(ok, 5, "five deposits fill the day's 5 000 000, %d passed", ok);
+	cr_assert_eq(refused, 3);
+	cr_assert_eq(balance(&m, &a, "EUR"), 5000000);
+
+	/* A retry of a refused deposit with its key answers the same refusal. */
+	const char *key = "deposit-over-the-cap";
+	r = pay(&m, &a, "deposit", 1, "EUR", key);
+	assert_problem(r, 422);
+	cr_assert(strstr(r->body, "deposit-limit"));
+	resp_free(r);
+	r = pay(&m, &a, "deposit", 1, "EUR", key);
+	assert_problem(r, 422);
+	cr_assert(strstr(r->body, "deposit-limit"), "replayed: %s", r->body);
+	resp_free(r);
+	/* Other currencies and other members have their own room; withdrawals
+	 * are not capped. */
+	deposit(&m, &a, 1000000, "USD");
+	deposit(&m, &b, 1000000, "EUR");
+	r = pay(&m, &a, "withdrawal", 5000000, "EUR", NULL);
+	cr_assert_eq(r->status, 201, "%s", r->body);
+	resp_free(r);
+	cr_assert_eq(balance(&m, &a, "EUR"), 0);
+	assert_money_invariants(m.t.id, false);
+	member_free(&a);
+	member_free(&b);
+	money_tenant_free(&m);
+}

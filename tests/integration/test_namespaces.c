@@ -9,6 +9,7 @@
  * namespace, and the worker's metrics.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -887,5 +888,74 @@ Test(namespaces, a_deleted_tenant_gets_no_new_namespaces)
 	assert_problem(r, 409);
 	resp_free(r);
 	free(path); free(tp); free(super);
+	nst_tenant_free(&t);
+}
+
+/* ---- quota ------------------------------------------------------------------ */
+
+struct ns_racer {
+	const struct nst_tenant *t;
+	char name[32];
+	long status;
+};
+
+static void *create_one(void *arg)
+{
+	struct ns_racer *x = arg;
+	char *path = xasprintf("/v1/tenants/%s/namespaces", x->t->id);
+	char *body = xasprintf("{\"name\":\"%s\",\"environment\":\"dev\",\"location\":\"westeurope\"}",
+			       x->name);
+	struct resp *r = http("POST", path, x->t->admin, body, NULL);
+	x->status = r->status;
+	if (r->status == 409)
+		assert_problem(r, 409);
+	resp_free(r);
+	free(body);
+	free(path);
+	return NULL;
+}
+
+/*
+ * A tenant's live namespaces are capped (ATRIUM_NAMESPACES_PER_TENANT, 10 by
+ * default): creations that race for the last places get exactly those
+ * places, the rest a 409 problem, and no job is queued for them.
+ */
+Test(namespaces, live_namespaces_are_capped_per_tenant_even_when_creations_race)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, false, NULL);
+	for (int i = 0; i < 8; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "n%d", i);
+		json_decref(nst_create(&t, name, "dev", "westeurope", 202));
+	}
+	enum { RACERS = 6 };
+	struct ns_racer xs[RACERS];
+	pthread_t th[RACERS];
+	for (int i = 0; i < RACERS; i++) {
+		xs[i] = (struct ns_racer){.t = &t};
+		snprintf(xs[i].name, sizeof(xs[i].name), "race%d", i);
+		pthread_create(&th[i], NULL, create_one, &xs[i]);
+	}
+	int created = 0, refused = 0;
+	for (int i = 0; i < RACERS; i++) {
+		pthread_join(th[i], NULL);
+		created += xs[i].status == 202;
+		refused += xs[i].status == 409;
+	}
+	cr_assert_eq(created, 2, "two places were left; %d creations got one", created);
+	cr_assert_eq(refused, 4);
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM namespaces WHERE tenant_id = $1::uuid "
+				  "AND status <> 'deleted'", t.id, NULL), 10);
+	/* The refusal names the limit and changes nothing. */
+	char *path = xasprintf("/v1/tenants/%s/namespaces", t.id);
+	struct resp *r = http("POST", path, t.admin,
+			      "{\"name\":\"eleventh\",\"environment\":\"dev\",\"location\":\"westeurope\"}", NULL);
+	assert_problem(r, 409);
+	cr_assert(strstr(r->body, "namespace-quota-exceeded"), "%s", r->body);
+	resp_free(r);
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM jobs WHERE tenant_id = $1::uuid", t.id, NULL), 10,
+		     "no job was queued for a refused namespace");
+	free(path);
 	nst_tenant_free(&t);
 }
