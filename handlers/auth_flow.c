@@ -6,6 +6,14 @@
  * validated by the same validator as bearer tokens (plus the nonce), and a
  * Redis session is referenced by an HttpOnly cookie. A second, readable
  * cookie carries the session's CSRF token for the X-CSRF-Token header.
+ *
+ * Login CSRF: /auth/login sets a short-lived pre-auth cookie (LOGIN_COOKIE)
+ * on the browser that starts a sign-in, and stores only its hash with the
+ * state; /auth/callback refuses a state this browser did not start, so an
+ * attacker cannot finish their own sign-in in a victim's browser. Signing
+ * in again revokes the session the browser held. Each sign-in started
+ * writes a state to Redis: they are limited per address
+ * (ATRIUM_LOGIN_RATE_PER_MINUTE).
  */
 #include "server/common/config.h"
 #include "handlers/handlers.h"
@@ -13,6 +21,7 @@
 #include "server/auth/oidc_client.h"
 #include "server/http/reply.h"
 #include "server/auth/session.h"
+#include "server/store/redis.h"
 
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -50,6 +59,23 @@ static void set_session_cookies(struct request *r, const char *id, const char *c
 	reply_header(r, "Set-Cookie", b);
 }
 
+/* False after answering 429 when this address started too many sign-ins. */
+static bool login_rate_ok_or_reply(struct request *r)
+{
+	if (cfg.login_rate_ip <= 0)
+		return true;
+	char key[80];
+	snprintf(key, sizeof(key), "signin:%s", r->client_ip);
+	int retry = 60;
+	/* A Redis outage fails the state write below with 503 anyway. */
+	if (redis_rate_limit(key, cfg.login_rate_ip, NULL, 0, &retry) != RL_LIMITED)
+		return true;
+	reply_problem(r, 429, "rate-limited", "Too Many Requests",
+		      "Too many sign-ins were started from this address; retry later.", NULL);
+	reply_header(r, "Retry-After", arena_printf(&r->arena, "%d", retry));
+	return false;
+}
+
 static void login(struct request *r)
 {
 	const char *rt = req_query(r, "return_to");
@@ -64,10 +90,18 @@ static void login(struct request *r)
 		reply_problem(r, 400, "invalid-query", "Bad Request", "login_hint is too long.", NULL);
 		return;
 	}
+	if (!login_rate_ok_or_reply(r))
+		return;
 	struct login_state ls;
 	memset(&ls, 0, sizeof(ls));
-	char state[64];
+	char state[64], browser[64];
 	random_b64url(state, sizeof(state));
+	random_b64url(browser, sizeof(browser));
+	unsigned char bd[32];
+	util_sha256(browser, strlen(browser), bd);
+	char *bh = util_b64url_encode(bd, sizeof(bd));
+	snprintf(ls.binding, sizeof(ls.binding), "%s", bh);
+	free(bh);
 	random_b64url(ls.nonce, sizeof(ls.nonce));
 	random_b64url(ls.verifier, sizeof(ls.verifier));
 	snprintf(ls.return_to, sizeof(ls.return_to), "%s", rt ? rt : "/");
@@ -87,7 +121,17 @@ static void login(struct request *r)
 	}
 	reply_empty(r, 302);
 	reply_header(r, "Location", url);
+	reply_header(r, "Set-Cookie",
+		     arena_printf(&r->arena, "%s=%s; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=600",
+				  LOGIN_COOKIE, browser));
 	free(url);
+}
+
+static void clear_login_cookie(struct request *r)
+{
+	reply_header(r, "Set-Cookie",
+		     arena_printf(&r->arena, "%s=; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=0",
+				  LOGIN_COOKIE));
 }
 
 static void callback(struct request *r)
@@ -117,6 +161,14 @@ static void callback(struct request *r)
 		reply_unavailable(r, "the session store (Redis) is unreachable");
 		return;
 	}
+	/* The state is spent either way: a refused callback cannot be retried. */
+	const char *browser = req_cookie(r, LOGIN_COOKIE);
+	if (!login_binding_matches(browser, ls.binding)) {
+		reply_problem(r, 400, "sign-in-not-started-here", "Bad Request",
+			      "This sign-in was not started in this browser; start again.", NULL);
+		clear_login_cookie(r);
+		return;
+	}
 	const char *why = NULL;
 	char *id_token = oidc_exchange_code(code, ls.verifier, &why);
 	if (id_token == NULL) {
@@ -138,6 +190,13 @@ static void callback(struct request *r)
 		reply_problem(r, 401, "invalid-token", "Unauthorized", why, NULL);
 		return;
 	}
+	/* Signing in again replaces the browser's session: the old one is
+	 * revoked, so a session id it leaked earlier is worth nothing. */
+	const char *old = req_cookie(r, SESSION_COOKIE);
+	if (old && session_id_valid(old) && session_delete(old) != SESSION_OK) {
+		reply_unavailable(r, "the session store (Redis) is unreachable");
+		return;
+	}
 	char id[65], csrf[65];
 	if (session_create(&p, id, csrf) != SESSION_OK) {
 		reply_unavailable(r, "the session store (Redis) is unreachable");
@@ -146,12 +205,13 @@ static void callback(struct request *r)
 	reply_empty(r, 302);
 	reply_header(r, "Location", ls.return_to);
 	set_session_cookies(r, id, csrf, cfg.session_max_s);
+	clear_login_cookie(r);
 	log_info("portal sign-in: user %s of directory %s", p.oid, p.tid);
 }
 
 static void logout(struct request *r)
 {
-	const char *sid = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, SESSION_COOKIE);
+	const char *sid = req_cookie(r, SESSION_COOKIE);
 	if (sid && session_id_valid(sid)) {
 		struct principal p;
 		char csrf[65];

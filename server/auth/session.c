@@ -134,8 +134,8 @@ enum session_status session_delete(const char *id)
 
 enum session_status login_state_put(const char *state, const struct login_state *ls)
 {
-	json_t *v = json_pack("{s:s, s:s, s:s}", "verifier", ls->verifier, "nonce", ls->nonce,
-			      "return_to", ls->return_to);
+	json_t *v = json_pack("{s:s, s:s, s:s, s:s}", "verifier", ls->verifier, "nonce", ls->nonce,
+			      "return_to", ls->return_to, "binding", ls->binding);
 	if (v == NULL)
 		return SESSION_UNAVAILABLE;
 	char *s = json_dumps(v, JSON_COMPACT);
@@ -170,6 +170,20 @@ enum session_status login_state_take(const char *state, struct login_state *ls)
 	copy_str(v, "verifier", ls->verifier, sizeof(ls->verifier));
 	copy_str(v, "nonce", ls->nonce, sizeof(ls->nonce));
 	copy_str(v, "return_to", ls->return_to, sizeof(ls->return_to));
+	copy_str(v, "binding", ls->binding, sizeof(ls->binding));
 	json_decref(v);
 	return SESSION_OK;
+}
+
+bool login_binding_matches(const char *cookie_value, const char *binding)
+{
+	if (cookie_value == NULL || binding == NULL || binding[0] == '\0' ||
+	    strlen(cookie_value) > 128)
+		return false;
+	unsigned char d[32];
+	util_sha256(cookie_value, strlen(cookie_value), d);
+	char *h = util_b64url_encode(d, sizeof(d));
+	bool ok = strlen(h) == strlen(binding) && CRYPTO_memcmp(h, binding, strlen(h)) == 0;
+	free(h);
+	return ok;
 }

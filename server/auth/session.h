@@ -35,7 +35,17 @@ struct login_state {
 	char verifier[64];   /* PKCE code_verifier */
 	char nonce[64];
 	char return_to[512];
+	/* base64url SHA-256 of the pre-auth cookie set on the browser that
+	 * started this sign-in: the callback must come from that browser. */
+	char binding[64];
 };
+
+/* The short-lived pre-auth cookie of /auth/login (HttpOnly, Secure,
+ * Path=/, no Domain: the __Host- prefix makes browsers hold it to that). */
+#define LOGIN_COOKIE "__Host-atrium_login"
+
+/* Whether cookie_value hashes to binding (constant time). */
+bool login_binding_matches(const char *cookie_value, const char *binding);
 enum session_status login_state_put(const char *state, const struct login_state *ls);
 enum session_status login_state_take(const char *state, struct login_state *ls);
 

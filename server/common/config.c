@@ -153,6 +153,7 @@ bool config_load(void)
 	ok &= env_int("ATRIUM_RATE_LIMIT_TENANT_PER_MINUTE", 6000, 0, INT_MAX, &cfg.rate_limit_tenant);
 	ok &= env_int("ATRIUM_RATE_LIMIT_IP_PER_MINUTE", 3000, 0, INT_MAX, &cfg.rate_limit_ip);
 	ok &= env_int("ATRIUM_NAMESPACES_PER_TENANT", 10, 0, 100000, &cfg.namespaces_per_tenant);
+	ok &= env_int("ATRIUM_LOGIN_RATE_PER_MINUTE", 30, 0, INT_MAX, &cfg.login_rate_ip);
 	/* No payment provider stands behind deposits yet: caps bound what a
 	 * member can credit itself (defaults: 10 000.00 and 50 000.00). */
 	ok &= env_ll("ATRIUM_DEPOSIT_MAX_MINOR", 1000000, 1, 1000000000000000LL, &cfg.deposit_max_minor);

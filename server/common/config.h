@@ -42,6 +42,7 @@ struct config {
 	int rate_limit_tenant;      /* requests per minute per tenant; 0 = off */
 	int rate_limit_ip;          /* requests per minute per client address */
 	int namespaces_per_tenant;  /* live namespaces a tenant may have */
+	int login_rate_ip;          /* sign-ins started per client address per minute */
 	long long deposit_max_minor;       /* one deposit, in minor units */
 	long long deposit_daily_max_minor; /* a member's deposits per UTC day, per currency */
 	char *trusted_proxies;      /* comma-separated IPs/CIDRs whose X-Forwarded-For is believed */

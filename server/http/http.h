@@ -80,6 +80,8 @@ void http_stop(void);
 /* Request accessors. Returned strings are owned by MHD or the arena. */
 const char *req_header(struct request *r, const char *name);
 const char *req_query(struct request *r, const char *name);
+/* A cookie of the request, or NULL. */
+const char *req_cookie(struct request *r, const char *name);
 /*
  * CSRF check for cookie-authenticated state changes: Origin (or Referer)
  * must be ATRIUM_PUBLIC_URL and X-CSRF-Token must equal the session's

@@ -269,6 +269,7 @@ static pid_t start_limited_server(char *base, size_t len)
 		test_child_dies_with_parent();
 		setenv("ATRIUM_LISTEN", listen, 1);
 		setenv("ATRIUM_RATE_LIMIT_IP_PER_MINUTE", "5", 1);
+		setenv("ATRIUM_LOGIN_RATE_PER_MINUTE", "2", 1);
 		setenv("ATRIUM_TRUSTED_PROXIES", "127.0.0.1", 1);
 		setenv("ATRIUM_REDIS_PREFIX", prefix, 1);
 		freopen("/dev/null", "w", stderr);
@@ -345,6 +346,30 @@ Test(http, failed_authentications_and_padded_forwarded_headers_count_against_the
 	cr_assert(padded_limited >= 10, "padded header: %d of 20 limited", padded_limited);
 	cr_assert_eq(plain_status, 429, "the padded requests were counted for 203.0.113.22");
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "second server exit status");
+}
+
+/* Each sign-in started writes a state to Redis: an address may start only
+ * ATRIUM_LOGIN_RATE_PER_MINUTE of them (2 here), under its general limit. */
+Test(http, sign_ins_started_are_limited_per_address, .timeout = 60)
+{
+	char base[96];
+	pid_t pid = start_limited_server(base, sizeof(base));
+	const char *client[] = {"X-Forwarded-For: 203.0.113.31", NULL};
+	int signin_limited = 0, started = 0;
+	for (int i = 0; i < 5; i++) {
+		struct resp *r = http_at(base, "GET", "/auth/login", NULL, NULL, client);
+		if (r->status == 429 && strstr(r->body, "sign-ins"))
+			signin_limited++;
+		else if (r->status == 302)
+			started++;
+		resp_free(r);
+	}
+	kill(pid, SIGTERM);
+	int status;
+	waitpid(pid, &status, 0);
+	/* Five tries span at most two minute windows: at most four start. */
+	cr_assert(started <= 4, "%d sign-ins started", started);
+	cr_assert(signin_limited >= 1, "none refused by the sign-in limit");
 }
 
 /* Runs `atrium CMD` with every database URL's role replaced by

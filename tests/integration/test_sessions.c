@@ -24,10 +24,12 @@ struct signin {
 	char cookie_header[256];
 };
 
-/* GET url without following redirects; returns the Location (heap). */
-static char *location_of(const char *url, long *status, char **set_cookie)
+/* GET url without following redirects, with an optional Cookie header
+ * line; returns the Location (heap). */
+static char *location_with(const char *url, const char *cookie, long *status, char **set_cookie)
 {
-	struct resp *r = http_at("", "GET", url, NULL, NULL, NULL);
+	const char *hdr[] = {cookie, NULL};
+	struct resp *r = http_at("", "GET", url, NULL, NULL, cookie ? hdr : NULL);
 	*status = r->status;
 	char *loc = resp_header(r, "Location");
 	if (set_cookie) {
@@ -47,6 +49,11 @@ static char *location_of(const char *url, long *status, char **set_cookie)
 	return loc;
 }
 
+static char *location_of(const char *url, long *status, char **set_cookie)
+{
+	return location_with(url, NULL, status, set_cookie);
+}
+
 static void cookie_value(const char *set_cookie, const char *name, char *out, size_t len)
 {
 	char key[64];
@@ -58,21 +65,50 @@ static void cookie_value(const char *set_cookie, const char *name, char *out, si
 	snprintf(out, len, "%.*s", (int)n, p);
 }
 
-static void sign_in(const char *hint, struct signin *s, char **set_cookie_out)
+/*
+ * Starts a sign-in as a browser would: GET /auth/login, then the IdP's
+ * authorize URL. Returns the callback URL (heap) and writes the Cookie
+ * header line that carries the browser's pre-auth cookie.
+ */
+static char *start_sign_in(const char *hint, char *browser_cookie, size_t len)
 {
 	long st;
 	char *login = xasprintf("%s/auth/login?return_to=/app/tenants&login_hint=%s", base_url(), hint);
-	char *authorize = location_of(login, &st, NULL);
+	char *pre = NULL;
+	char *authorize = location_of(login, &st, &pre);
 	cr_assert_eq(st, 302);
 	cr_assert_not_null(authorize);
-	cr_assert(strstr(authorize, "code_challenge_method=S256"), "PKCE S256: %s", authorize);
-	cr_assert(strstr(authorize, "state=") && strstr(authorize, "nonce="));
+	cr_assert(strstr(pre, "__Host-atrium_login=") && strstr(pre, "HttpOnly") && strstr(pre, "Secure") &&
+		  strstr(pre, "Path=/") && !strstr(pre, "Domain"),
+		  "pre-auth cookie flags: %s", pre);
+	char v[128];
+	cookie_value(pre, "__Host-atrium_login", v, sizeof(v));
+	snprintf(browser_cookie, len, "Cookie: __Host-atrium_login=%s", v);
 	char *callback = location_of(authorize, &st, NULL);
 	cr_assert(st == 302 || st == 303, "IdP answered %ld", st);
+	free(pre);
+	free(login);
+	free(authorize);
+	return callback;
+}
+
+static void sign_in_with(const char *hint, const char *old_session, struct signin *s,
+			 char **set_cookie_out)
+{
+	long st;
+	char browser[256];
+	char *callback = start_sign_in(hint, browser, sizeof(browser));
+	char cookie[512];
+	if (old_session)
+		snprintf(cookie, sizeof(cookie), "%s; atrium_session=%s", browser, old_session);
+	else
+		snprintf(cookie, sizeof(cookie), "%s", browser);
 	char *set_cookie = NULL;
-	char *back = location_of(callback, &st, &set_cookie);
+	char *back = location_with(callback, cookie, &st, &set_cookie);
 	cr_assert_eq(st, 302, "callback answered %ld", st);
 	cr_assert_str_eq(back, "/app/tenants");
+	cr_assert(strstr(set_cookie, "__Host-atrium_login=;") && strstr(set_cookie, "Max-Age=0"),
+		  "the pre-auth cookie is cleared: %s", set_cookie);
 	cr_assert(strstr(set_cookie, "atrium_session=") && strstr(set_cookie, "HttpOnly") &&
 		  strstr(set_cookie, "Secure") && strstr(set_cookie, "SameSite=Lax"),
 		  "session cookie flags: %s", set_cookie);
@@ -81,14 +117,20 @@ static void sign_in(const char *hint, struct signin *s, char **set_cookie_out)
 	snprintf(s->cookie_header, sizeof(s->cookie_header), "Cookie: atrium_session=%s; atrium_csrf=%s",
 		 s->session, s->csrf);
 	/* Replaying the same callback (state is single use) is refused. */
-	struct resp *again = http_at("", "GET", callback, NULL, NULL, NULL);
+	const char *h[] = {cookie, NULL};
+	struct resp *again = http_at("", "GET", callback, NULL, NULL, h);
 	assert_problem(again, 400);
 	resp_free(again);
 	if (set_cookie_out)
 		*set_cookie_out = set_cookie;
 	else
 		free(set_cookie);
-	free(login); free(authorize); free(callback); free(back);
+	free(callback); free(back);
+}
+
+static void sign_in(const char *hint, struct signin *s, char **set_cookie_out)
+{
+	sign_in_with(hint, NULL, s, set_cookie_out);
 }
 
 static char *super_hint(void)
@@ -293,5 +335,69 @@ Test(sessions, a_dropped_redis_connection_is_reopened_not_an_outage)
 		cr_assert_eq(r->status, 200, "request %d after the drop: %ld %s", i, r->status, r->body);
 		resp_free(r);
 	}
+	free(hint);
+}
+
+/*
+ * Login CSRF (session swap): an attacker starts a sign-in in their own
+ * browser, stops at the callback URL and sends it to a victim; before the
+ * pre-auth cookie, the victim's browser finished the attacker's sign-in and
+ * worked in the attacker's account. The callback now refuses a state that
+ * this browser did not start: without the cookie, with another browser's,
+ * or with a forged one. Each refusal spends the state.
+ */
+Test(sessions, a_callback_from_a_browser_that_did_not_start_the_sign_in_is_refused)
+{
+	char *hint = super_hint();
+	const char *forged[] = {NULL, "Cookie: __Host-atrium_login=forged-value-forged-value-forged-value",
+				"other-browser"};
+	for (int i = 0; i < 3; i++) {
+		char attacker[256], other[256];
+		char *callback = start_sign_in(hint, attacker, sizeof(attacker));
+		const char *cookie = forged[i];
+		char *other_cb = NULL;
+		if (cookie && strcmp(cookie, "other-browser") == 0) {
+			/* A genuine pre-auth cookie, of another sign-in. */
+			other_cb = start_sign_in(hint, other, sizeof(other));
+			cookie = other;
+		}
+		const char *h[] = {cookie, NULL};
+		struct resp *r = http_at("", "GET", callback, NULL, NULL, cookie ? h : NULL);
+		assert_problem(r, 400);
+		cr_assert(strstr(r->body, "sign-in-not-started-here"), "case %d: %s", i, r->body);
+		cr_assert_null(strstr(r->headers, "atrium_session="), "case %d: no session was set", i);
+		resp_free(r);
+		/* The state is spent: the attacker's own browser cannot use it now. */
+		const char *mine[] = {attacker, NULL};
+		r = http_at("", "GET", callback, NULL, NULL, mine);
+		assert_problem(r, 400);
+		cr_assert(strstr(r->body, "sign-in-expired"), "case %d: %s", i, r->body);
+		resp_free(r);
+		free(callback);
+		free(other_cb);
+	}
+	free(hint);
+}
+
+/* Signing in again in a browser that holds a session revokes that session:
+ * a copy of the old id (leaked, or planted) stops working. */
+Test(sessions, signing_in_again_revokes_the_browsers_old_session)
+{
+	char *hint = super_hint();
+	struct signin first, second;
+	sign_in(hint, &first, NULL);
+	const char *h1[] = {first.cookie_header, NULL};
+	struct resp *r = http("GET", "/v1/me", NULL, NULL, h1);
+	cr_assert_eq(r->status, 200);
+	resp_free(r);
+	sign_in_with(hint, first.session, &second, NULL);
+	cr_assert_str_neq(first.session, second.session);
+	r = http("GET", "/v1/me", NULL, NULL, h1);
+	assert_problem(r, 401);
+	resp_free(r);
+	const char *h2[] = {second.cookie_header, NULL};
+	r = http("GET", "/v1/me", NULL, NULL, h2);
+	cr_assert_eq(r->status, 200);
+	resp_free(r);
 	free(hint);
 }
