@@ -6,6 +6,7 @@
  * settings but not its status.
  */
 #include "handlers/handlers.h"
+#include "services/namespaces.h"
 #include "server/store/idempotency.h"
 #include "server/common/log.h"
 #include "server/http/reply.h"
@@ -209,7 +210,23 @@ static void patch_tenant(struct request *r)
 	struct audit_ctx a = handler_audit_ctx(r);
 	struct tenant_out t;
 	const char *conflict = NULL;
-	switch (portal_tenant_update(c, id, r->json, if_match, &a, &r->arena, &t, &conflict)) {
+	/* A new admin group must reach the namespaces' role assignments: the
+	 * worker re-grants them, queued in the change's own transaction. */
+	bool regrant = json_object_get(r->json, "aad_admin_group_id") != NULL;
+	if (regrant && !db_begin(c)) {
+		reply_unavailable(r, "portal_db failed");
+		return;
+	}
+	enum portal_status st = portal_tenant_update(c, id, r->json, if_match, &a, &r->arena, &t, &conflict);
+	if (regrant) {
+		int queued = 0;
+		if (st == PORTAL_OK && (!namespaces_queue_regrant(c, id, r->request_id, &queued) ||
+					!db_commit(c)))
+			st = PORTAL_UNAVAILABLE;
+		if (st != PORTAL_OK)
+			db_rollback(c);
+	}
+	switch (st) {
 	case PORTAL_OK:
 		if (json_object_get(r->json, "status"))
 			auth_cache_clear();

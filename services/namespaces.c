@@ -7,6 +7,7 @@
  */
 #include "services/namespaces.h"
 #include "server/common/log.h"
+#include "server/jobs/jobs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +16,17 @@
 const char *const namespaces_container_suffixes[NS_NCONTAINERS] = {"uploads", "logs", "backups"};
 
 static const struct db_stmt stmts[] = {
+	{"ns_regrant_ids",
+	 "SELECT id::text FROM namespaces WHERE tenant_id = $1::uuid "
+	 "  AND status NOT IN ('deleted', 'failed', 'deprovisioning') ORDER BY created_at"},
 	/* The tenant row locked for the creating transaction, so concurrent
-	 * creations count one after another and the cap holds. */
-	{"ns_tenant_lock",
-	 "SELECT t.slug, t.status, (SELECT count(*) FROM namespaces n "
-	 "  WHERE n.tenant_id = t.id AND n.status <> 'deleted')::text "
-	 "FROM tenants t WHERE t.id = $1::uuid FOR UPDATE OF t"},
+	 * creations count one after another and the cap holds. The count is
+	 * a second statement: under READ COMMITTED a statement's snapshot is
+	 * taken before it waits for the lock, so a count in the locking
+	 * statement would miss what the previous holder committed. */
+	{"ns_tenant_lock", "SELECT slug, status FROM tenants WHERE id = $1::uuid FOR UPDATE"},
+	{"ns_live_count",
+	 "SELECT count(*)::text FROM namespaces WHERE tenant_id = $1::uuid AND status <> 'deleted'"},
 	{"ns_create",
 	 "WITH n AS ("
 	 "  INSERT INTO namespaces (id, tenant_id, name, environment, location, quota, "
@@ -183,8 +189,15 @@ enum portal_status namespaces_tenant_lock(struct db_conn *c, const char *tenant_
 		if (st == PORTAL_OK) {
 			snprintf(slug, 64, "%s", PQgetvalue(res, 0, 0));
 			snprintf(status, 16, "%s", PQgetvalue(res, 0, 1));
-			*live = atoi(PQgetvalue(res, 0, 2));
 		}
+	}
+	if (st == PORTAL_OK) {
+		PQclear(res);
+		res = db_exec(c, "ns_live_count", 1, v);
+		if (db_ok(res) && PQntuples(res) == 1)
+			*live = atoi(PQgetvalue(res, 0, 0));
+		else
+			st = PORTAL_UNAVAILABLE;
 	}
 	PQclear(res);
 	return st;
@@ -402,4 +415,26 @@ bool namespaces_work_finish(const char *id, const char *job_id, const char *from
 		log_info("namespace %s: job %s did not move it to %s (no longer its job, or not in %s)", id,
 			 job_id, to, from);
 	return moved;
+}
+
+bool namespaces_queue_regrant(struct db_conn *c, const char *tenant_id, const char *request_id,
+			      int *queued)
+{
+	*queued = 0;
+	const char *v[] = {tenant_id};
+	PGresult *res = db_exec(c, "ns_regrant_ids", 1, v);
+	if (!db_ok(res)) {
+		PQclear(res);
+		return false;
+	}
+	bool ok = true;
+	for (int i = 0; ok && i < PQntuples(res); i++) {
+		json_t *payload = json_pack("{s:s}", "namespace_id", PQgetvalue(res, i, 0));
+		char job_id[37];
+		ok = jobs_enqueue(c, NAMESPACE_REGRANT, tenant_id, payload, request_id, job_id);
+		json_decref(payload);
+		*queued += ok;
+	}
+	PQclear(res);
+	return ok;
 }

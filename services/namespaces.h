@@ -137,5 +137,17 @@ bool namespaces_work_finish(const char *id, const char *job_id, const char *from
  * (workers/namespace_jobs.c); handlers queue them by these names. */
 #define NAMESPACE_PROVISION "namespace.provision"
 #define NAMESPACE_DEPROVISION "namespace.deprovision"
+/* Makes a ready namespace's role assignment name the tenant's current
+ * admin group, after aad_admin_group_id changed. */
+#define NAMESPACE_REGRANT "namespace.regrant"
+
+/*
+ * On the caller's portal_db connection and transaction: queues a
+ * NAMESPACE_REGRANT job for every namespace of the tenant that is not
+ * deleted, failed or being deleted. *queued says how many. False on
+ * database failure.
+ */
+bool namespaces_queue_regrant(struct db_conn *c, const char *tenant_id, const char *request_id,
+			      int *queued);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* What a step works on: the namespace, and the outbound context. */
 struct step_ctx {
@@ -125,8 +126,8 @@ static enum job_result provision_role_assignment(struct job *j)
 	if (s.ns.admin_group[0] == '\0') {
 		/* Nothing to grant: say so in the step's output. */
 		j->output = json_pack("{s:b, s:s}", "skipped", 1, "reason",
-				      "the tenant has no aad_admin_group_id; set it and re-create the "
-				      "namespace to grant the group Contributor");
+				      "the tenant has no aad_admin_group_id; setting it grants the "
+				      "group Contributor (a namespace.regrant job)");
 		goto cleanup;
 	}
 	char guid[37];
@@ -280,8 +281,120 @@ const struct job_kind namespace_deprovision_kind = {
 	deprovision_succeeded,
 };
 
+/* ---- regrant ---------------------------------------------------------------- */
+
+/*
+ * namespace.regrant: after the tenant's aad_admin_group_id changed, makes
+ * the namespace's Contributor assignment name the new group. Role
+ * assignments cannot be updated in place (ARM answers
+ * RoleAssignmentUpdateNotPermitted), so an assignment of another principal
+ * under the derived name is deleted, then the new one is put; one already
+ * naming the group is left alone, and without a group the old one is only
+ * removed. The namespace's own job stays its provisioning or deletion job:
+ * this kind does not take it over, and waits (retries) while the namespace
+ * is still being provisioned.
+ */
+static enum job_result regrant_role_assignment(struct job *j)
+{
+	struct step_ctx s;
+	struct outbound_result r = {0};
+	enum job_result res = JOB_OK;
+	memset(&s, 0, sizeof(s));
+	s.out.request_id = j->request_id;
+	s.out.stopping = stopping;
+	const char *id = json_string_value(json_object_get(j->payload, "namespace_id"));
+	if (id == NULL || !util_is_uuid(id)) {
+		job_error(j, "InvalidPayload", "the job has no namespace_id");
+		return JOB_FAIL;
+	}
+	switch (namespaces_work_load(id, &s.ns)) {
+	case PORTAL_OK:
+		break;
+	case PORTAL_NOT_FOUND:
+		j->output = json_pack("{s:b, s:s}", "skipped", 1, "reason", "the namespace is gone");
+		return JOB_OK;
+	default:
+		job_error(j, "DatabaseUnavailable", "portal_db is unreachable");
+		return JOB_RETRY;
+	}
+	if (strcmp(s.ns.status, "pending") == 0 || strcmp(s.ns.status, "provisioning") == 0) {
+		job_error(j, "NamespaceProvisioning", "the namespace is still being provisioned");
+		j->retry_after_ms = 5000;
+		res = JOB_RETRY;
+		goto cleanup;
+	}
+	if (strcmp(s.ns.status, "ready") != 0) {
+		j->output = json_pack("{s:b, s:s, s:s}", "skipped", 1, "reason",
+				      "the namespace is not ready", "status", s.ns.status);
+		goto cleanup;
+	}
+	char guid[37];
+	arm_role_assignment_guid(s.ns.tenant_id, s.ns.name, ARM_ROLE_CONTRIBUTOR, guid);
+	arm_role_assignment_get(&s.out, s.ns.resource_group, guid, &r);
+	bool exists = r.cls == OUT_OK;
+	if (!exists && r.status != 404) {
+		res = verdict(j, &s, &r);
+		goto cleanup;
+	}
+	const char *holder = exists ? json_string_value(json_object_get(
+					      json_object_get(r.body, "properties"), "principalId"))
+				    : NULL;
+	if (holder && s.ns.admin_group[0] && strcasecmp(holder, s.ns.admin_group) == 0) {
+		j->output = json_pack("{s:s, s:s, s:b}", "name", guid, "principal_id", s.ns.admin_group,
+				      "unchanged", 1);
+		goto cleanup;
+	}
+	char *previous = holder ? xstrdup(holder) : NULL;
+	outbound_result_clear(&r);
+	if (exists) {
+		arm_role_assignment_delete(&s.out, s.ns.resource_group, guid, &r);
+		res = verdict(j, &s, &r);
+		outbound_result_clear(&r);
+		if (res != JOB_OK) {
+			free(previous);
+			goto cleanup;
+		}
+	}
+	json_t *patch;
+	if (s.ns.admin_group[0] == '\0') {
+		j->output = json_pack("{s:s, s:s?, s:b}", "name", guid, "removed_principal_id", previous,
+				      "removed", 1);
+		patch = json_pack("{s:n}", "role_assignment_id");
+	} else {
+		arm_role_assignment_put(&s.out, s.ns.resource_group, guid, ARM_ROLE_CONTRIBUTOR,
+					s.ns.admin_group, &r);
+		res = verdict(j, &s, &r);
+		if (res != JOB_OK) {
+			free(previous);
+			goto cleanup;
+		}
+		const char *rid = json_string_value(json_object_get(r.body, "id"));
+		char *fallback = arm_role_assignment_id(s.ns.resource_group, guid);
+		j->output = json_pack("{s:s, s:s, s:s, s:s?}", "id", rid ? rid : fallback, "name", guid,
+				      "principal_id", s.ns.admin_group, "replaced_principal_id", previous);
+		free(fallback);
+		patch = json_pack("{s:O}", "role_assignment_id", json_object_get(j->output, "id"));
+	}
+	free(previous);
+	/* Under the namespace's own job, which this kind does not take over. */
+	namespaces_work_resources(s.ns.id, s.ns.job_id, patch);
+	json_decref(patch);
+cleanup:
+	end(&s, &r);
+	return res;
+}
+
+static const struct job_step regrant_steps[] = {
+	{"role_assignment", regrant_role_assignment},
+};
+
+const struct job_kind namespace_regrant_kind = {
+	NAMESPACE_REGRANT, regrant_steps, sizeof(regrant_steps) / sizeof(regrant_steps[0]), 8, NULL, NULL,
+};
+
 void namespace_jobs_register(void)
 {
 	jobs_register_kind(&namespace_provision_kind);
 	jobs_register_kind(&namespace_deprovision_kind);
+	jobs_register_kind(&namespace_regrant_kind);
 }

@@ -24,6 +24,7 @@
 
 extern const struct job_kind namespace_provision_kind;
 extern const struct job_kind namespace_deprovision_kind;
+extern const struct job_kind namespace_regrant_kind;
 
 /* Registers both kinds with the job runtime. */
 void namespace_jobs_register(void);

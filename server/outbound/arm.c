@@ -347,6 +347,34 @@ static bool existing_assignment(const char *msg, char out[37])
 	return true;
 }
 
+static char *role_assignment_path(const char *resource_group, const char *guid)
+{
+	const char *sub = cfg.azure_subscription_id ? cfg.azure_subscription_id : "";
+	return xasprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Authorization/"
+			 "roleAssignments/%s?api-version=" ARM_API_ROLE_ASSIGNMENTS,
+			 sub, resource_group, guid);
+}
+
+void arm_role_assignment_get(const struct outbound_ctx *ctx, const char *resource_group,
+			     const char *guid, struct outbound_result *out)
+{
+	char *path = role_assignment_path(resource_group, guid);
+	char *what = xasprintf("GET role assignment %s on %s", guid, resource_group);
+	arm_call(ctx, "GET", path, NULL, OUT_READ, what, out);
+	free(what);
+	free(path);
+}
+
+void arm_role_assignment_delete(const struct outbound_ctx *ctx, const char *resource_group,
+				const char *guid, struct outbound_result *out)
+{
+	char *path = role_assignment_path(resource_group, guid);
+	char *what = xasprintf("DELETE role assignment %s on %s", guid, resource_group);
+	arm_call(ctx, "DELETE", path, NULL, OUT_DELETE, what, out);
+	free(what);
+	free(path);
+}
+
 void arm_role_assignment_put(const struct outbound_ctx *ctx, const char *resource_group,
 			     const char *guid, const char *role_guid, const char *principal_id,
 			     struct outbound_result *out)

@@ -49,6 +49,15 @@ void arm_role_assignment_put(const struct outbound_ctx *ctx, const char *resourc
 			     const char *guid, const char *role_guid, const char *principal_id,
 			     struct outbound_result *out);
 
+/* GET role assignment `guid` on the resource group: OK with the
+ * assignment in out->body; an absent one is a permanent 404. */
+void arm_role_assignment_get(const struct outbound_ctx *ctx, const char *resource_group,
+			     const char *guid, struct outbound_result *out);
+/* DELETE role assignment `guid` on the resource group; an absent one is OK
+ * (out->already). */
+void arm_role_assignment_delete(const struct outbound_ctx *ctx, const char *resource_group,
+				const char *guid, struct outbound_result *out);
+
 /* "/subscriptions/{sub}/resourceGroups/{name}" (heap). */
 char *arm_resource_group_id(const char *name);
 /* The assignment's full id on the resource group (heap). */

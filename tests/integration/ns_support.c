@@ -249,6 +249,45 @@ int fake_ra_count(const char *rg)
 	return n;
 }
 
+char *fake_ra_principal(const char *rg)
+{
+	json_t *s = fake_call("GET", "/_fake/state", NULL);
+	char *suffix = xasprintf("/resourceGroups/%s", rg);
+	char *found = NULL;
+	int n = 0;
+	size_t i;
+	json_t *ra;
+	json_array_foreach(json_object_get(s, "role_assignments"), i, ra) {
+		json_t *p = json_object_get(ra, "properties");
+		const char *scope = json_string_value(json_object_get(p, "scope"));
+		size_t sl = scope ? strlen(scope) : 0, fl = strlen(suffix);
+		if (sl >= fl && strcasecmp(scope + sl - fl, suffix) == 0) {
+			n++;
+			free(found);
+			found = xstrdup(json_string_value(json_object_get(p, "principalId")));
+		}
+	}
+	cr_assert(n <= 1, "%d role assignments on %s", n, rg);
+	free(suffix);
+	json_decref(s);
+	return found;
+}
+
+bool nst_drain_kind(const char *tenant_id, const char *kind, int timeout_s)
+{
+	uint64_t deadline = util_now_ns() + (uint64_t)timeout_s * 1000000000ULL;
+	for (;;) {
+		long left = nst_sql_long("SELECT count(*) FROM jobs WHERE tenant_id = $1::uuid AND kind = $2 "
+					 "AND status IN ('queued', 'running')", tenant_id, kind);
+		if (left == 0)
+			return true;
+		if (util_now_ns() > deadline)
+			return false;
+		if (!jobs_run_one("it-namespaces"))
+			usleep(100000);
+	}
+}
+
 long fake_counter(const char *name)
 {
 	json_t *s = fake_call("GET", "/_fake/state", NULL);

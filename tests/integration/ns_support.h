@@ -50,6 +50,12 @@ int fake_count(const char *method, const char *path_regex);
 /* Resource groups named `name`, and role assignments scoped to group `rg`. */
 int fake_rg_count(const char *name);
 int fake_ra_count(const char *rg);
+/* The principal of the one role assignment on group `rg` (heap), NULL
+ * when there is none; fails the test when there are several. */
+char *fake_ra_principal(const char *rg);
+/* Runs due jobs in-process until no job of `kind` for the tenant is
+ * queued or running, at most timeout_s seconds; true when none is left. */
+bool nst_drain_kind(const char *tenant_id, const char *kind, int timeout_s);
 long fake_counter(const char *name);
 
 /* Azurite: does container `name` exist? */

@@ -231,6 +231,80 @@ Test(namespaces, a_tenant_without_admin_group_gets_no_role_assignment_and_says_w
 	nst_tenant_free(&t);
 }
 
+/*
+ * Regression: changing a tenant's aad_admin_group_id left its namespaces'
+ * Contributor assignments on the old group. The worker now re-grants them
+ * (delete and put: ARM does not update an assignment's principal), leaves
+ * an assignment already on the group alone, and removes it when the group
+ * is cleared; a namespace provisioned without a group gets one.
+ */
+Test(namespaces, changing_the_admin_group_regrants_every_ready_namespace)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	json_t *a = nst_create(&t, "web", "dev", "westeurope", 202);
+	json_t *b = nst_create(&t, "api", "dev", "westeurope", 202);
+	char *sa = nst_drive(id_of(a), ",ready,failed,", 30);
+	char *sb = nst_drive(id_of(b), ",ready,failed,", 30);
+	cr_assert_str_eq(sa, "ready");
+	cr_assert_str_eq(sb, "ready");
+	char *rga = xasprintf("atrium-%s-web", t.slug), *rgb = xasprintf("atrium-%s-api", t.slug);
+	char *p = fake_ra_principal(rga);
+	cr_assert_str_eq(p, t.admin_group);
+	free(p);
+
+	char *super = super_token();
+	char path[128], group[37], body[128];
+	snprintf(path, sizeof(path), "/v1/tenants/%s", t.id);
+	random_uuid(group);
+	snprintf(body, sizeof(body), "{\"aad_admin_group_id\":\"%s\"}", group);
+	struct resp *r = http("PATCH", path, super, body, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	resp_free(r);
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM jobs WHERE tenant_id = $1::uuid AND kind = $2",
+				  t.id, "namespace.regrant"), 2, "one regrant job per ready namespace");
+	cr_assert(nst_drain_kind(t.id, "namespace.regrant", 30));
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM jobs WHERE tenant_id = $1::uuid AND kind = $2 "
+				  "AND status = 'succeeded'", t.id, "namespace.regrant"), 2);
+	p = fake_ra_principal(rga);
+	cr_assert_str_eq(p, group, "web now grants the new group");
+	free(p);
+	p = fake_ra_principal(rgb);
+	cr_assert_str_eq(p, group, "api now grants the new group");
+	free(p);
+
+	/* The same group again: the jobs find the assignments in place. */
+	int deletes = fake_count("DELETE", "roleAssignments");
+	r = http("PATCH", path, super, body, NULL);
+	cr_assert_eq(r->status, 200);
+	resp_free(r);
+	cr_assert(nst_drain_kind(t.id, "namespace.regrant", 30));
+	cr_assert_eq(fake_count("DELETE", "roleAssignments"), deletes, "nothing was deleted");
+
+	/* Cleared: the assignments go. */
+	r = http("PATCH", path, super, "{\"aad_admin_group_id\":null}", NULL);
+	cr_assert_eq(r->status, 200);
+	resp_free(r);
+	cr_assert(nst_drain_kind(t.id, "namespace.regrant", 30));
+	cr_assert_eq(fake_ra_count(rga), 0);
+	cr_assert_eq(fake_ra_count(rgb), 0);
+	json_t *g = get_ns(&t, "web", 200);
+	cr_assert(json_is_null(json_object_get(json_object_get(g, "resources"), "role_assignment_id")));
+	json_decref(g);
+
+	/* Set again (a namespace without an assignment gets one). */
+	r = http("PATCH", path, super, body, NULL);
+	cr_assert_eq(r->status, 200);
+	resp_free(r);
+	cr_assert(nst_drain_kind(t.id, "namespace.regrant", 30));
+	p = fake_ra_principal(rgb);
+	cr_assert_str_eq(p, group);
+	free(p);
+	free(super); free(rga); free(rgb); free(sa); free(sb);
+	json_decref(a); json_decref(b);
+	nst_tenant_free(&t);
+}
+
 /* ---- faults ------------------------------------------------------------------ */
 
 Test(namespaces, throttling_429_is_retried_after_retry_after_and_shown_meanwhile)

@@ -40,6 +40,8 @@ static pid_t spawn_serve(unsigned short port, char base[64], const char *log)
 		snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
 		setenv("ATRIUM_LISTEN", listen, 1);
 		setenv("ATRIUM_RATE_LIMIT_IP_PER_MINUTE", "1000000", 1);
+		/* Twelve namespaces in one tenant: above the default cap of 10. */
+		setenv("ATRIUM_NAMESPACES_PER_TENANT", "100", 1);
 		if (freopen(log, "w", stderr) == NULL)
 			_exit(126);
 		execl(bin, bin, "serve", (char *)NULL);
