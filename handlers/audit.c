@@ -37,8 +37,8 @@ static void list_audit(struct request *r)
 	}
 	struct db_conn *c = req_db(r, DB_PORTAL, tenant);
 	char *page = NULL;
-	if (c == NULL || portal_audit_list(c, &f, &r->arena, &page) != PORTAL_OK) {
-		reply_unavailable(r, "portal_db is unreachable");
+	if (c == NULL || portal_audit_list(c, &f, &r->arena, &page) != ST_OK) {
+		reply_db_unreachable(r, DB_PORTAL);
 		return;
 	}
 	reply_json_text(r, 200, page);

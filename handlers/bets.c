@@ -69,24 +69,24 @@ static void reply_field_problem(struct request *r, int status, const char *code,
 }
 
 /* Answers step 1's refusals. */
-static void reply_place_refused(struct request *r, enum betting_status st, const char *current)
+static void reply_place_refused(struct request *r, enum status st, const char *current)
 {
 	switch (st) {
-	case BETTING_NOT_FOUND:
+	case ST_NOT_FOUND:
 		reply_field_problem(r, 422, "validation", "Unprocessable Content", "event_id",
 				    "names no event of this tenant",
 				    "The request body has invalid fields; see errors.");
 		return;
-	case BETTING_NO_SELECTION:
+	case ST_NO_SELECTION:
 		reply_field_problem(r, 422, "validation", "Unprocessable Content", "selection",
 				    "is not one of the event's selections",
 				    "The request body has invalid fields; see errors.");
 		return;
-	case BETTING_CLOSED:
+	case ST_CLOSED:
 		reply_problem(r, 409, "betting-closed", "Conflict",
 			      "The event takes no bets: it is not open, or it has started.", NULL);
 		return;
-	case BETTING_ODDS_CHANGED: {
+	case ST_ODDS_CHANGED: {
 		char *msg = arena_printf(&r->arena, "the current odds are \"%s\"", current);
 		char *detail = arena_printf(&r->arena,
 					    "The odds have changed: the current odds are \"%s\". "
@@ -95,12 +95,12 @@ static void reply_place_refused(struct request *r, enum betting_status st, const
 		reply_field_problem(r, 409, "odds-changed", "Conflict", "odds", msg, detail);
 		return;
 	}
-	case BETTING_DUPLICATE:
+	case ST_DUPLICATE:
 		reply_problem(r, 409, "idempotency-key-in-use", "Conflict",
 			      "A request with this Idempotency-Key is still being processed; retry shortly.", NULL);
 		return;
 	default:
-		reply_unavailable(r, "betting_db failed");
+		reply_db_failed(r, DB_BETTING);
 		return;
 	}
 }
@@ -127,27 +127,27 @@ static void complete_bet(struct request *r, const char *tenant, struct db_conn *
 					     "resolved by a retry with the same Idempotency-Key or by reconciliation");
 			return;
 		}
-		enum billing_status ms = billing_stake(cm, tenant, bet->user_id, bet->currency,
+		enum status ms = billing_stake(cm, tenant, bet->user_id, bet->currency,
 						       bet->stake_minor, bet->id, r->request_id);
-		if (ms != BILLING_OK && ms != BILLING_ALREADY && ms != BILLING_INSUFFICIENT) {
+		if (ms != ST_OK && ms != ST_ALREADY && ms != ST_INSUFFICIENT) {
 			reply_unavailable(r, "billing_db failed; the bet stays pending and is resolved by "
 					     "a retry with the same Idempotency-Key or by reconciliation");
 			return;
 		}
-		bool accept = ms != BILLING_INSUFFICIENT;
+		bool accept = ms != ST_INSUFFICIENT;
 		if (key && !db_begin(cb)) {
-			reply_unavailable(r, "betting_db failed");
+			reply_db_failed(r, DB_BETTING);
 			return;
 		}
-		enum betting_status st = betting_bet_resolve(cb, bet->id, accept, "insufficient_funds",
+		enum status st = betting_bet_resolve(cb, bet->id, accept, "insufficient_funds",
 							     &r->arena, bet, &changed);
-		if (st != BETTING_OK) {
+		if (st != ST_OK) {
 			db_rollback(cb);
-			reply_unavailable(r, "betting_db failed");
+			reply_db_failed(r, DB_BETTING);
 			return;
 		}
 	} else if (key && !db_begin(cb)) {
-		reply_unavailable(r, "betting_db failed");
+		reply_db_failed(r, DB_BETTING);
 		return;
 	}
 
@@ -161,7 +161,7 @@ static void complete_bet(struct request *r, const char *tenant, struct db_conn *
 			struct db_conn *cm = req_db(r, DB_BILLING, tenant);
 			int posted = 0;
 			if (cm == NULL || billing_refund_stakes(cm, 1, (const char *[]){bet->id},
-								r->request_id, &posted) != BILLING_OK)
+								r->request_id, &posted) != ST_OK)
 				log_warn("bet %s: refund deferred to reconciliation", bet->id);
 		}
 		if (!money_idem_close_or_reply(r, cb, key, expired ? 409 : 422,
@@ -196,11 +196,9 @@ static void place_bet(struct request *r)
 	if (!handler_idem_key_or_reply(r, &key))
 		return;
 	const char *tenant = money_tenant(r);
-	struct db_conn *cb = req_db(r, DB_BETTING, tenant);
-	if (cb == NULL) {
-		reply_unavailable(r, "betting_db is unreachable");
+	struct db_conn *cb = req_db_or_reply(r, DB_BETTING, tenant);
+	if (cb == NULL)
 		return;
-	}
 	struct bet_row bet;
 	bool in_progress = false;
 	if (!money_idem_open_or_reply(r, cb, key, &in_progress)) {
@@ -209,36 +207,36 @@ static void place_bet(struct request *r)
 		/* The key's first request recorded its bet and never answered
 		 * (it crashed, or it is still running): resume its saga. */
 		switch (betting_bet_by_key(cb, tenant, r->principal.user_id, key, &r->arena, &bet)) {
-		case BETTING_OK:
+		case ST_OK:
 			complete_bet(r, tenant, cb, &bet, key);
 			return;
-		case BETTING_NOT_FOUND:
+		case ST_NOT_FOUND:
 			reply_problem(r, 409, "idempotency-key-in-use", "Conflict",
 				      "A request with this Idempotency-Key is still being processed; retry shortly.",
 				      NULL);
 			return;
 		default:
-			reply_unavailable(r, "betting_db failed");
+			reply_db_failed(r, DB_BETTING);
 			return;
 		}
 	}
 	json_t *in = r->json;
 	char stake[24], current[64];
 	snprintf(stake, sizeof(stake), "%lld", (long long)json_integer_value(json_object_get(in, "stake_minor")));
-	enum betting_status st = betting_bet_place(
+	enum status st = betting_bet_place(
 		cb, tenant, r->principal.user_id, json_string_value(json_object_get(in, "event_id")),
 		json_string_value(json_object_get(in, "selection")), stake,
 		json_string_value(json_object_get(in, "currency")),
 		json_string_value(json_object_get(in, "odds")), key, r->request_id, current, &r->arena,
 		&bet);
-	if (st != BETTING_OK) {
+	if (st != ST_OK) {
 		db_rollback(cb);
 		reply_place_refused(r, st, current);
 		return;
 	}
 	if (key && !db_commit(cb)) {
 		db_rollback(cb);
-		reply_unavailable(r, "betting_db failed");
+		reply_db_failed(r, DB_BETTING);
 		return;
 	}
 	complete_bet(r, tenant, cb, &bet, key);
@@ -257,8 +255,8 @@ static void list_bets(struct request *r)
 		return;
 	struct db_conn *c = req_db(r, DB_BETTING, f.tenant_id);
 	char *page = NULL;
-	if (c == NULL || betting_bet_list(c, &f, &r->arena, &page) != BETTING_OK) {
-		reply_unavailable(r, "betting_db is unreachable");
+	if (c == NULL || betting_bet_list(c, &f, &r->arena, &page) != ST_OK) {
+		reply_db_unreachable(r, DB_BETTING);
 		return;
 	}
 	reply_json_text(r, 200, page);
@@ -272,22 +270,20 @@ static void get_bet(struct request *r)
 		return;
 	}
 	const char *tenant = money_tenant(r);
-	struct db_conn *c = req_db(r, DB_BETTING, tenant);
-	if (c == NULL) {
-		reply_unavailable(r, "betting_db is unreachable");
+	struct db_conn *c = req_db_or_reply(r, DB_BETTING, tenant);
+	if (c == NULL)
 		return;
-	}
 	struct bet_row bet;
 	const char *only = money_sees_all(&r->principal) ? NULL : r->principal.user_id;
 	switch (betting_bet_get(c, tenant, id, only, &r->arena, &bet)) {
-	case BETTING_OK:
+	case ST_OK:
 		reply_json_text(r, 200, bet.json);
 		return;
-	case BETTING_NOT_FOUND:
+	case ST_NOT_FOUND:
 		reply_not_found(r);
 		return;
 	default:
-		reply_unavailable(r, "betting_db failed");
+		reply_db_failed(r, DB_BETTING);
 		return;
 	}
 }

@@ -57,15 +57,15 @@ static bool common_filter_or_reply(struct request *r, struct billing_filter *f)
 	return true;
 }
 
-typedef enum webhooks_status (*list_fn)(struct db_conn *, const struct billing_filter *,
+typedef enum status (*list_fn)(struct db_conn *, const struct billing_filter *,
 					struct arena *, char **);
 
 static void answer(struct request *r, const struct billing_filter *f, list_fn fn)
 {
 	struct db_conn *c = req_db(r, DB_BILLING, f->tenant_id);
 	char *page = NULL;
-	if (c == NULL || fn(c, f, &r->arena, &page) != WEBHOOKS_OK) {
-		reply_unavailable(r, "billing_db is unreachable");
+	if (c == NULL || fn(c, f, &r->arena, &page) != ST_OK) {
+		reply_db_unreachable(r, DB_BILLING);
 		return;
 	}
 	reply_json_text(r, 200, page);

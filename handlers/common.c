@@ -52,8 +52,7 @@ bool handler_if_match_or_reply(struct request *r, long long *out)
 			return true;
 		}
 	}
-	reply_problem(r, 412, "precondition-failed", "Precondition Failed",
-		      "If-Match does not match the resource's current ETag.", NULL);
+	reply_status(r, ST_PRECONDITION, DB_PORTAL);
 	return false;
 }
 

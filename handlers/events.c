@@ -167,12 +167,6 @@ static void reply_invalid_field(struct request *r, const char *field)
 		      "The request body has invalid fields; see errors.", errors);
 }
 
-static void reply_final(struct request *r)
-{
-	reply_problem(r, 409, "event-final", "Conflict",
-		      "The event is settled or cancelled: it cannot change any more.", NULL);
-}
-
 /* portal: the request's portal_db lease when it has one (scoped to the
  * tenant), so a request never holds two; NULL leases one for the record. */
 static void audit(struct request *r, struct db_conn *portal, const char *tenant,
@@ -191,25 +185,23 @@ static void create_event(struct request *r)
 	if (!handler_idem_key_or_reply(r, &key))
 		return;
 	const char *tenant = money_tenant(r);
-	struct db_conn *c = req_db(r, DB_BETTING, tenant);
-	if (c == NULL) {
-		reply_unavailable(r, "betting_db is unreachable");
+	struct db_conn *c = req_db_or_reply(r, DB_BETTING, tenant);
+	if (c == NULL)
 		return;
-	}
 	if (!money_idem_open_or_reply(r, c, key, NULL))
 		return;
 	struct event_out e;
 	const char *field = NULL;
 	switch (betting_event_create(c, tenant, r->json, &r->arena, &e, &field)) {
-	case BETTING_OK:
+	case ST_OK:
 		break;
-	case BETTING_INVALID:
+	case ST_INVALID:
 		db_rollback(c);
 		reply_invalid_field(r, field);
 		return;
 	default:
 		db_rollback(c);
-		reply_unavailable(r, "betting_db failed");
+		reply_db_failed(r, DB_BETTING);
 		return;
 	}
 	char *location = arena_printf(&r->arena, "/v1/tenants/%s/events/%s", tenant, e.id);
@@ -245,8 +237,8 @@ static void list_events(struct request *r)
 	}
 	struct db_conn *c = req_db(r, DB_BETTING, f.tenant_id);
 	char *page = NULL;
-	if (c == NULL || betting_event_list(c, &f, &r->arena, &page) != BETTING_OK) {
-		reply_unavailable(r, "betting_db is unreachable");
+	if (c == NULL || betting_event_list(c, &f, &r->arena, &page) != ST_OK) {
+		reply_db_unreachable(r, DB_BETTING);
 		return;
 	}
 	reply_json_text(r, 200, page);
@@ -260,21 +252,19 @@ static void get_event(struct request *r)
 		return;
 	}
 	const char *tenant = money_tenant(r);
-	struct db_conn *c = req_db(r, DB_BETTING, tenant);
-	if (c == NULL) {
-		reply_unavailable(r, "betting_db is unreachable");
+	struct db_conn *c = req_db_or_reply(r, DB_BETTING, tenant);
+	if (c == NULL)
 		return;
-	}
 	struct event_out e;
 	switch (betting_event_get(c, tenant, id, &r->arena, &e)) {
-	case BETTING_OK:
+	case ST_OK:
 		reply_event(r, 200, &e);
 		return;
-	case BETTING_NOT_FOUND:
+	case ST_NOT_FOUND:
 		reply_not_found(r);
 		return;
 	default:
-		reply_unavailable(r, "betting_db failed");
+		reply_db_failed(r, DB_BETTING);
 		return;
 	}
 }
@@ -295,33 +285,30 @@ static void patch_event(struct request *r)
 	if (!handler_if_match_or_reply(r, &if_match))
 		return;
 	const char *tenant = money_tenant(r);
-	struct db_conn *c = req_db(r, DB_BETTING, tenant);
-	if (c == NULL) {
-		reply_unavailable(r, "betting_db is unreachable");
+	struct db_conn *c = req_db_or_reply(r, DB_BETTING, tenant);
+	if (c == NULL)
 		return;
-	}
 	struct event_out e;
 	const char *field = NULL;
 	switch (betting_event_update(c, tenant, id, r->json, if_match, &r->arena, &e, &field)) {
-	case BETTING_OK:
+	case ST_OK:
 		audit(r, NULL, tenant, "event.update", e.id);
 		reply_event(r, 200, &e);
 		return;
-	case BETTING_NOT_FOUND:
+	case ST_NOT_FOUND:
 		reply_not_found(r);
 		return;
-	case BETTING_FINAL:
-		reply_final(r);
+	case ST_FINAL:
+		reply_status(r, ST_FINAL, DB_BETTING);
 		return;
-	case BETTING_PRECONDITION:
-		reply_problem(r, 412, "precondition-failed", "Precondition Failed",
-			      "If-Match does not match the resource's current ETag.", NULL);
+	case ST_PRECONDITION:
+		reply_status(r, ST_PRECONDITION, DB_BETTING);
 		return;
-	case BETTING_INVALID:
+	case ST_INVALID:
 		reply_invalid_field(r, field);
 		return;
 	default:
-		reply_unavailable(r, "betting_db failed");
+		reply_db_failed(r, DB_BETTING);
 		return;
 	}
 }
@@ -339,40 +326,37 @@ static void finish_event(struct request *r, const char *status, const char *resu
 	if (!handler_if_match_or_reply(r, &if_match) || !handler_idem_key_or_reply(r, &key))
 		return;
 	const char *tenant = money_tenant(r);
-	struct db_conn *c = req_db(r, DB_BETTING, tenant);
-	if (c == NULL) {
-		reply_unavailable(r, "betting_db is unreachable");
+	struct db_conn *c = req_db_or_reply(r, DB_BETTING, tenant);
+	if (c == NULL)
 		return;
-	}
 	if (!money_idem_open_or_reply(r, c, key, NULL))
 		return;
 	struct event_out e;
-	enum betting_status st = betting_event_finish(c, tenant, id, status, result, if_match,
+	enum status st = betting_event_finish(c, tenant, id, status, result, if_match,
 						      &r->arena, &e);
-	if (st != BETTING_OK)
+	if (st != ST_OK)
 		db_rollback(c);
 	switch (st) {
-	case BETTING_OK:
+	case ST_OK:
 		break;
-	case BETTING_NOT_FOUND:
+	case ST_NOT_FOUND:
 		reply_not_found(r);
 		return;
-	case BETTING_FINAL:
-		reply_final(r);
+	case ST_FINAL:
+		reply_status(r, ST_FINAL, DB_BETTING);
 		return;
-	case BETTING_NO_SELECTION: {
+	case ST_NO_SELECTION: {
 		json_t *errors = NULL;
 		problem_add_error(&errors, "winning_selection", "is not one of the event's selections");
 		reply_problem(r, 422, "validation", "Unprocessable Content",
 			      "The request body has invalid fields; see errors.", errors);
 		return;
 	}
-	case BETTING_PRECONDITION:
-		reply_problem(r, 412, "precondition-failed", "Precondition Failed",
-			      "If-Match does not match the resource's current ETag.", NULL);
+	case ST_PRECONDITION:
+		reply_status(r, ST_PRECONDITION, DB_BETTING);
 		return;
 	default:
-		reply_unavailable(r, "betting_db failed");
+		reply_db_failed(r, DB_BETTING);
 		return;
 	}
 	char *etag = handler_etag(r, e.version);

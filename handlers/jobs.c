@@ -12,21 +12,17 @@ static void get_job(struct request *r)
 		reply_not_found(r);
 		return;
 	}
-	struct db_conn *c = req_db(r, DB_PORTAL, tenant);
-	if (c == NULL) {
-		reply_unavailable(r, "portal_db is unreachable");
+	struct db_conn *c = req_db_or_reply(r, DB_PORTAL, tenant);
+	if (c == NULL)
 		return;
-	}
 	char *json = NULL;
-	switch (portal_job_get(c, tenant, id, &r->arena, &json)) {
-	case PORTAL_OK:
+	enum status st = portal_job_get(c, tenant, id, &r->arena, &json);
+	switch (st) {
+	case ST_OK:
 		reply_json_text(r, 200, json);
 		return;
-	case PORTAL_NOT_FOUND:
-		reply_not_found(r);
-		return;
 	default:
-		reply_unavailable(r, "portal_db failed");
+		reply_status(r, st, DB_PORTAL);
 		return;
 	}
 }

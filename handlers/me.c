@@ -16,18 +16,16 @@ static void me(struct request *r)
 	struct principal *p = &r->principal;
 	json_t *tenant = json_null();
 	if (p->tenant_id[0]) {
-		struct db_conn *c = req_db(r, DB_PORTAL, p->tenant_id);
-		if (c == NULL) {
-			reply_unavailable(r, "portal_db is unreachable");
+		struct db_conn *c = req_db_or_reply(r, DB_PORTAL, p->tenant_id);
+		if (c == NULL)
 			return;
-		}
 		struct tenant_out t;
-		enum portal_status st = portal_tenant_get(c, p->tenant_id, false, &r->arena, &t);
-		if (st == PORTAL_UNAVAILABLE) {
-			reply_unavailable(r, "portal_db failed");
+		enum status st = portal_tenant_get(c, p->tenant_id, false, &r->arena, &t);
+		if (st == ST_UNAVAILABLE) {
+			reply_db_failed(r, DB_PORTAL);
 			return;
 		}
-		if (st == PORTAL_OK) {
+		if (st == ST_OK) {
 			json_t *full = json_loads(t.json, 0, NULL);
 			tenant = json_pack("{s:O?, s:O?, s:O?, s:O?}", "id", json_object_get(full, "id"),
 					   "slug", json_object_get(full, "slug"), "name",

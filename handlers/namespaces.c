@@ -163,15 +163,15 @@ static bool create_in_tx_or_reply(struct request *r, struct db_conn *c, const ch
 	char slug[64], tstatus[16];
 	int live = 0;
 	switch (namespaces_tenant_lock(c, tenant, slug, tstatus, &live)) {
-	case PORTAL_OK:
+	case ST_OK:
 		break;
-	case PORTAL_NOT_FOUND:
+	case ST_NOT_FOUND:
 		db_rollback(c);
 		reply_not_found(r);
 		return false;
 	default:
 		db_rollback(c);
-		reply_unavailable(r, "portal_db failed");
+		reply_db_failed(r, DB_PORTAL);
 		return false;
 	}
 	if (strcmp(tstatus, "deleted") == 0) {
@@ -196,16 +196,16 @@ static bool create_in_tx_or_reply(struct request *r, struct db_conn *c, const ch
 	json_decref(payload);
 	if (!queued) {
 		db_rollback(c);
-		reply_unavailable(r, "portal_db failed");
+		reply_db_failed(r, DB_PORTAL);
 		return false;
 	}
 	const char *name = json_string_value(json_object_get(r->json, "name"));
 	struct audit_ctx a = handler_audit_ctx(r);
-	enum portal_status st = PORTAL_CONFLICT;
+	enum status st = ST_CONFLICT;
 	const char *conflict = "resource_group";
 	/* Plain Azure names first; if another tenant's namespace holds them,
 	 * the hashed form, unique to this tenant and name. */
-	for (int hashed = 0; hashed < 2 && st == PORTAL_CONFLICT &&
+	for (int hashed = 0; hashed < 2 && st == ST_CONFLICT &&
 			     strcmp(conflict, "resource_group") == 0;
 	     hashed++) {
 		struct ns_names names;
@@ -213,17 +213,17 @@ static bool create_in_tx_or_reply(struct request *r, struct db_conn *c, const ch
 		st = namespaces_create(c, tenant, id, r->json, &names, job_id, &a, &r->arena, n,
 				       &conflict);
 	}
-	if (st == PORTAL_OK)
+	if (st == ST_OK)
 		return true;
 	db_rollback(c);
-	if (st == PORTAL_CONFLICT && strcmp(conflict, "name") == 0)
+	if (st == ST_CONFLICT && strcmp(conflict, "name") == 0)
 		reply_conflict(r, "name", "This tenant already has a namespace with this name.");
-	else if (st == PORTAL_CONFLICT)
+	else if (st == ST_CONFLICT)
 		reply_conflict(r, NULL, "The namespace's Azure names are already in use.");
-	else if (st == PORTAL_NOT_FOUND)
+	else if (st == ST_NOT_FOUND)
 		reply_not_found(r);
 	else
-		reply_unavailable(r, "portal_db failed");
+		reply_db_failed(r, DB_PORTAL);
 	return false;
 }
 
@@ -235,13 +235,11 @@ static void create_namespace(struct request *r)
 	const char *key;
 	if (!handler_idem_key_or_reply(r, &key))
 		return;
-	struct db_conn *c = req_db(r, DB_PORTAL, tenant);
-	if (c == NULL) {
-		reply_unavailable(r, "portal_db is unreachable");
+	struct db_conn *c = req_db_or_reply(r, DB_PORTAL, tenant);
+	if (c == NULL)
 		return;
-	}
 	if (!db_begin(c)) {
-		reply_unavailable(r, "portal_db failed");
+		reply_db_failed(r, DB_PORTAL);
 		return;
 	}
 	char *scope = arena_printf(&r->arena, "%s:%s", r->principal.tid, r->principal.oid);
@@ -254,7 +252,7 @@ static void create_namespace(struct request *r)
 	char *etag = handler_etag(r, n.version);
 	if ((key && !idem_finish(c, scope, key, 202, n.json, location, etag)) || !db_commit(c)) {
 		db_rollback(c);
-		reply_unavailable(r, "portal_db failed");
+		reply_db_failed(r, DB_PORTAL);
 		return;
 	}
 	reply_namespace(r, 202, tenant, &n);
@@ -300,8 +298,8 @@ static void list_namespaces(struct request *r)
 	}
 	struct db_conn *c = req_db(r, DB_PORTAL, f.tenant_id);
 	char *page = NULL;
-	if (c == NULL || namespaces_list(c, &f, &r->arena, &page) != PORTAL_OK) {
-		reply_unavailable(r, "portal_db is unreachable");
+	if (c == NULL || namespaces_list(c, &f, &r->arena, &page) != ST_OK) {
+		reply_db_unreachable(r, DB_PORTAL);
 		return;
 	}
 	reply_json_text(r, 200, page);
@@ -324,21 +322,19 @@ static void get_namespace(struct request *r)
 	bool is_id;
 	if (!namespace_key_or_reply(r, key, &is_id))
 		return;
-	struct db_conn *c = req_db(r, DB_PORTAL, tenant);
-	if (c == NULL) {
-		reply_unavailable(r, "portal_db is unreachable");
+	struct db_conn *c = req_db_or_reply(r, DB_PORTAL, tenant);
+	if (c == NULL)
 		return;
-	}
 	struct ns_out n;
 	switch (namespaces_get(c, tenant, key, is_id, &r->arena, &n)) {
-	case PORTAL_OK:
+	case ST_OK:
 		reply_namespace(r, 200, tenant, &n);
 		return;
-	case PORTAL_NOT_FOUND:
+	case ST_NOT_FOUND:
 		reply_not_found(r);
 		return;
 	default:
-		reply_unavailable(r, "portal_db failed");
+		reply_db_failed(r, DB_PORTAL);
 		return;
 	}
 }
@@ -351,20 +347,20 @@ static void delete_namespace(struct request *r)
 		return;
 	struct db_conn *c = req_db(r, DB_PORTAL, tenant);
 	if (c == NULL || !db_begin(c)) {
-		reply_unavailable(r, "portal_db is unreachable");
+		reply_db_unreachable(r, DB_PORTAL);
 		return;
 	}
 	struct ns_out n;
 	switch (namespaces_lock(c, tenant, key, is_id, &r->arena, &n)) {
-	case PORTAL_OK:
+	case ST_OK:
 		break;
-	case PORTAL_NOT_FOUND:
+	case ST_NOT_FOUND:
 		db_rollback(c);
 		reply_not_found(r);
 		return;
 	default:
 		db_rollback(c);
-		reply_unavailable(r, "portal_db failed");
+		reply_db_failed(r, DB_PORTAL);
 		return;
 	}
 	if (strcmp(n.status, "deprovisioning") == 0) {
@@ -380,7 +376,7 @@ static void delete_namespace(struct request *r)
 		    !jobs_cancel_if_queued(c, n.job_id, "Canceled",
 					   "the namespace was deleted before it was provisioned", &done)) {
 			db_rollback(c);
-			reply_unavailable(r, "portal_db failed");
+			reply_db_failed(r, DB_PORTAL);
 			return;
 		}
 		if (!done) {
@@ -399,10 +395,10 @@ static void delete_namespace(struct request *r)
 	json_decref(payload);
 	struct audit_ctx a = handler_audit_ctx(r);
 	char *canceled_copy = arena_strdup(&r->arena, canceled);
-	if (!queued || namespaces_deprovision(c, n.id, job_id, canceled_copy, &a, &r->arena, &n) != PORTAL_OK ||
+	if (!queued || namespaces_deprovision(c, n.id, job_id, canceled_copy, &a, &r->arena, &n) != ST_OK ||
 	    !db_commit(c)) {
 		db_rollback(c);
-		reply_unavailable(r, "portal_db failed");
+		reply_db_failed(r, DB_PORTAL);
 		return;
 	}
 	reply_namespace(r, 202, tenant, &n);

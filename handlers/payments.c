@@ -42,17 +42,17 @@ static const struct field_spec create_fields[] = {
 };
 
 /* A refused posting: with a key, the refusal is stored as the answer. */
-static void refuse(struct request *r, struct db_conn *c, const char *key, enum billing_status st)
+static void refuse(struct request *r, struct db_conn *c, const char *key, enum status st)
 {
-	const char *stored = st == BILLING_LIMIT ? MONEY_PROBLEM_LIMIT : MONEY_PROBLEM_INSUFFICIENT;
+	const char *stored = st == ST_LIMIT ? MONEY_PROBLEM_LIMIT : MONEY_PROBLEM_INSUFFICIENT;
 	if (key && !db_exec_simple(c, "ROLLBACK TO SAVEPOINT posting")) {
 		db_rollback(c);
-		reply_unavailable(r, "billing_db failed");
+		reply_db_failed(r, DB_BILLING);
 		return;
 	}
 	if (!money_idem_close_or_reply(r, c, key, 422, stored, NULL, NULL))
 		return;
-	if (st == BILLING_LIMIT)
+	if (st == ST_LIMIT)
 		money_reply_limit(r);
 	else
 		money_reply_insufficient(r);
@@ -83,11 +83,9 @@ static void create_payment(struct request *r)
 	if (!handler_idem_key_or_reply(r, &key))
 		return;
 	const char *tenant = money_tenant(r);
-	struct db_conn *c = req_db(r, DB_BILLING, tenant);
-	if (c == NULL) {
-		reply_unavailable(r, "billing_db is unreachable");
+	struct db_conn *c = req_db_or_reply(r, DB_BILLING, tenant);
+	if (c == NULL)
 		return;
-	}
 	if (!money_idem_open_or_reply(r, c, key, NULL))
 		return;
 	json_t *in = r->json;
@@ -102,14 +100,14 @@ static void create_payment(struct request *r)
 	 * daily cap is checked with the member's wallet locked. */
 	bool own_tx = deposit && key == NULL;
 	if (own_tx && !db_begin(c)) {
-		reply_unavailable(r, "billing_db failed");
+		reply_db_failed(r, DB_BILLING);
 		return;
 	}
 	long long today = 0;
-	if (deposit && (billing_accounts_ensure(c, tenant, user, currency) != BILLING_OK ||
-			billing_deposits_today(c, tenant, user, currency, &today) != BILLING_OK)) {
+	if (deposit && (billing_accounts_ensure(c, tenant, user, currency) != ST_OK ||
+			billing_deposits_today(c, tenant, user, currency, &today) != ST_OK)) {
 		db_rollback(c);
-		reply_unavailable(r, "billing_db failed");
+		reply_db_failed(r, DB_BILLING);
 		return;
 	}
 	if (deposit && today + json_integer_value(json_object_get(in, "amount_minor")) >
@@ -123,20 +121,20 @@ static void create_payment(struct request *r)
 	}
 	if (key && !db_exec_simple(c, "SAVEPOINT posting")) {
 		db_rollback(c);
-		reply_unavailable(r, "billing_db failed");
+		reply_db_failed(r, DB_BILLING);
 		return;
 	}
 	char *json = NULL, id[37];
-	enum billing_status st = billing_payment_create(c, tenant, user, direction, amount, currency,
+	enum status st = billing_payment_create(c, tenant, user, direction, amount, currency,
 							r->request_id, &r->arena, &json, id);
 	switch (st) {
-	case BILLING_OK:
+	case ST_OK:
 		break;
-	case BILLING_INSUFFICIENT:
-	case BILLING_LIMIT:
+	case ST_INSUFFICIENT:
+	case ST_LIMIT:
 		if (own_tx) {
 			db_rollback(c);
-			if (st == BILLING_LIMIT)
+			if (st == ST_LIMIT)
 				money_reply_limit(r);
 			else
 				money_reply_insufficient(r);
@@ -146,13 +144,13 @@ static void create_payment(struct request *r)
 		return;
 	default:
 		db_rollback(c);
-		reply_unavailable(r, "billing_db failed");
+		reply_db_failed(r, DB_BILLING);
 		return;
 	}
 	char *location = arena_printf(&r->arena, "/v1/tenants/%s/payments/%s", tenant, id);
 	if (own_tx && !db_commit(c)) {
 		db_rollback(c);
-		reply_unavailable(r, "billing_db failed");
+		reply_db_failed(r, DB_BILLING);
 		return;
 	}
 	if (!money_idem_close_or_reply(r, c, key, 201, json, location, NULL))
@@ -191,8 +189,8 @@ static void list_payments(struct request *r)
 		return;
 	struct db_conn *c = req_db(r, DB_BILLING, f.tenant_id);
 	char *page = NULL;
-	if (c == NULL || billing_payment_list(c, &f, &r->arena, &page) != BILLING_OK) {
-		reply_unavailable(r, "billing_db is unreachable");
+	if (c == NULL || billing_payment_list(c, &f, &r->arena, &page) != ST_OK) {
+		reply_db_unreachable(r, DB_BILLING);
 		return;
 	}
 	reply_json_text(r, 200, page);
@@ -206,22 +204,20 @@ static void get_payment(struct request *r)
 		return;
 	}
 	const char *tenant = money_tenant(r);
-	struct db_conn *c = req_db(r, DB_BILLING, tenant);
-	if (c == NULL) {
-		reply_unavailable(r, "billing_db is unreachable");
+	struct db_conn *c = req_db_or_reply(r, DB_BILLING, tenant);
+	if (c == NULL)
 		return;
-	}
 	const char *only = money_sees_all(&r->principal) ? NULL : r->principal.user_id;
 	char *json = NULL;
 	switch (billing_payment_get(c, tenant, id, only, &r->arena, &json)) {
-	case BILLING_OK:
+	case ST_OK:
 		reply_json_text(r, 200, json);
 		return;
-	case BILLING_NOT_FOUND:
+	case ST_NOT_FOUND:
 		reply_not_found(r);
 		return;
 	default:
-		reply_unavailable(r, "billing_db failed");
+		reply_db_failed(r, DB_BILLING);
 		return;
 	}
 }

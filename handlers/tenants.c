@@ -71,15 +71,13 @@ static void create_tenant(struct request *r)
 	const char *key;
 	if (!handler_idem_key_or_reply(r, &key))
 		return;
-	struct db_conn *c = req_db(r, DB_PORTAL, "*");
-	if (c == NULL) {
-		reply_unavailable(r, "portal_db is unreachable");
+	struct db_conn *c = req_db_or_reply(r, DB_PORTAL, "*");
+	if (c == NULL)
 		return;
-	}
 	char *scope = arena_printf(&r->arena, "%s:%s", r->principal.tid, r->principal.oid);
 	if (key) {
 		if (!db_begin(c)) {
-			reply_unavailable(r, "portal_db failed");
+			reply_db_failed(r, DB_PORTAL);
 			return;
 		}
 		if (!handler_idem_claim_or_reply(r, c, scope, key, NULL, NULL))
@@ -88,20 +86,20 @@ static void create_tenant(struct request *r)
 	struct audit_ctx a = handler_audit_ctx(r);
 	struct tenant_out t;
 	const char *conflict = NULL;
-	enum portal_status st = portal_tenant_create(c, r->json, &a, &r->arena, &t, &conflict);
-	if (st != PORTAL_OK) {
+	enum status st = portal_tenant_create(c, r->json, &a, &r->arena, &t, &conflict);
+	if (st != ST_OK) {
 		db_rollback(c);
-		if (st == PORTAL_CONFLICT)
+		if (st == ST_CONFLICT)
 			reply_conflict(r, conflict);
 		else
-			reply_unavailable(r, "portal_db failed");
+			reply_db_failed(r, DB_PORTAL);
 		return;
 	}
 	char *location = arena_printf(&r->arena, "/v1/tenants/%s", t.id);
 	char *etag = handler_etag(r, t.version);
 	if (key && (!idem_finish(c, scope, key, 201, t.json, location, etag) || !db_commit(c))) {
 		db_rollback(c);
-		reply_unavailable(r, "portal_db failed");
+		reply_db_failed(r, DB_PORTAL);
 		return;
 	}
 	reply_json_text(r, 201, t.json);
@@ -147,8 +145,8 @@ static void list_tenants(struct request *r)
 	f.only_id = super ? NULL : r->principal.tenant_id;
 	struct db_conn *c = req_db(r, DB_PORTAL, scope);
 	char *page = NULL;
-	if (c == NULL || portal_tenant_list(c, &f, &r->arena, &page) != PORTAL_OK) {
-		reply_unavailable(r, "portal_db is unreachable");
+	if (c == NULL || portal_tenant_list(c, &f, &r->arena, &page) != ST_OK) {
+		reply_db_unreachable(r, DB_PORTAL);
 		return;
 	}
 	reply_json_text(r, 200, page);
@@ -158,21 +156,17 @@ static void get_tenant(struct request *r)
 {
 	const char *id = r->params[0];
 	bool super = r->principal.roles & ROLE_SUPER_ADMIN;
-	struct db_conn *c = req_db(r, DB_PORTAL, super ? "*" : r->principal.tenant_id);
-	if (c == NULL) {
-		reply_unavailable(r, "portal_db is unreachable");
+	struct db_conn *c = req_db_or_reply(r, DB_PORTAL, super ? "*" : r->principal.tenant_id);
+	if (c == NULL)
 		return;
-	}
 	struct tenant_out t;
-	switch (portal_tenant_get(c, id, tenant_full_view(&r->principal), &r->arena, &t)) {
-	case PORTAL_OK:
+	enum status st = portal_tenant_get(c, id, tenant_full_view(&r->principal), &r->arena, &t);
+	switch (st) {
+	case ST_OK:
 		reply_tenant(r, 200, &t);
 		return;
-	case PORTAL_NOT_FOUND:
-		reply_not_found(r);
-		return;
 	default:
-		reply_unavailable(r, "portal_db failed");
+		reply_status(r, st, DB_PORTAL);
 		return;
 	}
 }
@@ -202,11 +196,9 @@ static void patch_tenant(struct request *r)
 	long long if_match;
 	if (!handler_if_match_or_reply(r, &if_match))
 		return;
-	struct db_conn *c = req_db(r, DB_PORTAL, super ? "*" : r->principal.tenant_id);
-	if (c == NULL) {
-		reply_unavailable(r, "portal_db is unreachable");
+	struct db_conn *c = req_db_or_reply(r, DB_PORTAL, super ? "*" : r->principal.tenant_id);
+	if (c == NULL)
 		return;
-	}
 	struct audit_ctx a = handler_audit_ctx(r);
 	struct tenant_out t;
 	const char *conflict = NULL;
@@ -214,46 +206,39 @@ static void patch_tenant(struct request *r)
 	 * worker re-grants them, queued in the change's own transaction. */
 	bool regrant = json_object_get(r->json, "aad_admin_group_id") != NULL;
 	if (regrant && !db_begin(c)) {
-		reply_unavailable(r, "portal_db failed");
+		reply_db_failed(r, DB_PORTAL);
 		return;
 	}
-	enum portal_status st = portal_tenant_update(c, id, r->json, if_match, &a, &r->arena, &t, &conflict);
+	enum status st = portal_tenant_update(c, id, r->json, if_match, &a, &r->arena, &t, &conflict);
 	if (regrant) {
 		int queued = 0;
-		if (st == PORTAL_OK && (!namespaces_queue_regrant(c, id, r->request_id, &queued) ||
+		if (st == ST_OK && (!namespaces_queue_regrant(c, id, r->request_id, &queued) ||
 					!db_commit(c)))
-			st = PORTAL_UNAVAILABLE;
-		if (st != PORTAL_OK)
+			st = ST_UNAVAILABLE;
+		if (st != ST_OK)
 			db_rollback(c);
 	}
 	switch (st) {
-	case PORTAL_OK:
+	case ST_OK:
 		if (json_object_get(r->json, "status"))
 			auth_cache_clear();
 		reply_tenant(r, 200, &t);
 		return;
-	case PORTAL_NOT_FOUND:
-		reply_not_found(r);
-		return;
-	case PORTAL_PRECONDITION:
-		reply_problem(r, 412, "precondition-failed", "Precondition Failed",
-			      "If-Match does not match the resource's current ETag.", NULL);
-		return;
-	case PORTAL_CONFLICT:
+	case ST_CONFLICT:
 		reply_conflict(r, conflict);
 		return;
-	case PORTAL_GONE:
+	case ST_GONE:
 		reply_problem(r, 409, "tenant-deleted", "Conflict", "A deleted tenant cannot be changed.", NULL);
 		return;
-	case PORTAL_INVALID: {
+	case ST_INVALID: {
 		json_t *errors = NULL;
 		problem_add_error(&errors, "tags", "a tenant has at most 50 tags");
 		reply_problem(r, 422, "validation", "Unprocessable Content",
 			      "The request body has invalid fields; see errors.", errors);
 		return;
 	}
-	case PORTAL_UNAVAILABLE:
-		reply_unavailable(r, "portal_db failed");
+	default:
+		reply_status(r, st, DB_PORTAL);
 		return;
 	}
 }
@@ -265,22 +250,20 @@ static void delete_tenant(struct request *r)
 		reply_not_found(r);
 		return;
 	}
-	struct db_conn *c = req_db(r, DB_PORTAL, "*");
-	if (c == NULL) {
-		reply_unavailable(r, "portal_db is unreachable");
+	struct db_conn *c = req_db_or_reply(r, DB_PORTAL, "*");
+	if (c == NULL)
 		return;
-	}
 	struct audit_ctx a = handler_audit_ctx(r);
 	switch (portal_tenant_delete(c, id, &a)) {
-	case PORTAL_OK:
+	case ST_OK:
 		auth_cache_clear();
 		reply_empty(r, 204);
 		return;
-	case PORTAL_NOT_FOUND:
+	case ST_NOT_FOUND:
 		reply_not_found(r);
 		return;
 	default:
-		reply_unavailable(r, "portal_db failed");
+		reply_db_failed(r, DB_PORTAL);
 		return;
 	}
 }

@@ -27,14 +27,12 @@ static void get_wallet(struct request *r)
 		return;
 	}
 	const char *tenant = money_tenant(r);
-	struct db_conn *c = req_db(r, DB_BILLING, tenant);
-	if (c == NULL) {
-		reply_unavailable(r, "billing_db is unreachable");
+	struct db_conn *c = req_db_or_reply(r, DB_BILLING, tenant);
+	if (c == NULL)
 		return;
-	}
 	char *json = NULL;
-	if (billing_wallet(c, tenant, user, &r->arena, &json) != BILLING_OK) {
-		reply_unavailable(r, "billing_db failed");
+	if (billing_wallet(c, tenant, user, &r->arena, &json) != ST_OK) {
+		reply_db_failed(r, DB_BILLING);
 		return;
 	}
 	reply_json_text(r, 200, json);
@@ -51,8 +49,8 @@ static void list_ledger(struct request *r)
 	f.tenant_id = money_tenant(r);
 	struct db_conn *c = req_db(r, DB_BILLING, f.tenant_id);
 	char *page = NULL;
-	if (c == NULL || billing_ledger_list(c, &f, &r->arena, &page) != BILLING_OK) {
-		reply_unavailable(r, "billing_db is unreachable");
+	if (c == NULL || billing_ledger_list(c, &f, &r->arena, &page) != ST_OK) {
+		reply_db_unreachable(r, DB_BILLING);
 		return;
 	}
 	reply_json_text(r, 200, page);

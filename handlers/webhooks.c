@@ -144,9 +144,9 @@ static void receive(struct request *r, int p)
 		.client_ip = r->client_ip, .request_id = r->request_id, .events = events,
 	};
 	struct webhook_intake_result in;
-	enum webhooks_status st = billing ? webhooks_intake(billing, &d, &r->arena, &in)
-					  : WEBHOOKS_UNAVAILABLE;
-	if (st == WEBHOOKS_INVALID) {
+	enum status st = billing ? webhooks_intake(billing, &d, &r->arena, &in)
+					  : ST_UNAVAILABLE;
+	if (st == ST_INVALID) {
 		/* JSON jansson reads but PostgreSQL will not store: keep the raw
 		 * delivery as one rejected event instead. */
 		parsed = WEBHOOK_PARSE_MALFORMED;
@@ -157,7 +157,7 @@ static void receive(struct request *r, int p)
 		d.events = events;
 		st = webhooks_intake(billing, &d, &r->arena, &in);
 	}
-	if (st != WEBHOOKS_OK) {
+	if (st != ST_OK) {
 		count(p, O_UNAVAILABLE);
 		reply_unavailable(r, "billing_db is unavailable; the delivery was not stored");
 		goto cleanup;
@@ -246,8 +246,8 @@ static void list_events(struct request *r)
 	}
 	struct db_conn *c = req_db(r, DB_BILLING, "*");
 	char *page = NULL;
-	if (c == NULL || webhooks_event_list(c, &f, &r->arena, &page) != WEBHOOKS_OK) {
-		reply_unavailable(r, "billing_db is unreachable");
+	if (c == NULL || webhooks_event_list(c, &f, &r->arena, &page) != ST_OK) {
+		reply_db_unreachable(r, DB_BILLING);
 		return;
 	}
 	reply_json_text(r, 200, page);

@@ -72,10 +72,10 @@ static void write_gauges(char **buf, size_t *len, size_t *cap)
 
 /* auth (a core floor) reaches portal_db's tenants and auth_db's users only
  * through these adapters. */
-static enum auth_lookup lookup_of(enum portal_status s)
+static enum auth_lookup lookup_of(enum status s)
 {
-	return s == PORTAL_OK ? AUTH_LOOKUP_FOUND
-	     : s == PORTAL_NOT_FOUND ? AUTH_LOOKUP_NOT_FOUND : AUTH_LOOKUP_UNAVAILABLE;
+	return s == ST_OK ? AUTH_LOOKUP_FOUND
+	     : s == ST_NOT_FOUND ? AUTH_LOOKUP_NOT_FOUND : AUTH_LOOKUP_UNAVAILABLE;
 }
 
 static enum auth_lookup tenant_by_directory(const char *tid, char tenant_id[37], char status[16])

@@ -208,7 +208,7 @@ static const char *opt_str(json_t *in, const char *key)
 	return json_string_value(json_object_get(in, key));
 }
 
-enum betting_status betting_event_create(struct db_conn *c, const char *tenant_id, json_t *in,
+enum status betting_event_create(struct db_conn *c, const char *tenant_id, json_t *in,
 					 struct arena *ar, struct event_out *out, const char **field)
 {
 	char *sel = json_dumps(json_object_get(in, "selections"), JSON_COMPACT);
@@ -216,33 +216,33 @@ enum betting_status betting_event_create(struct db_conn *c, const char *tenant_i
 			   opt_str(in, "starts_at"), opt_str(in, "status"), sel};
 	PGresult *res = db_exec(c, "betting_event_create", 6, v);
 	free(sel);
-	enum betting_status st = BETTING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res) && PQntuples(res) == 1) {
 		take_event(res, 0, 0, ar, out);
-		st = BETTING_OK;
+		st = ST_OK;
 	} else if (res && invalid_input(res, field)) {
-		st = BETTING_INVALID;
+		st = ST_INVALID;
 	}
 	PQclear(res);
 	return st;
 }
 
-enum betting_status betting_event_get(struct db_conn *c, const char *tenant_id, const char *id,
+enum status betting_event_get(struct db_conn *c, const char *tenant_id, const char *id,
 				      struct arena *ar, struct event_out *out)
 {
 	const char *v[] = {tenant_id, id};
 	PGresult *res = db_exec(c, "betting_event_get", 2, v);
-	enum betting_status st = BETTING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
-		st = PQntuples(res) == 1 ? BETTING_OK : BETTING_NOT_FOUND;
-		if (st == BETTING_OK)
+		st = PQntuples(res) == 1 ? ST_OK : ST_NOT_FOUND;
+		if (st == ST_OK)
 			take_event(res, 0, 0, ar, out);
 	}
 	PQclear(res);
 	return st;
 }
 
-enum betting_status betting_event_list(struct db_conn *c, const struct event_filter *f,
+enum status betting_event_list(struct db_conn *c, const struct event_filter *f,
 				       struct arena *ar, char **page)
 {
 	char lim[12];
@@ -251,34 +251,34 @@ enum betting_status betting_event_list(struct db_conn *c, const struct event_fil
 			   f->cursor.present ? f->cursor.us : NULL,
 			   f->cursor.present ? f->cursor.id : NULL, lim};
 	PGresult *res = db_exec(c, "betting_event_list", 8, v);
-	enum betting_status st = BETTING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
 		*page = page_json(res, f->limit, ar);
-		st = BETTING_OK;
+		st = ST_OK;
 	}
 	PQclear(res);
 	return st;
 }
 
 /* Reads (found, status, [sel_ok,] json, version, id) of an event change. */
-static enum betting_status event_change_result(PGresult *res, bool has_sel, struct arena *ar,
+static enum status event_change_result(PGresult *res, bool has_sel, struct arena *ar,
 					       struct event_out *out)
 {
 	int json_col = has_sel ? 3 : 2;
 	if (atoi(PQgetvalue(res, 0, 0)) == 0)
-		return BETTING_NOT_FOUND;
+		return ST_NOT_FOUND;
 	const char *status = PQgetvalue(res, 0, 1);
 	if (strcmp(status, "settled") == 0 || strcmp(status, "cancelled") == 0)
-		return BETTING_FINAL;
+		return ST_FINAL;
 	if (has_sel && strcmp(PQgetvalue(res, 0, 2), "t") != 0)
-		return BETTING_NO_SELECTION;
+		return ST_NO_SELECTION;
 	if (PQgetisnull(res, 0, json_col))
-		return BETTING_PRECONDITION;
+		return ST_PRECONDITION;
 	take_event(res, 0, json_col, ar, out);
-	return BETTING_OK;
+	return ST_OK;
 }
 
-enum betting_status betting_event_update(struct db_conn *c, const char *tenant_id, const char *id,
+enum status betting_event_update(struct db_conn *c, const char *tenant_id, const char *id,
 					 json_t *patch, long long if_match, struct arena *ar,
 					 struct event_out *out, const char **field)
 {
@@ -288,16 +288,16 @@ enum betting_status betting_event_update(struct db_conn *c, const char *tenant_i
 	const char *v[] = {tenant_id, id, p, if_match < 0 ? NULL : ver};
 	PGresult *res = db_exec(c, "betting_event_update", 4, v);
 	free(p);
-	enum betting_status st = BETTING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res) && PQntuples(res) == 1)
 		st = event_change_result(res, false, ar, out);
 	else if (res && invalid_input(res, field))
-		st = BETTING_INVALID;
+		st = ST_INVALID;
 	PQclear(res);
 	return st;
 }
 
-enum betting_status betting_event_finish(struct db_conn *c, const char *tenant_id, const char *id,
+enum status betting_event_finish(struct db_conn *c, const char *tenant_id, const char *id,
 					 const char *status, const char *result,
 					 long long if_match, struct arena *ar, struct event_out *out)
 {
@@ -305,14 +305,14 @@ enum betting_status betting_event_finish(struct db_conn *c, const char *tenant_i
 	snprintf(ver, sizeof(ver), "%lld", if_match);
 	const char *v[] = {tenant_id, id, status, result, if_match < 0 ? NULL : ver};
 	PGresult *res = db_exec(c, "betting_event_finish", 5, v);
-	enum betting_status st = BETTING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res) && PQntuples(res) == 1)
 		st = event_change_result(res, true, ar, out);
 	PQclear(res);
 	return st;
 }
 
-enum betting_status betting_bet_place(struct db_conn *c, const char *tenant_id,
+enum status betting_bet_place(struct db_conn *c, const char *tenant_id,
 				      const char *user_id, const char *event_id,
 				      const char *selection, const char *stake_minor,
 				      const char *currency, const char *odds, const char *idem_key,
@@ -322,45 +322,45 @@ enum betting_status betting_bet_place(struct db_conn *c, const char *tenant_id,
 	const char *v[] = {tenant_id, user_id, event_id, selection, stake_minor, currency, odds,
 			   idem_key, request_id};
 	PGresult *res = db_exec(c, "betting_bet_place", 9, v);
-	enum betting_status st = BETTING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	current_odds[0] = '\0';
 	if (db_ok(res) && PQntuples(res) == 1) {
 		if (PQgetisnull(res, 0, 0))
-			st = BETTING_NOT_FOUND;
+			st = ST_NOT_FOUND;
 		else if (strcmp(PQgetvalue(res, 0, 0), "open") != 0)
-			st = BETTING_CLOSED;
+			st = ST_CLOSED;
 		else if (PQgetisnull(res, 0, 1))
-			st = BETTING_NO_SELECTION;
+			st = ST_NO_SELECTION;
 		else if (PQgetisnull(res, 0, 2)) {
 			snprintf(current_odds, 64, "%s", PQgetvalue(res, 0, 1));
-			st = BETTING_ODDS_CHANGED;
+			st = ST_ODDS_CHANGED;
 		} else {
 			take_bet(res, 0, 2, ar, out);
-			st = BETTING_OK;
+			st = ST_OK;
 		}
 	} else if (res && strcmp(db_sqlstate(res), "23505") == 0) {
-		st = BETTING_DUPLICATE;
+		st = ST_DUPLICATE;
 	}
 	PQclear(res);
 	return st;
 }
 
 /* Runs a statement that returns at most one bet (BET_COLS at column 0). */
-static enum betting_status one_bet(struct db_conn *c, const char *stmt, int n, const char *const *v,
+static enum status one_bet(struct db_conn *c, const char *stmt, int n, const char *const *v,
 				   struct arena *ar, struct bet_row *out)
 {
 	PGresult *res = db_exec(c, stmt, n, v);
-	enum betting_status st = BETTING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
-		st = PQntuples(res) == 1 ? BETTING_OK : BETTING_NOT_FOUND;
-		if (st == BETTING_OK)
+		st = PQntuples(res) == 1 ? ST_OK : ST_NOT_FOUND;
+		if (st == ST_OK)
 			take_bet(res, 0, 0, ar, out);
 	}
 	PQclear(res);
 	return st;
 }
 
-enum betting_status betting_bet_by_key(struct db_conn *c, const char *tenant_id,
+enum status betting_bet_by_key(struct db_conn *c, const char *tenant_id,
 				       const char *user_id, const char *key, struct arena *ar,
 				       struct bet_row *out)
 {
@@ -368,12 +368,12 @@ enum betting_status betting_bet_by_key(struct db_conn *c, const char *tenant_id,
 	return one_bet(c, "betting_bet_by_key", 3, v, ar, out);
 }
 
-enum betting_status betting_bet_resolve(struct db_conn *c, const char *id, bool accept,
+enum status betting_bet_resolve(struct db_conn *c, const char *id, bool accept,
 					const char *reason, struct arena *ar, struct bet_row *out,
 					bool *changed)
 {
 	*changed = false;
-	enum betting_status st;
+	enum status st;
 	if (accept) {
 		const char *v[] = {id};
 		st = one_bet(c, "betting_bet_accept", 1, v, ar, out);
@@ -381,25 +381,25 @@ enum betting_status betting_bet_resolve(struct db_conn *c, const char *id, bool 
 		const char *v[] = {id, reason};
 		st = one_bet(c, "betting_bet_reject", 2, v, ar, out);
 	}
-	if (st == BETTING_OK) {
+	if (st == ST_OK) {
 		*changed = true;
 		return st;
 	}
-	if (st != BETTING_NOT_FOUND)
+	if (st != ST_NOT_FOUND)
 		return st;
 	/* No longer pending: someone else resolved it. Read where it is. */
 	const char *v[] = {id};
 	return one_bet(c, "betting_bet_by_id", 1, v, ar, out);
 }
 
-enum betting_status betting_bet_get(struct db_conn *c, const char *tenant_id, const char *id,
+enum status betting_bet_get(struct db_conn *c, const char *tenant_id, const char *id,
 				    const char *only_user, struct arena *ar, struct bet_row *out)
 {
 	const char *v[] = {tenant_id, id, only_user};
 	return one_bet(c, "betting_bet_get", 3, v, ar, out);
 }
 
-enum betting_status betting_bet_list(struct db_conn *c, const struct bet_filter *f,
+enum status betting_bet_list(struct db_conn *c, const struct bet_filter *f,
 				     struct arena *ar, char **page)
 {
 	char lim[12];
@@ -408,10 +408,10 @@ enum betting_status betting_bet_list(struct db_conn *c, const struct bet_filter 
 			   f->cursor.present ? f->cursor.us : NULL,
 			   f->cursor.present ? f->cursor.id : NULL, lim};
 	PGresult *res = db_exec(c, "betting_bet_list", 7, v);
-	enum betting_status st = BETTING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
 		*page = page_json(res, f->limit, ar);
-		st = BETTING_OK;
+		st = ST_OK;
 	}
 	PQclear(res);
 	return st;
@@ -419,15 +419,15 @@ enum betting_status betting_bet_list(struct db_conn *c, const struct bet_filter 
 
 /* ---- settlement and reconciliation ------------------------------------ */
 
-enum betting_status betting_event_state(struct db_conn *c, const char *id, char *status,
+enum status betting_event_state(struct db_conn *c, const char *id, char *status,
 					char *result, bool *bets_settled)
 {
 	const char *v[] = {id};
 	PGresult *res = db_exec(c, "betting_event_state", 1, v);
-	enum betting_status st = BETTING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
-		st = PQntuples(res) == 1 ? BETTING_OK : BETTING_NOT_FOUND;
-		if (st == BETTING_OK) {
+		st = PQntuples(res) == 1 ? ST_OK : ST_NOT_FOUND;
+		if (st == ST_OK) {
 			snprintf(status, 16, "%s", PQgetvalue(res, 0, 0));
 			snprintf(result, 65, "%s", PQgetvalue(res, 0, 1));
 			*bets_settled = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
@@ -437,7 +437,7 @@ enum betting_status betting_event_state(struct db_conn *c, const char *id, char 
 	return st;
 }
 
-enum betting_status betting_event_bets(struct db_conn *c, const char *event_id,
+enum status betting_event_bets(struct db_conn *c, const char *event_id,
 				       const char *status, int min_age_s, int max,
 				       struct settle_item *items, int *n)
 {
@@ -446,7 +446,7 @@ enum betting_status betting_event_bets(struct db_conn *c, const char *event_id,
 	snprintf(lim, sizeof(lim), "%d", max);
 	const char *v[] = {event_id, status, age, lim};
 	PGresult *res = db_exec(c, "betting_event_bets", 4, v);
-	enum betting_status st = BETTING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	*n = 0;
 	if (db_ok(res)) {
 		for (int r = 0; r < PQntuples(res) && r < max; r++) {
@@ -456,47 +456,47 @@ enum betting_status betting_event_bets(struct db_conn *c, const char *event_id,
 			it->payout_if_won = atoll(PQgetvalue(res, r, 2));
 			it->expired = strcmp(PQgetvalue(res, r, 3), "t") == 0;
 		}
-		st = BETTING_OK;
+		st = ST_OK;
 	}
 	PQclear(res);
 	return st;
 }
 
-static enum betting_status exec_ids(struct db_conn *c, const char *stmt, int n,
+static enum status exec_ids(struct db_conn *c, const char *stmt, int n,
 				    const char *const *ids, const char *p2, const char *p3)
 {
 	if (n == 0)
-		return BETTING_OK;
+		return ST_OK;
 	char *arr = id_array(n, ids);
 	const char *v[] = {arr, p2, p3};
 	int np = p3 ? 3 : p2 ? 2 : 1;
 	PGresult *res = db_exec(c, stmt, np, v);
 	free(arr);
-	enum betting_status st = db_ok(res) ? BETTING_OK : BETTING_UNAVAILABLE;
+	enum status st = db_ok(res) ? ST_OK : ST_UNAVAILABLE;
 	PQclear(res);
 	return st;
 }
 
-enum betting_status betting_bets_settle(struct db_conn *c, int n, const char *const *ids,
+enum status betting_bets_settle(struct db_conn *c, int n, const char *const *ids,
 					const char *event_status, const char *result)
 {
 	return exec_ids(c, "betting_bets_settle", n, ids, event_status, result ? result : "");
 }
 
-enum betting_status betting_event_bets_settled(struct db_conn *c, const char *id, bool *done)
+enum status betting_event_bets_settled(struct db_conn *c, const char *id, bool *done)
 {
 	const char *v[] = {id};
 	PGresult *res = db_exec(c, "betting_event_bets_settled", 1, v);
-	enum betting_status st = BETTING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res) && PQntuples(res) == 1) {
 		*done = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-		st = BETTING_OK;
+		st = ST_OK;
 	}
 	PQclear(res);
 	return st;
 }
 
-enum betting_status betting_pending_bets(struct db_conn *c, int min_age_s, int max,
+enum status betting_pending_bets(struct db_conn *c, int min_age_s, int max,
 					 struct arena *ar, char **ids, int *n)
 {
 	char age[12], lim[12];
@@ -504,50 +504,50 @@ enum betting_status betting_pending_bets(struct db_conn *c, int min_age_s, int m
 	snprintf(lim, sizeof(lim), "%d", max);
 	const char *v[] = {age, lim};
 	PGresult *res = db_exec(c, "betting_pending_bets", 2, v);
-	enum betting_status st = BETTING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	*n = 0;
 	if (db_ok(res)) {
 		*n = db_copy_column(res, 0, max, ar, ids);
-		st = BETTING_OK;
+		st = ST_OK;
 	}
 	PQclear(res);
 	return st;
 }
 
-enum betting_status betting_bets_reconcile(struct db_conn *c, int n_accept,
+enum status betting_bets_reconcile(struct db_conn *c, int n_accept,
 					   const char *const *accept, int n_reject,
 					   const char *const *reject)
 {
-	enum betting_status st = exec_ids(c, "betting_bets_accept_many", n_accept, accept, NULL, NULL);
-	if (st != BETTING_OK)
+	enum status st = exec_ids(c, "betting_bets_accept_many", n_accept, accept, NULL, NULL);
+	if (st != ST_OK)
 		return st;
 	return exec_ids(c, "betting_bets_expire_many", n_reject, reject, NULL, NULL);
 }
 
-enum betting_status betting_bet_statuses(struct db_conn *c, int n, const char *const *ids,
+enum status betting_bet_statuses(struct db_conn *c, int n, const char *const *ids,
 					 char (*statuses)[16])
 {
 	for (int i = 0; i < n; i++)
 		statuses[i][0] = '\0';
 	if (n == 0)
-		return BETTING_OK;
+		return ST_OK;
 	char *arr = id_array(n, ids);
 	const char *v[] = {arr};
 	PGresult *res = db_exec(c, "betting_bet_statuses", 1, v);
 	free(arr);
-	enum betting_status st = BETTING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
 		for (int r = 0; r < PQntuples(res); r++)
 			for (int i = 0; i < n; i++)
 				if (strcasecmp(PQgetvalue(res, r, 0), ids[i]) == 0)
 					snprintf(statuses[i], 16, "%s", PQgetvalue(res, r, 1));
-		st = BETTING_OK;
+		st = ST_OK;
 	}
 	PQclear(res);
 	return st;
 }
 
-enum betting_status betting_unfinished_events(struct db_conn *c, int min_age_s, int max,
+enum status betting_unfinished_events(struct db_conn *c, int min_age_s, int max,
 					      struct arena *ar, char **ids, char **tenants, int *n)
 {
 	char age[12], lim[12];
@@ -555,12 +555,12 @@ enum betting_status betting_unfinished_events(struct db_conn *c, int min_age_s, 
 	snprintf(lim, sizeof(lim), "%d", max);
 	const char *v[] = {age, lim};
 	PGresult *res = db_exec(c, "betting_unfinished_events", 2, v);
-	enum betting_status st = BETTING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	*n = 0;
 	if (db_ok(res)) {
 		*n = db_copy_column(res, 0, max, ar, ids);
 		db_copy_column(res, 1, max, ar, tenants);
-		st = BETTING_OK;
+		st = ST_OK;
 	}
 	PQclear(res);
 	return st;

@@ -177,31 +177,31 @@ static char *int_array(int n, const long long *v)
 }
 
 /* Maps a failed posting to its meaning. */
-static enum billing_status posting_error(const PGresult *res)
+static enum status posting_error(const PGresult *res)
 {
 	const char *state = db_sqlstate(res);
 	if (strcmp(state, "23514") == 0) {
 		const char *cons = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
 		if (cons && strcmp(cons, "accounts_wallet_not_negative") == 0)
-			return BILLING_INSUFFICIENT;
+			return ST_INSUFFICIENT;
 		log_error("billing: posting violated %s", cons ? cons : "a constraint");
 	} else if (strcmp(state, "22003") == 0) {
-		return BILLING_LIMIT;
+		return ST_LIMIT;
 	}
-	return BILLING_UNAVAILABLE;
+	return ST_UNAVAILABLE;
 }
 
-enum billing_status billing_accounts_ensure(struct db_conn *c, const char *tenant_id,
+enum status billing_accounts_ensure(struct db_conn *c, const char *tenant_id,
 					    const char *user_id, const char *currency)
 {
 	const char *v[] = {tenant_id, user_id, currency};
 	PGresult *res = db_exec(c, "billing_accounts_ensure", 3, v);
-	enum billing_status st = db_ok(res) ? BILLING_OK : BILLING_UNAVAILABLE;
+	enum status st = db_ok(res) ? ST_OK : ST_UNAVAILABLE;
 	PQclear(res);
 	return st;
 }
 
-enum billing_status billing_deposits_today(struct db_conn *c, const char *tenant_id,
+enum status billing_deposits_today(struct db_conn *c, const char *tenant_id,
 					   const char *user_id, const char *currency,
 					   long long *total)
 {
@@ -210,18 +210,18 @@ enum billing_status billing_deposits_today(struct db_conn *c, const char *tenant
 	bool locked = db_ok(res) && PQntuples(res) == 1;
 	PQclear(res);
 	if (!locked)
-		return BILLING_UNAVAILABLE;
+		return ST_UNAVAILABLE;
 	res = db_exec(c, "billing_deposits_today", 3, v);
-	enum billing_status st = BILLING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res) && PQntuples(res) == 1) {
 		*total = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		st = BILLING_OK;
+		st = ST_OK;
 	}
 	PQclear(res);
 	return st;
 }
 
-enum billing_status billing_payment_create(struct db_conn *c, const char *tenant_id,
+enum status billing_payment_create(struct db_conn *c, const char *tenant_id,
 					   const char *user_id, const char *direction,
 					   const char *amount_minor, const char *currency,
 					   const char *request_id, struct arena *ar, char **json,
@@ -229,15 +229,15 @@ enum billing_status billing_payment_create(struct db_conn *c, const char *tenant
 {
 	const char *v[] = {tenant_id, user_id, currency, amount_minor, direction, request_id};
 	PGresult *res = db_exec(c, "billing_payment_create", 6, v);
-	enum billing_status st = BILLING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
 		if (PQntuples(res) == 1) {
 			*json = arena_strdup(ar, PQgetvalue(res, 0, 0));
 			snprintf(id_out, 37, "%s", PQgetvalue(res, 0, 1));
-			st = BILLING_OK;
+			st = ST_OK;
 		} else {
 			/* No wallet (or no external account) in this currency. */
-			st = strcmp(direction, "withdrawal") == 0 ? BILLING_INSUFFICIENT : BILLING_NOT_FOUND;
+			st = strcmp(direction, "withdrawal") == 0 ? ST_INSUFFICIENT : ST_NOT_FOUND;
 		}
 	} else if (res) {
 		st = posting_error(res);
@@ -246,22 +246,22 @@ enum billing_status billing_payment_create(struct db_conn *c, const char *tenant
 	return st;
 }
 
-enum billing_status billing_payment_get(struct db_conn *c, const char *tenant_id, const char *id,
+enum status billing_payment_get(struct db_conn *c, const char *tenant_id, const char *id,
 					const char *only_user, struct arena *ar, char **json)
 {
 	const char *v[] = {tenant_id, id, only_user};
 	PGresult *res = db_exec(c, "billing_payment_get", 3, v);
-	enum billing_status st = BILLING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
-		st = PQntuples(res) == 1 ? BILLING_OK : BILLING_NOT_FOUND;
-		if (st == BILLING_OK)
+		st = PQntuples(res) == 1 ? ST_OK : ST_NOT_FOUND;
+		if (st == ST_OK)
 			*json = arena_strdup(ar, PQgetvalue(res, 0, 0));
 	}
 	PQclear(res);
 	return st;
 }
 
-enum billing_status billing_payment_list(struct db_conn *c, const struct payment_filter *f,
+enum status billing_payment_list(struct db_conn *c, const struct payment_filter *f,
 					 struct arena *ar, char **page)
 {
 	char lim[12];
@@ -270,30 +270,30 @@ enum billing_status billing_payment_list(struct db_conn *c, const struct payment
 			   f->cursor.present ? f->cursor.us : NULL,
 			   f->cursor.present ? f->cursor.id : NULL, lim};
 	PGresult *res = db_exec(c, "billing_payment_list", 8, v);
-	enum billing_status st = BILLING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
 		*page = page_json(res, f->limit, ar);
-		st = BILLING_OK;
+		st = ST_OK;
 	}
 	PQclear(res);
 	return st;
 }
 
-enum billing_status billing_wallet(struct db_conn *c, const char *tenant_id, const char *user_id,
+enum status billing_wallet(struct db_conn *c, const char *tenant_id, const char *user_id,
 				   struct arena *ar, char **json)
 {
 	const char *v[] = {tenant_id, user_id};
 	PGresult *res = db_exec(c, "billing_wallet", 2, v);
-	enum billing_status st = BILLING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res) && PQntuples(res) == 1) {
 		*json = arena_strdup(ar, PQgetvalue(res, 0, 0));
-		st = BILLING_OK;
+		st = ST_OK;
 	}
 	PQclear(res);
 	return st;
 }
 
-enum billing_status billing_ledger_list(struct db_conn *c, const struct ledger_filter *f,
+enum status billing_ledger_list(struct db_conn *c, const struct ledger_filter *f,
 					struct arena *ar, char **page)
 {
 	char lim[12];
@@ -302,29 +302,29 @@ enum billing_status billing_ledger_list(struct db_conn *c, const struct ledger_f
 			   f->cursor.present ? f->cursor.us : NULL,
 			   f->cursor.present ? f->cursor.id : NULL, lim};
 	PGresult *res = db_exec(c, "billing_ledger_list", 7, v);
-	enum billing_status st = BILLING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
 		*page = page_json(res, f->limit, ar);
-		st = BILLING_OK;
+		st = ST_OK;
 	}
 	PQclear(res);
 	return st;
 }
 
-enum billing_status billing_stake(struct db_conn *c, const char *tenant_id, const char *user_id,
+enum status billing_stake(struct db_conn *c, const char *tenant_id, const char *user_id,
 				  const char *currency, const char *amount_minor, const char *bet_id,
 				  const char *request_id)
 {
 	const char *v[] = {tenant_id, user_id, currency, amount_minor, bet_id, request_id};
 	PGresult *res = db_exec(c, "billing_stake", 6, v);
-	enum billing_status st = BILLING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res) && PQntuples(res) == 1) {
 		if (atoi(PQgetvalue(res, 0, 0)) == 1)
-			st = BILLING_OK;
+			st = ST_OK;
 		else if (atoi(PQgetvalue(res, 0, 1)) == 0)
-			st = BILLING_INSUFFICIENT; /* no wallet in this currency */
+			st = ST_INSUFFICIENT; /* no wallet in this currency */
 		else
-			st = BILLING_ALREADY;
+			st = ST_ALREADY;
 	} else if (res && !db_ok(res)) {
 		st = posting_error(res);
 	}
@@ -333,14 +333,14 @@ enum billing_status billing_stake(struct db_conn *c, const char *tenant_id, cons
 }
 
 /* Runs a settlement statement whose one row is the count of postings. */
-static enum billing_status run_count(struct db_conn *c, const char *stmt, int nparams,
+static enum status run_count(struct db_conn *c, const char *stmt, int nparams,
 				     const char *const *v, int *count)
 {
 	PGresult *res = db_exec(c, stmt, nparams, v);
-	enum billing_status st = BILLING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res) && PQntuples(res) == 1) {
 		*count = atoi(PQgetvalue(res, 0, 0));
-		st = BILLING_OK;
+		st = ST_OK;
 	} else if (res && !db_ok(res)) {
 		st = posting_error(res);
 	}
@@ -348,59 +348,59 @@ static enum billing_status run_count(struct db_conn *c, const char *stmt, int np
 	return st;
 }
 
-enum billing_status billing_pay_winners(struct db_conn *c, int n, const char *const *bet_ids,
+enum status billing_pay_winners(struct db_conn *c, int n, const char *const *bet_ids,
 					const long long *amounts, const char *request_id,
 					int *posted)
 {
 	*posted = 0;
 	if (n == 0)
-		return BILLING_OK;
+		return ST_OK;
 	char *ids = id_array(n, bet_ids);
 	char *amts = int_array(n, amounts);
 	const char *v[] = {ids, amts, request_id};
-	enum billing_status st = run_count(c, "billing_pay_winners", 3, v, posted);
+	enum status st = run_count(c, "billing_pay_winners", 3, v, posted);
 	free(ids);
 	free(amts);
 	return st;
 }
 
-enum billing_status billing_refund_stakes(struct db_conn *c, int n, const char *const *bet_ids,
+enum status billing_refund_stakes(struct db_conn *c, int n, const char *const *bet_ids,
 					  const char *request_id, int *posted)
 {
 	*posted = 0;
 	if (n == 0)
-		return BILLING_OK;
+		return ST_OK;
 	char *ids = id_array(n, bet_ids);
 	const char *v[] = {ids, request_id};
-	enum billing_status st = run_count(c, "billing_refund_stakes", 2, v, posted);
+	enum status st = run_count(c, "billing_refund_stakes", 2, v, posted);
 	free(ids);
 	return st;
 }
 
-enum billing_status billing_stakes_exist(struct db_conn *c, int n, const char *const *bet_ids,
+enum status billing_stakes_exist(struct db_conn *c, int n, const char *const *bet_ids,
 					 bool *has_stake)
 {
 	for (int i = 0; i < n; i++)
 		has_stake[i] = false;
 	if (n == 0)
-		return BILLING_OK;
+		return ST_OK;
 	char *ids = id_array(n, bet_ids);
 	const char *v[] = {ids};
 	PGresult *res = db_exec(c, "billing_stakes_exist", 1, v);
 	free(ids);
-	enum billing_status st = BILLING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
 		for (int r = 0; r < PQntuples(res); r++)
 			for (int i = 0; i < n; i++)
 				if (strcasecmp(PQgetvalue(res, r, 0), bet_ids[i]) == 0)
 					has_stake[i] = true;
-		st = BILLING_OK;
+		st = ST_OK;
 	}
 	PQclear(res);
 	return st;
 }
 
-enum billing_status billing_unconfirmed_stakes(struct db_conn *c, int min_age_s, int max,
+enum status billing_unconfirmed_stakes(struct db_conn *c, int min_age_s, int max,
 					       struct arena *ar, char **ids_out, int *n_out)
 {
 	char age[12], lim[12];
@@ -408,25 +408,25 @@ enum billing_status billing_unconfirmed_stakes(struct db_conn *c, int min_age_s,
 	snprintf(lim, sizeof(lim), "%d", max);
 	const char *v[] = {age, lim};
 	PGresult *res = db_exec(c, "billing_unconfirmed_stakes", 2, v);
-	enum billing_status st = BILLING_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	*n_out = 0;
 	if (db_ok(res)) {
 		*n_out = db_copy_column(res, 0, max, ar, ids_out);
-		st = BILLING_OK;
+		st = ST_OK;
 	}
 	PQclear(res);
 	return st;
 }
 
-enum billing_status billing_confirm_stakes(struct db_conn *c, int n, const char *const *bet_ids)
+enum status billing_confirm_stakes(struct db_conn *c, int n, const char *const *bet_ids)
 {
 	if (n == 0)
-		return BILLING_OK;
+		return ST_OK;
 	char *ids = id_array(n, bet_ids);
 	const char *v[] = {ids};
 	PGresult *res = db_exec(c, "billing_confirm_stakes", 1, v);
 	free(ids);
-	enum billing_status st = db_ok(res) ? BILLING_OK : BILLING_UNAVAILABLE;
+	enum status st = db_ok(res) ? ST_OK : ST_UNAVAILABLE;
 	PQclear(res);
 	return st;
 }

@@ -20,17 +20,10 @@
 #include <stdbool.h>
 
 #include "server/store/db.h"
+#include "server/store/status.h"
 #include "server/store/page.h"
 #include "server/common/util.h"
 
-enum billing_status {
-	BILLING_OK,
-	BILLING_ALREADY,        /* idempotent posting: it was done before */
-	BILLING_NOT_FOUND,
-	BILLING_INSUFFICIENT,   /* the wallet cannot cover the debit: nothing moved */
-	BILLING_LIMIT,          /* a balance would overflow: nothing moved */
-	BILLING_UNAVAILABLE,    /* database unreachable or failed */
-};
 
 struct payment_filter {
 	const char *tenant_id;
@@ -61,42 +54,42 @@ void billing_register(void);
  * today (UTC) into *total, so a cap checked against it holds under any
  * concurrency.
  */
-enum billing_status billing_deposits_today(struct db_conn *c, const char *tenant_id,
+enum status billing_deposits_today(struct db_conn *c, const char *tenant_id,
 					   const char *user_id, const char *currency,
 					   long long *total);
-enum billing_status billing_accounts_ensure(struct db_conn *c, const char *tenant_id,
+enum status billing_accounts_ensure(struct db_conn *c, const char *tenant_id,
 					    const char *user_id, const char *currency);
 
 /*
  * A deposit or withdrawal (direction) settled at once by the built-in
  * provider: the payment and its ledger transaction in one statement.
  * *json (arena) is the payment, id_out its id. A withdrawal the wallet
- * cannot cover (or with no wallet in that currency) is BILLING_INSUFFICIENT
+ * cannot cover (or with no wallet in that currency) is ST_INSUFFICIENT
  * and stores nothing; a deposit needs billing_accounts_ensure() first.
  */
-enum billing_status billing_payment_create(struct db_conn *c, const char *tenant_id,
+enum status billing_payment_create(struct db_conn *c, const char *tenant_id,
 					   const char *user_id, const char *direction,
 					   const char *amount_minor, const char *currency,
 					   const char *request_id, struct arena *ar, char **json,
 					   char id_out[37]);
 /* only_user != NULL: the payment must be that member's (else NOT_FOUND). */
-enum billing_status billing_payment_get(struct db_conn *c, const char *tenant_id, const char *id,
+enum status billing_payment_get(struct db_conn *c, const char *tenant_id, const char *id,
 					const char *only_user, struct arena *ar, char **json);
-enum billing_status billing_payment_list(struct db_conn *c, const struct payment_filter *f,
+enum status billing_payment_list(struct db_conn *c, const struct payment_filter *f,
 					 struct arena *ar, char **page);
 
 /* The member's balances: {user_id, balances:[{currency, available_minor}]}. */
-enum billing_status billing_wallet(struct db_conn *c, const char *tenant_id, const char *user_id,
+enum status billing_wallet(struct db_conn *c, const char *tenant_id, const char *user_id,
 				   struct arena *ar, char **json);
-enum billing_status billing_ledger_list(struct db_conn *c, const struct ledger_filter *f,
+enum status billing_ledger_list(struct db_conn *c, const struct ledger_filter *f,
 					struct arena *ar, char **page);
 
 /*
- * The stake of bet `bet_id`: wallet -> house. BILLING_OK when posted now,
- * BILLING_ALREADY when the bet's stake exists already, BILLING_INSUFFICIENT
+ * The stake of bet `bet_id`: wallet -> house. ST_OK when posted now,
+ * ST_ALREADY when the bet's stake exists already, ST_INSUFFICIENT
  * when the wallet cannot cover it (nothing moved).
  */
-enum billing_status billing_stake(struct db_conn *c, const char *tenant_id, const char *user_id,
+enum status billing_stake(struct db_conn *c, const char *tenant_id, const char *user_id,
 				  const char *currency, const char *amount_minor, const char *bet_id,
 				  const char *request_id);
 
@@ -107,23 +100,23 @@ enum billing_status billing_stake(struct db_conn *c, const char *tenant_id, cons
  * reverse the bet's stake. A bet without a stake gets nothing.
  * *posted counts the transactions written now.
  */
-enum billing_status billing_pay_winners(struct db_conn *c, int n, const char *const *bet_ids,
+enum status billing_pay_winners(struct db_conn *c, int n, const char *const *bet_ids,
 					const long long *amounts, const char *request_id,
 					int *posted);
-enum billing_status billing_refund_stakes(struct db_conn *c, int n, const char *const *bet_ids,
+enum status billing_refund_stakes(struct db_conn *c, int n, const char *const *bet_ids,
 					  const char *request_id, int *posted);
 
 /* Which of the n bets have a stake: has_stake[i]. */
-enum billing_status billing_stakes_exist(struct db_conn *c, int n, const char *const *bet_ids,
+enum status billing_stakes_exist(struct db_conn *c, int n, const char *const *bet_ids,
 					 bool *has_stake);
 
 /*
  * Stakes not yet confirmed by reconciliation, older than min_age_s, oldest
  * first: up to max bet ids (arena strings) in ids_out[] (size >= max).
  */
-enum billing_status billing_unconfirmed_stakes(struct db_conn *c, int min_age_s, int max,
+enum status billing_unconfirmed_stakes(struct db_conn *c, int min_age_s, int max,
 					       struct arena *ar, char **ids_out, int *n_out);
 /* Marks the stakes of these bets confirmed. */
-enum billing_status billing_confirm_stakes(struct db_conn *c, int n, const char *const *bet_ids);
+enum status billing_confirm_stakes(struct db_conn *c, int n, const char *const *bet_ids);
 
 #endif

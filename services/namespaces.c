@@ -178,32 +178,32 @@ static void take_row(PGresult *res, struct arena *ar, struct ns_out *out)
 		snprintf(out->job_id, sizeof(out->job_id), "%s", PQgetvalue(res, 0, 4));
 }
 
-enum portal_status namespaces_tenant_lock(struct db_conn *c, const char *tenant_id, char slug[64],
+enum status namespaces_tenant_lock(struct db_conn *c, const char *tenant_id, char slug[64],
 					  char status[16], int *live)
 {
 	const char *v[] = {tenant_id};
 	PGresult *res = db_exec(c, "ns_tenant_lock", 1, v);
-	enum portal_status st = PORTAL_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
-		st = PQntuples(res) == 1 ? PORTAL_OK : PORTAL_NOT_FOUND;
-		if (st == PORTAL_OK) {
+		st = PQntuples(res) == 1 ? ST_OK : ST_NOT_FOUND;
+		if (st == ST_OK) {
 			snprintf(slug, 64, "%s", PQgetvalue(res, 0, 0));
 			snprintf(status, 16, "%s", PQgetvalue(res, 0, 1));
 		}
 	}
-	if (st == PORTAL_OK) {
+	if (st == ST_OK) {
 		PQclear(res);
 		res = db_exec(c, "ns_live_count", 1, v);
 		if (db_ok(res) && PQntuples(res) == 1)
 			*live = atoi(PQgetvalue(res, 0, 0));
 		else
-			st = PORTAL_UNAVAILABLE;
+			st = ST_UNAVAILABLE;
 	}
 	PQclear(res);
 	return st;
 }
 
-enum portal_status namespaces_create(struct db_conn *c, const char *tenant_id, const char *id,
+enum status namespaces_create(struct db_conn *c, const char *tenant_id, const char *id,
 				     json_t *in, const struct ns_names *names, const char *job_id,
 				     const struct audit_ctx *a, struct arena *ar, struct ns_out *out,
 				     const char **conflict)
@@ -222,54 +222,54 @@ enum portal_status namespaces_create(struct db_conn *c, const char *tenant_id, c
 	};
 	PGresult *res = db_exec(c, "ns_create", 12, v);
 	free(quota);
-	enum portal_status st = PORTAL_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
 		if (PQntuples(res) == 1) {
 			take_row(res, ar, out);
-			st = PORTAL_OK;
+			st = ST_OK;
 		} else {
 			*conflict = "resource_group";
-			st = PORTAL_CONFLICT;
+			st = ST_CONFLICT;
 		}
 	} else if (res && strcmp(db_sqlstate(res), "23505") == 0) {
 		*conflict = "name";
-		st = PORTAL_CONFLICT;
+		st = ST_CONFLICT;
 	} else if (res && strcmp(db_sqlstate(res), "23503") == 0) {
-		st = PORTAL_NOT_FOUND; /* the tenant vanished */
+		st = ST_NOT_FOUND; /* the tenant vanished */
 	}
 	PQclear(res);
 	return st;
 }
 
-static enum portal_status get_one(struct db_conn *c, const char *stmt, const char *tenant_id,
+static enum status get_one(struct db_conn *c, const char *stmt, const char *tenant_id,
 				  const char *key, bool key_is_id, struct arena *ar,
 				  struct ns_out *out)
 {
 	const char *v[] = {tenant_id, key_is_id ? key : NULL, key_is_id ? NULL : key};
 	PGresult *res = db_exec(c, stmt, 3, v);
-	enum portal_status st = PORTAL_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
-		st = PQntuples(res) == 1 ? PORTAL_OK : PORTAL_NOT_FOUND;
-		if (st == PORTAL_OK)
+		st = PQntuples(res) == 1 ? ST_OK : ST_NOT_FOUND;
+		if (st == ST_OK)
 			take_row(res, ar, out);
 	}
 	PQclear(res);
 	return st;
 }
 
-enum portal_status namespaces_get(struct db_conn *c, const char *tenant_id, const char *key,
+enum status namespaces_get(struct db_conn *c, const char *tenant_id, const char *key,
 				  bool key_is_id, struct arena *ar, struct ns_out *out)
 {
 	return get_one(c, "ns_get", tenant_id, key, key_is_id, ar, out);
 }
 
-enum portal_status namespaces_lock(struct db_conn *c, const char *tenant_id, const char *key,
+enum status namespaces_lock(struct db_conn *c, const char *tenant_id, const char *key,
 				   bool key_is_id, struct arena *ar, struct ns_out *out)
 {
 	return get_one(c, "ns_lock", tenant_id, key, key_is_id, ar, out);
 }
 
-enum portal_status namespaces_list(struct db_conn *c, const struct ns_filter *f, struct arena *ar,
+enum status namespaces_list(struct db_conn *c, const struct ns_filter *f, struct arena *ar,
 				   char **page)
 {
 	char lim[12];
@@ -278,25 +278,25 @@ enum portal_status namespaces_list(struct db_conn *c, const struct ns_filter *f,
 			   f->cursor.present ? f->cursor.us : NULL,
 			   f->cursor.present ? f->cursor.id : NULL, lim};
 	PGresult *res = db_exec(c, "ns_list", 7, v);
-	enum portal_status st = PORTAL_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
 		*page = page_json(res, f->limit, ar);
-		st = PORTAL_OK;
+		st = ST_OK;
 	}
 	PQclear(res);
 	return st;
 }
 
-enum portal_status namespaces_deprovision(struct db_conn *c, const char *id, const char *job_id,
+enum status namespaces_deprovision(struct db_conn *c, const char *id, const char *job_id,
 					  const char *canceled_job, const struct audit_ctx *a,
 					  struct arena *ar, struct ns_out *out)
 {
 	const char *v[] = {id, job_id, a->actor_tid, a->actor_oid, a->request_id, canceled_job};
 	PGresult *res = db_exec(c, "ns_deprovision", 6, v);
-	enum portal_status st = PORTAL_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
-		st = PQntuples(res) == 1 ? PORTAL_OK : PORTAL_NOT_FOUND;
-		if (st == PORTAL_OK)
+		st = PQntuples(res) == 1 ? ST_OK : ST_NOT_FOUND;
+		if (st == ST_OK)
 			take_row(res, ar, out);
 	}
 	PQclear(res);
@@ -327,14 +327,14 @@ static void copy_str(json_t *o, const char *key, char *dst, size_t n)
 	snprintf(dst, n, "%s", s ? s : "");
 }
 
-enum portal_status namespaces_work_load(const char *id, struct ns_work *out)
+enum status namespaces_work_load(const char *id, struct ns_work *out)
 {
 	memset(out, 0, sizeof(*out));
 	const char *v[] = {id};
 	PGresult *res = work_exec("ns_work_load", 1, v);
-	enum portal_status st = PORTAL_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
-		st = PORTAL_NOT_FOUND;
+		st = ST_NOT_FOUND;
 		json_t *o = PQntuples(res) == 1 ? json_loads(PQgetvalue(res, 0, 0), 0, NULL) : NULL;
 		if (o) {
 			copy_str(o, "id", out->id, sizeof(out->id));
@@ -358,7 +358,7 @@ enum portal_status namespaces_work_load(const char *id, struct ns_work *out)
 			}
 			out->tags = json_incref(json_object_get(o, "tags"));
 			json_decref(o);
-			st = PORTAL_OK;
+			st = ST_OK;
 		}
 	}
 	PQclear(res);

@@ -69,36 +69,36 @@ void namespaces_register(void);
  * are counted one after another) and reads its slug and status (for
  * naming, and to refuse deleted tenants) and how many namespaces it has
  * that are not deleted. */
-enum portal_status namespaces_tenant_lock(struct db_conn *c, const char *tenant_id, char slug[64],
+enum status namespaces_tenant_lock(struct db_conn *c, const char *tenant_id, char slug[64],
 					  char status[16], int *live);
 
 /*
  * Inserts a pending namespace with id `id` (made by the caller, who has
  * queued its job `job_id` in the same transaction) and its audit record.
- * `in` is the validated body. PORTAL_CONFLICT with *conflict = "name" when
+ * `in` is the validated body. ST_CONFLICT with *conflict = "name" when
  * the tenant has a live namespace of that name, "resource_group" when the
  * Azure names are taken (retry with hashed names).
  */
-enum portal_status namespaces_create(struct db_conn *c, const char *tenant_id, const char *id,
+enum status namespaces_create(struct db_conn *c, const char *tenant_id, const char *id,
 				     json_t *in, const struct ns_names *names, const char *job_id,
 				     const struct audit_ctx *a, struct arena *ar, struct ns_out *out,
 				     const char **conflict);
 
 /* One namespace by id (key_is_id) or name; by name, a live one is
  * preferred over deleted ones of the same name. */
-enum portal_status namespaces_get(struct db_conn *c, const char *tenant_id, const char *key,
+enum status namespaces_get(struct db_conn *c, const char *tenant_id, const char *key,
 				  bool key_is_id, struct arena *ar, struct ns_out *out);
-enum portal_status namespaces_list(struct db_conn *c, const struct ns_filter *f, struct arena *ar,
+enum status namespaces_list(struct db_conn *c, const struct ns_filter *f, struct arena *ar,
 				   char **page);
 
 /* Locks the live namespace (FOR UPDATE, inside the caller's transaction)
- * for a deletion. PORTAL_NOT_FOUND when none (or only deleted ones). */
-enum portal_status namespaces_lock(struct db_conn *c, const char *tenant_id, const char *key,
+ * for a deletion. ST_NOT_FOUND when none (or only deleted ones). */
+enum status namespaces_lock(struct db_conn *c, const char *tenant_id, const char *key,
 				   bool key_is_id, struct arena *ar, struct ns_out *out);
 /* Moves a locked namespace to deprovisioning under job `job_id`, with its
  * audit record; `canceled_job` ("" when none) is the provision job the
  * deletion canceled. */
-enum portal_status namespaces_deprovision(struct db_conn *c, const char *id, const char *job_id,
+enum status namespaces_deprovision(struct db_conn *c, const char *id, const char *job_id,
 					  const char *canceled_job, const struct audit_ctx *a,
 					  struct arena *ar, struct ns_out *out);
 
@@ -116,7 +116,7 @@ struct ns_work {
 };
 
 /* Loads a namespace and what its jobs need of its tenant. */
-enum portal_status namespaces_work_load(const char *id, struct ns_work *out);
+enum status namespaces_work_load(const char *id, struct ns_work *out);
 void namespaces_work_free(struct ns_work *w);
 /* pending -> provisioning (with audit) when `job_id` owns it; true if it
  * owns it (whether or not the status moved). */

@@ -108,12 +108,12 @@ void portal_register(void)
 	db_register(DB_PORTAL, stmts, sizeof(stmts) / sizeof(stmts[0]));
 }
 
-enum portal_status portal_tenant_by_directory(const char *tid, char tenant_id[37], char status[16])
+enum status portal_tenant_by_directory(const char *tid, char tenant_id[37], char status[16])
 {
 	struct db_conn *c = db_acquire(DB_PORTAL);
 	if (c == NULL)
-		return PORTAL_UNAVAILABLE;
-	enum portal_status st = PORTAL_UNAVAILABLE;
+		return ST_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_scope(c, "*")) {
 		const char *v[] = {tid};
 		PGresult *res = db_exec(c, "portal_tenant_by_directory", 1, v);
@@ -121,9 +121,9 @@ enum portal_status portal_tenant_by_directory(const char *tid, char tenant_id[37
 			if (PQntuples(res) == 1) {
 				snprintf(tenant_id, 37, "%s", PQgetvalue(res, 0, 0));
 				snprintf(status, 16, "%s", PQgetvalue(res, 0, 1));
-				st = PORTAL_OK;
+				st = ST_OK;
 			} else {
-				st = PORTAL_NOT_FOUND;
+				st = ST_NOT_FOUND;
 			}
 		}
 		PQclear(res);
@@ -132,19 +132,19 @@ enum portal_status portal_tenant_by_directory(const char *tid, char tenant_id[37
 	return st;
 }
 
-enum portal_status portal_tenant_by_billing_account(const char *provider, const char *account_id,
+enum status portal_tenant_by_billing_account(const char *provider, const char *account_id,
 						    char tenant_id[37])
 {
 	struct db_conn *c = db_acquire(DB_PORTAL);
 	if (c == NULL)
-		return PORTAL_UNAVAILABLE;
-	enum portal_status st = PORTAL_UNAVAILABLE;
+		return ST_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_scope(c, "*")) {
 		const char *v[] = {provider, account_id};
 		PGresult *res = db_exec(c, "portal_tenant_by_billing_account", 2, v);
 		if (db_ok(res)) {
-			st = PQntuples(res) == 1 ? PORTAL_OK : PORTAL_NOT_FOUND;
-			if (st == PORTAL_OK)
+			st = PQntuples(res) == 1 ? ST_OK : ST_NOT_FOUND;
+			if (st == ST_OK)
 				snprintf(tenant_id, 37, "%s", PQgetvalue(res, 0, 0));
 		}
 		PQclear(res);
@@ -153,17 +153,17 @@ enum portal_status portal_tenant_by_billing_account(const char *provider, const 
 	return st;
 }
 
-enum portal_status portal_tenant_exists(const char *id)
+enum status portal_tenant_exists(const char *id)
 {
 	struct db_conn *c = db_acquire(DB_PORTAL);
 	if (c == NULL)
-		return PORTAL_UNAVAILABLE;
-	enum portal_status st = PORTAL_UNAVAILABLE;
+		return ST_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_scope(c, "*")) {
 		const char *v[] = {id};
 		PGresult *res = db_exec(c, "portal_tenant_exists", 1, v);
 		if (db_ok(res))
-			st = PQntuples(res) == 1 ? PORTAL_OK : PORTAL_NOT_FOUND;
+			st = PQntuples(res) == 1 ? ST_OK : ST_NOT_FOUND;
 		PQclear(res);
 	}
 	db_release(c);
@@ -199,7 +199,7 @@ static const char *opt_str(json_t *in, const char *key)
 	return json_string_value(json_object_get(in, key)); /* NULL for absent or null */
 }
 
-enum portal_status portal_tenant_create(struct db_conn *c, json_t *in, const struct audit_ctx *a,
+enum status portal_tenant_create(struct db_conn *c, json_t *in, const struct audit_ctx *a,
 					struct arena *ar, struct tenant_out *out,
 					const char **conflict)
 {
@@ -214,37 +214,37 @@ enum portal_status portal_tenant_create(struct db_conn *c, json_t *in, const str
 	};
 	PGresult *res = db_exec(c, "portal_tenant_create", 10, v);
 	free(tags);
-	enum portal_status st = PORTAL_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res) && PQntuples(res) == 1) {
 		take_row(res, 0, 0, ar, out);
-		st = PORTAL_OK;
+		st = ST_OK;
 	} else if (res && strcmp(db_sqlstate(res), "23505") == 0) {
 		*conflict = conflict_field(res);
-		st = PORTAL_CONFLICT;
+		st = ST_CONFLICT;
 	}
 	PQclear(res);
 	return st;
 }
 
-enum portal_status portal_tenant_get(struct db_conn *c, const char *id, bool full,
+enum status portal_tenant_get(struct db_conn *c, const char *id, bool full,
 				     struct arena *ar, struct tenant_out *out)
 {
 	const char *v[] = {id, full ? "true" : "false"};
 	PGresult *res = db_exec(c, "portal_tenant_get", 2, v);
-	enum portal_status st = PORTAL_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
 		if (PQntuples(res) == 1) {
 			take_row(res, 0, 0, ar, out);
-			st = PORTAL_OK;
+			st = ST_OK;
 		} else {
-			st = PORTAL_NOT_FOUND;
+			st = ST_NOT_FOUND;
 		}
 	}
 	PQclear(res);
 	return st;
 }
 
-enum portal_status portal_tenant_list(struct db_conn *c, const struct tenant_filter *f,
+enum status portal_tenant_list(struct db_conn *c, const struct tenant_filter *f,
 				      struct arena *ar, char **page)
 {
 	char lim[12];
@@ -254,16 +254,16 @@ enum portal_status portal_tenant_list(struct db_conn *c, const struct tenant_fil
 			   f->cursor.present ? f->cursor.id : NULL, lim,
 			   f->member_view ? "false" : "true"};
 	PGresult *res = db_exec(c, "portal_tenant_list", 7, v);
-	enum portal_status st = PORTAL_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
 		*page = page_json(res, f->limit, ar);
-		st = PORTAL_OK;
+		st = ST_OK;
 	}
 	PQclear(res);
 	return st;
 }
 
-enum portal_status portal_tenant_update(struct db_conn *c, const char *id, json_t *patch,
+enum status portal_tenant_update(struct db_conn *c, const char *id, json_t *patch,
 					long long if_match, const struct audit_ctx *a,
 					struct arena *ar, struct tenant_out *out,
 					const char **conflict)
@@ -275,40 +275,40 @@ enum portal_status portal_tenant_update(struct db_conn *c, const char *id, json_
 			   a->request_id};
 	PGresult *res = db_exec(c, "portal_tenant_update", 6, v);
 	free(p);
-	enum portal_status st = PORTAL_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res) && PQntuples(res) == 1) {
 		if (atoi(PQgetvalue(res, 0, 0)) == 0)
-			st = PORTAL_NOT_FOUND;
+			st = ST_NOT_FOUND;
 		else if (strcmp(PQgetvalue(res, 0, 4), "deleted") == 0)
-			st = PORTAL_GONE;
+			st = ST_GONE;
 		else if (PQgetisnull(res, 0, 1))
-			st = PORTAL_PRECONDITION;
+			st = ST_PRECONDITION;
 		else {
 			take_row(res, 0, 1, ar, out);
-			st = PORTAL_OK;
+			st = ST_OK;
 		}
 	} else if (res && strcmp(db_sqlstate(res), "23505") == 0) {
 		*conflict = conflict_field(res);
-		st = PORTAL_CONFLICT;
+		st = ST_CONFLICT;
 	} else if (res && strcmp(db_sqlstate(res), "23514") == 0) {
-		st = PORTAL_INVALID;
+		st = ST_INVALID;
 	}
 	PQclear(res);
 	return st;
 }
 
-enum portal_status portal_tenant_delete(struct db_conn *c, const char *id, const struct audit_ctx *a)
+enum status portal_tenant_delete(struct db_conn *c, const char *id, const struct audit_ctx *a)
 {
 	const char *v[] = {id, a->actor_tid, a->actor_oid, a->request_id};
 	PGresult *res = db_exec(c, "portal_tenant_delete", 4, v);
-	enum portal_status st = PORTAL_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res) && PQntuples(res) == 1)
-		st = atoi(PQgetvalue(res, 0, 0)) ? PORTAL_OK : PORTAL_NOT_FOUND;
+		st = atoi(PQgetvalue(res, 0, 0)) ? ST_OK : ST_NOT_FOUND;
 	PQclear(res);
 	return st;
 }
 
-enum portal_status portal_audit_list(struct db_conn *c, const struct audit_filter *f,
+enum status portal_audit_list(struct db_conn *c, const struct audit_filter *f,
 				     struct arena *ar, char **page)
 {
 	char lim[12];
@@ -317,24 +317,24 @@ enum portal_status portal_audit_list(struct db_conn *c, const struct audit_filte
 			   f->cursor.present ? f->cursor.us : NULL,
 			   f->cursor.present ? f->cursor.id : NULL, lim};
 	PGresult *res = db_exec(c, "portal_audit_list", 6, v);
-	enum portal_status st = PORTAL_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
 		*page = page_json(res, f->limit, ar);
-		st = PORTAL_OK;
+		st = ST_OK;
 	}
 	PQclear(res);
 	return st;
 }
 
-enum portal_status portal_job_get(struct db_conn *c, const char *tenant_id, const char *id,
+enum status portal_job_get(struct db_conn *c, const char *tenant_id, const char *id,
 				  struct arena *ar, char **json)
 {
 	const char *v[] = {id, tenant_id};
 	PGresult *res = db_exec(c, "portal_job_get", 2, v);
-	enum portal_status st = PORTAL_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
-		st = PQntuples(res) == 1 ? PORTAL_OK : PORTAL_NOT_FOUND;
-		if (st == PORTAL_OK)
+		st = PQntuples(res) == 1 ? ST_OK : ST_NOT_FOUND;
+		if (st == ST_OK)
 			*json = arena_strdup(ar, PQgetvalue(res, 0, 0));
 	}
 	PQclear(res);

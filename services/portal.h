@@ -11,18 +11,10 @@
 #include <stdbool.h>
 
 #include "server/store/db.h"
+#include "server/store/status.h"
 #include "server/store/page.h"
 #include "server/common/util.h"
 
-enum portal_status {
-	PORTAL_OK,
-	PORTAL_NOT_FOUND,
-	PORTAL_CONFLICT,      /* unique field taken: *conflict names it */
-	PORTAL_PRECONDITION,  /* If-Match did not match */
-	PORTAL_GONE,          /* the tenant is deleted: no more changes */
-	PORTAL_INVALID,       /* the result would break a constraint (too many tags) */
-	PORTAL_UNAVAILABLE,   /* database unreachable or failed */
-};
 
 /* Who did it, for the audit record. */
 struct audit_ctx {
@@ -58,33 +50,33 @@ void portal_register(void);
 
 /* Maps an Entra directory to a live (not deleted) tenant. Leases its own
  * connection: it runs during authentication, before a request scope. */
-enum portal_status portal_tenant_by_directory(const char *tid, char tenant_id[37],
+enum status portal_tenant_by_directory(const char *tid, char tenant_id[37],
 					      char status[16]);
 
 /* The live (not deleted) tenant billed through a provider's account:
  * provider "quickbooks" (realm id) or "pax8" (company id). Leases its own
  * connection (the worker maps webhook events with it). */
-enum portal_status portal_tenant_by_billing_account(const char *provider, const char *account_id,
+enum status portal_tenant_by_billing_account(const char *provider, const char *account_id,
 						    char tenant_id[37]);
 
 /* Does tenant `id` exist (in any status)? Leases its own connection. */
-enum portal_status portal_tenant_exists(const char *id);
+enum status portal_tenant_exists(const char *id);
 
-enum portal_status portal_tenant_create(struct db_conn *c, json_t *in, const struct audit_ctx *a,
+enum status portal_tenant_create(struct db_conn *c, json_t *in, const struct audit_ctx *a,
 					struct arena *ar, struct tenant_out *out,
 					const char **conflict);
 /* full: every field; else the member's view (no directory, admin group
  * or billing ids). */
-enum portal_status portal_tenant_get(struct db_conn *c, const char *id, bool full,
+enum status portal_tenant_get(struct db_conn *c, const char *id, bool full,
 				     struct arena *ar, struct tenant_out *out);
-enum portal_status portal_tenant_list(struct db_conn *c, const struct tenant_filter *f,
+enum status portal_tenant_list(struct db_conn *c, const struct tenant_filter *f,
 				      struct arena *ar, char **page);
 /* if_match < 0: unconditional. */
-enum portal_status portal_tenant_update(struct db_conn *c, const char *id, json_t *patch,
+enum status portal_tenant_update(struct db_conn *c, const char *id, json_t *patch,
 					long long if_match, const struct audit_ctx *a,
 					struct arena *ar, struct tenant_out *out,
 					const char **conflict);
-enum portal_status portal_tenant_delete(struct db_conn *c, const char *id,
+enum status portal_tenant_delete(struct db_conn *c, const char *id,
 					const struct audit_ctx *a);
 /*
  * Writes one audit record. With c == NULL it leases its own portal_db
@@ -97,9 +89,9 @@ bool portal_audit_record(struct db_conn *c, const char *tenant_id, const struct 
 			 json_t *changes);
 
 /* A job of the tenant, as JSON text (arena). */
-enum portal_status portal_job_get(struct db_conn *c, const char *tenant_id, const char *id,
+enum status portal_job_get(struct db_conn *c, const char *tenant_id, const char *id,
 				  struct arena *ar, char **json);
-enum portal_status portal_audit_list(struct db_conn *c, const struct audit_filter *f,
+enum status portal_audit_list(struct db_conn *c, const struct audit_filter *f,
 				     struct arena *ar, char **page);
 
 #endif

@@ -242,7 +242,7 @@ static char *b64(struct arena *a, const char *data, size_t len)
 	return out;
 }
 
-enum webhooks_status webhooks_intake(struct db_conn *c, const struct webhook_delivery *d,
+enum status webhooks_intake(struct db_conn *c, const struct webhook_delivery *d,
 				     struct arena *a, struct webhook_intake_result *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -251,7 +251,7 @@ enum webhooks_status webhooks_intake(struct db_conn *c, const struct webhook_del
 	 * exactly (0.0416, not 0.041599999999999998); PostgreSQL then keeps
 	 * the numbers as the decimals the provider sent. */
 	char *events = json_dumps(d->events, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	enum webhooks_status st = WEBHOOKS_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	PGresult *res = NULL;
 	const char *v[] = {d->provider, b64(a, d->body, d->body_len), headers, d->client_ip,
 			   d->request_id, events};
@@ -262,7 +262,7 @@ enum webhooks_status webhooks_intake(struct db_conn *c, const struct webhook_del
 		/* PostgreSQL refuses some JSON that jansson accepts (a \u0000
 		 * inside a string): the caller keeps the delivery unparsed. */
 		if (res && strncmp(db_sqlstate(res), "22", 2) == 0)
-			st = WEBHOOKS_INVALID;
+			st = ST_INVALID;
 		db_rollback(c);
 		goto cleanup;
 	}
@@ -280,9 +280,9 @@ enum webhooks_status webhooks_intake(struct db_conn *c, const struct webhook_del
 	/* A pure redelivery keeps nothing, not even the delivery record. */
 	if (rows == 0) {
 		db_rollback(c);
-		st = WEBHOOKS_OK;
+		st = ST_OK;
 	} else if (db_commit(c)) {
-		st = WEBHOOKS_OK;
+		st = ST_OK;
 	} else {
 		db_rollback(c);
 		memset(out, 0, sizeof(*out));
@@ -346,15 +346,15 @@ static char *opt_dup(PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col) ? NULL : xstrdup(PQgetvalue(res, row, col));
 }
 
-enum webhooks_status webhooks_event_load(struct db_conn *c, const char *id, struct webhook_event *e)
+enum status webhooks_event_load(struct db_conn *c, const char *id, struct webhook_event *e)
 {
 	memset(e, 0, sizeof(*e));
 	const char *v[] = {id};
 	PGresult *res = db_exec(c, "webhooks_event_load", 1, v);
-	enum webhooks_status st = WEBHOOKS_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
-		st = PQntuples(res) == 1 ? WEBHOOKS_OK : WEBHOOKS_NOT_FOUND;
-		if (st == WEBHOOKS_OK) {
+		st = PQntuples(res) == 1 ? ST_OK : ST_NOT_FOUND;
+		if (st == ST_OK) {
 			snprintf(e->id, sizeof(e->id), "%s", PQgetvalue(res, 0, 0));
 			snprintf(e->provider, sizeof(e->provider), "%s", PQgetvalue(res, 0, 1));
 			snprintf(e->status, sizeof(e->status), "%s", PQgetvalue(res, 0, 2));
@@ -385,7 +385,7 @@ bool webhooks_event_finish(struct db_conn *c, const char *id, const char *status
 	return ok;
 }
 
-enum webhooks_status webhooks_apply(struct db_conn *c, const char *kind, const char *event_id,
+enum status webhooks_apply(struct db_conn *c, const char *kind, const char *event_id,
 				    const char *tenant_id, struct webhook_applied *out)
 {
 	static const struct {
@@ -404,15 +404,15 @@ enum webhooks_status webhooks_apply(struct db_conn *c, const char *kind, const c
 			out->resource_type = kinds[i].resource;
 		}
 	if (stmt == NULL)
-		return WEBHOOKS_NOT_FOUND;
+		return ST_NOT_FOUND;
 	const char *v[] = {event_id, tenant_id};
 	PGresult *res = db_exec(c, stmt, 2, v);
-	enum webhooks_status st = WEBHOOKS_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res) && PQntuples(res) == 1) {
 		out->processed = atoi(PQgetvalue(res, 0, 0)) == 1;
 		out->applied = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 		snprintf(out->resource_id, sizeof(out->resource_id), "%s", PQgetvalue(res, 0, 2));
-		st = WEBHOOKS_OK;
+		st = ST_OK;
 	} else if (res && PQresultStatus(res) == PGRES_FATAL_ERROR) {
 		/* Data exceptions (22) and constraint violations (23) come from the
 		 * event's content: retrying cannot help. */
@@ -420,27 +420,27 @@ enum webhooks_status webhooks_apply(struct db_conn *c, const char *kind, const c
 		if (strncmp(code, "22", 2) == 0 || strncmp(code, "23", 2) == 0) {
 			const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 			out->error = xstrdup(msg ? msg : "the event's data is invalid");
-			st = WEBHOOKS_INVALID;
+			st = ST_INVALID;
 		}
 	}
 	PQclear(res);
 	return st;
 }
 
-static enum webhooks_status list(struct db_conn *c, const char *stmt, int n, const char *const *v,
+static enum status list(struct db_conn *c, const char *stmt, int n, const char *const *v,
 				 int limit, struct arena *a, char **page)
 {
 	PGresult *res = db_exec(c, stmt, n, v);
-	enum webhooks_status st = WEBHOOKS_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
 		*page = page_json(res, limit, a);
-		st = WEBHOOKS_OK;
+		st = ST_OK;
 	}
 	PQclear(res);
 	return st;
 }
 
-enum webhooks_status webhooks_event_list(struct db_conn *c, const struct webhook_event_filter *f,
+enum status webhooks_event_list(struct db_conn *c, const struct webhook_event_filter *f,
 					 struct arena *a, char **page)
 {
 	char lim[12], um[4];
@@ -452,7 +452,7 @@ enum webhooks_status webhooks_event_list(struct db_conn *c, const struct webhook
 	return list(c, "webhooks_event_list", 7, v, f->limit, a, page);
 }
 
-static enum webhooks_status billing_list(struct db_conn *c, const char *stmt,
+static enum status billing_list(struct db_conn *c, const char *stmt,
 					 const struct billing_filter *f, const char *third,
 					 struct arena *a, char **page)
 {
@@ -463,19 +463,19 @@ static enum webhooks_status billing_list(struct db_conn *c, const char *stmt,
 	return list(c, stmt, 6, v, f->limit, a, page);
 }
 
-enum webhooks_status webhooks_invoice_list(struct db_conn *c, const struct billing_filter *f,
+enum status webhooks_invoice_list(struct db_conn *c, const struct billing_filter *f,
 					   struct arena *a, char **page)
 {
 	return billing_list(c, "webhooks_invoice_list", f, f->status, a, page);
 }
 
-enum webhooks_status webhooks_subscription_list(struct db_conn *c, const struct billing_filter *f,
+enum status webhooks_subscription_list(struct db_conn *c, const struct billing_filter *f,
 						struct arena *a, char **page)
 {
 	return billing_list(c, "webhooks_subscription_list", f, f->status, a, page);
 }
 
-enum webhooks_status webhooks_usage_list(struct db_conn *c, const struct billing_filter *f,
+enum status webhooks_usage_list(struct db_conn *c, const struct billing_filter *f,
 					 struct arena *a, char **page)
 {
 	return billing_list(c, "webhooks_usage_list", f, f->subscription_id, a, page);

@@ -14,15 +14,10 @@
 #include <stdbool.h>
 
 #include "server/store/db.h"
+#include "server/store/status.h"
 #include "server/store/page.h"
 #include "server/common/util.h"
 
-enum webhooks_status {
-	WEBHOOKS_OK,
-	WEBHOOKS_NOT_FOUND,
-	WEBHOOKS_INVALID,      /* the event's data breaks a type or constraint */
-	WEBHOOKS_UNAVAILABLE,  /* database unreachable or failed */
-};
 
 void webhooks_register(void);
 
@@ -48,9 +43,9 @@ struct webhook_intake_result {
 /*
  * Stores the delivery and its new events in one transaction on `c`. When
  * every event was already stored, nothing is kept (not even the delivery).
- * WEBHOOKS_INVALID: the database refused the events' JSON (nothing stored).
+ * ST_INVALID: the database refused the events' JSON (nothing stored).
  */
-enum webhooks_status webhooks_intake(struct db_conn *c, const struct webhook_delivery *d,
+enum status webhooks_intake(struct db_conn *c, const struct webhook_delivery *d,
 				     struct arena *a, struct webhook_intake_result *out);
 
 /* Marks events as queued for processing. */
@@ -75,7 +70,7 @@ struct webhook_event {
 	char *operation;
 };
 
-enum webhooks_status webhooks_event_load(struct db_conn *c, const char *id, struct webhook_event *e);
+enum status webhooks_event_load(struct db_conn *c, const char *id, struct webhook_event *e);
 void webhooks_event_free(struct webhook_event *e);
 
 /*
@@ -93,7 +88,7 @@ struct webhook_applied {
 	bool applied;            /* true: the tenant's data changed */
 	char resource_id[37];    /* the invoice/subscription/usage line, when applied */
 	const char *resource_type;
-	char *error;             /* on WEBHOOKS_INVALID: the database's reason (heap) */
+	char *error;             /* on ST_INVALID: the database's reason (heap) */
 };
 
 /*
@@ -102,7 +97,7 @@ struct webhook_applied {
  * and changes nothing. `kind` is one of "invoice", "qbo_entity",
  * "subscription", "usage".
  */
-enum webhooks_status webhooks_apply(struct db_conn *c, const char *kind, const char *event_id,
+enum status webhooks_apply(struct db_conn *c, const char *kind, const char *event_id,
 				    const char *tenant_id, struct webhook_applied *out);
 
 /* Lists. */
@@ -114,7 +109,7 @@ struct webhook_event_filter {
 	struct page_cursor cursor;
 	int limit;
 };
-enum webhooks_status webhooks_event_list(struct db_conn *c, const struct webhook_event_filter *f,
+enum status webhooks_event_list(struct db_conn *c, const struct webhook_event_filter *f,
 					 struct arena *a, char **page);
 
 struct billing_filter {
@@ -125,11 +120,11 @@ struct billing_filter {
 	struct page_cursor cursor;
 	int limit;
 };
-enum webhooks_status webhooks_invoice_list(struct db_conn *c, const struct billing_filter *f,
+enum status webhooks_invoice_list(struct db_conn *c, const struct billing_filter *f,
 					   struct arena *a, char **page);
-enum webhooks_status webhooks_subscription_list(struct db_conn *c, const struct billing_filter *f,
+enum status webhooks_subscription_list(struct db_conn *c, const struct billing_filter *f,
 						struct arena *a, char **page);
-enum webhooks_status webhooks_usage_list(struct db_conn *c, const struct billing_filter *f,
+enum status webhooks_usage_list(struct db_conn *c, const struct billing_filter *f,
 					 struct arena *a, char **page);
 
 /* The job kind that processes one inbox event (workers/webhook_jobs.c). */

@@ -47,9 +47,9 @@ static enum job_result begin(struct job *j, const char *statuses, struct step_ct
 		return JOB_FAIL;
 	}
 	switch (namespaces_work_load(id, &s->ns)) {
-	case PORTAL_OK:
+	case ST_OK:
 		break;
-	case PORTAL_NOT_FOUND:
+	case ST_NOT_FOUND:
 		job_error(j, "NamespaceNotFound", "the namespace of this job does not exist");
 		return JOB_FAIL;
 	default:
@@ -308,9 +308,9 @@ static enum job_result regrant_role_assignment(struct job *j)
 		return JOB_FAIL;
 	}
 	switch (namespaces_work_load(id, &s.ns)) {
-	case PORTAL_OK:
+	case ST_OK:
 		break;
-	case PORTAL_NOT_FOUND:
+	case ST_NOT_FOUND:
 		j->output = json_pack("{s:b, s:s}", "skipped", 1, "reason", "the namespace is gone");
 		return JOB_OK;
 	default:

@@ -65,7 +65,7 @@ static bool resolve_pending(struct db_conn *cb, struct db_conn *cm, int n, const
 	const char **rej = xcalloc((size_t)n, sizeof(char *));
 	int na = 0, nr = 0;
 	bool ok = false;
-	if (billing_stakes_exist(cm, n, ids, has) != BILLING_OK)
+	if (billing_stakes_exist(cm, n, ids, has) != ST_OK)
 		goto cleanup;
 	for (int i = 0; i < n; i++) {
 		if (has[i])
@@ -73,7 +73,7 @@ static bool resolve_pending(struct db_conn *cb, struct db_conn *cm, int n, const
 		else
 			rej[nr++] = ids[i];
 	}
-	ok = betting_bets_reconcile(cb, na, acc, nr, rej) == BETTING_OK;
+	ok = betting_bets_reconcile(cb, na, acc, nr, rej) == ST_OK;
 	if (ok && (na || nr))
 		log_info("reconcile: %d pending bet(s) accepted (stake found), %d rejected (expired)", na, nr);
 cleanup:
@@ -94,9 +94,9 @@ static enum job_result settle_event(struct job *j, struct db_conn *cb, struct db
 	char status[16], result[65], rid[80];
 	bool settled = false;
 	switch (betting_event_state(cb, event_id, status, result, &settled)) {
-	case BETTING_OK:
+	case ST_OK:
 		break;
-	case BETTING_NOT_FOUND:
+	case ST_NOT_FOUND:
 		job_error(j, "EventNotFound", "the event does not exist");
 		return JOB_FAIL;
 	default:
@@ -122,7 +122,7 @@ static enum job_result settle_event(struct job *j, struct db_conn *cb, struct db
 		/* Pending bets first: old ones are resolved now; young ones may
 		 * still be completing, so wait for them. */
 		if (betting_event_bets(cb, event_id, "pending", pending_timeout_s, BATCH, items, &n) !=
-		    BETTING_OK) {
+		    ST_OK) {
 			job_error(j, "DatabaseUnavailable", "betting_db failed");
 			goto cleanup;
 		}
@@ -140,7 +140,7 @@ static enum job_result settle_event(struct job *j, struct db_conn *cb, struct db
 			j->retry_after_ms = 1000 * (j->attempts > 0 ? j->attempts : 1);
 			goto cleanup;
 		}
-		if (betting_event_bets(cb, event_id, "accepted", 0, BATCH, items, &n) != BETTING_OK) {
+		if (betting_event_bets(cb, event_id, "accepted", 0, BATCH, items, &n) != ST_OK) {
 			job_error(j, "DatabaseUnavailable", "betting_db failed");
 			goto cleanup;
 		}
@@ -154,13 +154,13 @@ static enum job_result settle_event(struct job *j, struct db_conn *cb, struct db
 				amounts[nw++] = items[i].payout_if_won;
 			}
 		}
-		enum billing_status ms = cancel ? billing_refund_stakes(cm, n, ids, posting_request_id(j, rid), &posted)
+		enum status ms = cancel ? billing_refund_stakes(cm, n, ids, posting_request_id(j, rid), &posted)
 						: billing_pay_winners(cm, nw, won, amounts, posting_request_id(j, rid), &posted);
-		if (ms != BILLING_OK) {
+		if (ms != ST_OK) {
 			job_error(j, "DatabaseUnavailable", "billing_db failed while paying");
 			goto cleanup;
 		}
-		if (betting_bets_settle(cb, n, ids, status, result) != BETTING_OK) {
+		if (betting_bets_settle(cb, n, ids, status, result) != ST_OK) {
 			job_error(j, "DatabaseUnavailable", "betting_db failed while settling");
 			goto cleanup;
 		}
@@ -173,12 +173,12 @@ static enum job_result settle_event(struct job *j, struct db_conn *cb, struct db
 		}
 	}
 	bool done = false;
-	if (betting_event_bets_settled(cb, event_id, &done) != BETTING_OK) {
+	if (betting_event_bets_settled(cb, event_id, &done) != ST_OK) {
 		job_error(j, "DatabaseUnavailable", "marking the event's bets settled failed");
 		goto cleanup;
 	}
 	/* A concurrent run may have marked it a moment ago: look again. */
-	if (!done && (betting_event_state(cb, event_id, status, result, &done) != BETTING_OK || !done)) {
+	if (!done && (betting_event_state(cb, event_id, status, result, &done) != ST_OK || !done)) {
 		job_error(j, "BetsPending", "bets of this event are still open");
 		j->retry_after_ms = 1000;
 		goto cleanup;
@@ -240,7 +240,7 @@ static enum job_result step_pending_bets(struct job *j)
 	char *ids[BATCH];
 	for (int round = 0; round < 50 && !jobs_stopping(); round++) {
 		int n = 0;
-		if (betting_pending_bets(cb, pending_timeout_s, BATCH, &ar, ids, &n) != BETTING_OK ||
+		if (betting_pending_bets(cb, pending_timeout_s, BATCH, &ar, ids, &n) != ST_OK ||
 		    !resolve_pending(cb, cm, n, (const char *const *)ids)) {
 			job_error(j, "DatabaseUnavailable", "resolving pending bets failed");
 			res = JOB_RETRY;
@@ -275,8 +275,8 @@ static enum job_result step_stakes(struct job *j)
 	char rid[80];
 	for (int round = 0; round < 50 && !jobs_stopping(); round++) {
 		int n = 0;
-		if (billing_unconfirmed_stakes(cm, pending_timeout_s, BATCH, &ar, ids, &n) != BILLING_OK ||
-		    betting_bet_statuses(cb, n, (const char *const *)ids, status) != BETTING_OK) {
+		if (billing_unconfirmed_stakes(cm, pending_timeout_s, BATCH, &ar, ids, &n) != ST_OK ||
+		    betting_bet_statuses(cb, n, (const char *const *)ids, status) != ST_OK) {
 			job_error(j, "DatabaseUnavailable", "reviewing stakes failed");
 			res = JOB_RETRY;
 			break;
@@ -290,8 +290,8 @@ static enum job_result step_stakes(struct job *j)
 				done[nd++] = ids[i];
 			}
 		}
-		if (billing_refund_stakes(cm, no, orphans, posting_request_id(j, rid), &posted) != BILLING_OK ||
-		    billing_confirm_stakes(cm, nd, done) != BILLING_OK) {
+		if (billing_refund_stakes(cm, no, orphans, posting_request_id(j, rid), &posted) != ST_OK ||
+		    billing_confirm_stakes(cm, nd, done) != ST_OK) {
 			job_error(j, "DatabaseUnavailable", "refunding or confirming stakes failed");
 			res = JOB_RETRY;
 			break;
@@ -319,7 +319,7 @@ static enum job_result step_unfinished_events(struct job *j)
 	char *ids[50], *tenants[50];
 	int n = 0;
 	enum job_result res = JOB_OK;
-	if (betting_unfinished_events(cb, pending_timeout_s, 50, &ar, ids, tenants, &n) != BETTING_OK) {
+	if (betting_unfinished_events(cb, pending_timeout_s, 50, &ar, ids, tenants, &n) != ST_OK) {
 		job_error(j, "DatabaseUnavailable", "betting_db failed");
 		res = JOB_RETRY;
 	}

@@ -81,9 +81,9 @@ static enum job_result step_apply(struct job *j)
 		goto cleanup;
 	}
 	switch (webhooks_event_load(b, id, &e)) {
-	case WEBHOOKS_OK:
+	case ST_OK:
 		break;
-	case WEBHOOKS_NOT_FOUND:
+	case ST_NOT_FOUND:
 		set_output(j, "missing", NULL, NULL);
 		rc = JOB_OK;
 		goto cleanup;
@@ -98,10 +98,10 @@ static enum job_result step_apply(struct job *j)
 		goto cleanup;
 	}
 	switch (e.account_id ? portal_tenant_by_billing_account(e.provider, e.account_id, tenant)
-			     : PORTAL_NOT_FOUND) {
-	case PORTAL_OK:
+			     : ST_NOT_FOUND) {
+	case ST_OK:
 		break;
-	case PORTAL_NOT_FOUND: {
+	case ST_NOT_FOUND: {
 		char msg[256];
 		snprintf(msg, sizeof(msg), "no tenant has %s %s", 
 			 strcmp(e.provider, "quickbooks") == 0 ? "quickbooks_realm_id" : "pax8_company_id",
@@ -131,12 +131,12 @@ static enum job_result step_apply(struct job *j)
 		goto cleanup;
 	}
 	switch (webhooks_apply(b, kind, id, tenant, &ap)) {
-	case WEBHOOKS_OK:
+	case ST_OK:
 		set_output(j, ap.processed ? "processed" : "already-processed",
 			   ap.processed ? (ap.applied ? "applied" : "superseded") : NULL, tenant);
 		rc = JOB_OK;
 		break;
-	case WEBHOOKS_INVALID:
+	case ST_INVALID:
 		if (!webhooks_event_finish(b, id, "rejected", NULL, tenant, ap.error)) {
 			job_error(j, "BillingUnavailable", "billing_db failed");
 			goto cleanup;

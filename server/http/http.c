@@ -64,38 +64,29 @@ static bool sane_request_id(const char *s)
 	return true;
 }
 
-static struct request *request_new(struct MHD_Connection *conn, const char *url, const char *method)
+/* What every request starts with, however it arrived. */
+static struct request *request_alloc(const char *method, const char *url, const char *rid)
 {
 	struct request *r = xcalloc(1, sizeof(*r));
 	atomic_fetch_add(&inflight, 1);
-	r->conn = conn;
 	r->start_ns = util_now_ns();
 	r->method = parse_method(method);
 	r->method_name = method;
 	r->path = url;
 	r->route_id = ROUTE_ID_UNMATCHED;
-	const char *rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
 	if (sane_request_id(rid))
 		snprintf(r->request_id, sizeof(r->request_id), "%s", rid);
 	else
 		util_uuid_v4(r->request_id);
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci && ci->client_addr) {
-		const struct sockaddr *sa = ci->client_addr;
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->client_ip,
-				  sizeof(r->client_ip));
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->client_ip,
-				  sizeof(r->client_ip));
-	}
-	if (r->client_ip[0] == '\0')
-		snprintf(r->client_ip, sizeof(r->client_ip), "unknown");
-	/* Behind trusted proxies the client is the last X-Forwarded-For hop
-	 * that is not itself one of them. */
+	return r;
+}
+
+/* Behind trusted proxies the client is the last X-Forwarded-For hop that
+ * is not itself one of them. */
+static void client_behind_proxies(struct request *r)
+{
 	if (cfg.trusted_proxies && util_ip_in_list(r->client_ip, cfg.trusted_proxies)) {
-		const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+		const char *xff = req_header(r, "X-Forwarded-For");
 		/* The whole header: the hop a trusted proxy appended is at its
 		 * end, however long a client made the part before it. */
 		size_t n = xff ? strlen(xff) : 0;
@@ -126,6 +117,27 @@ static struct request *request_new(struct MHD_Connection *conn, const char *url,
 				n--; /* past the comma */
 		}
 	}
+}
+
+static struct request *request_new(struct MHD_Connection *conn, const char *url, const char *method)
+{
+	struct request *r = request_alloc(method, url,
+					  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"));
+	r->conn = conn;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->client_ip,
+				  sizeof(r->client_ip));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->client_ip,
+				  sizeof(r->client_ip));
+	}
+	if (r->client_ip[0] == '\0')
+		snprintf(r->client_ip, sizeof(r->client_ip), "unknown");
+	client_behind_proxies(r);
 	return r;
 }
 
@@ -142,18 +154,33 @@ static void request_free(struct request *r)
 	atomic_fetch_sub(&inflight, 1);
 }
 
+/* The value of `name` in an in-process {name, value, ..., NULL} list. */
+static const char *inproc_lookup(const char *const *list, const char *name, bool nocase)
+{
+	for (; list && list[0] && list[1]; list += 2)
+		if (nocase ? strcasecmp(list[0], name) == 0 : strcmp(list[0], name) == 0)
+			return list[1];
+	return NULL;
+}
+
 const char *req_header(struct request *r, const char *name)
 {
+	if (r->conn == NULL)
+		return inproc_lookup(r->inproc_headers, name, true);
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
 const char *req_cookie(struct request *r, const char *name)
 {
+	if (r->conn == NULL)
+		return inproc_lookup(r->inproc_cookies, name, false);
 	return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
 }
 
 const char *req_query(struct request *r, const char *name)
 {
+	if (r->conn == NULL)
+		return inproc_lookup(r->inproc_query, name, false);
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
@@ -170,6 +197,14 @@ struct db_conn *req_db(struct request *r, enum db_service svc, const char *tenan
 		return NULL;
 	}
 	return r->db[svc];
+}
+
+struct db_conn *req_db_or_reply(struct request *r, enum db_service svc, const char *tenant)
+{
+	struct db_conn *c = req_db(r, svc, tenant);
+	if (c == NULL)
+		reply_db_unreachable(r, svc);
+	return c;
 }
 
 /* ---- pipeline steps ----------------------------------------------------- */
@@ -231,7 +266,7 @@ static bool cookie_auth_or_reply(struct request *r, const char *sid)
 static bool authenticate_or_reply(struct request *r)
 {
 	const char *h = req_header(r, "Authorization");
-	const char *sid = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, SESSION_COOKIE);
+	const char *sid = req_cookie(r, SESSION_COOKIE);
 	if (h == NULL && sid != NULL)
 		return cookie_auth_or_reply(r, sid);
 	if (h == NULL) {
@@ -405,6 +440,45 @@ static void dispatch(struct request *r)
 		log_error("handler %s produced no response", r->route->name);
 		reply_internal(r);
 	}
+}
+
+/* ---- in-process requests --------------------------------------------------- */
+
+static void add_common_headers(struct request *r);
+
+struct request *http_inproc_new(const struct inproc_request *in)
+{
+	struct request *r = request_alloc(in->method, in->path,
+					  inproc_lookup(in->headers, "X-Request-Id", true));
+	r->inproc_headers = in->headers;
+	r->inproc_query = in->query;
+	r->inproc_cookies = in->cookies;
+	snprintf(r->client_ip, sizeof(r->client_ip), "%s", in->client_ip ? in->client_ip : "127.0.0.1");
+	client_behind_proxies(r);
+	if (in->body) {
+		r->body_len = strlen(in->body);
+		r->body = xstrndup(in->body, r->body_len);
+	}
+	return r;
+}
+
+struct request *http_inproc_run(const struct inproc_request *in)
+{
+	struct request *r = http_inproc_new(in);
+	dispatch(r);
+	if (r->response)
+		add_common_headers(r);
+	return r;
+}
+
+const char *http_inproc_reply_header(struct request *r, const char *name)
+{
+	return r->response ? MHD_get_response_header(r->response, name) : NULL;
+}
+
+void http_inproc_free(struct request *r)
+{
+	request_free(r);
 }
 
 static void add_common_headers(struct request *r)

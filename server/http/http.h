@@ -68,7 +68,36 @@ struct request {
 	struct MHD_Response *response;
 	int status;
 	bool queued;
+
+	/* In-process requests (http_inproc_*, conn == NULL): what libmicrohttpd
+	 * would have parsed, as NULL-terminated {name, value, ...} lists, and
+	 * the reply's body, kept for the caller to read. */
+	const char *const *inproc_headers;
+	const char *const *inproc_query;
+	const char *const *inproc_cookies;
+	char *reply_body;              /* arena */
+	size_t reply_len;
 };
+
+/*
+ * In-process requests: the whole pipeline (router, authentication, rate
+ * limits, tenant scope, roles, body checks, the handler, the reply) without
+ * libmicrohttpd or a socket, for tests that drive handlers with a real
+ * database. The lists are {name, value, ..., NULL} and borrowed until
+ * http_inproc_free(). client_ip NULL means "127.0.0.1".
+ */
+struct inproc_request {
+	const char *method, *path;
+	const char *const *headers, *const *query, *const *cookies;
+	const char *body;              /* may be NULL */
+	const char *client_ip;
+};
+struct request *http_inproc_run(const struct inproc_request *in);
+/* A request that has not been dispatched, for driving reply_* directly. */
+struct request *http_inproc_new(const struct inproc_request *in);
+/* A header of the reply, or NULL. */
+const char *http_inproc_reply_header(struct request *r, const char *name);
+void http_inproc_free(struct request *r);
 
 /* Starts the daemon. Returns false (and logs why) on failure. */
 bool http_start(void);
@@ -93,5 +122,7 @@ bool http_csrf_ok_or_reply(struct request *r, const char *session_csrf);
  * to `tenant` ("*" for the whole platform). NULL when the database is
  * unreachable; the caller answers 503 with reply_unavailable(). */
 struct db_conn *req_db(struct request *r, enum db_service svc, const char *tenant);
+/* As req_db(); NULL after answering 503 "<db> is unreachable". */
+struct db_conn *req_db_or_reply(struct request *r, enum db_service svc, const char *tenant);
 
 #endif

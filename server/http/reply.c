@@ -16,11 +16,22 @@ static void set_response(struct request *r, int status, struct MHD_Response *res
 	r->status = status;
 }
 
+/* An in-process request (no connection) keeps the body for its caller:
+ * libmicrohttpd offers no way to read it back from the response. */
+static void keep_body(struct request *r, const void *data, size_t len)
+{
+	if (r->conn != NULL)
+		return;
+	r->reply_body = arena_strndup(&r->arena, data, len);
+	r->reply_len = len;
+}
+
 void reply_bytes(struct request *r, int status, const char *content_type, const void *data,
 		 size_t len)
 {
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+	keep_body(r, data, len);
 	if (content_type)
 		MHD_add_response_header(resp, "Content-Type", content_type);
 	set_response(r, status, resp);
@@ -34,6 +45,7 @@ static void reply_json_typed(struct request *r, int status, json_t *body, const 
 		reply_internal(r);
 		return;
 	}
+	keep_body(r, s, strlen(s));
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(resp, "Content-Type", type);
@@ -109,6 +121,67 @@ void reply_internal(struct request *r)
 	/* Never more than was written, whatever the id's length. */
 	size_t len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
 	reply_bytes(r, 500, "application/problem+json", buf, len);
+}
+
+/* ---- the status table --------------------------------------------------- */
+
+static const struct {
+	int http;
+	const char *code, *title, *detail;
+} status_table[ST_COUNT] = {
+	[ST_OK] = {500, "internal", "Internal Server Error", "A success was answered as a problem."},
+	[ST_NOT_FOUND] = {404, "not-found", "Not Found",
+			  "No resource exists at this path, or it is not visible to you."},
+	[ST_CONFLICT] = {409, "conflict", "Conflict", "The change conflicts with the resource's state."},
+	[ST_PRECONDITION] = {412, "precondition-failed", "Precondition Failed",
+			     "If-Match does not match the resource's current ETag."},
+	[ST_GONE] = {409, "deleted", "Conflict", "A deleted resource cannot be changed."},
+	[ST_FINAL] = {409, "event-final", "Conflict",
+		      "The event is settled or cancelled: it cannot change any more."},
+	[ST_INVALID] = {422, "validation", "Unprocessable Content",
+			"The request body has invalid fields; see errors."},
+	[ST_ALREADY] = {409, "conflict", "Conflict", "This was done before."},
+	[ST_INSUFFICIENT] = {422, "insufficient-funds", "Unprocessable Content",
+			     "The wallet's balance does not cover this amount; nothing was moved."},
+	[ST_LIMIT] = {422, "balance-limit", "Unprocessable Content",
+		      "The wallet's balance would exceed the largest amount it can hold; nothing was moved."},
+	[ST_NO_SELECTION] = {422, "validation", "Unprocessable Content", "The event has no such selection."},
+	[ST_CLOSED] = {409, "betting-closed", "Conflict", "The event takes no bets now."},
+	[ST_ODDS_CHANGED] = {409, "odds-changed", "Conflict", "The odds have changed."},
+	[ST_DUPLICATE] = {409, "idempotency-key-in-use", "Conflict",
+			  "A request with this Idempotency-Key is still being processed; retry later."},
+	[ST_UNAVAILABLE] = {503, "unavailable", "Service Unavailable", "A database failed."},
+};
+
+int reply_status_code(enum status st)
+{
+	return st >= 0 && st < ST_COUNT ? status_table[st].http : 500;
+}
+
+void reply_status(struct request *r, enum status st, enum db_service svc)
+{
+	if (st < 0 || st >= ST_COUNT) {
+		reply_internal(r);
+		return;
+	}
+	if (st == ST_UNAVAILABLE) {
+		reply_db_failed(r, svc);
+		return;
+	}
+	if (st == ST_OK)
+		log_error("reply_status: a success (ST_OK) was answered as a problem");
+	reply_problem(r, status_table[st].http, status_table[st].code, status_table[st].title,
+		      status_table[st].detail, NULL);
+}
+
+void reply_db_unreachable(struct request *r, enum db_service svc)
+{
+	reply_unavailable(r, arena_printf(&r->arena, "%s is unreachable", db_service_name(svc)));
+}
+
+void reply_db_failed(struct request *r, enum db_service svc)
+{
+	reply_unavailable(r, arena_printf(&r->arena, "%s failed", db_service_name(svc)));
 }
 
 void problem_add_error(json_t **errors, const char *field, const char *message)

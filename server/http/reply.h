@@ -10,6 +10,9 @@
 
 #include <jansson.h>
 
+#include "server/store/db.h"
+#include "server/store/status.h"
+
 struct request;
 
 /* Sends `body` (stolen) as application/json with `status`. */
@@ -33,6 +36,19 @@ void reply_not_found(struct request *r);
 void reply_forbidden(struct request *r, const char *detail);
 void reply_unavailable(struct request *r, const char *what);
 void reply_internal(struct request *r);
+
+/*
+ * THE map from a service's result to a reply: one table of HTTP status,
+ * problem type, title and detail per enum status value (ST_OK is not a
+ * problem: it answers 500, a handler bug). `svc` names the database for
+ * ST_UNAVAILABLE's detail ("portal_db failed").
+ */
+void reply_status(struct request *r, enum status st, enum db_service svc);
+/* 503 naming the database: "<db> is unreachable" / "<db> failed". */
+void reply_db_unreachable(struct request *r, enum db_service svc);
+void reply_db_failed(struct request *r, enum db_service svc);
+/* The HTTP status reply_status() would send, for tests and logs. */
+int reply_status_code(enum status st);
 
 /* Problem error list helper: appends {field, message} to *errors
  * (created on first use). */

@@ -391,14 +391,14 @@ static void half_done_bet(const struct money_tenant *m, const struct member *mb,
 	struct bet_row b;
 	char cur[64];
 	cr_assert_eq(betting_bet_place(c, m->t.id, mb->user_id, ev, "home", "400", "EUR", "2.00", key,
-				       "test", cur, &ar, &b), BETTING_OK);
+				       "test", cur, &ar, &b), ST_OK);
 	cr_assert(db_commit(c));
 	db_release(c);
 	snprintf(bet_id, 37, "%s", b.id);
 	if (staked) {
 		struct db_conn *mc = db_acquire(DB_BILLING);
 		cr_assert(db_scope(mc, m->t.id));
-		cr_assert_eq(billing_stake(mc, m->t.id, mb->user_id, "EUR", "400", b.id, "test"), BILLING_OK);
+		cr_assert_eq(billing_stake(mc, m->t.id, mb->user_id, "EUR", "400", b.id, "test"), ST_OK);
 		db_release(mc);
 	}
 	arena_free(&ar);
@@ -533,9 +533,9 @@ Test(money, settlement_pays_each_winner_exactly_once_however_often_it_runs)
 	for (int i = 0; i < N; i++)
 		amounts[i] = 1000000;
 	int posted = -1;
-	cr_assert_eq(billing_pay_winners(mc, N, (const char *const *)won, amounts, "test", &posted), BILLING_OK);
+	cr_assert_eq(billing_pay_winners(mc, N, (const char *const *)won, amounts, "test", &posted), ST_OK);
 	cr_assert_eq(posted, 0, "a second payout for a bet is a no-op");
-	cr_assert_eq(billing_refund_stakes(mc, N, (const char *const *)won, "test", &posted), BILLING_OK);
+	cr_assert_eq(billing_refund_stakes(mc, N, (const char *const *)won, "test", &posted), ST_OK);
 	cr_assert_eq(posted, 0, "and so is a refund after its payout");
 	db_release(mc);
 	cr_assert_eq(balance(&m, &a, "EUR"), 10000 - staked_a + paid_a);

@@ -386,20 +386,20 @@ Test(recovery, reconciliation_repairs_each_half_done_state)
 	cr_assert(db_scope(cb, m.t.id) && db_scope(cm, m.t.id));
 
 	/* 1. Crash after step 1: a pending bet without a stake. */
-	cr_assert_eq(betting_bet_place(cb, m.t.id, a.user_id, ev, "home", "100", "EUR", "2.00", NULL, "t", cur, &ar, &b), BETTING_OK);
+	cr_assert_eq(betting_bet_place(cb, m.t.id, a.user_id, ev, "home", "100", "EUR", "2.00", NULL, "t", cur, &ar, &b), ST_OK);
 	snprintf(s.unstaked, sizeof(s.unstaked), "%s", b.id);
 	/* 2. Crash after step 2: a pending bet with its stake. */
-	cr_assert_eq(betting_bet_place(cb, m.t.id, a.user_id, ev, "home", "200", "EUR", "2.00", NULL, "t", cur, &ar, &b), BETTING_OK);
+	cr_assert_eq(betting_bet_place(cb, m.t.id, a.user_id, ev, "home", "200", "EUR", "2.00", NULL, "t", cur, &ar, &b), ST_OK);
 	snprintf(s.staked, sizeof(s.staked), "%s", b.id);
-	cr_assert_eq(billing_stake(cm, m.t.id, a.user_id, "EUR", "200", b.id, "t"), BILLING_OK);
+	cr_assert_eq(billing_stake(cm, m.t.id, a.user_id, "EUR", "200", b.id, "t"), ST_OK);
 	/* 3. A stake without any bet. */
 	random_uuid(s.orphan);
-	cr_assert_eq(billing_stake(cm, m.t.id, a.user_id, "EUR", "300", s.orphan, "t"), BILLING_OK);
+	cr_assert_eq(billing_stake(cm, m.t.id, a.user_id, "EUR", "300", s.orphan, "t"), ST_OK);
 	/* 4. A slow request whose stake landed after its bet expired. */
-	cr_assert_eq(betting_bet_place(cb, m.t.id, a.user_id, ev, "home", "400", "EUR", "2.00", NULL, "t", cur, &ar, &b), BETTING_OK);
+	cr_assert_eq(betting_bet_place(cb, m.t.id, a.user_id, ev, "home", "400", "EUR", "2.00", NULL, "t", cur, &ar, &b), ST_OK);
 	snprintf(s.late, sizeof(s.late), "%s", b.id);
-	cr_assert_eq(betting_bet_resolve(cb, b.id, false, "expired", &ar, &b, &changed), BETTING_OK);
-	cr_assert_eq(billing_stake(cm, m.t.id, a.user_id, "EUR", "400", s.late, "t"), BILLING_OK);
+	cr_assert_eq(betting_bet_resolve(cb, b.id, false, "expired", &ar, &b, &changed), ST_OK);
+	cr_assert_eq(billing_stake(cm, m.t.id, a.user_id, "EUR", "400", s.late, "t"), ST_OK);
 	/* 5. An event whose result was posted but whose settlement job was
 	 *    lost, with an accepted bet. */
 	struct resp *r = place_bet(&m, &a, ev2, "home", 500, "3.00", NULL);
