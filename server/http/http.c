@@ -64,6 +64,37 @@ static bool sane_request_id(const char *s)
 	return true;
 }
 
+void http_forwarded_client_ip(const char *xff, const char *trusted, char *client_ip, size_t len)
+{
+	size_t n = xff ? strnlen(xff, 1024) : 0;
+	while (n > 0) {
+		size_t end = n;
+		while (n > 0 && xff[n - 1] != ',')
+			n--;
+		size_t start = n;
+		while (start < end && xff[start] == ' ')
+			start++;
+		while (end > start && xff[end - 1] == ' ')
+			end--;
+		char hop[64];
+		if (end > start && end - start < sizeof(hop)) {
+			memcpy(hop, xff + start, end - start);
+			hop[end - start] = '\0';
+			unsigned char tmp[16];
+			bool valid = inet_pton(strchr(hop, ':') ? AF_INET6 : AF_INET, hop, tmp) == 1;
+			if (!valid)
+				break;
+			snprintf(client_ip, len, "%s", hop);
+			if (!util_ip_in_list(hop, trusted))
+				break;
+		} else {
+			break;
+		}
+		if (n > 0)
+			n--; /* past the comma */
+	}
+}
+
 static struct request *request_new(struct MHD_Connection *conn, const char *url, const char *method)
 {
 	struct request *r = xcalloc(1, sizeof(*r));
@@ -96,33 +127,7 @@ static struct request *request_new(struct MHD_Connection *conn, const char *url,
 	 * that is not itself one of them. */
 	if (cfg.trusted_proxies && util_ip_in_list(r->client_ip, cfg.trusted_proxies)) {
 		const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
-		size_t n = xff ? strnlen(xff, 1024) : 0;
-		while (n > 0) {
-			size_t end = n;
-			while (n > 0 && xff[n - 1] != ',')
-				n--;
-			size_t start = n;
-			while (start < end && xff[start] == ' ')
-				start++;
-			while (end > start && xff[end - 1] == ' ')
-				end--;
-			char hop[64];
-			if (end > start && end - start < sizeof(hop)) {
-				memcpy(hop, xff + start, end - start);
-				hop[end - start] = '\0';
-				unsigned char tmp[16];
-				bool valid = inet_pton(strchr(hop, ':') ? AF_INET6 : AF_INET, hop, tmp) == 1;
-				if (!valid)
-					break;
-				snprintf(r->client_ip, sizeof(r->client_ip), "%s", hop);
-				if (!util_ip_in_list(hop, cfg.trusted_proxies))
-					break;
-			} else {
-				break;
-			}
-			if (n > 0)
-				n--; /* past the comma */
-		}
+		http_forwarded_client_ip(xff, cfg.trusted_proxies, r->client_ip, sizeof(r->client_ip));
 	}
 	return r;
 }

@@ -9,16 +9,23 @@
  *  - session_csrf_check() against a model of its documented rule;
  *  - util_ip_in_list() (trusted proxies), which must at least find a
  *    valid address in a list made of itself;
+ *  - http_forwarded_client_ip() (X-Forwarded-For behind trusted proxies,
+ *    split out of http.c's request_new() for this target): the client
+ *    address stays a terminated string that is the peer or a valid hop of
+ *    the header, and every hop to the right of the chosen one is a trusted
+ *    proxy: a client cannot make the server skip an untrusted hop, so the
+ *    address it claims is used only when every hop after it is trusted;
  *  - util_b64url_decode() (every token and cursor goes through it): the
  *    decoded length is exactly 3/4 of the input's, and decode(encode(x))
  *    gives x back.
  *
- * Input: up to 7 lines: cookie value, Origin, Referer, token, session
- * CSRF, address, address list. A line starting with '-' stands for a
- * missing header (NULL).
+ * Input: up to 8 lines: cookie value, Origin, Referer, token, session
+ * CSRF, address, address list (trusted proxies), X-Forwarded-For. A line
+ * starting with '-' stands for a missing header (NULL).
  */
 #include "tests/fuzz/fuzz_common.h"
 #include "server/auth/session.h"
+#include "server/http/http.h"
 
 #include <arpa/inet.h>
 
@@ -64,10 +71,68 @@ static void check_b64(const char *in)
 	free(out);
 }
 
+static bool valid_ip(const char *s)
+{
+	unsigned char buf[16];
+	return inet_pton(strchr(s, ':') ? AF_INET6 : AF_INET, s, buf) == 1;
+}
+
+/* The hops of xff, trimmed of spaces, left to right (heap strings). */
+static size_t split_hops(const char *xff, char ***out)
+{
+	size_t n = 0, cap = 8;
+	char **h = xcalloc(cap, sizeof(*h));
+	const char *p = xff;
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		const char *a = p, *b = p + len;
+		while (a < b && *a == ' ')
+			a++;
+		while (b > a && b[-1] == ' ')
+			b--;
+		if (n == cap)
+			h = xrealloc(h, (cap *= 2) * sizeof(*h));
+		h[n++] = xstrndup(a, (size_t)(b - a));
+		if (p[len] == '\0')
+			break;
+		p += len + 1;
+	}
+	*out = h;
+	return n;
+}
+
+static void check_forwarded(const char *xff, const char *trusted)
+{
+	static const char PEER[] = "192.0.2.1";
+	char ip[64];
+	snprintf(ip, sizeof(ip), "%s", PEER);
+	http_forwarded_client_ip(xff, trusted, ip, sizeof(ip));
+	FUZZ_CHECK(memchr(ip, '\0', sizeof(ip)) != NULL, "client address not terminated");
+	if (xff == NULL || strcmp(ip, PEER) == 0)
+		return;
+	FUZZ_CHECK(valid_ip(ip), "client address %s is not an address", ip);
+	char **hops;
+	size_t n = split_hops(xff, &hops);
+	size_t at = n;
+	for (size_t i = n; i-- > 0;)
+		if (strcmp(hops[i], ip) == 0) {
+			at = i;
+			break;
+		}
+	FUZZ_CHECK(at < n, "client address %s is not a hop of X-Forwarded-For", ip);
+	for (size_t i = at + 1; i < n; i++)
+		FUZZ_CHECK(valid_ip(hops[i]) && util_ip_in_list(hops[i], trusted),
+			   "chose %s past the untrusted hop %s (X-Forwarded-For of %zu bytes)", ip, hops[i],
+			   strlen(xff));
+	for (size_t i = 0; i < n; i++)
+		free(hops[i]);
+	free(hops);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *f[7];
-	fuzz_fields(data, size, '\n', f, 7);
+	char *f[8];
+	fuzz_fields(data, size, '\n', f, 8);
 	const char *sid = f[0], *origin = opt(f[1]), *referer = opt(f[2]), *token = opt(f[3]),
 		   *csrf = opt(f[4]), *ip = f[5], *list = f[6];
 
@@ -90,9 +155,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(util_ip_in_list(ip, ip), "%s is not in a list of itself", ip);
 	FUZZ_CHECK(!util_ip_in_list(NULL, list) && !util_ip_in_list(ip, NULL), "NULL matched");
 
-	for (size_t i = 0; i < 7; i++)
+	check_forwarded(opt(f[7]), list);
+
+	for (size_t i = 0; i < 8; i++)
 		check_b64(f[i]);
 
-	fuzz_free_fields(f, 7);
+	fuzz_free_fields(f, 8);
 	return 0;
 }
