@@ -66,7 +66,11 @@ static bool sane_request_id(const char *s)
 
 void http_forwarded_client_ip(const char *xff, const char *trusted, char *client_ip, size_t len)
 {
-	size_t n = xff ? strnlen(xff, 1024) : 0;
+	/* From the header's real end: the hops a trusted proxy appended are
+	 * last. (Reading only its first 1024 bytes let a client who sent a
+	 * longer header have its own last hop taken as its address.) Each hop
+	 * is looked at once, and libmicrohttpd bounds the header's size. */
+	size_t n = xff ? strlen(xff) : 0;
 	while (n > 0) {
 		size_t end = n;
 		while (n > 0 && xff[n - 1] != ',')
