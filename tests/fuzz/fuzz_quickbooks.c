@@ -6,8 +6,8 @@
  * The body is the whole input. Signatures:
  *  - the right intuit-signature (HMAC computed here) is accepted, with a
  *    fixed verifier token and with one taken from the input's first line;
- *  - truncated, extended, altered and input-derived values are refused
- *    unless they equal the right one.
+ *  - truncated, extended, altered, non-canonical (padding bits set) and
+ *    input-derived values are refused unless they equal the right one.
  * Parsing: OK gives a JSON array of well-formed inbox events (one per
  * element of a CloudEvents array), MALFORMED gives no events and a reason;
  * the rejected-body event of any body is well-formed too.
@@ -28,6 +28,13 @@ static void check_signatures(const char *token, const uint8_t *data, size_t size
 	memcpy(bad, good, 45);
 	bad[0] = bad[0] == 'A' ? 'B' : 'A';
 	FUZZ_CHECK(!webhook_quickbooks_signature_ok(token, data, size, bad), "an altered signature passed");
+	/* The 43rd character carries 4 bits of the MAC and 2 bits that must
+	 * be zero: a value differing there only is not the standard base64. */
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	memcpy(bad, good, 45);
+	bad[42] = b64[(strchr(b64, good[42]) - b64) ^ 1];
+	FUZZ_CHECK(!webhook_quickbooks_signature_ok(token, data, size, bad),
+		   "a non-canonical signature passed: %s for %s", bad, good);
 	memcpy(bad, good, 45);
 	bad[43] = '\0';
 	FUZZ_CHECK(!webhook_quickbooks_signature_ok(token, data, size, bad), "a truncated signature passed");
