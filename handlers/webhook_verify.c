@@ -27,17 +27,19 @@ bool webhook_quickbooks_signature_ok(const char *verifier_token, const void *bod
 	 * length of a signature is no secret, so this check may be early. */
 	if (strlen(signature) != 44 || signature[43] != '=' || strchr(signature, '=') != signature + 43)
 		return false;
-	unsigned char decoded[34];
-	int n = EVP_DecodeBlock(decoded, (const unsigned char *)signature, 44);
-	if (n != 33) /* EVP_DecodeBlock counts the padding as a zero byte */
-		return false;
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
 	if (HMAC(EVP_sha256(), verifier_token, (int)strlen(verifier_token), body, len, mac, &maclen) ==
 		    NULL ||
 	    maclen != 32)
 		return false;
-	return CRYPTO_memcmp(decoded, mac, 32) == 0;
+	/* Compare with the standard encoding of the MAC rather than decode the
+	 * header: decoding ignores the 2 padding bits of the 43rd character,
+	 * so 4 spellings of one signature would pass. */
+	unsigned char want[45];
+	if (EVP_EncodeBlock(want, mac, 32) != 44)
+		return false;
+	return CRYPTO_memcmp(want, signature, 44) == 0;
 }
 
 bool webhook_pax8_secret_ok(const char *secret, const char *authorization)

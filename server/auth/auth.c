@@ -278,6 +278,20 @@ static bool copy_opt_string(json_t *claims, const char *key, char *out, size_t l
 	return true;
 }
 
+/* A NumericDate claim in whole seconds. False unless it is a number within
+ * +-2^53 (NaN included): converting a larger double to int64_t is undefined
+ * behaviour, and so would be adding the clock skew to one near INT64_MAX. */
+static bool numeric_date(json_t *v, int64_t *out)
+{
+	if (!json_is_number(v))
+		return false;
+	double d = json_number_value(v);
+	if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0))
+		return false;
+	*out = (int64_t)d;
+	return true;
+}
+
 bool auth_check_claims(const char *claims_json, int64_t now, const char *nonce,
 		       struct principal *p, const char **why)
 {
@@ -318,17 +332,17 @@ bool auth_check_claims(const char *claims_json, int64_t now, const char *nonce,
 		*why = "the token audience is not this API";
 		goto cleanup;
 	}
-	json_t *exp = json_object_get(c, "exp");
 	json_t *nbf = json_object_get(c, "nbf");
-	if (!json_is_number(exp)) {
+	int64_t exp_s, nbf_s;
+	if (!numeric_date(json_object_get(c, "exp"), &exp_s)) {
 		*why = "the token has no exp claim";
 		goto cleanup;
 	}
-	if ((int64_t)json_number_value(exp) + cfg.clock_skew_s < now) {
+	if (exp_s + cfg.clock_skew_s < now) {
 		*why = "the token has expired";
 		goto cleanup;
 	}
-	if (nbf && (!json_is_number(nbf) || (int64_t)json_number_value(nbf) - cfg.clock_skew_s > now)) {
+	if (nbf && (!numeric_date(nbf, &nbf_s) || nbf_s - cfg.clock_skew_s > now)) {
 		*why = "the token is not valid yet (nbf)";
 		goto cleanup;
 	}
@@ -370,7 +384,7 @@ bool auth_check_claims(const char *claims_json, int64_t now, const char *nonce,
 		*s = (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
 	for (char *s = p->oid; *s; s++)
 		*s = (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
-	p->expires = (int64_t)json_number_value(exp);
+	p->expires = exp_s;
 	ok = true;
 cleanup:
 	json_decref(c);

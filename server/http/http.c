@@ -64,6 +64,41 @@ static bool sane_request_id(const char *s)
 	return true;
 }
 
+void http_forwarded_client_ip(const char *xff, const char *trusted, char *client_ip, size_t len)
+{
+	/* From the header's real end: the hops a trusted proxy appended are
+	 * last. (Reading only its first 1024 bytes let a client who sent a
+	 * longer header have its own last hop taken as its address.) Each hop
+	 * is looked at once, and libmicrohttpd bounds the header's size. */
+	size_t n = xff ? strlen(xff) : 0;
+	while (n > 0) {
+		size_t end = n;
+		while (n > 0 && xff[n - 1] != ',')
+			n--;
+		size_t start = n;
+		while (start < end && xff[start] == ' ')
+			start++;
+		while (end > start && xff[end - 1] == ' ')
+			end--;
+		char hop[64];
+		if (end > start && end - start < sizeof(hop)) {
+			memcpy(hop, xff + start, end - start);
+			hop[end - start] = '\0';
+			unsigned char tmp[16];
+			bool valid = inet_pton(strchr(hop, ':') ? AF_INET6 : AF_INET, hop, tmp) == 1;
+			if (!valid)
+				break;
+			snprintf(client_ip, len, "%s", hop);
+			if (!util_ip_in_list(hop, trusted))
+				break;
+		} else {
+			break;
+		}
+		if (n > 0)
+			n--; /* past the comma */
+	}
+}
+
 /* What every request starts with, however it arrived. */
 static struct request *request_alloc(const char *method, const char *url, const char *rid)
 {
@@ -87,35 +122,7 @@ static void client_behind_proxies(struct request *r)
 {
 	if (cfg.trusted_proxies && util_ip_in_list(r->client_ip, cfg.trusted_proxies)) {
 		const char *xff = req_header(r, "X-Forwarded-For");
-		/* The whole header: the hop a trusted proxy appended is at its
-		 * end, however long a client made the part before it. */
-		size_t n = xff ? strlen(xff) : 0;
-		while (n > 0) {
-			size_t end = n;
-			while (n > 0 && xff[n - 1] != ',')
-				n--;
-			size_t start = n;
-			while (start < end && xff[start] == ' ')
-				start++;
-			while (end > start && xff[end - 1] == ' ')
-				end--;
-			char hop[64];
-			if (end > start && end - start < sizeof(hop)) {
-				memcpy(hop, xff + start, end - start);
-				hop[end - start] = '\0';
-				unsigned char tmp[16];
-				bool valid = inet_pton(strchr(hop, ':') ? AF_INET6 : AF_INET, hop, tmp) == 1;
-				if (!valid)
-					break;
-				snprintf(r->client_ip, sizeof(r->client_ip), "%s", hop);
-				if (!util_ip_in_list(hop, cfg.trusted_proxies))
-					break;
-			} else {
-				break;
-			}
-			if (n > 0)
-				n--; /* past the comma */
-		}
+		http_forwarded_client_ip(xff, cfg.trusted_proxies, r->client_ip, sizeof(r->client_ip));
 	}
 }
 

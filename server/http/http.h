@@ -103,6 +103,14 @@ void http_inproc_free(struct request *r);
 bool http_start(void);
 /* libmicrohttpd's version text, for `atrium version`. */
 const char *http_library_version(void);
+
+/* Behind trusted proxies (comma-separated addresses or CIDR blocks): the
+ * client is the last X-Forwarded-For hop that is not itself a trusted
+ * proxy. Walks xff from the right and overwrites client_ip (len bytes)
+ * with each valid hop it passes; leaves it as it is when xff is NULL or
+ * its last hop is not an address. Split out of request_new() for
+ * tests/fuzz/fuzz_cookie_header. */
+void http_forwarded_client_ip(const char *xff, const char *trusted, char *client_ip, size_t len);
 /* Stops accepting, lets in-flight requests finish, and frees the daemon. */
 void http_stop(void);
 
