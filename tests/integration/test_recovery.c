@@ -157,6 +157,7 @@ struct streamer {
 	const struct member *members;
 	const char *event_id;
 	atomic_bool *stop;
+	atomic_int *accepted;     /* 201s of every streamer, for the kill's timing */
 	struct placed *req;
 	int n;
 };
@@ -176,6 +177,8 @@ static void *stream(void *arg)
 		p->status = r->status;
 		const char *id = json_string_value(json_object_get(r->json, "id"));
 		snprintf(p->bet_id, sizeof(p->bet_id), "%s", r->status == 201 && id ? id : "");
+		if (r->status == 201)
+			atomic_fetch_add(x->accepted, 1);
 		resp_free(r);
 		if (p->status == 0)
 			usleep(20000); /* the server is gone: do not spin */
@@ -215,15 +218,21 @@ Test(recovery, a_server_killed_mid_stream_loses_no_money_once_reconciled)
 	pid_t server = spawn("serve", "recovery-serve-1.log");
 	wait_healthy(base, server);
 	atomic_bool stop = false;
+	atomic_int accepted = 0;
 	struct streamer xs[THREADS];
 	pthread_t th[THREADS];
 	for (int i = 0; i < THREADS; i++) {
 		xs[i] = (struct streamer){.index = i, .base = base, .m = &m, .members = members,
-					  .event_id = ev, .stop = &stop,
+					  .event_id = ev, .stop = &stop, .accepted = &accepted,
 					  .req = xcalloc(MAX_REQ, sizeof(struct placed))};
 		pthread_create(&th[i], NULL, stream, &xs[i]);
 	}
-	usleep(2000000);
+	/* Kill mid-stream: once the stream is well under way (a loaded
+	 * machine places bets slowly, so wait for them, not for a time),
+	 * and never later than 60 s. */
+	for (int waited = 0; atomic_load(&accepted) < 40 && waited < 600; waited++)
+		usleep(100000);
+	usleep(200000);
 	kill(server, SIGKILL);
 	int status;
 	waitpid(server, &status, 0);
