@@ -172,8 +172,7 @@ static int cmd_worker(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	register_all();
-	const char *c = getenv("ATRIUM_WORKER_CONCURRENCY");
-	int concurrency = c && atoi(c) > 0 ? atoi(c) : 2;
+	int concurrency = cfg.worker_concurrency;
 	/* Runners, the heartbeat, and steps that open a second connection. */
 	db_start(concurrency * 2 + 2);
 	if (!db_check_rls_roles()) {
@@ -197,8 +196,7 @@ static int cmd_worker(void)
 
 static int cmd_migrate(void)
 {
-	const char *dir = getenv("ATRIUM_MIGRATIONS_DIR");
-	return migrate_all(dir && *dir ? dir : "db/migrations") ? 0 : 1;
+	return migrate_all(cfg.migrations_dir) ? 0 : 1;
 }
 
 static void usage(FILE *out)
@@ -236,7 +234,7 @@ int main(int argc, char **argv)
 	}
 	if (!config_load()) {
 		config_free();
-		return 2;
+		return 1;
 	}
 	log_set_level(cfg.log_level);
 	outbound_global_init();
