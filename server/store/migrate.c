@@ -248,7 +248,8 @@ static bool read_files(const char *dir, struct plan *p)
 		util_sha256_hex(e->sql, strlen(e->sql), e->sum);
 	}
 	closedir(d);
-	qsort(p->e, p->n, sizeof(*p->e), cmp_entry);
+	if (p->n > 1)
+		qsort(p->e, p->n, sizeof(*p->e), cmp_entry);
 	return ok;
 }
 
@@ -292,7 +293,8 @@ static bool read_applied(PGconn *pg, const char *table, struct plan *p)
 		e->applied_at = xstrdup(PQgetvalue(res, r, 2));
 	}
 	PQclear(res);
-	qsort(p->e, p->n, sizeof(*p->e), cmp_entry);
+	if (p->n > 1)
+		qsort(p->e, p->n, sizeof(*p->e), cmp_entry);
 	return true;
 }
 
