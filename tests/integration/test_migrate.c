@@ -304,6 +304,13 @@ Test(migrate, an_applied_file_that_changed_fails_naming_it_until_accepted)
 	cr_assert_eq(r.rc, 1, "status with a changed file: %d\n%s", r.rc, r.out);
 	cr_assert_not_null(strstr(r.out, "changed  0001_base.sql"), "%s", r.out);
 
+	RUN(&r, "migrate", "--dry-run");
+	cr_assert_eq(r.rc, 1, "a dry run fails on drift too: %d\n%s", r.rc, r.err);
+	RUN(&r, "migrate", "--dry-run", "--accept-changed");
+	cr_assert_eq(r.rc, 0, "%d\n%s", r.rc, r.err);
+	cr_assert_not_null(strstr(r.out, "portal_db: would record the new checksum of 0001_base.sql"), "%s", r.out);
+	cr_assert_not(portal_has_table("mt_@_next"), "a dry run applies nothing");
+
 	RUN(&r, "migrate", "--accept-changed");
 	cr_assert_eq(r.rc, 0, "%d\n%s", r.rc, r.err);
 	cr_assert_not_null(strstr(r.err, "0001_base.sql changed after it was applied"), "a warning: %s", r.err);
