@@ -1,5 +1,5 @@
 /*
- * main.c - the `atrium` executable: serve, migrate, version.
+ * main.c - the `atrium` executable: serve, worker, migrate, version.
  *
  * main() is the only place that knows every module: it loads the
  * configuration, registers each service's statements, wires the handler
@@ -33,6 +33,7 @@
 #include "services/webhooks.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,8 +126,24 @@ static void register_all(void)
 	metrics_set_gauge_writer(write_gauges);
 }
 
-static int cmd_serve(void)
+/* The command line: each command's words and flags are data (commands[]
+ * below). Exit status 2 is a usage error; --help anywhere prints the
+ * command's help and does nothing else. */
+struct cli {
+	bool help;
+	bool status;          /* migrate status */
+	bool dry_run;         /* migrate --dry-run */
+	bool accept_changed;  /* migrate --accept-changed */
+};
+
+struct cli_word {
+	const char *name;     /* "--dry-run" (a flag) or "status" (a word) */
+	size_t offset;        /* the bool in struct cli it sets */
+};
+
+static int cmd_serve(const struct cli *cli)
 {
+	(void)cli;
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -161,8 +178,9 @@ static int cmd_serve(void)
 	return 0;
 }
 
-static int cmd_worker(void)
+static int cmd_worker(const struct cli *cli)
 {
+	(void)cli;
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -172,8 +190,7 @@ static int cmd_worker(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	register_all();
-	const char *c = getenv("ATRIUM_WORKER_CONCURRENCY");
-	int concurrency = c && atoi(c) > 0 ? atoi(c) : 2;
+	int concurrency = cfg.worker_concurrency;
 	/* Runners, the heartbeat, and steps that open a second connection. */
 	db_start(concurrency * 2 + 2);
 	if (!db_check_rls_roles()) {
@@ -195,21 +212,130 @@ static int cmd_worker(void)
 	return rc;
 }
 
-static int cmd_migrate(void)
+static int cmd_migrate(const struct cli *cli)
 {
-	const char *dir = getenv("ATRIUM_MIGRATIONS_DIR");
-	return migrate_all(dir && *dir ? dir : "db/migrations") ? 0 : 1;
+	struct migrate_opts o = {
+		.dir = cfg.migrations_dir,
+		.table = cfg.migrations_table,
+		.mode = cli->status ? MIGRATE_STATUS : cli->dry_run ? MIGRATE_DRY_RUN : MIGRATE_APPLY,
+		.accept_changed = cli->accept_changed || cfg.migrate_accept_changed,
+		.out = stdout,
+	};
+	return migrate_run(&o);
 }
+
+static int cmd_version(const struct cli *cli)
+{
+	(void)cli;
+	printf("atrium %s (%s build; libmicrohttpd %s, jansson %s, libpq %d, %s)\n",
+	       ATRIUM_VERSION, ATRIUM_BUILD_TYPE, http_library_version(), JANSSON_VERSION,
+	       PQlibVersion(), outbound_library_version());
+	return 0;
+}
+
+static const struct cli_word migrate_words[] = {
+	{"status", offsetof(struct cli, status)},
+	{"--dry-run", offsetof(struct cli, dry_run)},
+	{"--accept-changed", offsetof(struct cli, accept_changed)},
+};
+
+struct command {
+	const char *name;
+	const char *summary;  /* one line in `atrium --help` */
+	const char *help;     /* `atrium <name> --help`: usage lines, then details */
+	const struct cli_word *words;
+	size_t n_words;
+	bool configured;      /* reads the ATRIUM_* configuration first */
+	int (*run)(const struct cli *cli);
+};
+
+static const struct command commands[] = {
+	{"serve", "serve the HTTPS API and the portal",
+	 "usage: atrium serve\n\n"
+	 "Serves the HTTPS API and the portal on ATRIUM_LISTEN until SIGTERM or SIGINT\n"
+	 "(then drains requests in flight for up to ATRIUM_DRAIN_SECONDS and exits 0).\n",
+	 NULL, 0, true, cmd_serve},
+	{"worker", "run background jobs (provisioning, settlement, webhooks)",
+	 "usage: atrium worker\n\n"
+	 "Runs background jobs with ATRIUM_WORKER_CONCURRENCY runners until SIGTERM or\n"
+	 "SIGINT (then finishes the current step, releases its job and exits 0).\n",
+	 NULL, 0, true, cmd_worker},
+	{"migrate", "apply database migrations (safe to run concurrently)",
+	 "usage: atrium migrate [--dry-run] [--accept-changed]\n"
+	 "       atrium migrate status\n\n"
+	 "Applies ATRIUM_MIGRATIONS_DIR/<service>/NNNN_name.sql to each service database,\n"
+	 "in order, once each, recorded in ATRIUM_MIGRATIONS_TABLE; concurrent runs wait\n"
+	 "for each other. A file whose first line is '-- atrium:no-transaction' runs\n"
+	 "statement by statement outside a transaction (CREATE INDEX CONCURRENTLY).\n\n"
+	 "  status            per database, each file: applied, pending, changed (edited\n"
+	 "                    after it was applied) or missing (applied, not on disk)\n"
+	 "  --dry-run         print what would be applied; apply nothing\n"
+	 "  --accept-changed  record the new checksum of an applied file that changed,\n"
+	 "                    with a warning, instead of failing (its new content is not\n"
+	 "                    run); also ATRIUM_MIGRATE_ACCEPT_CHANGED=1\n\n"
+	 "Exit status: 0 done (status: nothing changed or missing); 1 a database failed\n"
+	 "or is unreachable, an applied file changed, or (status) something is changed\n"
+	 "or missing; 2 usage error.\n",
+	 migrate_words, sizeof(migrate_words) / sizeof(migrate_words[0]), true, cmd_migrate},
+	{"version", "print version and build information",
+	 "usage: atrium version\n\nPrints the version and the libraries it was built with.\n",
+	 NULL, 0, false, cmd_version},
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static void usage(FILE *out)
 {
-	fputs("usage: atrium <command>\n\n"
-	      "  serve     serve the HTTPS API and the portal\n"
-	      "  worker    run background jobs (provisioning, settlement, webhooks)\n"
-	      "  migrate   apply database migrations (safe to run concurrently)\n"
-	      "  version   print version and build information\n\n"
-	      "Configuration is read from ATRIUM_* environment variables (see README.md).\n",
+	fputs("usage: atrium <command> [options]\n"
+	      "       atrium <command> --help\n\n", out);
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fputs("  help      this help (atrium help <command>: that command's)\n\n"
+	      "Configuration is read from ATRIUM_* environment variables (see README.md); a\n"
+	      "malformed value stops the program with exit status 1. Exit status 2: usage error.\n",
 	      out);
+}
+
+static const struct command *command_named(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static bool is_help(const char *a)
+{
+	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+/* Fills cli from argv[2..]; false (after saying why on stderr) when an
+ * argument is not one of the command's. */
+static bool parse_args(const struct command *c, int argc, char **argv, struct cli *cli)
+{
+	for (int i = 2; i < argc; i++)
+		if (is_help(argv[i]))
+			cli->help = true;
+	if (cli->help)
+		return true;
+	for (int i = 2; i < argc; i++) {
+		const struct cli_word *w = NULL;
+		for (size_t k = 0; k < c->n_words; k++)
+			if (strcmp(c->words[k].name, argv[i]) == 0)
+				w = &c->words[k];
+		bool *slot = w ? (bool *)((char *)cli + w->offset) : NULL;
+		if (slot == NULL || *slot) {
+			fprintf(stderr, "atrium %s: %s '%s'\n", c->name,
+				slot ? "repeated" : argv[i][0] == '-' ? "unknown option" : "unexpected argument",
+				argv[i]);
+			return false;
+		}
+		*slot = true;
+	}
+	if (cli->status && (cli->dry_run || cli->accept_changed)) {
+		fprintf(stderr, "atrium migrate: status takes no options\n");
+		return false;
+	}
+	return true;
 }
 
 int main(int argc, char **argv)
@@ -219,30 +345,47 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *cmd = argv[1];
-	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-		printf("atrium %s (%s build; libmicrohttpd %s, jansson %s, libpq %d, %s)\n",
-		       ATRIUM_VERSION, ATRIUM_BUILD_TYPE, http_library_version(), JANSSON_VERSION,
-		       PQlibVersion(), outbound_library_version());
+	if (strcmp(cmd, "help") == 0 || is_help(cmd)) {
+		if (argc == 2) {
+			usage(stdout);
+			return 0;
+		}
+		const struct command *c = argc == 3 ? command_named(argv[2]) : NULL;
+		if (c == NULL) {
+			fprintf(stderr, "atrium help: %s '%s'\n", argc == 3 ? "unknown command" : "one command, not",
+				argv[argc - 1]);
+			usage(stderr);
+			return 2;
+		}
+		fputs(c->help, stdout);
 		return 0;
 	}
-	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
-		usage(stdout);
-		return 0;
-	}
-	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "worker") != 0) {
-		fprintf(stderr, "atrium: unknown command '%s'\n", cmd);
+	if (strcmp(cmd, "--version") == 0)
+		cmd = "version";
+	const struct command *c = command_named(cmd);
+	if (c == NULL) {
+		fprintf(stderr, "atrium: unknown %s '%s'\n", cmd[0] == '-' ? "option" : "command", cmd);
 		usage(stderr);
 		return 2;
 	}
+	struct cli cli = {0};
+	if (!parse_args(c, argc, argv, &cli)) {
+		fputs(c->help, stderr);
+		return 2;
+	}
+	if (cli.help) {
+		fputs(c->help, stdout);
+		return 0;
+	}
+	if (!c->configured)
+		return c->run(&cli);
 	if (!config_load()) {
 		config_free();
-		return 2;
+		return 1;
 	}
 	log_set_level(cfg.log_level);
 	outbound_global_init();
-	int rc = strcmp(cmd, "serve") == 0    ? cmd_serve()
-		 : strcmp(cmd, "worker") == 0 ? cmd_worker()
-					      : cmd_migrate();
+	int rc = c->run(&cli);
 	outbound_global_cleanup();
 	config_free();
 	return rc;

@@ -8,6 +8,7 @@
  * several workers into one).
  */
 #include "workers/maintenance_jobs.h"
+#include "server/common/config.h"
 #include "server/store/db.h"
 #include "server/store/idempotency.h"
 #include "server/jobs/jobs.h"
@@ -59,19 +60,10 @@ static const struct job_step purge_steps[] = {{"purge_idempotency_keys", purge}}
 static const struct job_kind purge_kind = {"maintenance.purge", purge_steps, 1, 3, schedule_next,
 					   schedule_next};
 
-static int env_int_min(const char *name, int def, int min)
-{
-	const char *v = getenv(name);
-	int n = v ? atoi(v) : 0;
-	if (n <= 0)
-		return def;
-	return n < min ? min : n;
-}
-
 void maintenance_jobs_register(void)
 {
-	retention_hours = env_int_min("ATRIUM_IDEMPOTENCY_RETENTION_HOURS", 48, 24);
-	interval_s = env_int_min("ATRIUM_PURGE_INTERVAL_SECONDS", 3600, 60);
+	retention_hours = cfg.idempotency_retention_h;
+	interval_s = cfg.purge_interval_s;
 	jobs_register_kind(&purge_kind);
 }
 

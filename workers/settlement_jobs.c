@@ -27,6 +27,7 @@
  * Only the worker runs these; they lease their own connections (scoped to
  * the job's tenant, or "*" for reconciliation).
  */
+#include "server/common/config.h"
 #include "services/betting.h"
 #include "services/billing.h"
 #include "workers/settlement_jobs.h"
@@ -360,17 +361,10 @@ static const struct job_kind cancel_kind = {"event.cancel", settle_steps, 1, 20,
 static const struct job_kind reconcile_kind = {"bets.reconcile", reconcile_steps, 3, 3,
 					       schedule_next, schedule_next};
 
-static int env_seconds(const char *name, int def)
-{
-	const char *v = getenv(name);
-	int n = v ? atoi(v) : 0;
-	return n > 0 ? n : def;
-}
-
 void settlement_register(void)
 {
-	pending_timeout_s = env_seconds("ATRIUM_BET_PENDING_TIMEOUT_SECONDS", 30);
-	reconcile_interval_s = env_seconds("ATRIUM_RECONCILE_INTERVAL_SECONDS", 60);
+	pending_timeout_s = cfg.bet_pending_timeout_s;
+	reconcile_interval_s = cfg.reconcile_interval_s;
 	jobs_register_kind(&settle_kind);
 	jobs_register_kind(&cancel_kind);
 	jobs_register_kind(&reconcile_kind);

@@ -8,6 +8,7 @@
  * short by a crash and run again by another worker applies the event once.
  */
 #include "workers/webhook_jobs.h"
+#include "server/common/config.h"
 #include "server/jobs/jobs.h"
 #include "server/common/log.h"
 #include "services/portal.h"
@@ -218,20 +219,11 @@ static atomic_bool sweeper_stop;
 static pthread_mutex_t sweep_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sweep_cv = PTHREAD_COND_INITIALIZER;
 
-static int env_int(const char *name, int def)
-{
-	const char *v = getenv(name);
-	int n = v ? atoi(v) : -1;
-	return n >= 0 && v && *v ? n : def;
-}
-
 static void *sweeper_main(void *arg)
 {
 	(void)arg;
-	int every_s = env_int("ATRIUM_WEBHOOK_SWEEP_SECONDS", 15);
-	int age_s = env_int("ATRIUM_WEBHOOK_SWEEP_AGE_SECONDS", 30);
-	if (every_s < 1)
-		every_s = 1;
+	int every_s = cfg.webhook_sweep_s;
+	int age_s = cfg.webhook_sweep_age_s;
 	while (!atomic_load(&sweeper_stop)) {
 		if (webhook_jobs_sweep(age_s) < 0)
 			log_warn("webhook sweep: a database is unreachable; will retry");

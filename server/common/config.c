@@ -21,24 +21,9 @@ static char *env_str(const char *name, const char *def)
 	return xstrdup(v);
 }
 
-static bool env_int(const char *name, int def, int min, int max, int *out)
-{
-	const char *v = getenv(name);
-	if (v == NULL || *v == '\0') {
-		*out = def;
-		return true;
-	}
-	char *end;
-	errno = 0;
-	long n = strtol(v, &end, 10);
-	if (errno || *end != '\0' || n < min || n > max) {
-		fprintf(stderr, "atrium: %s must be an integer in [%d, %d]\n", name, min, max);
-		return false;
-	}
-	*out = (int)n;
-	return true;
-}
-
+/* THE parser of integer settings: unset or empty is the default; anything
+ * else must be a whole decimal number in [min, max], or the variable is
+ * named with what it accepts and config_load() fails. */
 static bool env_ll(const char *name, long long def, long long min, long long max, long long *out)
 {
 	const char *v = getenv(name);
@@ -49,11 +34,50 @@ static bool env_ll(const char *name, long long def, long long min, long long max
 	char *end;
 	errno = 0;
 	long long n = strtoll(v, &end, 10);
-	if (errno || *end != '\0' || n < min || n > max) {
-		fprintf(stderr, "atrium: %s must be an integer in [%lld, %lld]\n", name, min, max);
+	bool digits = (*v >= '0' && *v <= '9') || (*v == '-' && v[1] >= '0' && v[1] <= '9');
+	if (!digits || errno || *end != '\0' || n < min || n > max) {
+		fprintf(stderr, "atrium: %s must be an integer in [%lld, %lld], got '%s'\n", name, min, max,
+			v);
 		return false;
 	}
 	*out = n;
+	return true;
+}
+
+static bool env_int(const char *name, int def, int min, int max, int *out)
+{
+	long long n;
+	if (!env_ll(name, def, min, max, &n))
+		return false;
+	*out = (int)n;
+	return true;
+}
+
+/* Booleans are 0 or 1; unset or empty is the default. */
+static bool env_bool(const char *name, bool def, bool *out)
+{
+	const char *v = getenv(name);
+	if (v == NULL || *v == '\0') {
+		*out = def;
+		return true;
+	}
+	if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0) {
+		fprintf(stderr, "atrium: %s must be 0 or 1, got '%s'\n", name, v);
+		return false;
+	}
+	*out = v[0] == '1';
+	return true;
+}
+
+/* A plain SQL identifier: it is spliced into statements unquoted. */
+static bool is_identifier(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 63 || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
 	return true;
 }
 
@@ -185,6 +209,31 @@ bool config_load(void)
 	ok &= env_int("ATRIUM_ARM_LRO_TIMEOUT_SECONDS", 900, 1, 86400, &cfg.arm_lro_timeout_s);
 	ok &= env_int("ATRIUM_ARM_POLL_INTERVAL_MS", 5000, 10, 600000, &cfg.arm_poll_interval_ms);
 	cfg.worker_metrics_listen = env_str("ATRIUM_WORKER_METRICS_LISTEN", NULL);
+
+	/* The worker's settings (defaults as the README lists them). */
+	ok &= env_int("ATRIUM_WORKER_CONCURRENCY", 2, 1, 63, &cfg.worker_concurrency);
+	ok &= env_int("ATRIUM_JOB_LEASE_SECONDS", 30, 1, 86400, &cfg.job_lease_s);
+	ok &= env_int("ATRIUM_JOB_BACKOFF_BASE_MS", 2000, 1, 86400000, &cfg.job_backoff_base_ms);
+	ok &= env_int("ATRIUM_JOB_BACKOFF_CAP_MS", 300000, 1, 86400000, &cfg.job_backoff_cap_ms);
+	ok &= env_int("ATRIUM_WORKER_POLL_MS", 1000, 10, 600000, &cfg.worker_poll_ms);
+	ok &= env_int("ATRIUM_BET_PENDING_TIMEOUT_SECONDS", 30, 1, 86400, &cfg.bet_pending_timeout_s);
+	ok &= env_int("ATRIUM_RECONCILE_INTERVAL_SECONDS", 60, 1, 86400, &cfg.reconcile_interval_s);
+	ok &= env_int("ATRIUM_IDEMPOTENCY_RETENTION_HOURS", 48, 24, 24 * 366,
+		      &cfg.idempotency_retention_h);
+	ok &= env_int("ATRIUM_PURGE_INTERVAL_SECONDS", 3600, 60, 86400 * 7, &cfg.purge_interval_s);
+	ok &= env_int("ATRIUM_WEBHOOK_SWEEP_SECONDS", 15, 1, 86400, &cfg.webhook_sweep_s);
+	ok &= env_int("ATRIUM_WEBHOOK_SWEEP_AGE_SECONDS", 30, 0, 86400, &cfg.webhook_sweep_age_s);
+	ok &= env_bool("ATRIUM_ALLOW_BYPASSRLS", false, &cfg.allow_bypassrls);
+
+	cfg.migrations_dir = env_str("ATRIUM_MIGRATIONS_DIR", "db/migrations");
+	cfg.migrations_table = env_str("ATRIUM_MIGRATIONS_TABLE", "schema_migrations");
+	if (!is_identifier(cfg.migrations_table)) {
+		fprintf(stderr, "atrium: ATRIUM_MIGRATIONS_TABLE must be a lower-case SQL identifier "
+				"([a-z_][a-z0-9_]*, at most 63 characters), got '%s'\n",
+			cfg.migrations_table);
+		ok = false;
+	}
+	ok &= env_bool("ATRIUM_MIGRATE_ACCEPT_CHANGED", false, &cfg.migrate_accept_changed);
 	return ok;
 }
 
@@ -199,7 +248,7 @@ void config_free(void)
 		&cfg.azure_client_secret, &cfg.arm_url, &cfg.azure_subscription_id,
 		&cfg.storage_blob_url, &cfg.storage_account, &cfg.storage_key,
 		&cfg.quickbooks_verifier_token, &cfg.pax8_webhook_secret,
-		&cfg.arm_scope, &cfg.worker_metrics_listen,
+		&cfg.arm_scope, &cfg.worker_metrics_listen, &cfg.migrations_dir, &cfg.migrations_table,
 	};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);

@@ -64,12 +64,30 @@ struct config {
 	int arm_lro_timeout_s;        /* how long one step follows an operation */
 	int arm_poll_interval_ms;     /* poll interval when Retry-After is absent */
 	char *worker_metrics_listen;  /* host:port of the worker's /metrics; NULL = off */
+	/* the worker: job runtime (server/jobs/jobs.c) and job kinds (workers/) */
+	int worker_concurrency;       /* runner threads */
+	int job_lease_s;              /* a claimed job's lease, renewed every third */
+	int job_backoff_base_ms, job_backoff_cap_ms;
+	int worker_poll_ms;           /* backstop poll when no NOTIFY arrives */
+	int bet_pending_timeout_s;    /* reconciliation resolves pending bets this old */
+	int reconcile_interval_s;
+	int idempotency_retention_h;  /* Idempotency-Key records kept this long */
+	int purge_interval_s;
+	int webhook_sweep_s;          /* how often lost inbox events are re-queued */
+	int webhook_sweep_age_s;      /* ... once they are this old */
+	bool allow_bypassrls;         /* accept a role that skips row-level security */
+	/* atrium migrate (server/store/migrate.c) */
+	char *migrations_dir;
+	char *migrations_table;       /* the table recording applied files, in each database */
+	bool migrate_accept_changed;  /* record the new checksum of an applied file that changed */
 };
 
 extern struct config cfg;
 
 /* Reads the environment into cfg. Returns false and prints why on stderr
- * when a value is malformed. */
+ * (naming the variable and what it accepts) when a value is malformed or out
+ * of range: every integer and boolean ATRIUM_* setting is parsed here, so a
+ * bad value stops the program at start instead of falling back silently. */
 bool config_load(void);
 void config_free(void);
 

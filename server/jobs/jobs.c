@@ -505,23 +505,16 @@ static void *heartbeat_main(void *arg)
 	return NULL;
 }
 
-static int env_ms(const char *name, int def)
-{
-	const char *v = getenv(name);
-	int n = v ? atoi(v) : 0;
-	return n > 0 ? n : def;
-}
-
 int jobs_worker_main(int concurrency)
 {
 	if (concurrency < 1)
 		concurrency = 1;
 	if (concurrency > MAX_RUNNERS - 1)
 		concurrency = MAX_RUNNERS - 1;
-	lease_s = env_ms("ATRIUM_JOB_LEASE_SECONDS", 30);
-	backoff_base_ms = env_ms("ATRIUM_JOB_BACKOFF_BASE_MS", 2000);
-	backoff_cap_ms = env_ms("ATRIUM_JOB_BACKOFF_CAP_MS", 300000);
-	poll_ms = env_ms("ATRIUM_WORKER_POLL_MS", 1000);
+	lease_s = cfg.job_lease_s;
+	backoff_base_ms = cfg.job_backoff_base_ms;
+	backoff_cap_ms = cfg.job_backoff_cap_ms;
+	poll_ms = cfg.worker_poll_ms;
 
 	sigset_t set;
 	sigemptyset(&set);

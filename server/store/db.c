@@ -119,8 +119,7 @@ static _Atomic int rls_checked[DB_SERVICE_COUNT]; /* 1: the role was found safe 
 
 static bool bypass_allowed(void)
 {
-	const char *v = getenv("ATRIUM_ALLOW_BYPASSRLS");
-	return v && strcmp(v, "1") == 0;
+	return cfg.allow_bypassrls;
 }
 
 /* Logs and answers whether a connection of svc may be used. */
