@@ -161,8 +161,8 @@ static bool create_in_tx_or_reply(struct request *r, struct db_conn *c, const ch
 				  struct ns_out *n)
 {
 	char slug[64], tstatus[16];
-	int live = 0;
-	switch (namespaces_tenant_lock(c, tenant, slug, tstatus, &live)) {
+	int live = 0, quota = -1;
+	switch (namespaces_tenant_lock(c, tenant, slug, tstatus, &live, &quota)) {
 	case ST_OK:
 		break;
 	case ST_NOT_FOUND:
@@ -180,12 +180,15 @@ static bool create_in_tx_or_reply(struct request *r, struct db_conn *c, const ch
 			      "A deleted tenant cannot have new namespaces.", NULL);
 		return false;
 	}
-	if (live >= cfg.namespaces_per_tenant) {
+	/* The tenant's own quota when the operator set one, else the
+	 * platform's default. */
+	int cap = quota >= 0 ? quota : cfg.namespaces_per_tenant;
+	if (live >= cap) {
 		db_rollback(c);
 		char *detail = arena_printf(&r->arena,
-					    "This tenant has %d namespaces, its limit "
-					    "(ATRIUM_NAMESPACES_PER_TENANT); delete one first.",
-					    live);
+					    "This tenant has %d namespaces, its limit (%s); delete one first.",
+					    live, quota >= 0 ? "the tenant's namespace_quota"
+							     : "ATRIUM_NAMESPACES_PER_TENANT");
 		reply_problem(r, 409, "namespace-quota-exceeded", "Conflict", detail, NULL);
 		return false;
 	}

@@ -25,6 +25,7 @@ static const struct field_spec create_fields[] = {
 	{"tags", FT_STRING_MAP, 0, 0, 50, NULL},
 	{"quickbooks_realm_id", FT_STRING, 0, 1, 64, NULL},
 	{"pax8_company_id", FT_STRING, 0, 1, 64, NULL},
+	{"namespace_quota", FT_INTEGER, F_NULLABLE, 0, 100000, NULL},
 	{"id", FT_UUID, F_READONLY, 0, 0, NULL},
 	{"status", FT_ENUM, F_READONLY, 0, 0, create_status},
 	{"created_at", FT_STRING, F_READONLY, 0, 0, NULL},
@@ -38,6 +39,7 @@ static const struct field_spec patch_fields[] = {
 	{"aad_admin_group_id", FT_UUID, F_NULLABLE, 0, 0, NULL},
 	{"quickbooks_realm_id", FT_STRING, F_NULLABLE, 1, 64, NULL},
 	{"pax8_company_id", FT_STRING, F_NULLABLE, 1, 64, NULL},
+	{"namespace_quota", FT_INTEGER, F_NULLABLE, 0, 100000, NULL},
 	{"id", FT_UUID, F_READONLY, 0, 0, NULL},
 	{"slug", FT_DNS_LABEL, F_READONLY, 0, 0, NULL},
 	{"aad_tenant_id", FT_UUID, F_READONLY, 0, 0, NULL},
@@ -191,6 +193,10 @@ static void patch_tenant(struct request *r)
 	if (!super && (json_object_get(r->json, "quickbooks_realm_id") ||
 		       json_object_get(r->json, "pax8_company_id"))) {
 		reply_forbidden(r, "Only a super admin may set a tenant's QuickBooks realm or Pax8 company id.");
+		return;
+	}
+	if (!super && json_object_get(r->json, "namespace_quota")) {
+		reply_forbidden(r, "Only a super admin may set a tenant's namespace quota.");
 		return;
 	}
 	long long if_match;

@@ -24,7 +24,9 @@ static const struct db_stmt stmts[] = {
 	 * a second statement: under READ COMMITTED a statement's snapshot is
 	 * taken before it waits for the lock, so a count in the locking
 	 * statement would miss what the previous holder committed. */
-	{"ns_tenant_lock", "SELECT slug, status FROM tenants WHERE id = $1::uuid FOR UPDATE"},
+	{"ns_tenant_lock",
+	 "SELECT slug, status, COALESCE(namespace_quota, -1)::text FROM tenants "
+	 "WHERE id = $1::uuid FOR UPDATE"},
 	{"ns_live_count",
 	 "SELECT count(*)::text FROM namespaces WHERE tenant_id = $1::uuid AND status <> 'deleted'"},
 	{"ns_create",
@@ -179,7 +181,7 @@ static void take_row(PGresult *res, struct arena *ar, struct ns_out *out)
 }
 
 enum status namespaces_tenant_lock(struct db_conn *c, const char *tenant_id, char slug[64],
-					  char status[16], int *live)
+					  char status[16], int *live, int *quota)
 {
 	const char *v[] = {tenant_id};
 	PGresult *res = db_exec(c, "ns_tenant_lock", 1, v);
@@ -189,6 +191,7 @@ enum status namespaces_tenant_lock(struct db_conn *c, const char *tenant_id, cha
 		if (st == ST_OK) {
 			snprintf(slug, 64, "%s", PQgetvalue(res, 0, 0));
 			snprintf(status, 16, "%s", PQgetvalue(res, 0, 1));
+			*quota = atoi(PQgetvalue(res, 0, 2));
 		}
 	}
 	if (st == ST_OK) {

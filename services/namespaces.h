@@ -67,10 +67,10 @@ void namespaces_register(void);
 
 /* Inside a transaction: locks the tenant's row (so concurrent creations
  * are counted one after another) and reads its slug and status (for
- * naming, and to refuse deleted tenants) and how many namespaces it has
- * that are not deleted. */
+ * naming, and to refuse deleted tenants), its own namespace quota (-1 when
+ * it has none) and how many namespaces it has that are not deleted. */
 enum status namespaces_tenant_lock(struct db_conn *c, const char *tenant_id, char slug[64],
-					  char status[16], int *live);
+				   char status[16], int *live, int *quota);
 
 /*
  * Inserts a pending namespace with id `id` (made by the caller, who has

@@ -24,8 +24,9 @@ static const struct db_stmt stmts[] = {
 	{"portal_tenant_create",
 	 "WITH t AS ("
 	 "  INSERT INTO tenants (slug, name, aad_tenant_id, aad_admin_group_id, tags, "
-	 "                       quickbooks_realm_id, pax8_company_id) "
-	 "  VALUES ($1, $2, $3::uuid, $4::uuid, COALESCE($5::jsonb, '{}'::jsonb), $6, $7) "
+	 "                       quickbooks_realm_id, pax8_company_id, namespace_quota) "
+	 "  VALUES ($1, $2, $3::uuid, $4::uuid, COALESCE($5::jsonb, '{}'::jsonb), $6, $7, "
+	 "          $11::integer) "
 	 "  RETURNING tenant_json(tenants) AS j, id, version), "
 	 "a AS (INSERT INTO audit_log (tenant_id, actor_tid, actor_oid, actor_kind, action, "
 	 "        resource_type, resource_id, request_id, changes) "
@@ -47,6 +48,8 @@ static const struct db_stmt stmts[] = {
 	 "      THEN $2::jsonb->>'quickbooks_realm_id' ELSE tenants.quickbooks_realm_id END, "
 	 "    pax8_company_id = CASE WHEN $2::jsonb ? 'pax8_company_id' "
 	 "      THEN $2::jsonb->>'pax8_company_id' ELSE tenants.pax8_company_id END, "
+	 "    namespace_quota = CASE WHEN $2::jsonb ? 'namespace_quota' "
+	 "      THEN ($2::jsonb->>'namespace_quota')::integer ELSE tenants.namespace_quota END, "
 	 "    version = tenants.version + 1, updated_at = now() "
 	 "  FROM cur WHERE tenants.id = cur.id AND cur.status <> 'deleted' "
 	 "    AND ($3::bigint IS NULL OR cur.version = $3::bigint) "
@@ -207,12 +210,19 @@ enum status portal_tenant_create(struct db_conn *c, json_t *in, const struct aud
 	json_t *t = json_object_get(in, "tags");
 	if (json_is_object(t))
 		tags = json_dumps(t, JSON_COMPACT);
+	char quota_buf[24];
+	const char *quota = NULL;
+	json_t *q = json_object_get(in, "namespace_quota");
+	if (json_is_integer(q)) {
+		snprintf(quota_buf, sizeof(quota_buf), "%lld", (long long)json_integer_value(q));
+		quota = quota_buf;
+	}
 	const char *v[] = {
 		opt_str(in, "slug"), opt_str(in, "name"), opt_str(in, "aad_tenant_id"),
 		opt_str(in, "aad_admin_group_id"), tags, opt_str(in, "quickbooks_realm_id"),
-		opt_str(in, "pax8_company_id"), a->actor_tid, a->actor_oid, a->request_id,
+		opt_str(in, "pax8_company_id"), a->actor_tid, a->actor_oid, a->request_id, quota,
 	};
-	PGresult *res = db_exec(c, "portal_tenant_create", 10, v);
+	PGresult *res = db_exec(c, "portal_tenant_create", 11, v);
 	free(tags);
 	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res) && PQntuples(res) == 1) {

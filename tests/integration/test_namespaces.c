@@ -1033,3 +1033,43 @@ Test(namespaces, live_namespaces_are_capped_per_tenant_even_when_creations_race)
 	free(path);
 	nst_tenant_free(&t);
 }
+
+/* A tenant's own namespace_quota, set by a super admin (a tenant admin may
+ * not), replaces the platform's default in either direction. */
+Test(namespaces, a_tenants_own_namespace_quota_replaces_the_default)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, false, NULL);
+	char *super = super_token();
+	char path[128];
+	snprintf(path, sizeof(path), "/v1/tenants/%s", t.id);
+	struct resp *r = http("PATCH", path, t.admin, "{\"namespace_quota\":50}", NULL);
+	assert_problem(r, 403);
+	resp_free(r);
+	r = http("PATCH", path, super, "{\"namespace_quota\":2}", NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert_eq(json_integer_value(json_object_get(r->json, "namespace_quota")), 2);
+	resp_free(r);
+	json_decref(nst_create(&t, "one", "dev", "westeurope", 202));
+	json_decref(nst_create(&t, "two", "dev", "westeurope", 202));
+	json_t *third = nst_create(&t, "three", "dev", "westeurope", 409);
+	cr_assert(strstr(json_string_value(json_object_get(third, "detail")), "namespace_quota"),
+		  "the refusal names the tenant's quota");
+	json_decref(third);
+	/* Raised above the default: the 11th namespace is accepted. */
+	r = http("PATCH", path, super, "{\"namespace_quota\":12}", NULL);
+	cr_assert_eq(r->status, 200);
+	resp_free(r);
+	for (int i = 3; i <= 11; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "q%d", i);
+		json_decref(nst_create(&t, name, "dev", "westeurope", 202));
+	}
+	/* Back to the default (10): nothing is removed, nothing more created. */
+	r = http("PATCH", path, super, "{\"namespace_quota\":null}", NULL);
+	cr_assert(json_is_null(json_object_get(r->json, "namespace_quota")), "%s", r->body);
+	resp_free(r);
+	json_decref(nst_create(&t, "over", "dev", "westeurope", 409));
+	free(super);
+	nst_tenant_free(&t);
+}
