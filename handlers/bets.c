@@ -178,10 +178,8 @@ static void complete_bet(struct request *r, const char *tenant, struct db_conn *
 	if (!money_idem_close_or_reply(r, cb, key, 201, bet->json, location, NULL))
 		return;
 	if (changed) {
-		struct audit_ctx a = handler_audit_ctx(r);
-		json_t *changes = json_loads(bet->json, 0, NULL);
-		portal_audit_record(NULL, tenant, &a, "bet.place", "bet", bet->id, changes);
-		json_decref(changes);
+		handler_audit(r, tenant, "bet.place", "bet", bet->id,
+			      req_own_json(r, json_loads(bet->json, 0, NULL)));
 	}
 	reply_json_text(r, 201, bet->json);
 	reply_header(r, "Location", location);

@@ -2,6 +2,7 @@
  * common.c - helpers shared by handler modules.
  */
 #include "handlers/handlers.h"
+#include "server/common/log.h"
 #include "server/http/reply.h"
 
 #include <stdio.h>
@@ -16,6 +17,15 @@ struct audit_ctx handler_audit_ctx(struct request *r)
 		.request_id = r->request_id,
 	};
 	return a;
+}
+
+void handler_audit(struct request *r, const char *tenant, const char *action, const char *type,
+		   const char *id, json_t *changes)
+{
+	struct audit_ctx a = handler_audit_ctx(r);
+	struct db_conn *portal = req_db(r, DB_PORTAL, tenant);
+	if (portal == NULL || !portal_audit_record(portal, tenant, &a, action, type, id, changes))
+		log_warn("audit: %s of %s %s was not recorded (portal_db failed)", action, type, id);
 }
 
 void reply_json_text(struct request *r, int status, const char *json)

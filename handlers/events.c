@@ -167,13 +167,9 @@ static void reply_invalid_field(struct request *r, const char *field)
 		      "The request body has invalid fields; see errors.", errors);
 }
 
-/* portal: the request's portal_db lease when it has one (scoped to the
- * tenant), so a request never holds two; NULL leases one for the record. */
-static void audit(struct request *r, struct db_conn *portal, const char *tenant,
-		  const char *action, const char *id)
+static void audit(struct request *r, const char *tenant, const char *action, const char *id)
 {
-	struct audit_ctx a = handler_audit_ctx(r);
-	portal_audit_record(portal, tenant, &a, action, "event", id, r->json);
+	handler_audit(r, tenant, action, "event", id, r->json);
 }
 
 static void create_event(struct request *r)
@@ -208,7 +204,7 @@ static void create_event(struct request *r)
 	char *etag = handler_etag(r, e.version);
 	if (!money_idem_close_or_reply(r, c, key, 201, e.json, location, etag))
 		return;
-	audit(r, NULL, tenant, "event.create", e.id);
+	audit(r, tenant, "event.create", e.id);
 	reply_event(r, 201, &e);
 	reply_header(r, "Location", location);
 }
@@ -292,7 +288,7 @@ static void patch_event(struct request *r)
 	const char *field = NULL;
 	switch (betting_event_update(c, tenant, id, r->json, if_match, &r->arena, &e, &field)) {
 	case ST_OK:
-		audit(r, NULL, tenant, "event.update", e.id);
+		audit(r, tenant, "event.update", e.id);
 		reply_event(r, 200, &e);
 		return;
 	case ST_NOT_FOUND:
@@ -365,12 +361,11 @@ static void finish_event(struct request *r, const char *status, const char *resu
 
 	const char *kind = strcmp(status, "settled") == 0 ? "event.settle" : "event.cancel";
 	struct db_conn *portal = req_db(r, DB_PORTAL, tenant);
-	json_t *payload = json_pack("{s:s}", "event_id", e.id);
+	json_t *payload = req_own_json(r, json_pack("{s:s}", "event_id", e.id));
 	char job_id[37];
 	if (portal == NULL || !jobs_enqueue(portal, kind, tenant, payload, r->request_id, job_id))
 		log_warn("event %s: could not queue %s; reconciliation will settle it", e.id, kind);
-	json_decref(payload);
-	audit(r, portal, tenant, strcmp(status, "settled") == 0 ? "event.result" : "event.cancel", e.id);
+	audit(r, tenant, strcmp(status, "settled") == 0 ? "event.result" : "event.cancel", e.id);
 	reply_event(r, 202, &e);
 }
 

@@ -37,6 +37,17 @@ ROUTES(wallet);
 /* Audit actor and request id of this request. */
 struct audit_ctx handler_audit_ctx(struct request *r);
 
+/*
+ * Records a change made in another service's database (betting_db,
+ * billing_db) in portal_db's audit log, on the request's own portal_db
+ * lease (scoped to the tenant; released by the request): after that
+ * change's commit, so best effort, and logged when it fails. Changes in
+ * portal_db write their record in their own statement instead.
+ * `changes` is borrowed.
+ */
+void handler_audit(struct request *r, const char *tenant, const char *action, const char *type,
+		   const char *id, json_t *changes);
+
 /* Sends JSON text produced by the database, without reparsing it. */
 void reply_json_text(struct request *r, int status, const char *json);
 

@@ -26,12 +26,11 @@ static void me(struct request *r)
 			return;
 		}
 		if (st == ST_OK) {
-			json_t *full = json_loads(t.json, 0, NULL);
+			json_t *full = req_own_json(r, json_loads(t.json, 0, NULL));
 			tenant = json_pack("{s:O?, s:O?, s:O?, s:O?}", "id", json_object_get(full, "id"),
 					   "slug", json_object_get(full, "slug"), "name",
 					   json_object_get(full, "name"), "status",
 					   json_object_get(full, "status"));
-			json_decref(full);
 			if (tenant == NULL)
 				tenant = json_null();
 		}

@@ -194,9 +194,8 @@ static bool create_in_tx_or_reply(struct request *r, struct db_conn *c, const ch
 	}
 	char id[37], job_id[37];
 	util_uuid_v4(id);
-	json_t *payload = json_pack("{s:s}", "namespace_id", id);
+	json_t *payload = req_own_json(r, json_pack("{s:s}", "namespace_id", id));
 	bool queued = jobs_enqueue(c, NAMESPACE_PROVISION, tenant, payload, r->request_id, job_id);
-	json_decref(payload);
 	if (!queued) {
 		db_rollback(c);
 		reply_db_failed(r, DB_PORTAL);
@@ -393,9 +392,8 @@ static void delete_namespace(struct request *r)
 		canceled = n.job_id;
 	}
 	char job_id[37];
-	json_t *payload = json_pack("{s:s}", "namespace_id", n.id);
+	json_t *payload = req_own_json(r, json_pack("{s:s}", "namespace_id", n.id));
 	bool queued = jobs_enqueue(c, NAMESPACE_DEPROVISION, tenant, payload, r->request_id, job_id);
-	json_decref(payload);
 	struct audit_ctx a = handler_audit_ctx(r);
 	char *canceled_copy = arena_strdup(&r->arena, canceled);
 	if (!queued || namespaces_deprovision(c, n.id, job_id, canceled_copy, &a, &r->arena, &n) != ST_OK ||

@@ -155,12 +155,8 @@ static void create_payment(struct request *r)
 	}
 	if (!money_idem_close_or_reply(r, c, key, 201, json, location, NULL))
 		return;
-	struct audit_ctx a = handler_audit_ctx(r);
-	json_t *changes = json_loads(json, 0, NULL);
-	portal_audit_record(NULL, tenant, &a, strcmp(direction, "deposit") == 0 ? "payment.deposit"
-										 : "payment.withdrawal",
-			    "payment", id, changes);
-	json_decref(changes);
+	handler_audit(r, tenant, deposit ? "payment.deposit" : "payment.withdrawal", "payment", id,
+		      req_own_json(r, json_loads(json, 0, NULL)));
 	reply_json_text(r, 201, json);
 	reply_header(r, "Location", location);
 }
@@ -176,9 +172,7 @@ static void list_payments(struct request *r)
 	f.currency = req_query(r, "currency");
 	if (f.currency) {
 		struct field_spec cur = {"currency", FT_CURRENCY, 0, 0, 0, NULL};
-		json_t *v = json_string(f.currency);
-		const char *msg = validate_value(&cur, v);
-		json_decref(v);
+		const char *msg = validate_value(&cur, req_own_json(r, json_string(f.currency)));
 		if (msg) {
 			money_reply_bad_query(r, "currency", msg);
 			return;

@@ -344,16 +344,14 @@ static enum job_result regrant_role_assignment(struct job *j)
 				      "unchanged", 1);
 		goto cleanup;
 	}
-	char *previous = holder ? xstrdup(holder) : NULL;
+	const char *previous = holder ? arena_strdup(&j->arena, holder) : NULL;
 	outbound_result_clear(&r);
 	if (exists) {
 		arm_role_assignment_delete(&s.out, s.ns.resource_group, guid, &r);
 		res = verdict(j, &s, &r);
 		outbound_result_clear(&r);
-		if (res != JOB_OK) {
-			free(previous);
+		if (res != JOB_OK)
 			goto cleanup;
-		}
 	}
 	json_t *patch;
 	if (s.ns.admin_group[0] == '\0') {
@@ -364,10 +362,8 @@ static enum job_result regrant_role_assignment(struct job *j)
 		arm_role_assignment_put(&s.out, s.ns.resource_group, guid, ARM_ROLE_CONTRIBUTOR,
 					s.ns.admin_group, &r);
 		res = verdict(j, &s, &r);
-		if (res != JOB_OK) {
-			free(previous);
+		if (res != JOB_OK)
 			goto cleanup;
-		}
 		const char *rid = json_string_value(json_object_get(r.body, "id"));
 		char *fallback = arm_role_assignment_id(s.ns.resource_group, guid);
 		j->output = json_pack("{s:s, s:s, s:s, s:s?}", "id", rid ? rid : fallback, "name", guid,
@@ -375,7 +371,6 @@ static enum job_result regrant_role_assignment(struct job *j)
 		free(fallback);
 		patch = json_pack("{s:O}", "role_assignment_id", json_object_get(j->output, "id"));
 	}
-	free(previous);
 	/* Under the namespace's own job, which this kind does not take over. */
 	namespaces_work_resources(s.ns.id, s.ns.job_id, patch);
 	json_decref(patch);

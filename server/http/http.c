@@ -153,6 +153,8 @@ static void request_free(struct request *r)
 	for (int i = 0; i < DB_SERVICE_COUNT; i++)
 		db_release(r->db[i]);
 	json_decref(r->json);
+	for (int i = 0; i < r->n_owned_json; i++)
+		json_decref(r->owned_json[i]);
 	if (r->response && !r->queued)
 		MHD_destroy_response(r->response);
 	free(r->body);
@@ -204,6 +206,16 @@ struct db_conn *req_db(struct request *r, enum db_service svc, const char *tenan
 		return NULL;
 	}
 	return r->db[svc];
+}
+
+json_t *req_own_json(struct request *r, json_t *j)
+{
+	if (j == NULL)
+		return NULL;
+	if (r->n_owned_json == (int)(sizeof(r->owned_json) / sizeof(r->owned_json[0])))
+		abort();
+	r->owned_json[r->n_owned_json++] = j;
+	return j;
 }
 
 struct db_conn *req_db_or_reply(struct request *r, enum db_service svc, const char *tenant)

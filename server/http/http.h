@@ -63,6 +63,8 @@ struct request {
 
 	/* owned resources */
 	struct db_conn *db[DB_SERVICE_COUNT];
+	json_t *owned_json[16];        /* req_own_json() */
+	int n_owned_json;
 
 	/* response */
 	struct MHD_Response *response;
@@ -130,6 +132,10 @@ bool http_csrf_ok_or_reply(struct request *r, const char *session_csrf);
  * to `tenant` ("*" for the whole platform). NULL when the database is
  * unreachable; the caller answers 503 with reply_unavailable(). */
 struct db_conn *req_db(struct request *r, enum db_service svc, const char *tenant);
+/* Hands a jansson root (may be NULL) to the request, which decrefs it in
+ * its destructor; returns it. For temporaries a handler would otherwise
+ * free on every path. At most 16 per request (more aborts: a bug). */
+json_t *req_own_json(struct request *r, json_t *j);
 /* As req_db(); NULL after answering 503 "<db> is unreachable". */
 struct db_conn *req_db_or_reply(struct request *r, enum db_service svc, const char *tenant);
 

@@ -319,6 +319,7 @@ static void run_job(const struct job_kind *k, struct job *j, const char *owner)
 		j->output = NULL;
 		j->retry_after_ms = 0;
 		enum job_result res = st->run(j);
+		arena_free(&j->arena);
 		if (res == JOB_OK) {
 			char *out = j->output ? json_dumps(j->output, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 			const char *v[] = {j->id, owner, st->name, out ? out : "null"};
@@ -399,6 +400,7 @@ static bool claim_and_run(const char *owner, int slot)
 	json_decref(j.steps);
 	json_decref(j.error);
 	json_decref(j.output);
+	arena_free(&j.arena);
 	return true;
 }
 

@@ -38,6 +38,9 @@ struct job {
 	int retry_after_ms;
 	/* Output of the step now running, stored with its checkpoint. */
 	json_t *output;
+	/* Strings and temporaries of the step now running: cleared after
+	 * every step, so steps never free what they put here. */
+	struct arena arena;
 };
 
 struct job_step {
