@@ -60,7 +60,7 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
-static char *vxasprintf(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static char *vxasprintf(const char *fmt, va_list ap)
 {
 	va_list cp;
 	va_copy(cp, ap);

@@ -669,7 +669,7 @@ static char *read_file(const char *path)
 	return buf;
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
 	char buf[512];

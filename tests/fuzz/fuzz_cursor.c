@@ -47,7 +47,9 @@ static bool model_accepts(const uint8_t *raw, size_t n)
 	if (bar == NULL)
 		return false;
 	size_t ulen = (size_t)(bar - raw);
-	if (ulen < 1 || ulen > 23 || n - ulen - 1 != 36)
+	/* At most 16 digits: a longer number overflows bigint or the
+	 * timestamp range in SQL (page.c refuses it; a 400, not a 503). */
+	if (ulen < 1 || ulen > 16 || n - ulen - 1 != 36)
 		return false;
 	for (size_t i = 0; i < ulen; i++)
 		if (raw[i] < '0' || raw[i] > '9')
