@@ -292,3 +292,8 @@ const struct route bets_routes[] = {
 	{HTTP_GET, "/v1/tenants/{tenant_id}/bets/{bet_id}", get_bet, AUTH_REQUIRED, ROLE_MEMBER | ROLE_TENANT_ADMIN | ROLE_SUPPORT_USER, BODY_NONE, "bets.get"},
 };
 const size_t bets_routes_len = sizeof(bets_routes) / sizeof(bets_routes[0]);
+
+const struct body_table bets_bodies[] = {
+	{"bets.create", place_fields, NFIELDS(place_fields), 0},
+};
+const size_t bets_bodies_len = sizeof(bets_bodies) / sizeof(bets_bodies[0]);

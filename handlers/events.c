@@ -390,3 +390,11 @@ const struct route events_routes[] = {
 	{HTTP_POST, "/v1/tenants/{tenant_id}/events/{event_id}/cancel", cancel_event, AUTH_REQUIRED, ROLE_TENANT_ADMIN, BODY_NONE, "events.cancel"},
 };
 const size_t events_routes_len = sizeof(events_routes) / sizeof(events_routes[0]);
+
+const struct body_table events_bodies[] = {
+	{"events.create", create_fields, NFIELDS(create_fields), 0},
+	{"events.update", patch_fields, NFIELDS(patch_fields), 1},
+	{"events.result", result_fields, NFIELDS(result_fields), 0},
+	{"events.selection", selection_fields, NFIELDS(selection_fields), 0},
+};
+const size_t events_bodies_len = sizeof(events_bodies) / sizeof(events_bodies[0]);

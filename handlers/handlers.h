@@ -17,6 +17,26 @@
 	extern const struct route name##_routes[]; \
 	extern const size_t name##_routes_len
 
+/*
+ * The field tables a handler validates request bodies with, exported so
+ * the fuzzers and tests drive the very tables the server uses (never
+ * copies). min_fields is validate_body_or_reply()'s: 1 for a PATCH.
+ */
+struct body_table {
+	const char *name;
+	const struct field_spec *fields;
+	size_t n, min_fields;
+};
+#define BODIES(name)                                       \
+	extern const struct body_table name##_bodies[];     \
+	extern const size_t name##_bodies_len
+
+BODIES(tenants);
+BODIES(events);
+BODIES(namespaces);
+BODIES(payments);
+BODIES(bets);
+
 ROUTES(ops);
 ROUTES(me);
 ROUTES(tenants);

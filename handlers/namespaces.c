@@ -416,3 +416,9 @@ const struct route namespaces_routes[] = {
 	 AUTH_REQUIRED, ROLE_TENANT_ADMIN, BODY_NONE, "namespaces.delete"},
 };
 const size_t namespaces_routes_len = sizeof(namespaces_routes) / sizeof(namespaces_routes[0]);
+
+const struct body_table namespaces_bodies[] = {
+	{"namespaces.create", create_fields, NFIELDS(create_fields), 0},
+	{"namespaces.quota", quota_fields, NFIELDS(quota_fields), 0},
+};
+const size_t namespaces_bodies_len = sizeof(namespaces_bodies) / sizeof(namespaces_bodies[0]);

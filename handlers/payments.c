@@ -222,3 +222,8 @@ const struct route payments_routes[] = {
 	{HTTP_GET, "/v1/tenants/{tenant_id}/payments/{payment_id}", get_payment, AUTH_REQUIRED, ROLE_ANY, BODY_NONE, "payments.get"},
 };
 const size_t payments_routes_len = sizeof(payments_routes) / sizeof(payments_routes[0]);
+
+const struct body_table payments_bodies[] = {
+	{"payments.create", create_fields, NFIELDS(create_fields), 0},
+};
+const size_t payments_bodies_len = sizeof(payments_bodies) / sizeof(payments_bodies[0]);

@@ -282,3 +282,9 @@ const struct route tenants_routes[] = {
 	{HTTP_DELETE, "/v1/tenants/{tenant_id}", delete_tenant, AUTH_REQUIRED, ROLE_SUPER_ADMIN, BODY_NONE, "tenants.delete"},
 };
 const size_t tenants_routes_len = sizeof(tenants_routes) / sizeof(tenants_routes[0]);
+
+const struct body_table tenants_bodies[] = {
+	{"tenants.create", create_fields, NFIELDS(create_fields), 0},
+	{"tenants.update", patch_fields, NFIELDS(patch_fields), 1},
+};
+const size_t tenants_bodies_len = sizeof(tenants_bodies) / sizeof(tenants_bodies[0]);

@@ -4,8 +4,8 @@
  * The input is parsed as http.c parses a JSON body (json_loadb with
  * JSON_REJECT_DUPLICATES). Then:
  *  - an object body goes through validate_body_or_reply() with each field
- *    table the handlers use (copied below from the handlers: keep them in
- *    step), on a bare struct request; the verdict must match the reply (no
+ *    table the handlers use (their exported X_bodies[] tables, never
+ *    copies), on a bare struct request; the verdict must match the reply (no
  *    response on success, a 422 problem on failure) and an independent
  *    recomputation from validate_value() and the table's flags;
  *  - every value in the document (nested ones too) goes through
@@ -16,6 +16,7 @@
 #include "tests/fuzz/fuzz_common.h"
 #include "server/http/validate.h"
 #include "server/http/http.h"
+#include "handlers/handlers.h"
 
 #include <jansson.h>
 #include <limits.h>
@@ -23,127 +24,14 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ---- the handlers' tables (handlers/events.c, tenants.c, namespaces.c,
- * payments.c, bets.c) ---- */
-static const char *const ev_create_status[] = {"scheduled", "open", NULL};
-static const char *const ev_patch_status[] = {"scheduled", "open", "closed", NULL};
-static const struct field_spec ev_create[] = {
-	{"name", FT_STRING, F_REQUIRED, 1, 200, NULL},
-	{"sport", FT_STRING, F_REQUIRED, 1, 64, NULL},
-	{"starts_at", FT_TIMESTAMP, F_REQUIRED, 0, 0, NULL},
-	{"status", FT_ENUM, 0, 0, 0, ev_create_status},
-	{"selections", FT_ARRAY, F_REQUIRED, 2, 50, NULL},
-	{"id", FT_UUID, F_READONLY, 0, 0, NULL},
-	{"result", FT_STRING, F_READONLY, 0, 0, NULL},
-	{"bets_settled_at", FT_STRING, F_READONLY, 0, 0, NULL},
-	{"created_at", FT_STRING, F_READONLY, 0, 0, NULL},
-	{"updated_at", FT_STRING, F_READONLY, 0, 0, NULL},
-};
-static const struct field_spec ev_patch[] = {
-	{"name", FT_STRING, 0, 1, 200, NULL},
-	{"sport", FT_STRING, 0, 1, 64, NULL},
-	{"starts_at", FT_TIMESTAMP, 0, 0, 0, NULL},
-	{"status", FT_ENUM, 0, 0, 0, ev_patch_status},
-	{"selections", FT_ARRAY, 0, 1, 50, NULL},
-	{"id", FT_UUID, F_READONLY, 0, 0, NULL},
-	{"result", FT_STRING, F_READONLY, 0, 0, NULL},
-	{"bets_settled_at", FT_STRING, F_READONLY, 0, 0, NULL},
-	{"created_at", FT_STRING, F_READONLY, 0, 0, NULL},
-	{"updated_at", FT_STRING, F_READONLY, 0, 0, NULL},
-};
-static const struct field_spec ev_result[] = {
-	{"winning_selection", FT_STRING, F_REQUIRED, 1, 64, NULL},
-};
-static const struct field_spec ev_selection[] = {
-	{"key", FT_STRING, F_REQUIRED, 1, 64, NULL},
-	{"name", FT_STRING, 0, 1, 200, NULL},
-	{"odds", FT_DECIMAL, 0, 0, 4, NULL},
-};
-static const char *const tn_create_status[] = {"active", "suspended", "deleted", NULL};
-static const char *const tn_patch_status[] = {"active", "suspended", NULL};
-static const struct field_spec tn_create[] = {
-	{"slug", FT_DNS_LABEL, F_REQUIRED, 1, 63, NULL},
-	{"name", FT_STRING, F_REQUIRED, 1, 200, NULL},
-	{"aad_tenant_id", FT_UUID, F_REQUIRED, 0, 0, NULL},
-	{"aad_admin_group_id", FT_UUID, 0, 0, 0, NULL},
-	{"tags", FT_STRING_MAP, 0, 0, 50, NULL},
-	{"quickbooks_realm_id", FT_STRING, 0, 1, 64, NULL},
-	{"pax8_company_id", FT_STRING, 0, 1, 64, NULL},
-	{"id", FT_UUID, F_READONLY, 0, 0, NULL},
-	{"status", FT_ENUM, F_READONLY, 0, 0, tn_create_status},
-	{"created_at", FT_STRING, F_READONLY, 0, 0, NULL},
-	{"updated_at", FT_STRING, F_READONLY, 0, 0, NULL},
-};
-static const struct field_spec tn_patch[] = {
-	{"name", FT_STRING, 0, 1, 200, NULL},
-	{"status", FT_ENUM, 0, 0, 0, tn_patch_status},
-	{"tags", FT_STRING_MAP_PATCH, 0, 0, 50, NULL},
-	{"aad_admin_group_id", FT_UUID, F_NULLABLE, 0, 0, NULL},
-	{"quickbooks_realm_id", FT_STRING, F_NULLABLE, 1, 64, NULL},
-	{"pax8_company_id", FT_STRING, F_NULLABLE, 1, 64, NULL},
-	{"id", FT_UUID, F_READONLY, 0, 0, NULL},
-	{"slug", FT_DNS_LABEL, F_READONLY, 0, 0, NULL},
-	{"aad_tenant_id", FT_UUID, F_READONLY, 0, 0, NULL},
-	{"created_at", FT_STRING, F_READONLY, 0, 0, NULL},
-	{"updated_at", FT_STRING, F_READONLY, 0, 0, NULL},
-};
-static const char *const ns_environments[] = {"dev", "staging", "prod", NULL};
-static const char *const ns_statuses[] = {"pending", "provisioning", "ready", "failed",
-					  "deprovisioning", "deleted", NULL};
-static const struct field_spec ns_create[] = {
-	{"name", FT_DNS_LABEL, F_REQUIRED, 1, 63, NULL},
-	{"environment", FT_ENUM, F_REQUIRED, 0, 0, ns_environments},
-	{"location", FT_STRING, F_REQUIRED, 2, 40, NULL},
-	{"id", FT_UUID, F_READONLY, 0, 0, NULL},
-	{"tenant_id", FT_UUID, F_READONLY, 0, 0, NULL},
-	{"status", FT_ENUM, F_READONLY, 0, 0, ns_statuses},
-	{"resource_group", FT_STRING, F_READONLY, 0, 0, NULL},
-	{"resources", FT_STRING, F_READONLY, 0, 0, NULL},
-	{"last_error", FT_STRING, F_READONLY, 0, 0, NULL},
-	{"job_id", FT_UUID, F_READONLY, 0, 0, NULL},
-	{"created_at", FT_STRING, F_READONLY, 0, 0, NULL},
-	{"updated_at", FT_STRING, F_READONLY, 0, 0, NULL},
-};
-static const struct field_spec ns_quota[] = {
-	{"cpu_cores", FT_INTEGER, 0, 1, 1024, NULL},
-	{"memory_gib", FT_INTEGER, 0, 1, 65536, NULL},
-	{"storage_gib", FT_INTEGER, 0, 1, 1048576, NULL},
-};
-static const char *const pay_directions[] = {"deposit", "withdrawal", NULL};
-static const struct field_spec pay_create[] = {
-	{"direction", FT_ENUM, F_REQUIRED, 0, 0, pay_directions},
-	{"amount_minor", FT_INTEGER, F_REQUIRED, 1, 1000000000000LL, NULL},
-	{"currency", FT_CURRENCY, F_REQUIRED, 0, 0, NULL},
-	{"id", FT_UUID, F_READONLY, 0, 0, NULL},
-	{"user_id", FT_UUID, F_READONLY, 0, 0, NULL},
-	{"status", FT_STRING, F_READONLY, 0, 0, NULL},
-	{"transaction_id", FT_UUID, F_READONLY, 0, 0, NULL},
-	{"created_at", FT_STRING, F_READONLY, 0, 0, NULL},
-	{"updated_at", FT_STRING, F_READONLY, 0, 0, NULL},
-};
-static const struct field_spec bet_place[] = {
-	{"event_id", FT_UUID, F_REQUIRED, 0, 0, NULL},
-	{"selection", FT_STRING, F_REQUIRED, 1, 64, NULL},
-	{"stake_minor", FT_INTEGER, F_REQUIRED, 1, 100000000000LL, NULL},
-	{"currency", FT_CURRENCY, F_REQUIRED, 0, 0, NULL},
-	{"odds", FT_DECIMAL, F_REQUIRED, 0, 4, NULL},
-	{"id", FT_UUID, F_READONLY, 0, 0, NULL},
-	{"user_id", FT_UUID, F_READONLY, 0, 0, NULL},
-	{"status", FT_STRING, F_READONLY, 0, 0, NULL},
-	{"potential_payout_minor", FT_INTEGER, F_READONLY, 0, 0, NULL},
-	{"payout_minor", FT_INTEGER, F_READONLY, 0, 0, NULL},
-	{"created_at", FT_STRING, F_READONLY, 0, 0, NULL},
-	{"settled_at", FT_STRING, F_READONLY, 0, 0, NULL},
-};
-
+/* ---- the handlers' tables, as the server has them ---- */
 static const struct {
-	const struct field_spec *specs;
-	size_t n, min_fields;
-} tables[] = {
-	{ev_create, N(ev_create), 0},  {ev_patch, N(ev_patch), 1}, {ev_result, N(ev_result), 0},
-	{ev_selection, N(ev_selection), 0}, {tn_create, N(tn_create), 0}, {tn_patch, N(tn_patch), 1},
-	{ns_create, N(ns_create), 0},  {ns_quota, N(ns_quota), 0}, {pay_create, N(pay_create), 0},
-	{bet_place, N(bet_place), 0},
+	const struct body_table *t;
+	const size_t *n;
+} handler_tables[] = {
+	{tenants_bodies, &tenants_bodies_len},     {events_bodies, &events_bodies_len},
+	{namespaces_bodies, &namespaces_bodies_len}, {payments_bodies, &payments_bodies_len},
+	{bets_bodies, &bets_bodies_len},
 };
 
 /* ---- one spec of every type ---- */
@@ -347,8 +235,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (doc == NULL)
 		return 0;
 	if (json_is_object(doc))
-		for (size_t i = 0; i < N(tables); i++)
-			check_table(doc, tables[i].specs, tables[i].n, tables[i].min_fields);
+		for (size_t i = 0; i < N(handler_tables); i++)
+			for (size_t k = 0; k < *handler_tables[i].n; k++)
+				check_table(doc, handler_tables[i].t[k].fields, handler_tables[i].t[k].n,
+					    handler_tables[i].t[k].min_fields);
 	every_value(doc, 0);
 	json_decref(doc);
 	return 0;
