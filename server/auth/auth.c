@@ -1,12 +1,16 @@
 /*
  * auth.c - Entra ID bearer token validation and the principal cache.
  *
- * Order of checks (SPEC.md section 2): compact JWS form; header alg exactly
- * RS256, before any key is touched (libjwt 1.10 would otherwise verify an
- * HS256 token keyed with the PEM text of the RSA public key); kid names a
- * key in the JWKS; signature (libjwt); iss equals the directory's issuer
- * for the token's tid; aud; exp and nbf with bounded skew. Then the tid
- * must be the operator's directory or a known tenant's.
+ * Order of checks (SPEC.md section 2): compact JWS form of bounded length;
+ * header alg exactly RS256, before any key is touched (so neither `none`
+ * nor an HS256 token keyed with the PEM text of the RSA public key ever
+ * reaches a key); kid names a key in the JWKS; signature; iss equals the
+ * directory's issuer for the token's tid; aud; exp and nbf with bounded
+ * skew. Then the tid must be the operator's directory or a known tenant's.
+ *
+ * The signature is RSASSA-PKCS1-v1_5 with SHA-256, checked with OpenSSL
+ * (EVP_DigestVerify) against the EVP_PKEY that jwks.c built once per key:
+ * no key is parsed per token. libjwt is not on this path.
  */
 #include "server/auth/auth.h"
 #include "server/common/config.h"
@@ -16,8 +20,9 @@
 #include "server/common/util.h"
 
 #include <jansson.h>
-#include <jwt.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,6 +404,38 @@ enum tenant_access auth_tenant_access(const struct principal *p, const char *ten
 	return ACCESS_OK;
 }
 
+/* ---- signature --------------------------------------------------------- */
+
+/* SHA-256 fetched once from the default provider, so a verification does
+ * not look the digest up by name again. Lives until exit. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+bool auth_rs256_verify(EVP_PKEY *pkey, const char *signing_input, size_t input_len,
+		       const unsigned char *sig, size_t sig_len)
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	if (sha256_md == NULL || pkey == NULL || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA)
+		return false;
+	/* A PKCS#1 v1.5 signature is exactly as long as the modulus. */
+	if (sig_len == 0 || sig_len != (size_t)EVP_PKEY_get_size(pkey))
+		return false;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	bool ok = md != NULL &&
+		  EVP_DigestVerifyInit(md, &pctx, sha256_md, NULL, pkey) == 1 &&
+		  EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1 &&
+		  EVP_DigestVerify(md, sig, sig_len, (const unsigned char *)signing_input,
+				   input_len) == 1;
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
 /* ---- the whole validation --------------------------------------------- */
 
 enum auth_status auth_verify(const char *token, const char *nonce, struct principal *p,
@@ -407,9 +444,20 @@ enum auth_status auth_verify(const char *token, const char *nonce, struct princi
 	char kid[128];
 	if (!auth_check_header(token, kid, sizeof(kid), why))
 		return AUTH_INVALID;
+	/* auth_check_header() proved the three segments. */
+	const char *dot1 = strchr(token, '.');
+	const char *dot2 = strchr(dot1 + 1, '.');
+	const char *sig_b64 = dot2 + 1;
+	size_t sig_b64_len = strlen(sig_b64);
+	/* No key is looked up for a signature longer than any key we take
+	 * (4096 bits: 683 base64url characters). */
+	if (sig_b64_len > 683) {
+		*why = "the token signature is not valid";
+		return AUTH_INVALID;
+	}
 
-	char *pem = NULL;
-	switch (jwks_key_pem(kid, &pem)) {
+	EVP_PKEY *pkey = NULL;
+	switch (jwks_key(kid, &pkey)) {
 	case JWKS_FOUND:
 		break;
 	case JWKS_UNKNOWN_KID:
@@ -420,23 +468,27 @@ enum auth_status auth_verify(const char *token, const char *nonce, struct princi
 		return AUTH_UNAVAILABLE;
 	}
 
-	jwt_t *jwt = NULL;
-	int rc = jwt_decode(&jwt, token, (const unsigned char *)pem, (int)strlen(pem));
-	free(pem);
-	if (rc != 0 || jwt == NULL || jwt_get_alg(jwt) != JWT_ALG_RS256) {
-		jwt_free(jwt);
+	enum auth_status st = AUTH_INVALID;
+	size_t sig_len = 0, claims_len = 0;
+	unsigned char *claims = NULL;
+	unsigned char *sig = util_b64url_decode(sig_b64, sig_b64_len, &sig_len);
+	if (sig == NULL ||
+	    !auth_rs256_verify(pkey, token, (size_t)(dot2 - token), sig, sig_len)) {
 		*why = "the token signature is not valid";
-		return AUTH_INVALID;
+		goto cleanup;
 	}
-	char *claims = jwt_get_grants_json(jwt, NULL);
-	jwt_free(jwt);
-	if (claims == NULL) {
+	claims = util_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), &claims_len);
+	if (claims == NULL || memchr(claims, '\0', claims_len) != NULL) {
 		*why = "the token payload is not valid";
-		return AUTH_INVALID;
+		goto cleanup;
 	}
-	bool ok = auth_check_claims(claims, util_now_s(), nonce, p, why);
+	if (auth_check_claims((const char *)claims, util_now_s(), nonce, p, why))
+		st = AUTH_OK;
+cleanup:
 	free(claims);
-	return ok ? AUTH_OK : AUTH_INVALID;
+	free(sig);
+	EVP_PKEY_free(pkey);
+	return st;
 }
 
 enum auth_status auth_bearer(const char *token, struct principal *p, const char **why)
