@@ -9,8 +9,9 @@
  * skew. Then the tid must be the operator's directory or a known tenant's.
  *
  * The signature is RSASSA-PKCS1-v1_5 with SHA-256, checked with OpenSSL
- * (EVP_DigestVerify) against the EVP_PKEY that jwks.c built once per key:
- * no key is parsed per token. libjwt is not on this path.
+ * against the EVP_PKEY that jwks.c built once per key (no key is parsed per
+ * token), on a verify context each thread prepares once per key (see
+ * "signature" below). libjwt is not on this path.
  */
 #include "server/auth/auth.h"
 #include "server/common/config.h"
@@ -406,34 +407,89 @@ enum tenant_access auth_tenant_access(const struct principal *p, const char *ten
 
 /* ---- signature --------------------------------------------------------- */
 
-/* SHA-256 fetched once from the default provider, so a verification does
- * not look the digest up by name again. Lives until exit. */
-static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+/*
+ * RS256 the way `openssl speed` checks RSA: the SHA-256 of the signing input,
+ * then EVP_PKEY_verify() on a context made ready for the key once per
+ * thread. Preparing a context (EVP_DigestVerifyInit) looks up the signature
+ * and digest implementations in OpenSSL 3's provider store, whose locks the
+ * two cores contend for; a prepared context looks nothing up.
+ *
+ * Each thread keeps one context for the last key it verified with. The
+ * context holds its own reference to that key, so a refresh that replaced
+ * the key cannot free it (nor let its address be reused for another) while
+ * the thread still caches it; the next token signed by another key replaces
+ * the context. Freed when the thread ends.
+ */
+static EVP_MD *sha256_md; /* fetched once, lives until exit */
+static pthread_key_t verifier_key;
+static pthread_once_t verifier_once = PTHREAD_ONCE_INIT;
 
-static void sha256_fetch(void)
+struct verifier {
+	EVP_PKEY *pkey;     /* the key ctx was made for; ctx's reference keeps it */
+	EVP_PKEY_CTX *ctx;  /* ready for EVP_PKEY_verify: PKCS#1 v1.5, SHA-256 */
+	EVP_MD_CTX *md;     /* reused for the digest */
+};
+
+static void verifier_free(void *arg)
+{
+	struct verifier *v = arg;
+	EVP_PKEY_CTX_free(v->ctx);
+	EVP_MD_CTX_free(v->md);
+	free(v);
+}
+
+static void verifier_init(void)
 {
 	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (pthread_key_create(&verifier_key, verifier_free) != 0)
+		abort();
+}
+
+/* This thread's verifier, made ready for pkey; NULL when OpenSSL failed. */
+static struct verifier *verifier_for(EVP_PKEY *pkey)
+{
+	struct verifier *v = pthread_getspecific(verifier_key);
+	if (v == NULL) {
+		v = xcalloc(1, sizeof(*v));
+		v->md = EVP_MD_CTX_new();
+		if (v->md == NULL || pthread_setspecific(verifier_key, v) != 0) {
+			verifier_free(v);
+			return NULL;
+		}
+	}
+	if (v->ctx != NULL && v->pkey == pkey)
+		return v;
+	EVP_PKEY_CTX_free(v->ctx);
+	v->ctx = NULL;
+	v->pkey = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+	if (ctx == NULL || EVP_PKEY_verify_init(ctx) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(ctx, sha256_md) != 1) {
+		EVP_PKEY_CTX_free(ctx);
+		return NULL;
+	}
+	v->ctx = ctx;
+	v->pkey = pkey;
+	return v;
 }
 
 bool auth_rs256_verify(EVP_PKEY *pkey, const char *signing_input, size_t input_len,
 		       const unsigned char *sig, size_t sig_len)
 {
-	pthread_once(&sha256_once, sha256_fetch);
+	pthread_once(&verifier_once, verifier_init);
 	if (sha256_md == NULL || pkey == NULL || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA)
 		return false;
 	/* A PKCS#1 v1.5 signature is exactly as long as the modulus. */
 	if (sig_len == 0 || sig_len != (size_t)EVP_PKEY_get_size(pkey))
 		return false;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *pctx = NULL;
-	bool ok = md != NULL &&
-		  EVP_DigestVerifyInit(md, &pctx, sha256_md, NULL, pkey) == 1 &&
-		  EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1 &&
-		  EVP_DigestVerify(md, sig, sig_len, (const unsigned char *)signing_input,
-				   input_len) == 1;
-	EVP_MD_CTX_free(md);
-	return ok;
+	struct verifier *v = verifier_for(pkey);
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+	return v != NULL && EVP_DigestInit_ex2(v->md, sha256_md, NULL) == 1 &&
+	       EVP_DigestUpdate(v->md, signing_input, input_len) == 1 &&
+	       EVP_DigestFinal_ex(v->md, digest, &dlen) == 1 && dlen == 32 &&
+	       EVP_PKEY_verify(v->ctx, sig, sig_len, digest, dlen) == 1;
 }
 
 /* ---- the whole validation --------------------------------------------- */
