@@ -196,6 +196,10 @@ Test(rs256, a_flipped_signature_bit_is_refused)
 		sig[at[i]] ^= 0x01;
 		free(bad);
 	}
+	/* The thread's verify context, reused after those failures, still
+	 * accepts the good signature. */
+	const char *why;
+	cr_assert_eq(verify(tok, &why), AUTH_OK, "%s", why);
 	free(sig);
 	free(tok);
 }
@@ -443,4 +447,24 @@ Test(rs256, concurrent_refreshes_never_free_a_key_in_use)
 		pthread_join(th[i], NULL);
 	cr_assert_gt(atomic_load(&verified), 0);
 	free(tok);
+}
+
+/* The per-thread verify context follows the cache: after k1 changes key,
+ * the same thread refuses the old key's tokens and accepts the new one's. */
+Test(rs256, the_threads_verify_context_follows_a_refresh)
+{
+	char *old_tok = rs256_token(good, "k1");
+	char *new_tok = rs256_token(other, "k1");
+	const char *why;
+	cr_assert_eq(verify(old_tok, &why), AUTH_OK, "%s", why);
+	cr_assert_eq(verify(new_tok, &why), AUTH_INVALID);
+	load(other, "k1");
+	cr_assert_eq(verify(new_tok, &why), AUTH_OK, "%s", why);
+	cr_assert_eq(verify(old_tok, &why), AUTH_INVALID);
+	cr_assert_str_eq(why, BAD_SIG);
+	load(good, "k1");
+	cr_assert_eq(verify(old_tok, &why), AUTH_OK, "%s", why);
+	cr_assert_eq(verify(new_tok, &why), AUTH_INVALID);
+	free(old_tok);
+	free(new_tok);
 }
