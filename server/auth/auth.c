@@ -505,9 +505,9 @@ enum auth_status auth_verify(const char *token, const char *nonce, struct princi
 	const char *dot2 = strchr(dot1 + 1, '.');
 	const char *sig_b64 = dot2 + 1;
 	size_t sig_b64_len = strlen(sig_b64);
-	/* No key is looked up for a signature longer than any key we take
-	 * (4096 bits: 683 base64url characters). */
-	if (sig_b64_len > 683) {
+	/* No key is looked up for a signature longer than any modulus jwks.c
+	 * takes (1024 bytes: 1366 base64url characters). */
+	if (sig_b64_len > 1366) {
 		*why = "the token signature is not valid";
 		return AUTH_INVALID;
 	}
