@@ -2,7 +2,10 @@
 # Benchmark: GET /v1/tenants/{tenant_id} with a bearer token at 64
 # connections (wrk), against the database-alone ceiling of the same SQL
 # (pgbench, same run), plus a cold run with a fresh token per request.
-# Prints requests/s, p50/p99 latency and the server's peak RSS.
+# Prints requests/s, p50/p99 latency and the server's peak RSS, and the
+# cold run against `openssl speed -multi 2 rsa2048` verify/s on this machine
+# (the most RS256 signatures the cores can check, nothing else running),
+# and the server's token check alone at the same (build/tests/bench_verify).
 #
 # usage: bench/run.sh [seconds]   (default 10; starts its own stack)
 set -euo pipefail
@@ -77,6 +80,22 @@ TOKENS_FILE="$RUN/tokens.txt" wrk_run "atrium (fresh token per request)"
 COLD=$(cat "$RUN/last_rps")
 
 RSS=$(awk '/VmHWM/ {print $2}' "/proc/$SERVE_PID/status")
+
+# Signature ceiling: RSA-2048 verifications per second on both cores, run
+# after wrk so the two do not share the cores.
+VERIFY=$(openssl speed -multi 2 -seconds 5 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $NF; exit}')
+printf '%-34s %10s verify/s\n' "openssl speed -multi 2 rsa2048" "$VERIFY"
+# The server's own token check alone (no HTTP, no database), 2 threads.
+SIG=; FULL=
+if [ -x build/tests/bench_verify ]; then
+  BV=$(build/tests/bench_verify 2 5)
+  echo "$BV"
+  SIG=$(awk '/^auth_rs256_verify/ {print $(NF-1)}' <<<"$BV")
+  FULL=$(awk '/^auth_verify/ {print $(NF-1)}' <<<"$BV")
+fi
 echo
-printf 'ratio warm/ceiling: %.2f   cold/ceiling: %.2f   peak RSS of atrium serve: %.1f MiB\n' \
-  "$(echo "$WARM / $CEIL" | bc -l)" "$(echo "$COLD / $CEIL" | bc -l)" "$(echo "$RSS / 1024" | bc -l)"
+printf 'ratio warm/ceiling: %.2f   cold/ceiling: %.2f   cold/openssl verify: %.3f   peak RSS of atrium serve: %.1f MiB\n' \
+  "$(echo "$WARM / $CEIL" | bc -l)" "$(echo "$COLD / $CEIL" | bc -l)" "$(echo "$COLD / $VERIFY" | bc -l)" "$(echo "$RSS / 1024" | bc -l)"
+[ -n "$SIG" ] && printf 'ratio to openssl verify: auth_rs256_verify %.2f   auth_verify %.2f\n' \
+  "$(echo "$SIG / $VERIFY" | bc -l)" "$(echo "$FULL / $VERIFY" | bc -l)"
+true

@@ -3,11 +3,13 @@
  * exactly as SPEC.md section 2 orders the checks, and resolves the caller's
  * directory (tid) to an Atrium tenant and its roles.
  *
- * Only this module touches libjwt. Keys come from jwks.c.
+ * Signatures are checked with OpenSSL against the keys jwks.c holds as
+ * EVP_PKEYs; libjwt is not used to validate tokens.
  */
 #ifndef ATRIUM_AUTH_H
 #define ATRIUM_AUTH_H
 
+#include <openssl/types.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -97,6 +99,14 @@ enum auth_status auth_resolve(struct principal *p, bool record, const char **why
  */
 bool auth_check_claims(const char *claims_json, int64_t now, const char *nonce,
 		       struct principal *p, const char **why);
+
+/*
+ * RS256: whether sig (exactly the modulus length) is an RSASSA-PKCS1-v1_5
+ * SHA-256 signature of signing_input (base64url(header) "." base64url
+ * (payload)) under the RSA public key pkey. Exposed for unit tests.
+ */
+bool auth_rs256_verify(EVP_PKEY *pkey, const char *signing_input, size_t input_len,
+		       const unsigned char *sig, size_t sig_len);
 
 /* Pure header check: compact form, alg exactly RS256, kid present.
  * Copies kid into kid_out. */

@@ -1,6 +1,12 @@
 /*
  * jwks.c - discovery document and JWKS fetch (through the outbound
  * exchange), key cache.
+ *
+ * Each key is held as an OpenSSL EVP_PKEY built once from the JWK's n and e
+ * when the JWKS is installed, so a verification never parses key material.
+ * Look-ups hand out a reference (EVP_PKEY_up_ref under the cache lock) that
+ * the caller frees: a refresh that replaces the keys meanwhile only drops
+ * the cache's own reference, and the key lives until its last user is done.
  */
 #include "server/auth/jwks.h"
 #include "server/common/config.h"
@@ -24,7 +30,7 @@
 
 struct key {
 	char kid[128];
-	char *pem;
+	EVP_PKEY *pkey; /* the cache's reference */
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;      /* guards the cache */
@@ -74,18 +80,16 @@ static json_t *fetch_json(const char *url)
 	return doc;
 }
 
-char *jwks_jwk_to_pem(const char *n_b64url, const char *e_b64url)
+EVP_PKEY *jwks_jwk_to_pkey(const char *n_b64url, const char *e_b64url)
 {
 	size_t nlen = 0, elen = 0;
 	unsigned char *n = util_b64url_decode(n_b64url, strlen(n_b64url), &nlen);
 	unsigned char *e = util_b64url_decode(e_b64url, strlen(e_b64url), &elen);
-	char *pem = NULL;
 	BIGNUM *bn_n = NULL, *bn_e = NULL;
 	OSSL_PARAM_BLD *bld = NULL;
 	OSSL_PARAM *params = NULL;
 	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *pkey = NULL;
-	BIO *bio = NULL;
 
 	if (n == NULL || e == NULL || nlen < 256 || nlen > 1024 || elen == 0 || elen > 8)
 		goto cleanup;
@@ -100,18 +104,11 @@ char *jwks_jwk_to_pem(const char *n_b64url, const char *e_b64url)
 	params = OSSL_PARAM_BLD_to_param(bld);
 	ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
 	if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
-	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-		goto cleanup;
-	bio = BIO_new(BIO_s_mem());
-	if (bio == NULL || PEM_write_bio_PUBKEY(bio, pkey) != 1)
-		goto cleanup;
-	char *data;
-	long len = BIO_get_mem_data(bio, &data);
-	if (len > 0)
-		pem = xstrndup(data, (size_t)len);
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
 cleanup:
-	BIO_free(bio);
-	EVP_PKEY_free(pkey);
 	EVP_PKEY_CTX_free(ctx);
 	OSSL_PARAM_free(params);
 	OSSL_PARAM_BLD_free(bld);
@@ -119,6 +116,25 @@ cleanup:
 	BN_free(bn_e);
 	free(n);
 	free(e);
+	return pkey;
+}
+
+char *jwks_jwk_to_pem(const char *n_b64url, const char *e_b64url)
+{
+	EVP_PKEY *pkey = jwks_jwk_to_pkey(n_b64url, e_b64url);
+	char *pem = NULL;
+	BIO *bio = NULL;
+	if (pkey == NULL)
+		return NULL;
+	bio = BIO_new(BIO_s_mem());
+	if (bio != NULL && PEM_write_bio_PUBKEY(bio, pkey) == 1) {
+		char *data;
+		long len = BIO_get_mem_data(bio, &data);
+		if (len > 0)
+			pem = xstrndup(data, (size_t)len);
+	}
+	BIO_free(bio);
+	EVP_PKEY_free(pkey);
 	return pem;
 }
 
@@ -168,18 +184,20 @@ static int install(const char *issuer, json_t *jwks)
 		if (!kty || strcmp(kty, "RSA") != 0 || !kid || strlen(kid) >= sizeof(fresh[0].kid) ||
 		    !nn || !ee || (use && strcmp(use, "sig") != 0) || (alg && strcmp(alg, "RS256") != 0))
 			continue;
-		char *pem = jwks_jwk_to_pem(nn, ee);
-		if (pem == NULL)
+		EVP_PKEY *pkey = jwks_jwk_to_pkey(nn, ee);
+		if (pkey == NULL)
 			continue;
 		snprintf(fresh[n].kid, sizeof(fresh[n].kid), "%s", kid);
-		fresh[n].pem = pem;
+		fresh[n].pkey = pkey;
 		n++;
 	}
 	if (n == 0)
 		return 0;
+	struct key old[MAX_KEYS];
+	int nold;
 	pthread_mutex_lock(&mu);
-	for (int j = 0; j < nkeys; j++)
-		free(keys[j].pem);
+	memcpy(old, keys, sizeof(struct key) * (size_t)nkeys);
+	nold = nkeys;
 	memcpy(keys, fresh, sizeof(struct key) * (size_t)n);
 	nkeys = n;
 	if (issuer) {
@@ -187,6 +205,10 @@ static int install(const char *issuer, json_t *jwks)
 		issuer_template = xstrdup(issuer);
 	}
 	pthread_mutex_unlock(&mu);
+	/* Drops only the cache's references: a verification holding one keeps
+	 * its key alive until it frees it. */
+	for (int j = 0; j < nold; j++)
+		EVP_PKEY_free(old[j].pkey);
 	return n;
 }
 
@@ -276,7 +298,7 @@ void jwks_stop(void)
 	}
 	pthread_mutex_lock(&mu);
 	for (int j = 0; j < nkeys; j++)
-		free(keys[j].pem);
+		EVP_PKEY_free(keys[j].pkey);
 	nkeys = 0;
 	free(issuer_template);
 	free(authorize_url);
@@ -285,18 +307,21 @@ void jwks_stop(void)
 	pthread_mutex_unlock(&mu);
 }
 
-static char *lookup(const char *kid, int *count)
+/* A new reference to kid's key (or NULL), taken under the lock so a
+ * concurrent install() cannot free it first. */
+static EVP_PKEY *lookup(const char *kid, int *count)
 {
-	char *pem = NULL;
+	EVP_PKEY *pkey = NULL;
 	pthread_mutex_lock(&mu);
 	for (int i = 0; i < nkeys; i++)
 		if (strcmp(keys[i].kid, kid) == 0) {
-			pem = xstrdup(keys[i].pem);
+			if (EVP_PKEY_up_ref(keys[i].pkey) == 1)
+				pkey = keys[i].pkey;
 			break;
 		}
 	*count = nkeys;
 	pthread_mutex_unlock(&mu);
-	return pem;
+	return pkey;
 }
 
 bool jwks_has_kid(const char *kid)
@@ -309,11 +334,11 @@ bool jwks_has_kid(const char *kid)
 	return found;
 }
 
-enum jwks_lookup jwks_key_pem(const char *kid, char **pem)
+enum jwks_lookup jwks_key(const char *kid, EVP_PKEY **pkey)
 {
 	int count;
-	*pem = lookup(kid, &count);
-	if (*pem)
+	*pkey = lookup(kid, &count);
+	if (*pkey)
 		return JWKS_FOUND;
 	/* Unknown kid: the provider may have rotated. Refresh at most once per
 	 * min interval, whoever asks; everyone else answers from the cache. */
@@ -328,8 +353,8 @@ enum jwks_lookup jwks_key_pem(const char *kid, char **pem)
 		pthread_mutex_unlock(&fetch_mu);
 	}
 	if (tried)
-		*pem = lookup(kid, &count);
-	if (*pem)
+		*pkey = lookup(kid, &count);
+	if (*pkey)
 		return JWKS_FOUND;
 	return count == 0 ? JWKS_UNAVAILABLE : JWKS_UNKNOWN_KID;
 }

@@ -9,6 +9,7 @@
 #ifndef ATRIUM_JWKS_H
 #define ATRIUM_JWKS_H
 
+#include <openssl/types.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -17,9 +18,11 @@ void jwks_stop(void);
 
 enum jwks_lookup { JWKS_FOUND, JWKS_UNKNOWN_KID, JWKS_UNAVAILABLE };
 
-/* Looks up kid; on JWKS_FOUND *pem is a heap copy of the PEM public key the
- * caller frees. */
-enum jwks_lookup jwks_key_pem(const char *kid, char **pem);
+/* Looks up kid; on JWKS_FOUND *pkey is a new reference to the RSA public
+ * key, which the caller releases with EVP_PKEY_free() (a refresh meanwhile
+ * does not free it). An unknown kid may refresh the keys, at most once per
+ * ATRIUM_JWKS_MIN_REFRESH_SECONDS. */
+enum jwks_lookup jwks_key(const char *kid, EVP_PKEY **pkey);
 
 /* Whether kid names a key held now; never fetches. */
 bool jwks_has_kid(const char *kid);
@@ -41,8 +44,12 @@ bool jwks_expand_issuer(const char *tmpl, const char *tid, char *out, size_t len
  */
 int jwks_load_for_test(const char *issuer, const char *jwks_json);
 
-/* Converts one RSA JWK (n, e base64url) to a PEM public key. Heap string,
- * NULL when the JWK is not a usable RSA signing key of 2048 bits or more. */
+/* Converts one RSA JWK (n, e base64url) to a public EVP_PKEY the caller
+ * frees; NULL when the JWK is not a usable RSA key of 2048 bits or more. */
+EVP_PKEY *jwks_jwk_to_pkey(const char *n_b64url, const char *e_b64url);
+
+/* The same key as a PEM public key (heap string, NULL when unusable); for
+ * tests that forge tokens keyed with it. */
 char *jwks_jwk_to_pem(const char *n_b64url, const char *e_b64url);
 
 #endif
