@@ -4,9 +4,12 @@
  * at a port nothing listens on (ATRIUM_TEST_BINARY, on ATRIUM_TEST_RL_PORT):
  * Redis down leaves the pod ready (degraded) and bearer traffic served while
  * cookie requests answer 503; portal_db down makes it not ready; /healthz
- * never depends on either.
+ * never depends on either. And the problem catalogue (docs/PROBLEMS.md)
+ * against the problem codes the C sources send.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "atrium_build.h"
 #include "client.h"
 #include "server/common/util.h"
 
@@ -146,4 +150,133 @@ Test(ops, portal_db_down_makes_the_pod_unready_but_alive, .timeout = 60)
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "second server exit status");
 	resp_free(health);
 	resp_free(ready);
+}
+
+/*
+ * The catalogue cannot drift: every problem code the server's C sources send
+ * with a status, written `NNN, "code", "Title"` (reply_problem's arguments,
+ * the helpers that forward to it, and reply.c's status table alike), has a
+ * row "| `code` | NNN…" in docs/PROBLEMS.md; and every row's code is still
+ * sent somewhere.
+ */
+#define MAX_CODES 128
+struct code_seen {
+	char code[64];
+	char status[4];
+	char where[320];
+};
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	do {
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 65536;
+			buf = xrealloc(buf, cap + 1);
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+
+static void collect_codes(const char *dir, const regex_t *re, struct code_seen *seen, int *nseen)
+{
+	char *path = xasprintf("%s/%s", ATRIUM_SOURCE_ROOT, dir);
+	DIR *d = opendir(path);
+	cr_assert_not_null(d, "cannot open %s", path);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (e->d_name[0] == '.' || l < 3 || strcmp(e->d_name + l - 2, ".c") != 0)
+			continue;
+		char *file = xasprintf("%s/%s", path, e->d_name);
+		char *text = slurp(file);
+		cr_assert_not_null(text, "cannot read %s", file);
+		regmatch_t m[3];
+		for (const char *p = text; regexec(re, p, 3, m, p == text ? 0 : REG_NOTBOL) == 0;
+		     p += m[0].rm_eo) {
+			cr_assert_lt(*nseen, MAX_CODES, "more than %d problem codes", MAX_CODES);
+			struct code_seen *c = &seen[(*nseen)++];
+			snprintf(c->status, sizeof(c->status), "%.*s", (int)(m[1].rm_eo - m[1].rm_so), p + m[1].rm_so);
+			snprintf(c->code, sizeof(c->code), "%.*s", (int)(m[2].rm_eo - m[2].rm_so), p + m[2].rm_so);
+			snprintf(c->where, sizeof(c->where), "%s/%s", dir, e->d_name);
+		}
+		free(text);
+		free(file);
+	}
+	closedir(d);
+	free(path);
+}
+
+/* The catalogue's line for code (a row starting "| `code` |"), or NULL. */
+static const char *catalogue_row(const char *doc, const char *code, char *row, size_t len)
+{
+	char *start = xasprintf("\n| `%s` |", code);
+	const char *at = strstr(doc, start);
+	free(start);
+	if (at == NULL)
+		return NULL;
+	at++;
+	const char *end = strchr(at, '\n');
+	snprintf(row, len, "%.*s", (int)(end ? end - at : (long)strlen(at)), at);
+	return row;
+}
+
+Test(ops, problem_catalogue_lists_every_code)
+{
+	regex_t re;
+	int rc = regcomp(&re, "[({,][[:space:]]*([45][0-9][0-9]),[[:space:]]*\"([a-z][a-z0-9-]*)\",[[:space:]]*\"",
+			 REG_EXTENDED);
+	cr_assert_eq(rc, 0);
+	static struct code_seen seen[MAX_CODES];
+	int nseen = 0;
+	const char *dirs[] = {"server/common", "server/store", "server/outbound", "server/jobs",
+			      "server/auth", "server/http", "server", "services", "handlers", "workers"};
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		collect_codes(dirs[i], &re, seen, &nseen);
+	regfree(&re);
+	cr_assert_gt(nseen, 20, "only %d problem codes found in the sources: is the pattern stale?", nseen);
+
+	char *docpath = xasprintf("%s/docs/PROBLEMS.md", ATRIUM_SOURCE_ROOT);
+	char *doc = slurp(docpath);
+	cr_assert_not_null(doc, "cannot read %s", docpath);
+	free(docpath);
+
+	char row[2048];
+	for (int i = 0; i < nseen; i++) {
+		const char *line = catalogue_row(doc, seen[i].code, row, sizeof(row));
+		cr_expect_not_null(line, "docs/PROBLEMS.md has no row for `%s` (sent with %s in %s)", seen[i].code,
+				   seen[i].status, seen[i].where);
+		if (line) {
+			/* The status column: between the second and third '|'. */
+			const char *col = strchr(line + 1, '|');
+			const char *col_end = col ? strchr(col + 1, '|') : NULL;
+			char status_col[64] = "";
+			if (col && col_end)
+				snprintf(status_col, sizeof(status_col), "%.*s", (int)(col_end - col - 1), col + 1);
+			cr_expect(strstr(status_col, seen[i].status) != NULL,
+				  "docs/PROBLEMS.md lists `%s` without status %s (sent in %s): %s", seen[i].code,
+				  seen[i].status, seen[i].where, line);
+		}
+	}
+
+	/* Every row names a code still sent. */
+	for (const char *p = strstr(doc, "\n| `"); p; p = strstr(p + 1, "\n| `")) {
+		const char *code = p + 4;
+		const char *tick = strchr(code, '`');
+		cr_assert_not_null(tick);
+		bool sent = false;
+		for (int i = 0; i < nseen && !sent; i++)
+			sent = strlen(seen[i].code) == (size_t)(tick - code) &&
+			       strncmp(seen[i].code, code, (size_t)(tick - code)) == 0;
+		cr_expect(sent, "docs/PROBLEMS.md lists `%.*s`, which no C source sends", (int)(tick - code), code);
+	}
+	free(doc);
 }
