@@ -4,6 +4,7 @@
 #include "server/common/config.h"
 #include "handlers/handlers.h"
 #include "server/common/metrics.h"
+#include "server/auth/jwks.h"
 #include "server/store/redis.h"
 #include "server/http/reply.h"
 
@@ -11,11 +12,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Liveness: the process answers. Touches no other service, so a database,
+ * Redis or identity provider outage never gets a pod restarted. */
 static void healthz(struct request *r)
 {
 	reply_json_text(r, 200, "{\"status\":\"ok\"}");
 }
 
+/*
+ * Readiness: whether this pod can serve its core traffic, bearer-token API
+ * calls. Core (any one down answers 503, status "unavailable"): the four
+ * service databases (portal_db and auth_db resolve every caller's tenant and
+ * user; betting_db and billing_db hold the bets, wallets and ledger that most
+ * of the API is about) and the identity provider's signing keys, loaded at
+ * least once (jwks keeps the last good keys through an outage of the
+ * provider, so only a pod that never loaded them is not ready).
+ * Degraded (200, status "degraded"): Redis. Without it bearer callers are
+ * served and their rate limits fail open, while cookie sessions, sign-in and
+ * the portal answer 503; taking every pod out of the Service for a Redis blip
+ * would stop the bearer traffic too.
+ */
 static void readyz(struct request *r)
 {
 	json_t *checks = json_object();
@@ -25,10 +41,16 @@ static void readyz(struct request *r)
 		ready &= ok;
 		json_object_set_new(checks, db_service_name((enum db_service)s), json_string(ok ? "ok" : "down"));
 	}
+	/* The issuer template is installed with the first usable key set and
+	 * never removed, so it stands for "signing keys loaded". */
+	char issuer[2048];
+	bool idp = jwks_issuer_for("00000000-0000-0000-0000-000000000000", issuer, sizeof(issuer));
+	ready &= idp;
+	json_object_set_new(checks, "identity_provider", json_string(idp ? "ok" : "down"));
 	bool rok = redis_ping();
-	ready &= rok;
 	json_object_set_new(checks, "redis", json_string(rok ? "ok" : "down"));
-	json_t *body = json_pack("{s:s, s:o}", "status", ready ? "ready" : "unavailable", "checks", checks);
+	const char *status = !ready ? "unavailable" : rok ? "ready" : "degraded";
+	json_t *body = json_pack("{s:s, s:o}", "status", status, "checks", checks);
 	reply_json(r, ready ? 200 : 503, body);
 }
 
