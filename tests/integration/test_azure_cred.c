@@ -3,7 +3,10 @@
  * credential is a client certificate (ATRIUM_AZURE_CLIENT_CERTIFICATE, no
  * secret) provisions a namespace against the fake ARM, which checks the
  * signed client assertion against the certificate registered with it; a
- * worker holding another certificate is refused (AADSTS700027).
+ * worker holding another certificate is refused (AADSTS700027). A worker
+ * with a federated token file (AZURE_FEDERATED_TOKEN_FILE, a token of the
+ * local identity provider for api://AzureADTokenExchange) provisions too,
+ * and re-reads the file when its access token is renewed.
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -60,8 +63,8 @@ static void register_cert(const char *cert_pem)
 	json_decref(body);
 }
 
-/* Token calls with a certificate assertion: issued or refused with `code`. */
-static int assertion_calls(bool issued, const char *code)
+/* Token calls with an assertion of `kind`: issued or refused with `code`. */
+static int kind_calls(const char *want_kind, bool issued, const char *code)
 {
 	json_t *log = fake_call("GET", "/_fake/requests?kind=token", NULL);
 	json_t *reqs = json_object_get(log, "requests");
@@ -70,7 +73,7 @@ static int assertion_calls(bool issued, const char *code)
 	json_t *r;
 	json_array_foreach(reqs, i, r) {
 		const char *kind = json_string_value(json_object_get(r, "assertion_kind"));
-		if (kind == NULL || strcmp(kind, "certificate") != 0)
+		if (kind == NULL || strcmp(kind, want_kind) != 0)
 			continue;
 		const char *body_secret = json_string_value(
 			json_object_get(json_object_get(r, "body"), "client_secret"));
@@ -83,6 +86,24 @@ static int assertion_calls(bool issued, const char *code)
 	}
 	json_decref(log);
 	return n;
+}
+
+static int assertion_calls(bool issued, const char *code)
+{
+	return kind_calls("certificate", issued, code);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	/* as the kubelet does: a new file renamed over the old one */
+	char *tmp = xasprintf("%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fputc('\n', f);
+	fclose(f);
+	cr_assert_eq(rename(tmp, path), 0);
+	free(tmp);
 }
 
 static bool file_has(const char *path, const char *needle)
@@ -146,5 +167,53 @@ Test(azure_cred, a_worker_with_the_registered_certificate_provisions_and_another
 	free(st1); free(st2); json_decref(ns1); json_decref(ns2);
 	free(env_bad); free(env_good); free(log_b); free(log_g);
 	free(good); free(bad); free(good_cert); free(bad_cert);
+	nst_tenant_free(&t);
+}
+
+Test(azure_cred, a_worker_with_a_federated_token_file_provisions_and_rereads_the_file)
+{
+	const char *idp = getenv("ATRIUM_TEST_IDP_URL");
+	cr_assert_not_null(idp, "ATRIUM_TEST_IDP_URL");
+	/* Short-lived ARM tokens: the worker renews within seconds. */
+	char *cfgj = xasprintf("{\"federated_jwks_url\":\"%s/jwks\",\"token_expires_in\":4}", idp);
+	json_decref(fake_call("POST", "/_fake/config", cfgj));
+	json_decref(fake_call("DELETE", "/_fake/requests", NULL));
+
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	char *file = nst_log_path("federated-token");
+	char *tok = mint(t.aad, NULL, NULL, "{\"aud\":\"api://AzureADTokenExchange\"}");
+	write_file(file, tok);
+
+	char *env_file = xasprintf("AZURE_FEDERATED_TOKEN_FILE=%s", file);
+	const char *env[] = {WORKER_ENV, env_file, "ATRIUM_AZURE_CLIENT_CERTIFICATE=", NULL};
+	char *log = nst_log_path("worker-federated");
+	json_t *ns1 = nst_create(&t, "fedok", "dev", "westeurope", 202);
+	pid_t w = nst_spawn_worker(log, env);
+	char *st1 = nst_wait(json_string_value(json_object_get(ns1, "id")), ",ready,failed,", 90);
+	cr_assert_str_eq(st1, "ready");
+	cr_assert_gt(kind_calls("federated", true, NULL), 0, "a token for the federated assertion");
+	cr_assert(file_has(log, "authenticates to Entra with its federated token file"));
+
+	/* The file now holds a token for another audience: the next renewal
+	 * reads it, and Entra refuses it (AADSTS700212). */
+	char *wrong = mint(t.aad, NULL, NULL, "{\"aud\":\"api://not-token-exchange\"}");
+	write_file(file, wrong);
+	sleep(4); /* the cached ARM token (4 s, renewed 1 s early) is stale */
+	json_t *ns2 = nst_create(&t, "fedrot", "dev", "westeurope", 202);
+	int refused = 0;
+	for (int i = 0; i < 300 && refused == 0; i++) {
+		usleep(100000);
+		refused = kind_calls("federated", false, "invalid_client");
+	}
+	cr_assert_gt(refused, 0, "the rotated file was read again");
+	cr_assert_geq(nst_stop(w, SIGTERM, 30), 0);
+	cr_assert_not(file_has(log, tok), "the federated token is not logged");
+	cr_assert(nst_log_clean(log));
+
+	json_decref(fake_call("POST", "/_fake/config",
+			      "{\"federated_jwks_url\":null,\"token_expires_in\":3599}"));
+	free(st1); json_decref(ns1); json_decref(ns2);
+	free(wrong); free(tok); free(env_file); free(log); free(file); free(cfgj);
 	nst_tenant_free(&t);
 }
