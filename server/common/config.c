@@ -191,10 +191,28 @@ bool config_load(void)
 	cfg.openapi_path = env_str("ATRIUM_OPENAPI_PATH", "openapi/openapi.yaml");
 	cfg.log_level = env_str("ATRIUM_LOG_LEVEL", "info");
 
-	cfg.azure_authority = env_str("ATRIUM_AZURE_AUTHORITY", "https://login.microsoftonline.com");
-	cfg.azure_tenant_id = env_str("ATRIUM_AZURE_TENANT_ID", NULL);
-	cfg.azure_client_id = env_str("ATRIUM_AZURE_CLIENT_ID", NULL);
+	/* The worker's Entra credential. AKS workload identity injects
+	 * AZURE_FEDERATED_TOKEN_FILE with AZURE_CLIENT_ID, AZURE_TENANT_ID and
+	 * AZURE_AUTHORITY_HOST: those are the defaults of the ATRIUM_AZURE_*
+	 * settings, which win when set. */
+	{
+		const char *host = getenv("AZURE_AUTHORITY_HOST");
+		cfg.azure_authority = env_str("ATRIUM_AZURE_AUTHORITY",
+					      host && *host ? host : "https://login.microsoftonline.com");
+	}
+	cfg.azure_tenant_id = env_str("ATRIUM_AZURE_TENANT_ID", getenv("AZURE_TENANT_ID"));
+	cfg.azure_client_id = env_str("ATRIUM_AZURE_CLIENT_ID", getenv("AZURE_CLIENT_ID"));
+	if (cfg.azure_tenant_id && *cfg.azure_tenant_id == '\0') {
+		free(cfg.azure_tenant_id);
+		cfg.azure_tenant_id = NULL;
+	}
+	if (cfg.azure_client_id && *cfg.azure_client_id == '\0') {
+		free(cfg.azure_client_id);
+		cfg.azure_client_id = NULL;
+	}
 	cfg.azure_client_secret = env_str("ATRIUM_AZURE_CLIENT_SECRET", NULL);
+	cfg.azure_client_certificate = env_str("ATRIUM_AZURE_CLIENT_CERTIFICATE", NULL);
+	cfg.azure_federated_token_file = env_str("AZURE_FEDERATED_TOKEN_FILE", NULL);
 	cfg.arm_url = env_str("ATRIUM_ARM_URL", "https://management.azure.com");
 	cfg.azure_subscription_id = env_str("ATRIUM_AZURE_SUBSCRIPTION_ID", NULL);
 	cfg.storage_blob_url = env_str("ATRIUM_STORAGE_BLOB_URL", NULL);
@@ -245,7 +263,8 @@ void config_free(void)
 		&cfg.oidc_v1_issuer, &cfg.oidc_client_id, &cfg.oidc_client_secret,
 		&cfg.home_tenant_id, &cfg.web_dir, &cfg.public_url, &cfg.trusted_proxies, &cfg.openapi_path, &cfg.log_level,
 		&cfg.azure_authority, &cfg.azure_tenant_id, &cfg.azure_client_id,
-		&cfg.azure_client_secret, &cfg.arm_url, &cfg.azure_subscription_id,
+		&cfg.azure_client_secret, &cfg.azure_client_certificate,
+		&cfg.azure_federated_token_file, &cfg.arm_url, &cfg.azure_subscription_id,
 		&cfg.storage_blob_url, &cfg.storage_account, &cfg.storage_key,
 		&cfg.quickbooks_verifier_token, &cfg.pax8_webhook_secret,
 		&cfg.arm_scope, &cfg.worker_metrics_listen, &cfg.migrations_dir, &cfg.migrations_table,

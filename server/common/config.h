@@ -54,6 +54,8 @@ struct config {
 	char *log_level;
 	/* outbound */
 	char *azure_authority, *azure_tenant_id, *azure_client_id, *azure_client_secret;
+	char *azure_client_certificate;   /* PEM: private key + certificate (assertion) */
+	char *azure_federated_token_file; /* AZURE_FEDERATED_TOKEN_FILE (workload identity) */
 	char *arm_url, *azure_subscription_id;
 	char *storage_blob_url, *storage_account, *storage_key;
 	char *quickbooks_verifier_token, *pax8_webhook_secret;

@@ -4,7 +4,10 @@
 
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -154,6 +157,128 @@ test('token endpoint: client credentials success, Entra-shaped errors, counted',
   const st = await ctl('GET', '/_fake/state');
   assert.equal(st.token_requests, 5);
   assert.equal(st.tokens_issued, 2);
+});
+
+// ---- client assertions (certificate and federated credentials) --------------------
+
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+function signJwt(header, payload, key) {
+  const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  return `${input}.${crypto.sign('sha256', Buffer.from(input), key).toString('base64url')}`;
+}
+
+// A key and a self-signed certificate made with the openssl command.
+function makeCert(dir, name) {
+  const key = path.join(dir, `${name}.key`), crt = path.join(dir, `${name}.crt`);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-days', '1',
+    '-keyout', key, '-out', crt], { stdio: 'ignore' });
+  const pem = fs.readFileSync(crt, 'utf8');
+  const x = new crypto.X509Certificate(pem);
+  return { key: crypto.createPrivateKey(fs.readFileSync(key)), pem, x5t: crypto.createHash('sha256').update(x.raw).digest('base64url') };
+}
+
+function assertionToken(assertion, form = {}) {
+  return getToken({ client_secret: '', client_assertion_type: JWT_BEARER, client_assertion: assertion, ...form });
+}
+
+test('token endpoint: certificate client assertion (x5t#S256, RS256, aud, iss/sub, exp/nbf)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-arm-cert-'));
+  try {
+    const a = makeCert(dir, 'registered'), b = makeCert(dir, 'stranger');
+    const cfg = await ctl('POST', '/_fake/config', { client_certs: [a.pem] });
+    assert.equal(cfg.client_certs[0].thumbprint_s256, a.x5t);
+    const now = Math.floor(Date.now() / 1000);
+    const aud = `${base}/tenant-a/oauth2/v2.0/token`;
+    const claims = (o = {}) => ({ aud, iss: 'app-1', sub: 'app-1', jti: crypto.randomUUID(), nbf: now, iat: now, exp: now + 600, ...o });
+    const hdr = (x5t) => ({ alg: 'RS256', typ: 'JWT', 'x5t#S256': x5t });
+
+    const ok = await assertionToken(signJwt(hdr(a.x5t), claims(), a.key));
+    assert.equal(ok.status, 200, ok.text);
+    assert.ok(ok.json.access_token);
+
+    const forged = await assertionToken(signJwt(hdr(a.x5t), claims(), b.key));
+    assert.equal(forged.status, 401);
+    assert.equal(forged.json.error, 'invalid_client');
+    assert.match(forged.json.error_description, /^AADSTS700027: Client assertion failed signature validation/);
+
+    const unknown = await assertionToken(signJwt(hdr(b.x5t), claims(), b.key));
+    assert.equal(unknown.status, 401);
+    assert.match(unknown.json.error_description, /^AADSTS700027: .*The key was not found/);
+
+    const wrongAud = await assertionToken(signJwt(hdr(a.x5t), claims({ aud: `${base}/other/oauth2/v2.0/token` }), a.key));
+    assert.equal(wrongAud.json.error, 'invalid_client');
+    assert.deepEqual(wrongAud.json.error_codes, [700212]);
+
+    const expired = await assertionToken(signJwt(hdr(a.x5t), claims({ nbf: now - 4000, iat: now - 4000, exp: now - 3400 }), a.key));
+    assert.deepEqual(expired.json.error_codes, [700024]);
+
+    const badSub = await assertionToken(signJwt(hdr(a.x5t), claims({ sub: 'someone' }), a.key));
+    assert.deepEqual(badSub.json.error_codes, [700021]);
+
+    const badType = await assertionToken(signJwt(hdr(a.x5t), claims(), a.key), { client_assertion_type: 'password' });
+    assert.equal(badType.status, 400);
+    assert.equal(badType.json.error, 'invalid_request');
+
+    const both = await assertionToken(signJwt(hdr(a.x5t), claims(), a.key), { client_secret: 'fake-secret' });
+    assert.equal(both.status, 400);
+
+    const junk = await assertionToken('not-a-jwt');
+    assert.deepEqual(junk.json.error_codes, [50027]);
+
+    const log = await ctl('GET', '/_fake/requests?kind=token');
+    const first = log.requests.find((r) => r.body.client_assertion);
+    assert.equal(first.body.client_assertion, '<redacted>');
+    assert.equal(first.assertion_kind, 'certificate');
+  } finally {
+    await ctl('POST', '/_fake/config', { client_certs: [] });
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('token endpoint: federated credential checked against the JWKS, aud api://AzureADTokenExchange', async () => {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const other = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig', alg: 'RS256' };
+  const idp = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise((r) => idp.listen(0, '127.0.0.1', r));
+  const jwks = `http://127.0.0.1:${idp.address().port}/jwks`;
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = (o = {}) => ({ iss: 'https://oidc.example/issuer', sub: 'system:serviceaccount:atrium:worker', aud: ['api://AzureADTokenExchange'], nbf: now, iat: now, exp: now + 3600, ...o });
+    const hdr = { alg: 'RS256', typ: 'JWT', kid: 'k1' };
+
+    const none = await assertionToken(signJwt(hdr, claims(), privateKey));
+    assert.deepEqual(none.json.error_codes, [700211], 'no JWKS configured: no federated credential');
+
+    await ctl('POST', '/_fake/config', { federated_jwks_url: jwks, federated_subject: 'system:serviceaccount:atrium:worker' });
+    const ok = await assertionToken(signJwt(hdr, claims(), privateKey));
+    assert.equal(ok.status, 200, ok.text);
+
+    const forged = await assertionToken(signJwt(hdr, claims(), other));
+    assert.equal(forged.status, 401);
+    assert.equal(forged.json.error, 'invalid_client');
+    assert.deepEqual(forged.json.error_codes, [50013]);
+
+    const wrongAud = await assertionToken(signJwt(hdr, claims({ aud: 'api://something-else' }), privateKey));
+    assert.equal(wrongAud.json.error, 'invalid_client');
+    assert.deepEqual(wrongAud.json.error_codes, [700212]);
+
+    const wrongSub = await assertionToken(signJwt(hdr, claims({ sub: 'system:serviceaccount:other:sa' }), privateKey));
+    assert.deepEqual(wrongSub.json.error_codes, [700213]);
+
+    const expired = await assertionToken(signJwt(hdr, claims({ nbf: now - 7200, iat: now - 7200, exp: now - 3600 }), privateKey));
+    assert.deepEqual(expired.json.error_codes, [700024]);
+
+    const log = await ctl('GET', '/_fake/requests?kind=token');
+    assert.ok(log.requests.some((r) => r.assertion_kind === 'federated' && r.token_issued));
+  } finally {
+    await ctl('POST', '/_fake/config', { federated_jwks_url: null, federated_subject: null });
+    idp.close();
+  }
 });
 
 // ---- common ARM front door -------------------------------------------------------

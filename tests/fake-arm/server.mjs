@@ -8,11 +8,13 @@
 //        FAKE_ARM_PUT_POLLS, FAKE_ARM_ASYNC_PUT, FAKE_ARM_CLIENT_SECRET,
 //        FAKE_ARM_CLIENT_ID, FAKE_ARM_TENANT_ID, FAKE_ARM_SUBSCRIPTION_ID,
 //        FAKE_ARM_TOKEN_EXPIRES_IN, FAKE_ARM_STRICT_TOKENS, FAKE_ARM_PUBLIC_URL,
-//        FAKE_ARM_LOCATIONS, FAKE_ARM_QUIET
+//        FAKE_ARM_LOCATIONS, FAKE_ARM_QUIET, FAKE_ARM_CLIENT_CERTS,
+//        FAKE_ARM_FEDERATED_JWKS_URL, FAKE_ARM_FEDERATED_ISSUER, FAKE_ARM_FEDERATED_SUBJECT
 
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { pathToFileURL } from 'node:url';
+import fs from 'node:fs';
 
 export const MAX_BODY = 1024 * 1024; // 1 MiB
 const MAX_LOG = 10000;
@@ -82,9 +84,25 @@ function envBool(env, name, dflt) {
   return /^(1|true|yes|on)$/i.test(v);
 }
 
+// The audience Entra requires of a federated credential's token.
+export const FEDERATED_AUDIENCE = 'api://AzureADTokenExchange';
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+// A registered client certificate: its PEM and base64url SHA-256 thumbprint.
+function certEntry(pem) {
+  const c = new crypto.X509Certificate(pem);
+  return { pem: c.toString(), thumbprint: crypto.createHash('sha256').update(c.raw).digest('base64url'), subject: c.subject };
+}
+
 export function configFromEnv(env = process.env) {
   const locs = env.FAKE_ARM_LOCATIONS;
+  const certFiles = (env.FAKE_ARM_CLIENT_CERTS || '').split(',').map((x) => x.trim()).filter(Boolean);
   return {
+    // PEM texts of the certificates a client assertion may be signed for.
+    client_certs: certFiles.map((f) => certEntry(fs.readFileSync(f, 'utf8')).pem),
+    federated_jwks_url: env.FAKE_ARM_FEDERATED_JWKS_URL || null,
+    federated_issuer: env.FAKE_ARM_FEDERATED_ISSUER || null,
+    federated_subject: env.FAKE_ARM_FEDERATED_SUBJECT || null,
     retry_after: envInt(env, 'FAKE_ARM_RETRY_AFTER', 1),
     delete_polls: envInt(env, 'FAKE_ARM_DELETE_POLLS', 2),
     put_polls: envInt(env, 'FAKE_ARM_PUT_POLLS', 2),
@@ -296,6 +314,7 @@ export function createFakeArm(initialConfig = configFromEnv()) {
         o.client_secret_ok = o.client_secret === config.client_secret;
         o.client_secret = '<redacted>';
       }
+      if ('client_assertion' in o) o.client_assertion = '<redacted>';
       return o;
     }
     try { return JSON.parse(text); } catch { return text.length > 65536 ? text.slice(0, 65536) + '…' : text; }
@@ -537,7 +556,90 @@ export function createFakeArm(initialConfig = configFromEnv()) {
     return tok;
   }
 
-  function handleToken(ctx, tenant, raw) {
+  // ---- client assertions (certificate and federated credentials) ----------------
+
+  function parseJwt(tok) {
+    const parts = String(tok).split('.');
+    if (parts.length !== 3 || parts.some((x) => !/^[\w-]*$/.test(x))) return null;
+    try {
+      return {
+        header: JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')),
+        payload: JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')),
+        input: `${parts[0]}.${parts[1]}`,
+        sig: Buffer.from(parts[2], 'base64url'),
+      };
+    } catch { return null; }
+  }
+
+  function rs256Ok(jwt, key) {
+    if (jwt.header.alg !== 'RS256') return false;
+    try { return crypto.verify('sha256', Buffer.from(jwt.input), key, jwt.sig); } catch { return false; }
+  }
+
+  // exp/nbf with Entra's 5 minutes of clock skew; an error message or null.
+  function timeError(pl) {
+    const now = Math.floor(Date.now() / 1000);
+    if (!Number.isInteger(pl.exp) || !Number.isInteger(pl.nbf ?? pl.iat ?? 0)) return 'the exp and nbf claims must be numbers';
+    if (pl.exp + 300 < now) return `Client assertion is not within its valid time range. Current time: ${isoNoMs()}, expiry time of assertion ${isoNoMs(new Date(pl.exp * 1000))}.`;
+    if (pl.nbf !== undefined && pl.nbf - 300 > now) return `Client assertion is not within its valid time range. Current time: ${isoNoMs()}, assertion valid from ${isoNoMs(new Date(pl.nbf * 1000))}.`;
+    return null;
+  }
+
+  // The certificate kind: iss = sub = client id, signed for a registered
+  // certificate named by x5t#S256, aud = this token endpoint. Returns
+  // [status, error, aadsts, description] or null when the assertion holds.
+  function checkCertAssertion(ctx, tenant, clientId, jwt) {
+    const pl = jwt.payload;
+    if (pl.sub !== pl.iss) return [401, 'invalid_client', 700021, "Client assertion is invalid: its 'sub' claim must equal its 'iss' claim (the client id)."];
+    const x5t = jwt.header['x5t#S256'];
+    if (typeof x5t !== 'string') return [401, 'invalid_client', 700027, "Client assertion contains an invalid signature. [Reason - The key was not found., The 'x5t#S256' header is missing.]"];
+    const reg = config.client_certs.map(certEntry).find((c) => c.thumbprint === x5t);
+    if (!reg) return [401, 'invalid_client', 700027, `Client assertion contains an invalid signature. [Reason - The key was not found., Thumbprint of key used by client: '${x5t}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${clientId}'.]`];
+    if (!rs256Ok(jwt, new crypto.X509Certificate(reg.pem).publicKey)) return [401, 'invalid_client', 700027, `Client assertion failed signature validation. [Reason - The provided signature value did not match the expected signature value., Thumbprint of key used by client: '${x5t}']`];
+    const want = `${baseUrl(ctx.req)}/${tenant}/oauth2/v2.0/token`;
+    const auds = Array.isArray(pl.aud) ? pl.aud : [pl.aud];
+    if (!auds.some((a) => typeof a === 'string' && a.replace(/\/+$/, '').toLowerCase() === want.toLowerCase())) {
+      return [401, 'invalid_client', 700212, `The audience claim in the client assertion '${pl.aud}' does not match the token endpoint '${want}'.`];
+    }
+    const te = timeError(pl);
+    if (te) return [401, 'invalid_client', 700024, te];
+    return null;
+  }
+
+  let jwksCache = { url: null, keys: [] };
+  async function jwksKey(kid) {
+    const url = config.federated_jwks_url;
+    const find = () => jwksCache.keys.find((k) => k.kid === kid && (k.kty === 'RSA'));
+    if (jwksCache.url === url && find()) return find();
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new Error(`JWKS ${url} answered ${res.status}`);
+    const j = await res.json();
+    jwksCache = { url, keys: Array.isArray(j.keys) ? j.keys : [] };
+    return find();
+  }
+
+  // The federated kind: a token of the external identity provider (its
+  // JWKS at federated_jwks_url) with aud api://AzureADTokenExchange.
+  async function checkFederatedAssertion(jwt) {
+    const pl = jwt.payload;
+    if (!config.federated_jwks_url) return [400, 'invalid_client', 700211, `No matching federated identity record found for presented assertion issuer '${pl.iss}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.`];
+    if (config.federated_issuer && pl.iss !== config.federated_issuer) return [400, 'invalid_client', 700211, `No matching federated identity record found for presented assertion issuer '${pl.iss}'.`];
+    let key;
+    try { key = await jwksKey(jwt.header.kid); } catch (e) {
+      return [401, 'invalid_client', 50166, `Request to External OIDC endpoint failed. (${e.message})`];
+    }
+    if (!key || !rs256Ok(jwt, crypto.createPublicKey({ key, format: 'jwk' }))) {
+      return [401, 'invalid_client', 50013, `Assertion failed signature validation. [Reason - The key was not found., Thumbprint of key used by client: '${jwt.header.kid}']`];
+    }
+    const auds = Array.isArray(pl.aud) ? pl.aud : [pl.aud];
+    if (!auds.includes(FEDERATED_AUDIENCE)) return [400, 'invalid_client', 700212, `No matching federated identity record found for presented assertion audience '${pl.aud}'. Please note that the matching is done using a case-sensitive comparison. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.`];
+    if (config.federated_subject && pl.sub !== config.federated_subject) return [400, 'invalid_client', 700213, `No matching federated identity record found for presented assertion subject '${pl.sub}'. Please note that the matching is done using a case-sensitive comparison. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.`];
+    const te = timeError(pl);
+    if (te) return [400, 'invalid_client', 700024, te];
+    return null;
+  }
+
+  async function handleToken(ctx, tenant, raw) {
     const ct = ctx.req.headers['content-type'] || '';
     if (!/^application\/x-www-form-urlencoded/i.test(ct)) {
       return sendEntraError(ctx, 400, 'invalid_request', 900144,
@@ -574,11 +676,29 @@ export function createFakeArm(initialConfig = configFromEnv()) {
       return sendEntraError(ctx, 400, 'invalid_scope', 1002012,
         `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
     }
-    if (!secret) {
+    const assertion = p.get('client_assertion');
+    if (assertion !== null && secret) {
+      return sendEntraError(ctx, 400, 'invalid_request', 90023,
+        'Only one client credential may be presented: client_secret or client_assertion.');
+    }
+    if (assertion !== null) {
+      const at = p.get('client_assertion_type');
+      if (at !== JWT_BEARER) {
+        return sendEntraError(ctx, 400, 'invalid_request', 90014,
+          `The required field 'client_assertion_type' is missing or invalid: it must be '${JWT_BEARER}'.`);
+      }
+      const jwt = parseJwt(assertion);
+      if (!jwt) return sendEntraError(ctx, 400, 'invalid_request', 50027, 'JWT token is invalid or malformed.');
+      // Entra tells the kinds by the issuer: the app itself for a
+      // certificate, an external identity provider for a federated token.
+      const kind = jwt.payload.iss === clientId ? 'certificate' : 'federated';
+      ctx.entry.assertion_kind = kind;
+      const bad = kind === 'certificate' ? checkCertAssertion(ctx, tenant, clientId, jwt) : await checkFederatedAssertion(jwt);
+      if (bad) return sendEntraError(ctx, ...bad);
+    } else if (!secret) {
       return sendEntraError(ctx, 401, 'invalid_client', 7000216,
         "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.");
-    }
-    if (secret !== config.client_secret) {
+    } else if (secret !== config.client_secret) {
       return sendEntraError(ctx, 401, 'invalid_client', 7000215,
         `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`);
     }
@@ -1098,8 +1218,11 @@ export function createFakeArm(initialConfig = configFromEnv()) {
   }
 
   function publicConfig() {
-    const { client_secret, ...rest } = config;
-    return { ...rest, client_secret: client_secret ? '<set>' : null };
+    const { client_secret, client_certs, ...rest } = config;
+    return {
+      ...rest, client_secret: client_secret ? '<set>' : null,
+      client_certs: client_certs.map((pem) => { const c = certEntry(pem); return { thumbprint_s256: c.thumbprint, subject: c.subject }; }),
+    };
   }
 
   function patchConfig(p) {
@@ -1116,7 +1239,10 @@ export function createFakeArm(initialConfig = configFromEnv()) {
       } else if (k === 'client_secret') {
         if (typeof v !== 'string' || !v) throw new Error('client_secret must be a non-empty string');
         next[k] = v;
-      } else if (['client_id', 'tenant_id', 'subscription_id', 'public_url'].includes(k)) {
+      } else if (k === 'client_certs') {
+        if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new Error('client_certs must be an array of PEM strings');
+        next[k] = v.map((pem) => certEntry(pem).pem);
+      } else if (['client_id', 'tenant_id', 'subscription_id', 'public_url', 'federated_jwks_url', 'federated_issuer', 'federated_subject'].includes(k)) {
         if (v !== null && typeof v !== 'string') throw new Error(`${k} must be a string or null`);
         next[k] = k === 'public_url' && v ? v.replace(/\/+$/, '') : v;
       } else if (k === 'ra_repeat_status') {
@@ -1279,7 +1405,7 @@ export function createFakeArm(initialConfig = configFromEnv()) {
         if (req.method !== 'POST') {
           return sendEntraError(ctx, 405, 'invalid_request', 900561, 'The endpoint only accepts POST requests.');
         }
-        return handleToken(ctx, decodeURIComponent(tokenMatch[1]), raw);
+        return await handleToken(ctx, decodeURIComponent(tokenMatch[1]), raw);
       }
       let segs;
       try {
