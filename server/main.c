@@ -201,6 +201,7 @@ static int cmd_worker(const struct cli *cli)
 		db_stop();
 		return 1;
 	}
+	log_info("worker: Azure credential: %s", azure_credential_name(azure_token_credential()));
 	webhook_jobs_sweeper_start();
 	settlement_worker_start();
 	maintenance_worker_start();
