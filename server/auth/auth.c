@@ -508,13 +508,11 @@ bool auth_rs256_verify(EVP_PKEY *pkey, const char *signing_input, size_t input_l
 
 /* ---- the whole validation --------------------------------------------- */
 
-enum auth_status auth_verify(const char *token, const char *nonce, struct principal *p,
-			     const char **why)
+/* The checks after auth_check_header() (which proved the three segments
+ * and gave kid): key, signature, claims. */
+static enum auth_status verify_after_header(const char *token, const char *kid, const char *nonce,
+					    struct principal *p, const char **why)
 {
-	char kid[128];
-	if (!auth_check_header(token, kid, sizeof(kid), why))
-		return AUTH_INVALID;
-	/* auth_check_header() proved the three segments. */
 	const char *dot1 = strchr(token, '.');
 	const char *dot2 = strchr(dot1 + 1, '.');
 	const char *sig_b64 = dot2 + 1;
@@ -561,6 +559,15 @@ cleanup:
 	return st;
 }
 
+enum auth_status auth_verify(const char *token, const char *nonce, struct principal *p,
+			     const char **why)
+{
+	char kid[128];
+	if (!auth_check_header(token, kid, sizeof(kid), why))
+		return AUTH_INVALID;
+	return verify_after_header(token, kid, nonce, p, why);
+}
+
 enum auth_status auth_bearer(const char *token, struct principal *p, const char **why)
 {
 	unsigned char digest[32];
@@ -585,7 +592,7 @@ enum auth_status auth_bearer(const char *token, struct principal *p, const char 
 	}
 	metrics_inc(M_AUTH_CACHE_MISSES);
 
-	enum auth_status st = auth_verify(token, NULL, p, why);
+	enum auth_status st = verify_after_header(token, kid, NULL, p, why);
 	if (st != AUTH_OK) {
 		metrics_inc(M_AUTH_FAILURES);
 		return st;
