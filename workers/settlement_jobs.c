@@ -237,11 +237,10 @@ static enum job_result step_pending_bets(struct job *j)
 		return JOB_RETRY;
 	}
 	enum job_result res = JOB_OK;
-	struct arena ar = {0};
 	char *ids[BATCH];
 	for (int round = 0; round < 50 && !jobs_stopping(); round++) {
 		int n = 0;
-		if (betting_pending_bets(cb, pending_timeout_s, BATCH, &ar, ids, &n) != ST_OK ||
+		if (betting_pending_bets(cb, pending_timeout_s, BATCH, &j->arena, ids, &n) != ST_OK ||
 		    !resolve_pending(cb, cm, n, (const char *const *)ids)) {
 			job_error(j, "DatabaseUnavailable", "resolving pending bets failed");
 			res = JOB_RETRY;
@@ -250,7 +249,6 @@ static enum job_result step_pending_bets(struct job *j)
 		if (n < BATCH)
 			break;
 	}
-	arena_free(&ar);
 	db_release(cb);
 	db_release(cm);
 	return res;
@@ -269,14 +267,13 @@ static enum job_result step_stakes(struct job *j)
 		return JOB_RETRY;
 	}
 	enum job_result res = JOB_OK;
-	struct arena ar = {0};
 	char *ids[BATCH];
 	char (*status)[16] = xcalloc(BATCH, sizeof(*status));
 	const char *orphans[BATCH], *done[BATCH];
 	char rid[80];
 	for (int round = 0; round < 50 && !jobs_stopping(); round++) {
 		int n = 0;
-		if (billing_unconfirmed_stakes(cm, pending_timeout_s, BATCH, &ar, ids, &n) != ST_OK ||
+		if (billing_unconfirmed_stakes(cm, pending_timeout_s, BATCH, &j->arena, ids, &n) != ST_OK ||
 		    betting_bet_statuses(cb, n, (const char *const *)ids, status) != ST_OK) {
 			job_error(j, "DatabaseUnavailable", "reviewing stakes failed");
 			res = JOB_RETRY;
@@ -303,7 +300,6 @@ static enum job_result step_stakes(struct job *j)
 			break;
 	}
 	free(status);
-	arena_free(&ar);
 	db_release(cb);
 	db_release(cm);
 	return res;
@@ -316,11 +312,10 @@ static enum job_result step_unfinished_events(struct job *j)
 		job_error(j, "DatabaseUnavailable", "betting_db or billing_db is unreachable");
 		return JOB_RETRY;
 	}
-	struct arena ar = {0};
 	char *ids[50], *tenants[50];
 	int n = 0;
 	enum job_result res = JOB_OK;
-	if (betting_unfinished_events(cb, pending_timeout_s, 50, &ar, ids, tenants, &n) != ST_OK) {
+	if (betting_unfinished_events(cb, pending_timeout_s, 50, &j->arena, ids, tenants, &n) != ST_OK) {
 		job_error(j, "DatabaseUnavailable", "betting_db failed");
 		res = JOB_RETRY;
 	}
@@ -332,7 +327,6 @@ static enum job_result step_unfinished_events(struct job *j)
 		json_decref(j->output);
 		j->output = NULL;
 	}
-	arena_free(&ar);
 	db_release(cb);
 	db_release(cm);
 	return res;
