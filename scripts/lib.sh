@@ -118,7 +118,7 @@ atrium_install_deps() {
   for p in "${ATRIUM_APT_PACKAGES[@]}"; do
     case $p in
       # A Node.js from elsewhere (NodeSource's nodejs bundles npm and
-      # conflicts with Debian's npm package) is kept as it is.
+      # conflicts with Debian's npm) is kept as it is.
       nodejs) command -v node >/dev/null 2>&1 && continue ;;
       npm) command -v npm >/dev/null 2>&1 && continue ;;
     esac
