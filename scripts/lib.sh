@@ -10,7 +10,8 @@
 #   atrium_build DIR [meson opts]  meson setup (or reconfigure) + ninja -j2
 #
 # Ports (docs/CONTRACT.md), each overridable: PG_PORT 25432, REDIS_PORT 26379,
-# IDP_PORT 28080, FAKE_ARM_PORT 28090, AZURITE_PORT 28100. Everything listens
+# IDP_PORT 28080, FAKE_ARM_PORT 28090, AZURITE_PORT 28100, PGBOUNCER_PORT
+# 25433 (PgBouncer in transaction mode in front of the same PostgreSQL). Everything listens
 # on 127.0.0.1 only. Quiet when all is well; on failure it says what failed
 # and shows the tail of that component's log.
 
@@ -22,6 +23,7 @@ ATRIUM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${IDP_HOST:=127.0.0.1}"
 : "${FAKE_ARM_PORT:=28090}"
 : "${AZURITE_PORT:=28100}"
+: "${PGBOUNCER_PORT:=25433}"
 : "${ATRIUM_STACK_TIMEOUT:=60}"   # seconds each component may take to come up
 
 ATRIUM_DATABASES=(auth_db portal_db betting_db billing_db)
@@ -37,6 +39,7 @@ ATRIUM_APT_PACKAGES=(
   libcurl4-openssl-dev libssl-dev libcriterion-dev
   postgresql postgresql-contrib redis-server
   wrk bc openssl curl unzip nodejs npm clang libclang-rt-14-dev chromium stunnel4
+  pgbouncer
 )
 
 # ------------------------------------------------------------------ helpers
@@ -366,6 +369,52 @@ _atrium_pg_stop() {
   return 0
 }
 
+# PgBouncer in transaction mode with two server connections per database,
+# the way a managed PostgreSQL's built-in pooler runs: for the tests that
+# prove the tenant scope stays with each transaction (ATRIUM_DB_POOL_MODE).
+# It refuses to run as root, so it runs as postgres, like the server.
+_atrium_pgbouncer_start() {
+  local rundir=$1 dir="$1/pgbouncer" log="$1/logs/pgbouncer.log"
+  mkdir -p "$dir"
+  if atrium_pidfile_alive "$dir/pgbouncer.pid" pgbouncer; then
+    return 0
+  fi
+  if atrium_port_busy "$PGBOUNCER_PORT"; then
+    atrium_fail "port $PGBOUNCER_PORT is already in use by another program (set PGBOUNCER_PORT)"
+    return 1
+  fi
+  cat >"$dir/pgbouncer.ini" <<EOF
+[databases]
+* = host=127.0.0.1 port=$PG_PORT
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $PGBOUNCER_PORT
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = $dir/userlist.txt
+pool_mode = transaction
+default_pool_size = 2
+min_pool_size = 0
+reserve_pool_size = 0
+max_client_conn = 400
+max_db_connections = 2
+server_round_robin = 1
+ignore_startup_parameters = extra_float_digits
+logfile = $log
+pidfile = $dir/pgbouncer.pid
+EOF
+  printf '"atrium" "atrium"\n' >"$dir/userlist.txt"
+  touch "$log"
+  chown -R postgres:postgres "$dir" "$log"
+  chmod 600 "$dir/userlist.txt"
+  if ! (cd / && runuser -u postgres -- pgbouncer -d -q "$dir/pgbouncer.ini") >>"$log" 2>&1; then
+    atrium_fail "pgbouncer did not start"; atrium_log_tail "$log"; return 1
+  fi
+  atrium_wait_for "PgBouncer on 127.0.0.1:$PGBOUNCER_PORT" "$ATRIUM_STACK_TIMEOUT" "$log" \
+    atrium_port_busy "$PGBOUNCER_PORT"
+}
+
 _atrium_redis_ping() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
 
 _atrium_azurite_up() {
@@ -495,6 +544,7 @@ _atrium_export_env() {
   export ATRIUM_PAX8_WEBHOOK_SECRET="${ATRIUM_PAX8_WEBHOOK_SECRET:-local-pax8-webhook-secret}"
   export ATRIUM_TEST_RUNDIR="$rundir"
   export ATRIUM_TEST_PG_SOCKET_DIR="${ATRIUM_PG_SOCKET_DIR:-}"
+  export ATRIUM_TEST_PGBOUNCER_PORT="$PGBOUNCER_PORT"
 
   # the same, for another terminal: source RUNDIR/env
   {
@@ -522,6 +572,7 @@ atrium_stack_start() {
   _atrium_tls "$rundir" || return 1
   _atrium_pg_start "$rundir" || return 1
   _atrium_redis_start "$rundir" || return 1
+  _atrium_pgbouncer_start "$rundir" || return 1
 
   local idp="http://127.0.0.1:$IDP_PORT"
   _atrium_bg_start "identity provider on $idp" "$rundir/idp/idp.pid" "$rundir/logs/idp.log" \
@@ -561,6 +612,7 @@ atrium_stack_stop() {
   atrium_kill_pidfile "$rundir/azurite/azurite.pid" azurite-blob
   atrium_kill_pidfile "$rundir/idp/idp.pid" tests/idp/idp.mjs
   atrium_kill_pidfile "$rundir/redis/redis.pid" redis-server
+  atrium_kill_pidfile "$rundir/pgbouncer/pgbouncer.pid" pgbouncer
   _atrium_pg_stop "$rundir"
   return 0
 }

@@ -215,6 +215,14 @@ static int cmd_worker(const struct cli *cli)
 
 static int cmd_migrate(const struct cli *cli)
 {
+	if (cfg.db_pool_transaction) {
+		/* A session-level advisory lock and statements outside any
+		 * transaction: neither survives a transaction pooler. */
+		fprintf(stderr, "atrium migrate: needs direct database connections: run it with "
+				"ATRIUM_DB_POOL_MODE=session and the databases' own URLs (not a "
+				"transaction pooler's)\n");
+		return 1;
+	}
 	struct migrate_opts o = {
 		.dir = cfg.migrations_dir,
 		.table = cfg.migrations_table,

@@ -242,6 +242,19 @@ bool config_load(void)
 	ok &= env_int("ATRIUM_WEBHOOK_SWEEP_SECONDS", 15, 1, 86400, &cfg.webhook_sweep_s);
 	ok &= env_int("ATRIUM_WEBHOOK_SWEEP_AGE_SECONDS", 30, 0, 86400, &cfg.webhook_sweep_age_s);
 	ok &= env_bool("ATRIUM_ALLOW_BYPASSRLS", false, &cfg.allow_bypassrls);
+	{
+		/* session: PostgreSQL itself or a session-mode pooler; transaction:
+		 * PgBouncer in transaction mode (see db.c). */
+		const char *m = getenv("ATRIUM_DB_POOL_MODE");
+		if (m == NULL || *m == '\0' || strcmp(m, "session") == 0) {
+			cfg.db_pool_transaction = false;
+		} else if (strcmp(m, "transaction") == 0) {
+			cfg.db_pool_transaction = true;
+		} else {
+			fprintf(stderr, "atrium: ATRIUM_DB_POOL_MODE must be session or transaction, got '%s'\n", m);
+			ok = false;
+		}
+	}
 
 	cfg.migrations_dir = env_str("ATRIUM_MIGRATIONS_DIR", "db/migrations");
 	cfg.migrations_table = env_str("ATRIUM_MIGRATIONS_TABLE", "schema_migrations");

@@ -78,6 +78,7 @@ struct config {
 	int webhook_sweep_s;          /* how often lost inbox events are re-queued */
 	int webhook_sweep_age_s;      /* ... once they are this old */
 	bool allow_bypassrls;         /* accept a role that skips row-level security */
+	bool db_pool_transaction;     /* ATRIUM_DB_POOL_MODE=transaction: behind a transaction pooler */
 	/* atrium migrate (server/store/migrate.c) */
 	char *migrations_dir;
 	char *migrations_table;       /* the table recording applied files, in each database */

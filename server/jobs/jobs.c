@@ -451,6 +451,13 @@ static void *listener_main(void *arg)
 {
 	(void)arg;
 	PGconn *pg = NULL;
+	/* Behind a transaction pooler a LISTEN does not stay with us: the
+	 * runners' poll (ATRIUM_WORKER_POLL_MS) is then the only wake-up. */
+	if (cfg.db_pool_transaction) {
+		log_info("worker: ATRIUM_DB_POOL_MODE=transaction: no LISTEN, polling every %d ms",
+			 cfg.worker_poll_ms);
+		return NULL;
+	}
 	while (!jobs_stopping()) {
 		if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
 			if (pg)

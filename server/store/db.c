@@ -3,6 +3,19 @@
  *
  * Pools are arrays of slots guarded by one mutex per service; a slot's
  * PGconn is opened lazily and replaced after a connection failure.
+ *
+ * Two ways to carry the RLS scope (ATRIUM_DB_POOL_MODE):
+ *  - session (default; PostgreSQL itself, or a pooler in session mode):
+ *    the server connection is ours for the life of the PGconn, so the
+ *    scope is a session setting, set only when it changes, and statements
+ *    are prepared once at connect.
+ *  - transaction (PgBouncer in transaction mode, Azure's built-in
+ *    PgBouncer): consecutive transactions may run on different server
+ *    connections, shared with other clients. Nothing is left on a session:
+ *    the scope is set with set_config(..., true) in the same transaction
+ *    as the statements it guards (pipelined with the first of them: one
+ *    round trip), and statements are sent by text (named prepared
+ *    statements would not follow us to the next server connection).
  */
 #include "server/store/db.h"
 #include "server/common/config.h"
@@ -23,7 +36,11 @@ struct db_conn {
 	PGconn *pg;
 	enum db_service svc;
 	bool in_use;
+	/* session mode: the scope set on the session ("" = unknown).
+	 * transaction mode: the scope wanted for the next statements, and
+	 * whether the open transaction already carries it. */
 	char scope[40];
+	bool tx_scoped;
 };
 
 struct pool {
@@ -90,8 +107,10 @@ PGconn *db_connect_raw(enum db_service svc)
 	/* connect_timeout bounds a dead host; keepalives notice a dead peer. */
 	/* auth_db holds only login bookkeeping (user ids are derived, see
 	 * authdb.h), so its commits need not wait for the WAL flush. */
+	/* (Not behind a transaction pooler: PgBouncer refuses startup options,
+	 * and a session setting would not stay with us.) */
 	const char *keys[] = {"dbname", "connect_timeout", "keepalives", "application_name",
-			      svc == DB_AUTH ? "options" : NULL, NULL};
+			      svc == DB_AUTH && !cfg.db_pool_transaction ? "options" : NULL, NULL};
 	const char *vals[] = {cfg.db_url[svc], "5", "1", "atrium", "-c synchronous_commit=off", NULL};
 	PGconn *pg = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(pg) != CONNECTION_OK) {
@@ -171,7 +190,7 @@ static bool open_slot(struct pool *p, struct db_conn *c)
 		PQfinish(pg);
 		return false;
 	}
-	for (int t = 0; t < p->ntables; t++) {
+	for (int t = 0; t < p->ntables && !cfg.db_pool_transaction; t++) {
 		for (size_t i = 0; i < p->table_len[t]; i++) {
 			const struct db_stmt *st = &p->tables[t][i];
 			PGresult *res = PQprepare(pg, st->name, st->sql, 0, NULL);
@@ -187,6 +206,7 @@ static bool open_slot(struct pool *p, struct db_conn *c)
 	}
 	c->pg = pg;
 	c->scope[0] = '\0';
+	c->tx_scoped = false;
 	return true;
 }
 
@@ -254,6 +274,11 @@ void db_release(struct db_conn *c)
 			}
 		}
 	}
+	if (cfg.db_pool_transaction) {
+		/* The next user sets its own; until then nothing is visible. */
+		c->scope[0] = '\0';
+		c->tx_scoped = false;
+	}
 	struct pool *p = &pools[c->svc];
 	pthread_mutex_lock(&p->mu);
 	c->in_use = false;
@@ -274,6 +299,14 @@ static void drop_if_broken(struct db_conn *c)
 
 bool db_scope(struct db_conn *c, const char *tenant)
 {
+	if (cfg.db_pool_transaction) {
+		/* Applied with the next statement, inside its transaction. */
+		if (strcmp(c->scope, tenant) != 0) {
+			snprintf(c->scope, sizeof(c->scope), "%s", tenant);
+			c->tx_scoped = false;
+		}
+		return true;
+	}
 	if (strcmp(c->scope, tenant) == 0)
 		return true;
 	const char *vals[1] = {tenant};
@@ -293,11 +326,100 @@ bool db_scope(struct db_conn *c, const char *tenant)
 	return true;
 }
 
+/* The SQL text of a registered statement (transaction mode sends text). */
+static const char *stmt_sql(enum db_service svc, const char *name)
+{
+	const struct pool *p = &pools[svc];
+	for (int t = 0; t < p->ntables; t++)
+		for (size_t i = 0; i < p->table_len[t]; i++)
+			if (strcmp(p->tables[t][i].name, name) == 0)
+				return p->tables[t][i].sql;
+	return NULL;
+}
+
+/*
+ * Transaction mode, first statement of a transaction (or a statement on
+ * its own): set_config(..., true) and the statement in one pipeline, one
+ * Sync. Without an open BEGIN both run in the one implicit transaction the
+ * extended protocol gives everything before a Sync, so the pooler cannot
+ * hand them different server connections and the scope ends with them.
+ * Returns the statement's result (or set_config's, should that fail).
+ */
+static PGresult *exec_scoped(struct db_conn *c, const char *sql, int nparams,
+			     const char *const *values)
+{
+	PGconn *pg = c->pg;
+	const char *scope[1] = {c->scope};
+	if (!PQenterPipelineMode(pg))
+		return NULL;
+	if (!PQsendQueryParams(pg, "SELECT set_config('atrium.tenant_id', $1, true)", 1, NULL,
+			       scope, NULL, NULL, 0) ||
+	    !PQsendQueryParams(pg, sql, nparams, NULL, values, NULL, NULL, 0) ||
+	    !PQpipelineSync(pg)) {
+		PQexitPipelineMode(pg);
+		return NULL;
+	}
+	PGresult *out = NULL;
+	int query = 0; /* 0: set_config, 1: the statement, 2: the sync */
+	while (query < 3) {
+		PGresult *res = PQgetResult(pg);
+		if (res == NULL) {
+			if (query == 2 || PQstatus(pg) != CONNECTION_OK)
+				break;
+			query++;
+			continue;
+		}
+		ExecStatusType st = PQresultStatus(res);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			break;
+		}
+		if (out == NULL && (query == 1 || st == PGRES_FATAL_ERROR)) {
+			out = res; /* the statement's answer, or the first error */
+			continue;
+		}
+		PQclear(res);
+	}
+	if (!PQexitPipelineMode(pg)) {
+		PQclear(out);
+		return NULL;
+	}
+	if (db_ok(out) && PQtransactionStatus(pg) == PQTRANS_INTRANS)
+		c->tx_scoped = true;
+	return out;
+}
+
 PGresult *db_exec(struct db_conn *c, const char *stmt, int nparams, const char *const *values)
 {
 	if (c->pg == NULL)
 		return NULL;
-	PGresult *res = PQexecPrepared(c->pg, stmt, nparams, values, NULL, NULL, 0);
+	PGresult *res;
+	if (cfg.db_pool_transaction) {
+		const char *sql = stmt_sql(c->svc, stmt);
+		if (sql == NULL) {
+			log_error("%s: no statement named %s", service_names[c->svc], stmt);
+			return NULL;
+		}
+		if (PQtransactionStatus(c->pg) == PQTRANS_IDLE)
+			c->tx_scoped = false;
+		/* Always, even with no scope wanted (""): another client of the
+		 * pooler may have left a session value on this server connection. */
+		if (!c->tx_scoped)
+			res = exec_scoped(c, sql, nparams, values);
+		else
+			res = PQexecParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0);
+		if (res == NULL) {
+			/* In an unknown state (maybe still in pipeline mode): drop it. */
+			log_error("%s: %s failed: %s", service_names[c->svc], stmt,
+				  PQerrorMessage(c->pg));
+			metrics_inc(M_DB_ERRORS);
+			PQfinish(c->pg);
+			c->pg = NULL;
+			return NULL;
+		}
+	} else {
+		res = PQexecPrepared(c->pg, stmt, nparams, values, NULL, NULL, 0);
+	}
 	ExecStatusType st = PQresultStatus(res);
 	if (st == PGRES_FATAL_ERROR && PQstatus(c->pg) != CONNECTION_OK) {
 		PQclear(res);
@@ -321,6 +443,10 @@ bool db_exec_simple(struct db_conn *c, const char *sql)
 {
 	if (c->pg == NULL)
 		return false;
+	/* A transaction's end, and a rollback to a savepoint, undo a local
+	 * scope: the next statement sets it again. */
+	if (strncmp(sql, "SAVEPOINT", 9) != 0)
+		c->tx_scoped = false;
 	PGresult *res = PQexec(c->pg, sql);
 	bool ok = db_ok(res);
 	if (!ok)
