@@ -22,9 +22,11 @@
 #include "server/common/util.h"
 
 /* Starts `atrium serve` with the environment variable var set to value
- * (NULL: unchanged); waits for /healthz, then for the identity provider's
- * keys to show as loaded in /readyz. Writes its base URL. */
-static pid_t start_server_with(const char *var, const char *value, char *base, size_t len)
+ * (NULL: unchanged); waits for /healthz, then (when want_keys) for the
+ * identity provider's keys to show as loaded in /readyz. Writes its base
+ * URL. */
+static pid_t start_server_keys(const char *var, const char *value, char *base, size_t len,
+			       bool want_keys)
 {
 	const char *bin = getenv("ATRIUM_TEST_BINARY");
 	cr_assert_not_null(bin, "ATRIUM_TEST_BINARY must name the atrium binary");
@@ -50,6 +52,8 @@ static pid_t start_server_with(const char *var, const char *value, char *base, s
 		if (!up)
 			usleep(100000);
 	}
+	if (up && !want_keys)
+		return pid;
 	for (int i = 0; up && i < 100; i++) {
 		struct resp *r = http_at(base, "GET", "/readyz", NULL, NULL, NULL);
 		const char *idp = json_string_value(json_object_get(json_object_get(r->json, "checks"),
@@ -64,6 +68,11 @@ static pid_t start_server_with(const char *var, const char *value, char *base, s
 	waitpid(pid, NULL, 0);
 	cr_assert_fail("second server did not start or never loaded the signing keys");
 	return -1;
+}
+
+static pid_t start_server_with(const char *var, const char *value, char *base, size_t len)
+{
+	return start_server_keys(var, value, base, len, true);
 }
 
 static int stop_server(pid_t pid)
@@ -150,6 +159,34 @@ Test(ops, portal_db_down_makes_the_pod_unready_but_alive, .timeout = 60)
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "second server exit status");
 	resp_free(health);
 	resp_free(ready);
+}
+
+Test(ops, identity_provider_never_reached_keeps_the_pod_unready_but_alive, .timeout = 60)
+{
+	char base[96];
+	pid_t pid = start_server_keys("ATRIUM_OIDC_METADATA_URL",
+				      "http://127.0.0.1:1/common/v2.0/.well-known/openid-configuration",
+				      base, sizeof(base), false);
+	struct resp *health = http_at(base, "GET", "/healthz", NULL, NULL, NULL);
+	struct resp *ready = http_at(base, "GET", "/readyz", NULL, NULL, NULL);
+	char *tok = mint(home_tid(), NULL, NULL, NULL);
+	struct resp *bearer = http_at(base, "GET", "/v1/me", tok, NULL, NULL);
+	int status = stop_server(pid);
+
+	cr_assert_eq(health->status, 200, "/healthz: %s", health->body);
+	cr_assert_eq(ready->status, 503, "/readyz with no signing keys loaded: %s", ready->body);
+	cr_assert_str_eq(json_string_value(json_object_get(ready->json, "status")), "unavailable");
+	cr_assert_str_neq(check_of(ready, "identity_provider"), "ok", "%s", ready->body);
+	cr_assert_str_eq(check_of(ready, "portal_db"), "ok");
+	/* A token cannot be checked without keys: 503, never let through. */
+	cr_assert(bearer->status == 503, "bearer with no keys: %ld %s",
+		  bearer->status, bearer->body);
+	assert_problem(bearer, bearer->status);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "second server exit status");
+	resp_free(health);
+	resp_free(ready);
+	resp_free(bearer);
+	free(tok);
 }
 
 /*
