@@ -121,9 +121,7 @@ PGconn *db_connect_raw(enum db_service svc)
 	return pg;
 }
 
-/* 1 when the connection's role skips row-level security, 0 when not, -1
- * when it could not be read. */
-static int role_bypasses_rls(PGconn *pg)
+int db_role_bypasses_rls(PGconn *pg)
 {
 	PGresult *res = PQexec(pg, "SELECT (rolsuper OR rolbypassrls)::text FROM pg_roles "
 				   "WHERE rolname = current_user");
@@ -146,7 +144,7 @@ static bool rls_role_ok(enum db_service svc, PGconn *pg)
 {
 	if (rls_checked[svc])
 		return true;
-	int b = role_bypasses_rls(pg);
+	int b = db_role_bypasses_rls(pg);
 	if (b < 0) {
 		log_error("%s: could not read whether the database role bypasses row-level security",
 			  service_names[svc]);

@@ -86,5 +86,8 @@ bool db_ping(enum db_service svc);
 
 /* Opens a standalone connection (migrations, tools). Caller PQfinish()es. */
 PGconn *db_connect_raw(enum db_service svc);
+/* 1 when the connection's role skips row-level security (superuser or
+ * BYPASSRLS), 0 when not, -1 when it could not be read. */
+int db_role_bypasses_rls(PGconn *pg);
 
 #endif

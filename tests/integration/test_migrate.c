@@ -391,9 +391,9 @@ Test(migrate, dry_run_prints_what_would_be_applied_and_applies_nothing)
 Test(cli, help_on_every_command_prints_usage_exits_0_and_does_nothing)
 {
 	write_migration("portal", "0001_base.sql", BASE);
-	const char *cmds[] = {"serve", "worker", "migrate", "version"};
+	const char *cmds[] = {"serve", "worker", "migrate", "check", "version"};
 	struct run r;
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		for (int h = 0; h < 2; h++) {
 			RUN(&r, cmds[i], h ? "-h" : "--help");
 			cr_assert_eq(r.rc, 0, "%s --help: %d\n%s", cmds[i], r.rc, r.err);
@@ -429,7 +429,8 @@ Test(cli, unknown_commands_and_flags_are_refused_with_usage_and_exit_2)
 		{"frobnicate", NULL, NULL},     {"--frobnicate", NULL, NULL}, {"migrate", "--bogus", NULL},
 		{"migrate", "--dry-run", "--x"}, {"migrate", "statuss", NULL}, {"serve", "--bogus", NULL},
 		{"worker", "extra", NULL},      {"version", "--bogus", NULL}, {"help", "frobnicate", NULL},
-		{"migrate", "status", "--dry-run"},
+		{"migrate", "status", "--dry-run"}, {"check", "--bogus", NULL},
+		{"check", "--serve", "--worker"}, {"check", "status", NULL},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		run_env(&r, NULL, cases[i]);
@@ -459,6 +460,7 @@ Test(cli, a_bad_integer_setting_stops_the_program_naming_the_variable)
 		{"ATRIUM_BET_PENDING_TIMEOUT_SECONDS=-1", "serve", "ATRIUM_BET_PENDING_TIMEOUT_SECONDS"},
 		{"ATRIUM_ALLOW_BYPASSRLS=yes", "serve", "ATRIUM_ALLOW_BYPASSRLS"},
 		{"ATRIUM_MIGRATE_ACCEPT_CHANGED=true", "migrate", "ATRIUM_MIGRATE_ACCEPT_CHANGED"},
+		{"ATRIUM_OUTBOUND_TIMEOUT_MS=fast", "check", "ATRIUM_OUTBOUND_TIMEOUT_MS"},
 	};
 	struct run r;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -469,4 +471,90 @@ Test(cli, a_bad_integer_setting_stops_the_program_naming_the_variable)
 			  "says what it accepts: %s", r.err);
 	}
 	cr_assert_eq(recorded("0001_base.sql"), -1, "nothing was applied");
+}
+
+/* ---- atrium check, and the worker's required settings ------------------ */
+
+/* The report line of a check: "  <verdict> <name> ..." */
+static bool has_line(const char *out, const char *verdict, const char *name)
+{
+	char want[96];
+	snprintf(want, sizeof(want), "  %-5s %s ", verdict, name);
+	return strstr(out, want) != NULL;
+}
+
+Test(cli, check_passes_against_the_stack_naming_every_dependency)
+{
+	write_migration("portal", "0001_base.sql", BASE);
+	struct run r;
+	RUN(&r, "migrate");
+	cr_assert_eq(r.rc, 0, "%s", r.err);
+	RUN(&r, "check");
+	cr_assert_eq(r.rc, 0, "atrium check: %d\n%s\n%s", r.rc, r.out, r.err);
+	const char *names[] = {"configuration", "auth_db", "portal_db", "betting_db", "billing_db",
+			       "migrations", "tls", "redis", "identity provider", "token audience",
+			       "worker settings", "azure credential", "blob storage"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		cr_assert(has_line(r.out, "ok", names[i]), "no ok line for %s:\n%s", names[i], r.out);
+	cr_assert_not_null(strstr(r.out, "1 applied, 0 pending"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, " 0 failed"), "%s", r.out);
+
+	RUN(&r, "check", "--worker");
+	cr_assert_eq(r.rc, 0, "%s", r.out);
+	cr_assert(has_line(r.out, "ok", "azure credential"), "%s", r.out);
+	cr_assert(!has_line(r.out, "ok", "redis"), "--worker checks no Redis: %s", r.out);
+	RUN(&r, "check", "--serve");
+	cr_assert_eq(r.rc, 0, "%s", r.out);
+	cr_assert(has_line(r.out, "ok", "redis"), "%s", r.out);
+	cr_assert(!has_line(r.out, "ok", "azure credential"), "--serve checks no Azure: %s", r.out);
+	cr_assert_eq(recorded("0001_base.sql"), 1, "applied once, by migrate");
+}
+
+Test(cli, check_fails_naming_each_broken_dependency_and_changes_nothing)
+{
+	write_migration("portal", "0001_base.sql", BASE);
+	struct run r;
+	RUN(&r, "migrate");
+	cr_assert_eq(r.rc, 0, "%s", r.err);
+	write_migration("portal", "0002_pending.sql", "CREATE TABLE mt_@_pending (a int);\n");
+	const char *env[] = {"ATRIUM_REDIS_URL=redis://127.0.0.1:1/0",
+			     "ATRIUM_TLS_KEY=/dev/null",
+			     "ATRIUM_AZURE_CLIENT_SECRET=not-the-secret",
+			     "ATRIUM_OIDC_METADATA_URL=http://127.0.0.1:1/.well-known/openid-configuration",
+			     NULL};
+	run_env(&r, env, (const char *const[]){"check", NULL});
+	cr_assert_eq(r.rc, 1, "atrium check with broken dependencies: %d\n%s", r.rc, r.out);
+	const char *failed[] = {"redis", "migrations", "tls", "azure credential", "identity provider"};
+	for (size_t i = 0; i < sizeof(failed) / sizeof(failed[0]); i++)
+		cr_assert(has_line(r.out, "FAIL", failed[i]), "no FAIL line for %s:\n%s", failed[i], r.out);
+	cr_assert(has_line(r.out, "ok", "portal_db"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "1 pending"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "not-the-secret"), "a secret in the report: %s", r.out);
+	cr_assert_null(strstr(r.err, "not-the-secret"), "a secret on stderr: %s", r.err);
+	cr_assert_eq(recorded("0002_pending.sql"), 0, "check applied the pending file");
+	cr_assert_not(portal_has_table("mt_@_pending"));
+}
+
+Test(cli, worker_without_its_azure_settings_refuses_to_start_naming_them)
+{
+	const char *cases[][2] = {
+		{"ATRIUM_STORAGE_KEY=", "ATRIUM_STORAGE_KEY"},
+		{"ATRIUM_AZURE_SUBSCRIPTION_ID=", "ATRIUM_AZURE_SUBSCRIPTION_ID"},
+		{"ATRIUM_STORAGE_BLOB_URL=", "ATRIUM_STORAGE_BLOB_URL"},
+	};
+	struct run r;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		RUN_ENV(&r, cases[i][0], "worker");
+		cr_assert_eq(r.rc, 1, "%s atrium worker: %d\n%s", cases[i][0], r.rc, r.err);
+		cr_assert_not_null(strstr(r.err, cases[i][1]), "names %s: %s", cases[i][1], r.err);
+		RUN_ENV(&r, cases[i][0], "check", "--worker");
+		cr_assert_eq(r.rc, 1, "%s atrium check --worker: %d\n%s", cases[i][0], r.rc, r.out);
+		cr_assert(has_line(r.out, "FAIL", "worker settings"), "%s", r.out);
+	}
+	/* No credential at all (no secret, certificate or federated file). */
+	const char *none[] = {"ATRIUM_AZURE_CLIENT_SECRET=", "ATRIUM_AZURE_CLIENT_CERTIFICATE=",
+			      "AZURE_FEDERATED_TOKEN_FILE=", NULL};
+	run_env(&r, none, (const char *const[]){"worker", NULL});
+	cr_assert_eq(r.rc, 1, "worker without a credential: %d\n%s", r.rc, r.err);
+	cr_assert_not_null(strstr(r.err, "a credential"), "%s", r.err);
 }
