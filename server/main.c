@@ -234,6 +234,8 @@ static int cmd_migrate(const struct cli *cli)
 		.mode = cli->status ? MIGRATE_STATUS : cli->dry_run ? MIGRATE_DRY_RUN : MIGRATE_APPLY,
 		.accept_changed = cli->accept_changed || cfg.migrate_accept_changed,
 		.out = stdout,
+		.lock_timeout_ms = cfg.migrate_lock_timeout_ms,
+		.statement_timeout_ms = cfg.migrate_statement_timeout_ms,
 	};
 	return migrate_run(&o);
 }
@@ -295,7 +297,9 @@ static const struct command commands[] = {
 	 "Applies ATRIUM_MIGRATIONS_DIR/<service>/NNNN_name.sql to each service database,\n"
 	 "in order, once each, recorded in ATRIUM_MIGRATIONS_TABLE; concurrent runs wait\n"
 	 "for each other. A file whose first line is '-- atrium:no-transaction' runs\n"
-	 "statement by statement outside a transaction (CREATE INDEX CONCURRENTLY).\n\n"
+	 "statement by statement outside a transaction (CREATE INDEX CONCURRENTLY).\n"
+	 "Each statement waits at most ATRIUM_MIGRATE_LOCK_TIMEOUT_MS (10000) for a lock\n"
+	 "and runs at most ATRIUM_MIGRATE_STATEMENT_TIMEOUT_MS (0: no limit).\n\n"
 	 "  status            per database, each file: applied, pending, changed (edited\n"
 	 "                    after it was applied) or missing (applied, not on disk)\n"
 	 "  --dry-run         print what would be applied; apply nothing\n"

@@ -265,6 +265,9 @@ bool config_load(void)
 		ok = false;
 	}
 	ok &= env_bool("ATRIUM_MIGRATE_ACCEPT_CHANGED", false, &cfg.migrate_accept_changed);
+	ok &= env_int("ATRIUM_MIGRATE_LOCK_TIMEOUT_MS", 10000, 0, 3600000, &cfg.migrate_lock_timeout_ms);
+	ok &= env_int("ATRIUM_MIGRATE_STATEMENT_TIMEOUT_MS", 0, 0, 86400000,
+		      &cfg.migrate_statement_timeout_ms);
 	return ok;
 }
 

@@ -83,6 +83,8 @@ struct config {
 	char *migrations_dir;
 	char *migrations_table;       /* the table recording applied files, in each database */
 	bool migrate_accept_changed;  /* record the new checksum of an applied file that changed */
+	int migrate_lock_timeout_ms;  /* a migration statement's wait for a lock */
+	int migrate_statement_timeout_ms;
 };
 
 extern struct config cfg;

@@ -470,6 +470,14 @@ static int migrate_service(const struct migrate_opts *o, enum db_service svc)
 		if (!exec_ok(pg, "SELECT pg_advisory_lock(" LOCK_KEY ")", "lock"))
 			goto cleanup;
 		locked = true;
+		/* Only now (the advisory lock obeys lock_timeout too): a migration
+		 * that waits for a table lock behind a long transaction gives up
+		 * instead of queueing every request behind its own lock. */
+		char t[128];
+		snprintf(t, sizeof(t), "SET lock_timeout = %d; SET statement_timeout = %d",
+			 o->lock_timeout_ms, o->statement_timeout_ms);
+		if (!exec_ok(pg, t, "timeouts"))
+			goto cleanup;
 		char q[256];
 		snprintf(q, sizeof(q),
 			 "CREATE TABLE IF NOT EXISTS %s (version text PRIMARY KEY, checksum text NOT NULL,"

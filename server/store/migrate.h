@@ -28,6 +28,8 @@ struct migrate_opts {
 	enum migrate_mode mode;
 	bool accept_changed;  /* an applied file that changed: record its new checksum */
 	FILE *out;            /* status and dry-run reports (stdout) */
+	int lock_timeout_ms;      /* each statement's wait for a lock; 0: none */
+	int statement_timeout_ms; /* each statement's run time; 0: none */
 };
 
 /* Runs over the four databases. Returns the exit status: 0 when done (for

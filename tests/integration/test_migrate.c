@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -273,6 +274,34 @@ Test(migrate, a_no_transaction_file_failing_midway_is_not_recorded_and_says_to_m
 	RUN(&r, "migrate");
 	cr_assert_eq(r.rc, 0, "%d\n%s", r.rc, r.err);
 	cr_assert_eq(recorded("0002_half.sql"), 1);
+}
+
+Test(migrate, a_statement_waiting_on_a_lock_gives_up_after_the_lock_timeout)
+{
+	write_migration("portal", "0001_base.sql", BASE);
+	struct run r;
+	RUN(&r, "migrate");
+	cr_assert_eq(r.rc, 0, "%s", r.err);
+	/* A long reader holds the table; ALTER TABLE needs it exclusively. */
+	PGconn *reader = db_connect("ATRIUM_DB_PORTAL_URL");
+	char *lock = with_sfx("BEGIN; LOCK TABLE mt_@_t IN ACCESS SHARE MODE");
+	PGresult *res = PQexec(reader, lock);
+	cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s", PQerrorMessage(reader));
+	PQclear(res);
+	free(lock);
+	write_migration("portal", "0002_alter.sql", "ALTER TABLE mt_@_t ADD COLUMN c int;\n");
+	time_t t0 = time(NULL);
+	RUN_ENV(&r, "ATRIUM_MIGRATE_LOCK_TIMEOUT_MS=300", "migrate");
+	time_t took = time(NULL) - t0;
+	cr_assert_eq(r.rc, 1, "migrate behind a held lock: %d\n%s", r.rc, r.err);
+	cr_assert_not_null(strstr(r.err, "lock timeout"), "says it timed out on a lock: %s", r.err);
+	cr_assert_leq(took, 20, "gave up after %ld s", (long)took);
+	cr_assert_eq(recorded("0002_alter.sql"), 0, "not recorded");
+	PQclear(PQexec(reader, "ROLLBACK"));
+	PQfinish(reader);
+	RUN_ENV(&r, "ATRIUM_MIGRATE_LOCK_TIMEOUT_MS=300", "migrate");
+	cr_assert_eq(r.rc, 0, "once the lock is free: %d\n%s", r.rc, r.err);
+	cr_assert_eq(recorded("0002_alter.sql"), 1);
 }
 
 Test(migrate, an_unknown_directive_is_refused)
