@@ -68,7 +68,7 @@ static bool login_rate_ok_or_reply(struct request *r)
 	snprintf(key, sizeof(key), "signin:%s", r->client_ip);
 	int retry = 60;
 	/* A Redis outage fails the state write below with 503 anyway. */
-	if (redis_rate_limit(key, cfg.login_rate_ip, NULL, 0, &retry) != RL_LIMITED)
+	if (redis_rate_limit(key, cfg.login_rate_ip, NULL, 0, &retry, NULL) != RL_LIMITED)
 		return true;
 	reply_problem(r, 429, "rate-limited", "Too Many Requests",
 		      "Too many sign-ins were started from this address; retry later.", NULL);

@@ -343,8 +343,10 @@ static bool rate_limit_or_reply(struct request *r, bool tenant)
 		snprintf(key, sizeof(key), "ip:%s", r->client_ip);
 		limit = cfg.rate_limit_ip;
 	}
-	int retry = 60;
-	enum rl_result rl = redis_rate_limit(key, limit, NULL, 0, &retry);
+	int retry = 60, remaining = -1;
+	enum rl_result rl = redis_rate_limit(key, limit, NULL, 0, &retry, &remaining);
+	if (rl != RL_ERROR && remaining >= 0 && r->n_rl < (int)(sizeof(r->rl) / sizeof(r->rl[0])))
+		r->rl[r->n_rl++] = (struct rl_seen){tenant ? "tenant" : "address", limit, remaining, retry};
 	if (rl == RL_ERROR) {
 		/* Bearer callers are not locked out by a Redis outage; it is counted
 		 * and alerted on through atrium_redis_errors_total. */
@@ -500,6 +502,40 @@ void http_inproc_free(struct request *r)
 	request_free(r);
 }
 
+/*
+ * RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers-10:
+ * Structured Field lists, one item per limit the request was counted
+ * against), e.g.
+ *   RateLimit-Policy: "address";q=600;w=60, "tenant";q=6000;w=60
+ *   RateLimit: "address";r=597;t=41, "tenant";r=5980;t=41
+ * r is approximate (see redis_rate_limit). Every 429 and 503 carries
+ * Retry-After: the seconds to the window's end for a rate limit, else 1.
+ */
+static void add_rate_limit_headers(struct request *r)
+{
+	struct MHD_Response *resp = r->response;
+	if (r->n_rl > 0) {
+		char policy[160] = "", now[160] = "";
+		size_t pl = 0, nl = 0;
+		for (int i = 0; i < r->n_rl; i++) {
+			const struct rl_seen *l = &r->rl[i];
+			int a = snprintf(policy + pl, sizeof(policy) - pl, "%s\"%s\";q=%d;w=60",
+					 i ? ", " : "", l->policy, l->quota);
+			int b = snprintf(now + nl, sizeof(now) - nl, "%s\"%s\";r=%d;t=%d",
+					 i ? ", " : "", l->policy, l->remaining, l->reset);
+			if (a < 0 || b < 0 || (size_t)a >= sizeof(policy) - pl || (size_t)b >= sizeof(now) - nl)
+				return;
+			pl += (size_t)a;
+			nl += (size_t)b;
+		}
+		MHD_add_response_header(resp, "RateLimit-Policy", policy);
+		MHD_add_response_header(resp, "RateLimit", now);
+	}
+	if ((r->status == 429 || r->status == 503) &&
+	    MHD_get_response_header(resp, "Retry-After") == NULL)
+		MHD_add_response_header(resp, "Retry-After", "1");
+}
+
 static void add_common_headers(struct request *r)
 {
 	struct MHD_Response *resp = r->response;
@@ -513,6 +549,7 @@ static void add_common_headers(struct request *r)
 		MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=63072000; includeSubDomains");
 	if (MHD_get_response_header(resp, "Cache-Control") == NULL)
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	add_rate_limit_headers(r);
 }
 
 static enum MHD_Result send_reply(struct request *r)

@@ -61,6 +61,14 @@ struct request {
 	struct principal principal;
 	bool authenticated;
 
+	/* rate limits this request was counted against ("address", "tenant"),
+	 * sent back as RateLimit-Policy and RateLimit */
+	struct rl_seen {
+		const char *policy;
+		int quota, remaining, reset;
+	} rl[2];
+	int n_rl;
+
 	/* owned resources */
 	struct db_conn *db[DB_SERVICE_COUNT];
 	json_t *owned_json[16];        /* req_own_json() */

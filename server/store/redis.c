@@ -169,6 +169,7 @@ struct rl_slot {
 	long window;
 	long long granted;   /* quota claimed from Redis in this window */
 	long long used;      /* spent locally */
+	long long counted;   /* the window's count in Redis at our last claim */
 	bool limited;
 };
 
@@ -205,6 +206,7 @@ static enum rl_result rl_claim(struct rl_slot *s, int limit, long window)
 	if (incr->type == REDIS_REPLY_INTEGER) {
 		long long before = incr->integer - chunk;
 		long long room = limit - before;
+		s->counted = incr->integer;
 		if (room <= 0) {
 			s->limited = true;
 			res = RL_LIMITED;
@@ -218,7 +220,22 @@ static enum rl_result rl_claim(struct rl_slot *s, int limit, long window)
 	return res;
 }
 
-static enum rl_result rl_take(const char *key, int limit, long window)
+/*
+ * What is left of `limit` as far as this replica knows: the room Redis had
+ * at our last claim plus our unspent lease. Other replicas' leases and
+ * claims since then are not seen, so it is an upper bound, exact for small
+ * limits (a chunk of one).
+ */
+static long long rl_remaining(const struct rl_slot *s, int limit)
+{
+	if (s->limited)
+		return 0;
+	long long room = limit - (s->counted < limit ? s->counted : limit);
+	long long left = room + (s->granted - s->used);
+	return left < 0 ? 0 : left > limit ? limit : left;
+}
+
+static enum rl_result rl_take(const char *key, int limit, long window, long long *remaining)
 {
 	size_t h = rl_hash(key);
 	pthread_mutex_t *m = &rl_mu[h % RL_STRIPES];
@@ -229,7 +246,7 @@ static enum rl_result rl_take(const char *key, int limit, long window)
 		 * collision at worst makes us claim from Redis sooner). */
 		snprintf(s->key, sizeof(s->key), "%s", key);
 		s->window = window;
-		s->granted = s->used = 0;
+		s->granted = s->used = s->counted = 0;
 		s->limited = false;
 	}
 	enum rl_result res = RL_ALLOW;
@@ -239,23 +256,29 @@ static enum rl_result rl_take(const char *key, int limit, long window)
 		res = rl_claim(s, limit, window);
 	if (res == RL_ALLOW)
 		s->used++;
+	*remaining = rl_remaining(s, limit);
 	pthread_mutex_unlock(m);
 	return res;
 }
 
 enum rl_result redis_rate_limit(const char *key1, int limit1, const char *key2, int limit2,
-				int *retry_after)
+				int *retry_after, int *remaining)
 {
 	time_t now = time(NULL);
 	long window = (long)(now / 60);
 	*retry_after = (int)(60 - now % 60);
+	if (remaining)
+		*remaining = -1;
 	enum rl_result res = RL_ALLOW;
 	const char *keys[2] = {key1, key2};
 	int limits[2] = {limit1, limit2};
 	for (int i = 0; i < 2; i++) {
 		if (keys[i] == NULL || limits[i] <= 0)
 			continue;
-		enum rl_result r = rl_take(keys[i], limits[i], window);
+		long long left = 0;
+		enum rl_result r = rl_take(keys[i], limits[i], window, &left);
+		if (r != RL_ERROR && remaining && (*remaining < 0 || left < *remaining))
+			*remaining = (int)left;
 		if (r == RL_LIMITED)
 			return RL_LIMITED;
 		if (r == RL_ERROR)

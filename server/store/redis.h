@@ -34,9 +34,13 @@ enum rl_result { RL_ALLOW, RL_LIMITED, RL_ERROR };
 /*
  * Counts one request against each key that has a limit (> 0) in the
  * current minute window, in one round trip. On RL_LIMITED *retry_after is
- * the seconds until the window ends. Keys are short ids ("ip:1.2.3.4").
+ * the seconds until the window ends (set whatever the result). Keys are
+ * short ids ("ip:1.2.3.4"). *remaining (may be NULL) gets the smallest
+ * quota left of the keys counted, approximate: replicas lease quota from
+ * Redis in chunks and do not see each other's unspent leases; -1 when no
+ * key was counted (Redis failed).
  */
 enum rl_result redis_rate_limit(const char *key1, int limit1, const char *key2, int limit2,
-				int *retry_after);
+				int *retry_after, int *remaining);
 
 #endif

@@ -3,7 +3,7 @@
 //   node tests/conformance/selftest.mjs
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { Conformance, loadSpec, mediaTypeMatches } from './validator.mjs';
+import { Conformance, closeObjects, loadSpec, mediaTypeMatches } from './validator.mjs';
 
 const spec = loadSpec(fileURLToPath(new URL('../../openapi/openapi.yaml', import.meta.url)));
 const conf = new Conformance(spec);
@@ -38,6 +38,35 @@ const tests = {
       headers: { ...json }, text: JSON.stringify({ ...tenant, extra: 1, created_at: '2026-11-22T01:25:01+01:00' }) });
     assert.deepEqual(f, ['required header X-Request-Id present and valid', 'required header ETag present and valid',
       'body is JSON and matches the documented schema']);
+  },
+  'published response schemas are open, the check is closed': () => {
+    // Clients may meet new members: the published Tenant schema allows them...
+    assert.equal(spec.components.schemas.Tenant.additionalProperties, undefined);
+    // ...but the server must not send any undocumented member.
+    const r = conf.checkExchange({ method: 'GET', path: `/v1/tenants/${tenant.id}`, status: 200,
+      headers: { ...rid, ...json, etag: '"1"' }, text: JSON.stringify({ ...tenant, undocumented: true }) });
+    const bad = r.checks.filter((c) => !c.ok);
+    assert.equal(bad.length, 1);
+    assert.match(bad[0].detail, /must NOT have additional properties \(undocumented\)/);
+    // Nested objects too: an extra member inside an event's selection.
+    const event = structuredClone(spec.components.examples.Event.value);
+    event.selections[0].colour = 'red';
+    const f = failures({ method: 'GET', path: `/v1/tenants/${tenant.id}/events/${event.id}`, status: 200,
+      headers: { ...rid, ...json, etag: '"1"' }, text: JSON.stringify(event) });
+    assert.deepEqual(f, ['body is JSON and matches the documented schema']);
+    delete event.selections[0].colour;
+    assert.deepEqual(failures({ method: 'GET', path: `/v1/tenants/${tenant.id}/events/${event.id}`, status: 200,
+      headers: { ...rid, ...json, etag: '"1"' }, text: JSON.stringify(event) }), []);
+  },
+  'closing leaves maps, free-form objects and literals alone': () => {
+    const s = closeObjects({ type: 'object', properties: { tags: { type: 'object', additionalProperties: { type: 'string' } },
+      any: { type: 'object' }, default: { type: 'object', properties: { a: {} } } }, example: { properties: { x: 1 } } });
+    assert.equal(s.additionalProperties, false);
+    assert.deepEqual(s.properties.tags.additionalProperties, { type: 'string' });
+    assert.equal(s.properties.any.additionalProperties, undefined);
+    assert.equal(s.properties.default.additionalProperties, false);
+    assert.deepEqual(s.example, { properties: { x: 1 } });
+    assert.throws(() => closeObjects({ allOf: [{ properties: {} }] }), /allOf/);
   },
   'undocumented status': () => {
     assert.deepEqual(failures({ method: 'DELETE', path: `/v1/tenants/${tenant.id}`, status: 409, headers: { ...rid, ...pj }, text: problem(409) }),

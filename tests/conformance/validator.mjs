@@ -64,6 +64,35 @@ function rebase(schema) {
   return out;
 }
 
+// The published schemas are open to new members (clients must ignore what
+// they do not know), but the server must send nothing undocumented: every
+// object schema that lists `properties` and says nothing about
+// `additionalProperties` is closed here (additionalProperties: false) before
+// it is compiled, so an undocumented member fails the check. Free-form
+// objects (no `properties`) and maps (their own `additionalProperties`) are
+// left as they are. Nothing in the description uses allOf, where closing
+// each part would be wrong: closing refuses to go on if it ever does.
+export function closeObjects(schema) {
+  if (Array.isArray(schema)) return schema.map(closeObjects);
+  if (schema === null || typeof schema !== 'object') return schema;
+  if ('allOf' in schema) throw new Error('closeObjects: allOf is not supported (each part would be closed)');
+  const out = {};
+  for (const [k, v] of Object.entries(schema)) {
+    // Literal values are not schemas: keep them as they are. A member of
+    // `properties` is a schema whatever its name.
+    if (k === 'properties' && v && typeof v === 'object' && !Array.isArray(v)) {
+      out[k] = Object.fromEntries(Object.entries(v).map(([name, sub]) => [name, closeObjects(sub)]));
+      continue;
+    }
+    out[k] = k === 'example' || k === 'examples' || k === 'const' || k === 'enum' || k === 'default' ? v : closeObjects(v);
+  }
+  if (out.properties && typeof out.properties === 'object' && !Array.isArray(out.properties) &&
+      !('additionalProperties' in out) && !('unevaluatedProperties' in out)) {
+    out.additionalProperties = false;
+  }
+  return out;
+}
+
 // Essence of a media type ("type/subtype") and its parameters, lower-cased.
 export function parseMediaType(value) {
   if (typeof value !== 'string' || value.trim() === '') return null;
@@ -122,7 +151,8 @@ export class Conformance {
     });
     // Only the schemas are a JSON Schema document; register them under DOC_ID
     // so "#/components/schemas/X" refs resolve.
-    this.ajv.addSchema({ $id: DOC_ID, components: { schemas: spec.components?.schemas ?? {} } });
+    // Closed (see closeObjects): an undocumented member fails the check.
+    this.ajv.addSchema({ $id: DOC_ID, components: { schemas: closeObjects(spec.components?.schemas ?? {}) } });
     this.cache = new WeakMap();
     this.routes = Object.keys(spec.paths ?? {}).map((template) => {
       const names = [];
@@ -146,7 +176,7 @@ export class Conformance {
   validator(schema) {
     let v = this.cache.get(schema);
     if (!v) {
-      v = this.ajv.compile(rebase(schema));
+      v = this.ajv.compile(closeObjects(rebase(schema)));
       this.cache.set(schema, v);
     }
     return v;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -370,6 +371,91 @@ Test(http, sign_ins_started_are_limited_per_address, .timeout = 60)
 	/* Five tries span at most two minute windows: at most four start. */
 	cr_assert(started <= 4, "%d sign-ins started", started);
 	cr_assert(signin_limited >= 1, "none refused by the sign-in limit");
+}
+
+/* One item of a RateLimit list ("name";r=N;t=N): false when absent or malformed. */
+static bool ratelimit_item(const char *h, const char *name, int *r, int *t)
+{
+	char want[32];
+	snprintf(want, sizeof(want), "\"%s\";", name);
+	const char *p = h ? strstr(h, want) : NULL;
+	int n = 0;
+	if (p == NULL || sscanf(p + strlen(want), "r=%d;t=%d%n", r, t, &n) != 2)
+		return false;
+	char end = p[strlen(want) + (size_t)n];
+	return end == '\0' || end == ',';
+}
+
+/*
+ * The IETF draft's RateLimit-Policy and RateLimit fields on every response
+ * that went through a limiter: the address limit (5 here) always, the
+ * tenant's once the caller is known; remaining goes down one a request, and
+ * the 429 that ends it says r=0 and carries Retry-After.
+ */
+Test(http, rate_limit_headers_report_policy_remaining_and_reset, .timeout = 90)
+{
+	char base[96];
+	pid_t pid = start_limited_server(base, sizeof(base));
+	/* Start well inside a minute window, so five requests share it. */
+	time_t now = time(NULL);
+	if (now % 60 > 50)
+		sleep((unsigned)(61 - now % 60));
+	const char *client[] = {"X-Forwarded-For: 203.0.113.40", NULL};
+	struct tenant tn;
+	create_tenant(&tn);
+	char *tok = mint(tn.aad, NULL, "tenant_admin", NULL);
+	struct resp *r = http_at(base, "GET", "/v1/me", tok, NULL, client);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	char *policy = resp_header(r, "RateLimit-Policy");
+	char *rl = resp_header(r, "RateLimit");
+	cr_assert_not_null(policy);
+	cr_assert_not_null(rl);
+	int tq = 0, n = 0;
+	cr_assert(sscanf(policy, "\"address\";q=5;w=60, \"tenant\";q=%d;w=60%n", &tq, &n) == 1 &&
+			  policy[n] == '\0',
+		  "RateLimit-Policy: %s", policy);
+	int rem = -1, reset = -1, trem = -1, treset = -1;
+	cr_assert(ratelimit_item(rl, "address", &rem, &reset), "RateLimit: %s", rl);
+	cr_assert(ratelimit_item(rl, "tenant", &trem, &treset), "RateLimit: %s", rl);
+	cr_assert_eq(rem, 4, "RateLimit: %s", rl);
+	cr_assert(tq > 0 && trem == tq - 1, "RateLimit: %s (tenant quota %d)", rl, tq);
+	cr_assert(reset >= 1 && reset <= 60 && treset == reset, "RateLimit: %s", rl);
+	free(policy);
+	free(rl);
+	resp_free(r);
+	free(tok);
+
+	/* Unauthenticated: only the address limit, counting down to 0. */
+	for (int want = 3; want >= 0; want--) {
+		r = http_at(base, "GET", "/healthz", NULL, NULL, client);
+		cr_assert_eq(r->status, 200);
+		policy = resp_header(r, "RateLimit-Policy");
+		rl = resp_header(r, "RateLimit");
+		cr_assert_str_eq(policy, "\"address\";q=5;w=60");
+		int got = -1, t = -1;
+		cr_assert(ratelimit_item(rl, "address", &got, &t) && strstr(rl, "tenant") == NULL,
+			  "RateLimit: %s", rl);
+		cr_assert_eq(got, want, "RateLimit: %s", rl);
+		cr_assert(t >= 1 && t <= reset, "reset %d after %d", t, reset);
+		free(policy);
+		free(rl);
+		resp_free(r);
+	}
+	r = http_at(base, "GET", "/healthz", NULL, NULL, client);
+	assert_problem(r, 429);
+	char *ra = resp_header(r, "Retry-After");
+	rl = resp_header(r, "RateLimit");
+	int got = -1, t = -1;
+	cr_assert_not_null(ra);
+	cr_assert(ratelimit_item(rl, "address", &got, &t) && got == 0, "RateLimit: %s", rl);
+	cr_assert_eq(atoi(ra), t, "Retry-After %s and RateLimit %s agree", ra, rl);
+	free(ra);
+	free(rl);
+	resp_free(r);
+	kill(pid, SIGTERM);
+	int status;
+	waitpid(pid, &status, 0);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "second server exit status");
 }
 
 /* Runs `atrium CMD` with every database URL's role replaced by
