@@ -10,6 +10,7 @@ import { can } from "../auth/roles";
 import { useMe } from "../auth/session";
 import { followJob, useOperations } from "../components/Operations";
 import { PagedTable } from "../components/PagedTable";
+import { NamespaceStateChart } from "../components/StatusCharts";
 import { useTenantScope } from "../components/tenantContext";
 import { ConfirmButton, ErrorBanner, Field, Notice, PageHeader, SelectField, StatusBadge, Time, Toolbar, cx } from "../components/ui";
 import { SLUG_PATTERN } from "../lib/format";
@@ -134,6 +135,7 @@ export function Namespaces() {
       )}
       <Notice onDismiss={() => setNotice(undefined)}>{notice}</Notice>
       <ErrorBanner error={actionError} />
+      <NamespaceStateChart tenantId={tenantId} version={items.map((n) => `${n.id}:${n.status}`).join(",")} />
       <Toolbar label="Filter namespaces">
         <SelectField
           label="Status"
