@@ -7,7 +7,7 @@ import { useMe, useSession } from "../auth/session";
 import { dataOf, useLoad } from "../lib/useLoad";
 import type { Tenant } from "../api/types";
 import { TenantScopeContext, type TenantScope } from "./tenantContext";
-import { OperationsProvider } from "./Operations";
+import { OperationsPanel, OperationsProvider } from "./Operations";
 import { ErrorBanner, StatusBadge } from "./ui";
 
 function NavList({ items, label }: { items: NavItem[]; label: string }) {
@@ -193,6 +193,7 @@ export function Layout() {
             )}
           </nav>
           <main id="main" className="content" tabIndex={-1}>
+            <OperationsPanel />
             <TenantScopeContext.Provider value={scope}>
               <Outlet />
             </TenantScopeContext.Provider>

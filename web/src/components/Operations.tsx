@@ -34,6 +34,14 @@ interface Operations {
 
 const OperationsContext = createContext<Operations | null>(null);
 
+interface View {
+  running: Running[];
+  toasts: Toast[];
+  dismiss(id: number): void;
+}
+
+const ViewContext = createContext<View | null>(null);
+
 export function useOperations(): Operations {
   const v = useContext(OperationsContext);
   if (!v) throw new Error("useOperations outside OperationsProvider");
@@ -110,46 +118,53 @@ export function OperationsProvider({ children }: { children: ReactNode }) {
 
   const ops = useMemo<Operations>(() => ({ track }), [track]);
 
+  const view = useMemo<View>(() => ({ running, toasts, dismiss: (id) => setToasts((ts) => ts.filter((x) => x.id !== id)) }), [running, toasts]);
   return (
     <OperationsContext.Provider value={ops}>
-      {children}
-      <section className="operations" aria-label="Background work">
-        {busy && (
-          <ul className="op-list" aria-busy="true" aria-label="In progress">
-            {running.map((r) => (
-              <li key={r.id} className="op" data-testid="operation">
-                <p className="op-label" id={`op-${r.id}`}>
-                  {r.label}
-                </p>
-                <progress
-                  className="op-bar"
-                  aria-labelledby={`op-${r.id}`}
-                  aria-valuetext={r.state.phase === "running" ? r.state.detail : undefined}
-                  max={100}
-                  {...(percent(r.state) !== undefined ? { value: percent(r.state) } : {})}
-                />
-                <p className="op-detail small">{r.state.phase === "running" ? r.state.detail : ""}</p>
-              </li>
-            ))}
-          </ul>
-        )}
-        <div className="toasts" role="status" aria-live="polite" data-testid="notices">
-          {toasts.map((t) => (
-            <div key={t.id} className={`toast toast-${t.tone}`} data-tone={t.tone}>
-              <p className="toast-message">{t.message}</p>
-              {t.detail && <p className="toast-detail small">{t.detail}</p>}
-              <button
-                type="button"
-                className="btn-link toast-dismiss"
-                aria-label="Dismiss"
-                onClick={() => setToasts((ts) => ts.filter((x) => x.id !== t.id))}
-              >
-                ×
-              </button>
-            </div>
-          ))}
-        </div>
-      </section>
+      <ViewContext.Provider value={view}>{children}</ViewContext.Provider>
     </OperationsContext.Provider>
+  );
+}
+
+/** Where the shell shows the operations under way and the notices of those
+ * that ended (in the flow of the page, above the screen: it covers nothing). */
+export function OperationsPanel() {
+  const v = useContext(ViewContext);
+  if (!v) return null;
+  const { running, toasts, dismiss } = v;
+  const busy = running.length > 0;
+  return (
+    <section className="operations" aria-label="Background work">
+      {busy && (
+        <ul className="op-list" aria-busy="true" aria-label="In progress">
+          {running.map((r) => (
+            <li key={r.id} className="op" data-testid="operation">
+              <p className="op-label" id={`op-${r.id}`}>
+                {r.label}
+              </p>
+              <progress
+                className="op-bar"
+                aria-labelledby={`op-${r.id}`}
+                aria-valuetext={r.state.phase === "running" ? r.state.detail : undefined}
+                max={100}
+                {...(percent(r.state) !== undefined ? { value: percent(r.state) } : {})}
+              />
+              <p className="op-detail small">{r.state.phase === "running" ? r.state.detail : ""}</p>
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="toasts" role="status" aria-live="polite" data-testid="notices">
+        {toasts.map((t) => (
+          <div key={t.id} className={`toast toast-${t.tone}`} data-tone={t.tone}>
+            <p className="toast-message">{t.message}</p>
+            {t.detail && <p className="toast-detail small">{t.detail}</p>}
+            <button type="button" className="btn-link toast-dismiss" aria-label="Dismiss" onClick={() => dismiss(t.id)}>
+              ×
+            </button>
+          </div>
+        ))}
+      </div>
+    </section>
   );
 }
