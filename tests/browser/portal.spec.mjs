@@ -25,9 +25,16 @@
 // Sign-in goes through the real flow: /auth/login -> the IdP's /authorize
 // (which redirects straight back with a code for the user named by
 // login_hint=tid:oid:roles) -> /auth/callback -> the portal.
+// Accessibility: axe-core (tests/browser's lock file) is run in the pages the
+// story visits, in the light and the dark colour scheme; any violation of
+// impact "serious" or "critical" fails the check. The story also checks the
+// document title per screen, the focus after navigation, the progress and
+// completion notices of a namespace's provisioning, and the charts.
 // One line per check, then "N passed, M failed"; exit status 0 only when all
 // passed. Screenshots: tests/artifacts/browser/*.png.
 import { createHmac, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { assert, checks, DESKTOP, eventually, fatal, launch, mint, PHONE, probe, request, screenshot } from './lib.mjs';
 
 const BASE = (process.env.ATRIUM_TEST_BASE_URL || 'https://127.0.0.1:28443').replace(/\/+$/, '');
@@ -39,6 +46,13 @@ const PAX8_SECRET = process.env.ATRIUM_PAX8_WEBHOOK_SECRET || '';
 const ARM = (process.env.ATRIUM_ARM_URL || '').replace(/\/+$/, '');
 if (!ARM) fatal('ATRIUM_ARM_URL is not set: the browser test needs the fake ARM (tests/fake-arm) the stack runs');
 if (!QBO_VERIFIER || !PAX8_SECRET) fatal('ATRIUM_QUICKBOOKS_VERIFIER_TOKEN and ATRIUM_PAX8_WEBHOOK_SECRET must be set (scripts/lib.sh exports them with the stack)');
+
+let AXE_SOURCE;
+try {
+  AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+} catch {
+  fatal('axe-core is not installed: the install step of scripts/test (npm ci in tests/browser) puts it there');
+}
 
 // ------------------------------------------------------------ reachability
 try {
@@ -96,6 +110,77 @@ async function shots(name, { phone = true, on = page } = {}) {
   await screenshot(on, `${name}-phone`);
   await on.setViewportSize(DESKTOP);
   assert(overflow <= 0, `${name}: the phone page scrolls sideways by ${overflow}px`);
+}
+
+/**
+ * axe-core in the page as it is now: fails on any violation of impact
+ * "serious" or "critical" (lesser ones are reported in the check's note).
+ * axe is evaluated through the DevTools protocol, which the portal's CSP
+ * (no inline scripts) does not apply to. No rule is disabled.
+ */
+async function axe(p, where) {
+  const has = await p.evaluate(() => typeof window.axe === 'object');
+  if (!has) await p.evaluate(AXE_SOURCE);
+  const violations = await p.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert(bad.length === 0, `${where}: ${bad.map((v) => `${v.impact} ${v.id} (${v.help}) at ${v.nodes.join(', ')}`).join(' | ')}`);
+  return violations.length === 0 ? `${where}: clean` : `${where}: minor/moderate ${violations.map((v) => v.id).join(',')}`;
+}
+
+/** axe in the light and in the dark colour scheme (emulated), then light again;
+ * in the dark one the page's background must be dark. */
+async function axeBoth(p, where) {
+  const notes = [await axe(p, `${where} (light)`)];
+  await p.emulateMedia({ colorScheme: 'dark' });
+  try {
+    await p.waitForTimeout(100);
+    const lum = await bodyLuminance(p);
+    assert(lum < 0.1, `${where}: the dark scheme is not dark (background luminance ${lum.toFixed(3)})`);
+    notes.push(await axe(p, `${where} (dark)`));
+  } finally {
+    await p.emulateMedia({ colorScheme: 'light' });
+  }
+  return notes.join('; ');
+}
+
+/** Relative luminance (WCAG) of the page's background colour. */
+async function bodyLuminance(p) {
+  const rgb = await p.evaluate(() => {
+    for (const el of [document.body, document.documentElement]) {
+      const c = getComputedStyle(el).backgroundColor;
+      if (c && c !== 'rgba(0, 0, 0, 0)' && c !== 'transparent') return c;
+    }
+    return 'rgb(255, 255, 255)';
+  });
+  const [r, g, b] = rgb.match(/[\d.]+/g).slice(0, 3).map((x) => {
+    const c = Number(x) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** The element that has the focus: its tag, text and id. */
+async function focused(p = page) {
+  return p.evaluate(() => {
+    const a = document.activeElement;
+    return a ? { tag: a.tagName, text: (a.textContent || '').trim(), id: a.id } : null;
+  });
+}
+
+/** A chart: its canvas drawn, its summary (accessible name) and its table. */
+async function chart(testId, p = page) {
+  const fig = p.getByTestId(testId);
+  await fig.locator('canvas').first().waitFor({ state: 'attached' });
+  const summary = await fig.locator('[role="img"]').getAttribute('aria-label');
+  const rows = await fig.locator('details table tbody tr').count();
+  const { width, height } = await fig.locator('canvas').first().evaluate((c) => ({ width: c.width, height: c.height }));
+  assert(width > 100 && height > 100, `${testId}: the canvas is ${width}x${height}`);
+  assert(summary && summary.length > 10, `${testId}: no text alternative (aria-label "${summary}")`);
+  assert(rows > 0, `${testId}: no table of its numbers`);
+  return summary;
 }
 
 async function signOut() {
@@ -177,6 +262,23 @@ run.check('signed out: the landing page offers "Sign in"', async () => {
   await screenshot(page, 'landing-desktop');
 });
 
+run.check('accessibility: the landing page (title, one main landmark, axe in light and dark)', async () => {
+  assert((await page.title()) === 'Sign in · Atrium', `title: ${await page.title()}`);
+  assert((await page.getByRole('main').count()) === 1, 'not exactly one main landmark');
+  const note = await axeBoth(page, 'landing');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await screenshot(page, 'landing-dark-desktop');
+  await page.emulateMedia({ colorScheme: 'light' });
+  return note;
+});
+
+run.check('a page that does not exist has its title and heading, signed out', async () => {
+  await page.goto(`${BASE}/no/such/page`);
+  await page.getByRole('heading', { name: 'Page not found', level: 1 }).waitFor();
+  assert((await page.title()) === 'Page not found · Atrium', `title: ${await page.title()}`);
+  return axe(page, 'not found');
+});
+
 run.check('signed out: /v1/me answers 401', async () => {
   const r = await me();
   assert(r.status === 401, `/v1/me answered ${r.status}`);
@@ -211,11 +313,50 @@ run.check('who-am-I: name, tenant and roles in the header; /v1/me says auth "coo
   return `${name} · ${tenant} · ${roles}`;
 });
 
+run.check('accessibility: overview (landmarks, skip link, axe in light and dark, dark background)', async () => {
+  assert((await page.title()) === 'Welcome · Atrium' || /^Welcome, .+ · Atrium$/.test(await page.title()), `title: ${await page.title()}`);
+  assert((await page.getByRole('banner').count()) === 1, 'not exactly one banner (header)');
+  assert((await page.getByRole('main').count()) === 1, 'not exactly one main landmark');
+  assert((await page.getByRole('navigation', { name: 'Main' }).count()) === 1, 'no navigation named Main');
+  await page.reload();
+  await page.getByTestId('whoami-name').waitFor();
+  await page.keyboard.press('Tab');
+  const first = await focused();
+  assert(first && first.text === 'Skip to content', `the first Tab lands on ${JSON.stringify(first)}`);
+  await page.keyboard.press('Enter');
+  const then = await focused();
+  assert(then && then.id === 'main', `"Skip to content" moves the focus to ${JSON.stringify(then)}`);
+  const note = await axeBoth(page, 'overview');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await screenshot(page, 'overview-dark-desktop');
+  await page.emulateMedia({ colorScheme: 'light' });
+  return note;
+});
+
+run.check('navigation: the new screen gets its title, the focus on its heading, and an announcement', async () => {
+  await nav().getByRole('link', { name: 'Webhook events' }).click();
+  await page.getByRole('heading', { name: 'Webhook events', level: 1 }).waitFor();
+  await eventually('the focus on the heading', async () => {
+    const f = await focused();
+    return f && f.tag === 'H1' && f.text === 'Webhook events';
+  }, 5000, 50);
+  assert((await page.title()) === 'Webhook events · Atrium', `title: ${await page.title()}`);
+  const said = (await page.getByTestId('route-announcer').textContent()).trim();
+  assert(said === 'Webhook events · Atrium', `announced: "${said}"`);
+  await page.goto(`${BASE}/app/nowhere`);
+  await page.getByRole('heading', { name: 'Page not found', level: 1 }).waitFor();
+  assert((await page.title()) === 'Page not found · Atrium', `not-found title: ${await page.title()}`);
+  return 'Webhook events · Atrium; Page not found · Atrium';
+});
+
 run.check('Tenants screen opens from the navigation', async () => {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tenants' }).click();
   await page.waitForURL(at('/app/tenants'));
   await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
   await page.locator('table[aria-label="Tenants"], p.empty').first().waitFor();
+  assert((await page.title()) === 'Tenants · Atrium', `title: ${await page.title()}`);
+  const f = await focused();
+  assert(f && f.tag === 'H1' && f.text === 'Tenants', `the focus is on ${JSON.stringify(f)}, not the heading`);
 });
 
 run.check('create form: problems are shown next to their fields', async () => {
@@ -441,7 +582,8 @@ run.check('the tenant admin signs in: tenant screens, no platform screens, no wa
   return links.join(', ');
 });
 
-run.check('admin creates a namespace and watches it reach "ready" (polled every 2 s)', async () => {
+let progressSeen = '';
+run.check('admin creates a namespace and watches it reach "ready" (polled every 2 s), with a progress bar, then a notice', async () => {
   await nav().getByRole('link', { name: 'Namespaces' }).click();
   await page.waitForURL(at(tp('/namespaces')));
   await page.getByText('No namespaces yet.').waitFor();
@@ -488,7 +630,18 @@ run.check('admin creates a namespace and watches it reach "ready" (polled every 
   const created = await resp.json();
   seen.add(created.status);
   await page.getByText('Namespace “web” created: its status below follows the provisioning.').waitFor();
+  // the job is followed: a progress bar (named after it) while it runs ...
+  const bar = page.getByRole('progressbar', { name: 'Provisioning namespace “web”' });
+  await bar.waitFor();
+  assert((await page.locator('[aria-busy="true"]').filter({ has: bar }).count()) === 1, 'the progress list is not aria-busy');
+  progressSeen = (await bar.locator('xpath=..').textContent()).trim();
+  await screenshot(page, 'namespace-progress-desktop');
   await row.locator('.badge', { hasText: /^ready$/ }).waitFor({ timeout: 60_000 });
+  // ... then a notice in a polite live region
+  const notices = page.getByTestId('notices');
+  assert((await notices.getAttribute('role')) === 'status' && (await notices.getAttribute('aria-live')) === 'polite', 'the notices are not a polite status region');
+  await notices.getByText('Namespace “web” is ready.').waitFor({ timeout: 30_000 });
+  await bar.waitFor({ state: 'detached' });
   page.off('response', onResponse);
   const gaps = polls.slice(1).map((t, i) => t - polls[i]);
   assert(polls.length >= 2, `the list was loaded ${polls.length} times: no live polling seen`);
@@ -496,7 +649,7 @@ run.check('admin creates a namespace and watches it reach "ready" (polled every 
   assert(seen.has('ready') && (seen.has('pending') || seen.has('provisioning')), `statuses seen: ${[...seen].join(', ')}`);
   await shots('namespaces');
   await Promise.race([watchRetry, Promise.resolve()]);
-  return `statuses seen: ${['pending', 'provisioning', 'ready'].filter((x) => seen.has(x)).join(' → ')}; ${polls.length} loads, gaps ${gaps.join('/')} ms; throttling shown while retrying: ${retrySeen ? 'yes' : 'no'}`;
+  return `progress: "${progressSeen}"; statuses seen: ${['pending', 'provisioning', 'ready'].filter((x) => seen.has(x)).join(' → ')}; ${polls.length} loads, gaps ${gaps.join('/')} ms; throttling shown while retrying: ${retrySeen ? 'yes' : 'no'}`;
 });
 
 run.check("a namespace Azure refuses shows \"failed\" with Azure's error", async () => {
@@ -511,6 +664,26 @@ run.check("a namespace Azure refuses shows \"failed\" with Azure's error", async
   assert(/LocationNotAvailableForResourceGroup/.test(err) && /moonnorth/.test(err), `error shown: ${err}`);
   await screenshot(page, 'namespaces-failed-desktop');
   return err.slice(0, 120);
+});
+
+run.check("the failed provisioning ends in a notice with Azure's error", async () => {
+  const n = page.getByTestId('notices').locator('.toast', { hasText: 'Namespace “moon” could not be provisioned.' });
+  await n.waitFor({ timeout: 30_000 });
+  const text = (await n.textContent()).trim();
+  assert(/LocationNotAvailableForResourceGroup/.test(text), `notice: ${text}`);
+  return text.slice(0, 120);
+});
+
+run.check('namespaces: title, chart of namespaces by state (1 ready, 1 failed) with its text alternative, axe in light and dark', async () => {
+  await eventually('the title', async () => (await page.title()) === `Namespaces · ${tenantForm.renamed} · Atrium`, 10_000);
+  await eventually('the chart counts web and moon', async () =>
+    /1 ready, 1 failed/.test((await page.getByTestId('chart-namespaces').locator('[role="img"]').getAttribute('aria-label')) || ''), 15_000);
+  const summary = await chart('chart-namespaces');
+  const note = await axeBoth(page, 'namespaces');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await screenshot(page, 'namespaces-dark-desktop');
+  await page.emulateMedia({ colorScheme: 'light' });
+  return `${summary} ${note}`;
 });
 
 run.check('namespace detail: its Azure resources, then its job with steps and attempts', async () => {
@@ -535,8 +708,15 @@ run.check('namespace detail: its Azure resources, then its job with steps and at
   return `${steps.join(' → ')}; ${tries[1]} of ${tries[2]} attempts`;
 });
 
-run.check('admin deletes the failed namespace: deprovisioning, then gone from the list', async () => {
+run.check('accessibility: namespace detail and its job (axe in light and dark)', async () => {
+  const job = await axeBoth(page, 'job');
   await page.getByRole('link', { name: '← Namespace web' }).click();
+  await page.getByRole('heading', { name: 'web', level: 1 }).waitFor();
+  assert((await page.title()) === `web · ${tenantForm.renamed} · Atrium`, `title: ${await page.title()}`);
+  return `${job}; ${await axeBoth(page, 'namespace detail')}`;
+});
+
+run.check('admin deletes the failed namespace: deprovisioning, then gone from the list', async () => {
   await page.getByRole('link', { name: '← All namespaces' }).click();
   await page.waitForURL(at(tp('/namespaces')));
   const row = page.locator('tr[data-namespace="moon"]');
@@ -547,6 +727,7 @@ run.check('admin deletes the failed namespace: deprovisioning, then gone from th
   assert(resp.status() === 202, `DELETE answered ${resp.status()}: ${await resp.text()}`);
   await page.getByText('Deleting “moon”').waitFor();
   await row.waitFor({ state: 'detached', timeout: 60_000 });
+  await page.getByTestId('notices').getByText('Namespace “moon” is deleted.').waitFor({ timeout: 30_000 });
   await page.getByLabel('Status').selectOption('deleted');
   await page.locator('tr[data-namespace="moon"] .badge', { hasText: 'deleted' }).waitFor();
   await page.getByLabel('Status').selectOption('');
@@ -608,6 +789,11 @@ run.check('admin: billing shows the invoice, the subscription and the usage from
   const useText = await use.textContent();
   assert(useText.includes('Azure plan') && useText.includes('744 Hours') && useText.includes('US$30.95'), `usage row: ${useText}`);
   await shots('billing-usage');
+});
+
+run.check('accessibility: billing (title, axe in light and dark)', async () => {
+  assert((await page.title()) === `Billing · ${tenantForm.renamed} · Atrium`, `title: ${await page.title()}`);
+  return axeBoth(page, 'billing');
 });
 
 run.check('admin signs out', async () => {
@@ -742,6 +928,14 @@ run.check('member: My bets lists the bet, accepted', async () => {
   await shots('bets-accepted', { phone: false });
 });
 
+run.check('my bets: chart of bets by status (1 accepted) with its text alternative; axe in light and dark', async () => {
+  assert((await page.title()) === `My bets · ${tenantForm.renamed} · Atrium`, `title: ${await page.title()}`);
+  await eventually('the chart counts the bet', async () =>
+    /: 1 accepted\./.test((await page.getByTestId('chart-bets').locator('[role="img"]').getAttribute('aria-label')) || ''), 15_000);
+  const summary = await chart('chart-bets');
+  return `${summary} ${await axeBoth(page, 'bets')}`;
+});
+
 run.check('member withdraws €15.00 of the rest', async () => {
   await nav().getByRole('link', { name: 'Wallet' }).click();
   await page.getByTestId('balance-EUR').filter({ hasText: '€40.00' }).waitFor();
@@ -754,9 +948,15 @@ run.check('member withdraws €15.00 of the rest', async () => {
   await shots('wallet');
 });
 
+run.check('accessibility: wallet (title, axe in light and dark)', async () => {
+  assert((await page.title()) === `Wallet · ${tenantForm.renamed} · Atrium`, `title: ${await page.title()}`);
+  return axeBoth(page, 'wallet');
+});
+
 run.check("member: the tenants admin URL shows \"You don't have access\"", async () => {
   await page.goto(`${BASE}/app/tenants`);
   await page.getByRole('heading', { name: "You don't have access" }).waitFor();
+  assert((await page.title()) === 'No access · Atrium', `title: ${await page.title()}`);
   assert((await page.locator('table[aria-label="Tenants"]').count()) === 0, 'the tenants table is shown');
   await screenshot(page, 'access-denied-desktop');
   await page.setViewportSize(PHONE);
@@ -820,6 +1020,7 @@ run.check('member keeps "My bets" open; the admin, in another browser, closes be
   const sent = resp.request().headers();
   assert(sent['if-match'] && sent['idempotency-key'], 'the result carried no If-Match or Idempotency-Key');
   await a.getByTestId('event-result').filter({ hasText: 'Every bet was settled' }).waitFor({ timeout: 60_000 });
+  await a.getByTestId('notices').getByText(`All bets on “${EVENT.name}” are settled.`).waitFor({ timeout: 30_000 });
   await a.locator('tr[data-bet]').filter({ hasText: 'won' }).waitFor();
   await shots('event-settled', { on: a });
 });
@@ -858,6 +1059,18 @@ run.check('admin: the ledger has the deposit, stake, withdrawal and payout; entr
   await a.getByTestId('balance-EUR').filter({ hasText: '€49.00' }).waitFor();
   await shots('payments', { phone: false, on: a });
   return kinds.join(', ');
+});
+
+run.check("ledger: chart of the members' wallets over time (€50.00, €40.00, €25.00, €49.00) with its text alternative; axe", async () => {
+  const a = admin.page;
+  await a.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Ledger' }).click();
+  await a.waitForURL(at(tp('/ledger')));
+  const summary = await chart('chart-balance-EUR', a);
+  assert(/€49\.00 now/.test(summary) && /lowest €25\.00/.test(summary) && /highest €50\.00/.test(summary), `summary: ${summary}`);
+  const cells = (await a.getByTestId('chart-balance-EUR').locator('details table tbody td.num').allTextContents()).map((t) => t.trim());
+  assert(cells.join('|') === '€50.00|€40.00|€25.00|€49.00', `balances in the table: ${cells.join(', ')}`);
+  await shots('ledger-chart', { on: a, phone: false });
+  return `${summary} ${await axeBoth(a, 'ledger')}`;
 });
 
 run.check('admin changes odds (PATCH, If-Match) and cancels another event (If-Match, Idempotency-Key)', async () => {

@@ -10,6 +10,7 @@ import { ErrorBanner, Loading } from "./components/ui";
 import { Audit } from "./pages/Audit";
 import { Landing } from "./pages/Landing";
 import { NotFound } from "./pages/NotFound";
+import { useDocumentTitle } from "./lib/title";
 import { Overview } from "./pages/Overview";
 import { TenantHome } from "./pages/TenantHome";
 import { Tenants } from "./pages/Tenants";
@@ -163,27 +164,32 @@ function Refused() {
 
 function PublicNotFound() {
   return (
-    <div className="centered">
+    <main id="main" className="centered">
       <NotFound signedIn={false} />
-    </div>
+    </main>
   );
 }
 
 function Splash({ what = "Loading" }: { what?: string }) {
+  useDocumentTitle(what);
   return (
-    <div className="centered">
+    <main id="main" className="centered">
       <Loading what={what} />
-    </div>
+    </main>
   );
 }
 
+/** A whole-page state (errors, refusals) with its title. */
 function Centered({ title, children }: { title: string; children: ReactNode }) {
+  useDocumentTitle(title);
   return (
-    <div className="centered">
+    <main id="main" className="centered">
       <section className="card narrow" aria-labelledby="centered-title">
-        <h1 id="centered-title">{title}</h1>
+        <h1 id="centered-title" tabIndex={-1}>
+          {title}
+        </h1>
         {children}
       </section>
-    </div>
+    </main>
   );
 }

@@ -5,6 +5,7 @@ import type { ErrorView } from "../api/problem";
 import { formatTime } from "../lib/format";
 import { formatMoney } from "../lib/money";
 import type { TagRow } from "../lib/tenantForm";
+import { useDocumentTitle } from "../lib/title";
 
 export function cx(...names: (string | false | null | undefined)[]): string {
   return names.filter(Boolean).join(" ");
@@ -236,10 +237,13 @@ export function Pager({
   );
 }
 
+/** A screen's heading (the focus target after navigation: tabIndex -1),
+ * which also sets the document title. */
 export function PageHeader({ title, children }: { title: string; children?: ReactNode }) {
+  useDocumentTitle(title);
   return (
     <div className="page-header">
-      <h1>{title}</h1>
+      <h1 tabIndex={-1}>{title}</h1>
       {children && <div className="page-actions">{children}</div>}
     </div>
   );

@@ -6,6 +6,7 @@ import type { Bet, BetStatus as BetStatusT } from "../api/types";
 import { can } from "../auth/roles";
 import { useMe } from "../auth/session";
 import { PagedTable } from "../components/PagedTable";
+import { BetStatusChart } from "../components/StatusCharts";
 import { useTenantScope } from "../components/tenantContext";
 import { Field, Money, PageHeader, SelectField, StatusBadge, Time, Toolbar } from "../components/ui";
 import { UUID_PATTERN } from "../lib/format";
@@ -89,6 +90,12 @@ export function Bets() {
   return (
     <>
       <PageHeader title={all ? "Bets" : "My bets"} />
+      <BetStatusChart
+        tenantId={tenantId}
+        userId={all ? userFilter : undefined}
+        mine={!all}
+        version={bets.map((b) => `${b.id}:${b.status}`).join(",")}
+      />
       <Toolbar label="Filter bets">
         <SelectField
           label="Status"

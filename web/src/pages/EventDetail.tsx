@@ -8,6 +8,7 @@ import { fieldMessage, withoutField, type ErrorView } from "../api/problem";
 import type { Bet, BetCreate, SportEvent } from "../api/types";
 import { can } from "../auth/roles";
 import { useMe } from "../auth/session";
+import { useOperations, type OpCheck } from "../components/Operations";
 import { useTenantScope } from "../components/tenantContext";
 import { ConfirmButton, Empty, ErrorBanner, Field, Loading, Money, Notice, PageHeader, SelectField, StatusBadge, Time, cx } from "../components/ui";
 import { checkOdds } from "../lib/eventForm";
@@ -39,7 +40,7 @@ export function EventDetail() {
   if (!ev)
     return (
       <>
-        <PageHeader title="Event" />
+        <PageHeader title={load.kind === "error" ? (load.error.status === 404 ? "Event not found" : "Event not available") : "Event"} />
         <p>
           <Link to={`/app/tenants/${tenantId}/events`}>← All events</Link>
         </p>
@@ -309,6 +310,24 @@ function BetSlip({
   );
 }
 
+/** Follow the settlement (or refunds) of an event's bets until
+ * `bets_settled_at` is set. */
+function followSettlement(ops: ReturnType<typeof useOperations>, tenantId: string, ev: SportEvent, cancelled: boolean) {
+  const path = { tenant_id: tenantId, event_id: ev.id };
+  ops.track(cancelled ? `Refunding the stakes on “${ev.name}”` : `Settling the bets on “${ev.name}”`, async (): Promise<OpCheck> => {
+    const r = await call(api.GET("/v1/tenants/{tenant_id}/events/{event_id}", { params: { path } }));
+    if (!r.ok) {
+      const s = r.error.status;
+      return { ok: false, error: r.error, final: s !== undefined && s >= 400 && s < 500 && s !== 429 };
+    }
+    if (r.data.bets_settled_at === null) return { ok: true, state: { phase: "running", detail: cancelled ? "refunding stakes" : "settling bets" } };
+    return {
+      ok: true,
+      state: { phase: "succeeded", message: cancelled ? `All stakes on “${ev.name}” are back in the wallets.` : `All bets on “${ev.name}” are settled.` },
+    };
+  });
+}
+
 function AdminPanel({
   tenantId,
   ev,
@@ -330,6 +349,7 @@ function AdminPanel({
   const [busy, setBusy] = useState(false);
   const resultAction = useIdempotentAction();
   const cancelAction = useIdempotentAction();
+  const ops = useOperations();
   const ifMatch = etag ? { "If-Match": etag } : {};
 
   const failed = (e: ErrorView) => {
@@ -377,6 +397,7 @@ function AdminPanel({
     );
     if (!r.ok) return failed(r.error);
     setError(undefined);
+    followSettlement(ops, tenantId, ev, false);
     onDone(`Result posted: ${ev.selections.find((s) => s.key === winner)?.name ?? winner} won.`);
   }
 
@@ -386,6 +407,7 @@ function AdminPanel({
     );
     if (!r.ok) return failed(r.error);
     setError(undefined);
+    followSettlement(ops, tenantId, ev, true);
     onDone("Event cancelled.");
   }
 

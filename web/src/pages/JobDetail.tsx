@@ -71,7 +71,7 @@ export function JobDetail() {
   const waiting = job && job.status === "queued" && job.attempts > 0 && new Date(job.run_at).getTime() > Date.now();
   return (
     <>
-      <PageHeader title={job ? KINDS[job.kind] ?? job.kind : "Job"}>
+      <PageHeader title={job ? KINDS[job.kind] ?? job.kind : load.kind === "error" ? "Job not available" : "Job"}>
         {job && (
           <span className="status-cell" data-testid="job-status">
             <StatusBadge status={job.status} />

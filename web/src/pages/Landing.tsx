@@ -1,9 +1,11 @@
 import { loginUrl } from "../api/middleware";
 import type { ErrorView } from "../api/problem";
 import { ErrorBanner } from "../components/ui";
+import { useDocumentTitle } from "../lib/title";
 
 /** The signed-out front page. */
 export function Landing({ error, onRetry }: { error?: ErrorView | undefined; onRetry?: () => void }) {
+  useDocumentTitle(error ? "Sign in (Atrium is not answering)" : "Sign in");
   return (
     <div className="landing">
       <header className="landing-top">
@@ -16,7 +18,7 @@ export function Landing({ error, onRetry }: { error?: ErrorView | undefined; onR
       </header>
       <main id="main" className="landing-main">
         <section className="landing-card" aria-labelledby="landing-title">
-          <h1 id="landing-title">Your platform, one place</h1>
+          <h1 id="landing-title" tabIndex={-1}>Your platform, one place</h1>
           <p className="lead">
             Manage your organisation on Atrium: environments, events and bets, payments and billing, and who changed what.
           </p>

@@ -4,6 +4,7 @@ import { useSearchParams } from "react-router";
 import { api, call } from "../api/client";
 import type { LedgerAccount, LedgerTransaction, LedgerTransactionKind } from "../api/types";
 import { PagedTable } from "../components/PagedTable";
+import { BalanceChart } from "../components/StatusCharts";
 import { useTenantScope } from "../components/tenantContext";
 import { Field, Money, PageHeader, SelectField, Time, Toolbar } from "../components/ui";
 import { UUID_PATTERN } from "../lib/format";
@@ -60,6 +61,7 @@ export function Ledger() {
     <>
       <PageHeader title="Ledger" />
       <p className="lead-text muted">Every movement of money, as double-entry transactions: the entries of each sum to zero.</p>
+      <BalanceChart tenantId={tenantId} userId={userId} />
       <Toolbar label="Filter the ledger">
         <SelectField
           label="Kind"

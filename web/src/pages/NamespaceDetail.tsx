@@ -6,11 +6,12 @@ import { api, call } from "../api/client";
 import type { ErrorView } from "../api/problem";
 import { can } from "../auth/roles";
 import { useMe } from "../auth/session";
+import { useOperations } from "../components/Operations";
 import { useTenantScope } from "../components/tenantContext";
 import { ConfirmButton, ErrorBanner, Loading, Notice, PageHeader, StatusBadge, Time } from "../components/ui";
 import { dataOf, useLoad } from "../lib/useLoad";
 import { usePoll } from "../lib/usePaged";
-import { AzureErrorText, ENVIRONMENTS, POLL_MS, TRANSITIONAL } from "./Namespaces";
+import { AzureErrorText, ENVIRONMENTS, followNamespaceJob, POLL_MS, TRANSITIONAL } from "./Namespaces";
 
 /** The last segment of an ARM id, with the whole id on hover. */
 function ArmId({ id }: { id: string | null }) {
@@ -34,12 +35,13 @@ export function NamespaceDetail() {
   usePoll(!!n && TRANSITIONAL.has(n.status), reload, POLL_MS);
   const [notice, setNotice] = useState<string>();
   const [actionError, setActionError] = useState<ErrorView>();
+  const ops = useOperations();
   const list = `/app/tenants/${tenantId}/namespaces`;
 
   if (!n)
     return (
       <>
-        <PageHeader title={name} />
+        <PageHeader title={load.kind === "error" ? (load.error.status === 404 ? `Namespace ${name} not found` : `Namespace ${name} not available`) : name} />
         <p>
           <Link to={list}>← All namespaces</Link>
         </p>
@@ -55,6 +57,7 @@ export function NamespaceDetail() {
     if (!r.ok) return setActionError(r.error);
     setActionError(undefined);
     setNotice(`Deleting “${n.name}”: its Azure resources are being removed.`);
+    followNamespaceJob(ops, tenantId, r.data, true);
     reload();
   }
 

@@ -8,7 +8,9 @@ import { fieldMessage, withoutField, type ErrorView } from "../api/problem";
 import type { AzureError, Environment, Namespace, NamespaceCreate, NamespaceQuota, NamespaceStatus } from "../api/types";
 import { can } from "../auth/roles";
 import { useMe } from "../auth/session";
+import { followJob, useOperations } from "../components/Operations";
 import { PagedTable } from "../components/PagedTable";
+import { NamespaceStateChart } from "../components/StatusCharts";
 import { useTenantScope } from "../components/tenantContext";
 import { ConfirmButton, ErrorBanner, Field, Notice, PageHeader, SelectField, StatusBadge, Time, Toolbar, cx } from "../components/ui";
 import { SLUG_PATTERN } from "../lib/format";
@@ -32,6 +34,20 @@ const REGIONS = [
   "switzerlandnorth", "eastus", "eastus2", "centralus", "westus2", "westus3", "canadacentral",
   "australiaeast", "japaneast", "southeastasia", "centralindia", "brazilsouth",
 ];
+
+/** Follow a namespace's job (its provisioning or deletion) in the shell's
+ * progress area, with a notice when it ends. */
+export function followNamespaceJob(ops: ReturnType<typeof useOperations>, tenantId: string, n: Namespace, deleting: boolean) {
+  if (!n.job_id) return;
+  followJob(
+    ops,
+    tenantId,
+    n.job_id,
+    deleting
+      ? { running: `Removing namespace “${n.name}”`, succeeded: `Namespace “${n.name}” is deleted.`, failed: `Namespace “${n.name}” could not be deleted.` }
+      : { running: `Provisioning namespace “${n.name}”`, succeeded: `Namespace “${n.name}” is ready.`, failed: `Namespace “${n.name}” could not be provisioned.` },
+  );
+}
 
 export function nsPath(tenantId: string, name: string): string {
   return `/app/tenants/${tenantId}/namespaces/${encodeURIComponent(name)}`;
@@ -72,6 +88,7 @@ export function Namespaces() {
   const [creating, setCreating] = useState(false);
   const [notice, setNotice] = useState<string>();
   const [actionError, setActionError] = useState<ErrorView>();
+  const ops = useOperations();
 
   async function remove(n: Namespace) {
     const r = await call(
@@ -80,6 +97,7 @@ export function Namespaces() {
     if (!r.ok) return setActionError(r.error);
     setActionError(undefined);
     setNotice(`Deleting “${n.name}”: its Azure resources are being removed.`);
+    followNamespaceJob(ops, tenantId, r.data, true);
     reload();
   }
 
@@ -109,6 +127,7 @@ export function Namespaces() {
           onCreated={(n) => {
             setCreating(false);
             setNotice(`Namespace “${n.name}” created: its status below follows the provisioning.`);
+            followNamespaceJob(ops, tenantId, n, false);
             if (status || environment) setSearch({});
             reload();
           }}
@@ -116,6 +135,7 @@ export function Namespaces() {
       )}
       <Notice onDismiss={() => setNotice(undefined)}>{notice}</Notice>
       <ErrorBanner error={actionError} />
+      <NamespaceStateChart tenantId={tenantId} version={items.map((n) => `${n.id}:${n.status}`).join(",")} />
       <Toolbar label="Filter namespaces">
         <SelectField
           label="Status"

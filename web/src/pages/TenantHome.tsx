@@ -9,7 +9,13 @@ export function TenantHome() {
   const { viewer } = useMe();
   const scope = useTenantScope();
   const t = scope.tenant;
-  if (!t) return scope.error ? <ErrorBanner error={scope.error} onRetry={scope.reload} /> : <Loading what="Loading the tenant" />;
+  if (!t)
+    return (
+      <>
+        <PageHeader title={scope.error ? "Tenant not available" : "Tenant"} />
+        {scope.error ? <ErrorBanner error={scope.error} onRetry={scope.reload} /> : <Loading what="Loading the tenant" />}
+      </>
+    );
   const links = tenantNav(viewer, t.id);
   const tags = Object.entries(t.tags ?? {});
   return (

@@ -13,7 +13,13 @@ import { buildTenantPatch, settingsFormOf, SETTINGS_FIELDS, type TenantSettingsF
 export function TenantSettings() {
   const scope = useTenantScope();
   const t = scope.tenant;
-  if (!t) return scope.error ? <ErrorBanner error={scope.error} onRetry={scope.reload} /> : <Loading what="Loading settings" />;
+  if (!t)
+    return (
+      <>
+        <PageHeader title={scope.error ? "Settings not available" : "Settings"} />
+        {scope.error ? <ErrorBanner error={scope.error} onRetry={scope.reload} /> : <Loading what="Loading settings" />}
+      </>
+    );
   return <SettingsScreen tenant={t} etag={scope.etag} reload={scope.reload} />;
 }
 
