@@ -38,6 +38,7 @@ BODIES(payments);
 BODIES(bets);
 
 ROUTES(ops);
+ROUTES(problems);
 ROUTES(me);
 ROUTES(tenants);
 ROUTES(audit);

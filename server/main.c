@@ -112,6 +112,7 @@ static void register_all(void)
 	settlement_register();
 	maintenance_jobs_register();
 	router_add(ops_routes, ops_routes_len);
+	router_add(problems_routes, problems_routes_len);
 	router_add(me_routes, me_routes_len);
 	router_add(tenants_routes, tenants_routes_len);
 	router_add(audit_routes, audit_routes_len);

@@ -81,6 +81,20 @@ static bool is_identifier(const char *s)
 	return true;
 }
 
+/* scheme://host[:port]: it is the CSRF Origin and the base of problem
+ * types, and is written into JSON and HTML unescaped. */
+static bool is_origin(const char *s)
+{
+	const char *rest = strncmp(s, "https://", 8) == 0 ? s + 8 : strncmp(s, "http://", 7) == 0 ? s + 7 : NULL;
+	if (rest == NULL || *rest == '\0' || strlen(s) > 255)
+		return false;
+	for (; *rest; rest++)
+		if (!((*rest >= 'a' && *rest <= 'z') || (*rest >= 'A' && *rest <= 'Z') ||
+		      (*rest >= '0' && *rest <= '9') || strchr(".-:[]", *rest)))
+			return false;
+	return true;
+}
+
 int config_ncpu(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -185,10 +199,16 @@ bool config_load(void)
 		     &cfg.deposit_daily_max_minor);
 	cfg.web_dir = env_str("ATRIUM_WEB_DIR", "web/dist");
 	cfg.public_url = env_str("ATRIUM_PUBLIC_URL", "https://localhost:8443");
+	if (!is_origin(cfg.public_url)) {
+		fprintf(stderr, "atrium: ATRIUM_PUBLIC_URL must be an origin (https://host[:port], no path), "
+				"got '%s'\n", cfg.public_url);
+		ok = false;
+	}
 	cfg.trusted_proxies = env_str("ATRIUM_TRUSTED_PROXIES", NULL);
 	ok &= env_int("ATRIUM_SESSION_IDLE_SECONDS", 1800, 60, 86400 * 7, &cfg.session_idle_s);
 	ok &= env_int("ATRIUM_SESSION_MAX_SECONDS", 43200, 300, 86400 * 30, &cfg.session_max_s);
 	cfg.openapi_path = env_str("ATRIUM_OPENAPI_PATH", "openapi/openapi.yaml");
+	cfg.problems_path = env_str("ATRIUM_PROBLEMS_PATH", "docs/PROBLEMS.md");
 	cfg.log_level = env_str("ATRIUM_LOG_LEVEL", "info");
 
 	/* The worker's Entra credential. AKS workload identity injects
@@ -277,7 +297,7 @@ void config_free(void)
 		&cfg.listen_host, &cfg.tls_cert, &cfg.tls_key, &cfg.db_url[0], &cfg.db_url[1],
 		&cfg.db_url[2], &cfg.db_url[3], &cfg.redis_url, &cfg.redis_prefix, &cfg.oidc_metadata_url,
 		&cfg.oidc_v1_issuer, &cfg.oidc_client_id, &cfg.oidc_client_secret,
-		&cfg.home_tenant_id, &cfg.web_dir, &cfg.public_url, &cfg.trusted_proxies, &cfg.openapi_path, &cfg.log_level,
+		&cfg.home_tenant_id, &cfg.web_dir, &cfg.public_url, &cfg.trusted_proxies, &cfg.openapi_path, &cfg.problems_path, &cfg.log_level,
 		&cfg.azure_authority, &cfg.azure_tenant_id, &cfg.azure_client_id,
 		&cfg.azure_client_secret, &cfg.azure_client_certificate,
 		&cfg.azure_federated_token_file, &cfg.arm_url, &cfg.azure_subscription_id,

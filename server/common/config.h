@@ -51,6 +51,7 @@ struct config {
 	int session_max_s;          /* absolute lifetime of a portal session */
 	char *web_dir;
 	char *openapi_path;
+	char *problems_path;         /* the problem catalogue served at /problems */
 	char *log_level;
 	/* outbound */
 	char *azure_authority, *azure_tenant_id, *azure_client_id, *azure_client_secret;

@@ -2,6 +2,7 @@
  * reply.c - building responses. The only place problem JSON is made.
  */
 #include "server/http/reply.h"
+#include "server/common/config.h"
 #include "server/http/http.h"
 #include "server/common/log.h"
 
@@ -69,11 +70,19 @@ void reply_header(struct request *r, const char *name, const char *value)
 		MHD_add_response_header(r->response, name, value);
 }
 
+/* The origin problem types live under ("" before the configuration is
+ * loaded, as in unit tests: the type is then a relative reference). */
+static const char *problem_base(void)
+{
+	return cfg.public_url ? cfg.public_url : "";
+}
+
 void reply_problem(struct request *r, int status, const char *code, const char *title,
 		   const char *detail, json_t *errors)
 {
 	json_t *p = json_object();
-	json_object_set_new(p, "type", json_sprintf("https://atrium.dev/problems/%s", code));
+	/* Resolves: this server serves the catalogue (handlers/problems.c). */
+	json_object_set_new(p, "type", json_sprintf("%s/problems/%s", problem_base(), code));
 	json_object_set_new(p, "title", json_string(title));
 	json_object_set_new(p, "status", json_integer(status));
 	json_object_set_new(p, "detail", json_string(detail ? detail : title));
@@ -110,12 +119,13 @@ void reply_unavailable(struct request *r, const char *what)
 void reply_internal(struct request *r)
 {
 	/* Built by hand: reply_internal must not fail the way it reports. */
+	/* (public_url is an origin: config.c allows no character JSON escapes.) */
 	static const char fmt[] =
-		"{\"type\":\"https://atrium.dev/problems/internal\",\"title\":\"Internal Server Error\","
+		"{\"type\":\"%s/problems/internal\",\"title\":\"Internal Server Error\","
 		"\"status\":500,\"detail\":\"An unexpected error occurred; it has been logged.\","
 		"\"request_id\":\"%s\"}";
-	char buf[sizeof(fmt) + sizeof(r->request_id)];
-	int n = snprintf(buf, sizeof(buf), fmt, r->request_id);
+	char buf[sizeof(fmt) + 512 + sizeof(r->request_id)];
+	int n = snprintf(buf, sizeof(buf), fmt, problem_base(), r->request_id);
 	if (n < 0)
 		n = 0;
 	/* Never more than was written, whatever the id's length. */

@@ -237,6 +237,19 @@ async function scenario() {
   }
   expect(served, 'served description equals openapi/openapi.yaml', isDeepStrictEqual(servedSpec, spec));
 
+  // -- the problem catalogue: every problem's type resolves to its entry
+  const catalogue = await call('problem catalogue', { path: '/problems', headers: { Accept: 'application/json' } }, 200);
+  const codes = (catalogue.body?.items ?? []).map((e) => e.code);
+  expect(catalogue, 'the catalogue lists not-found and validation', codes.includes('not-found') && codes.includes('validation'));
+  const html = await call('problem catalogue (HTML)', { path: '/problems', headers: { Accept: 'text/html' } }, 200);
+  expect(html, 'the HTML catalogue has a section per code', codes.every((c) => html.text.includes(`id="${c}"`)));
+  const lost = await call('a 404 whose type resolves', { path: `/nope-${run}` }, 404);
+  const typePath = new URL(lost.body?.type ?? 'about:blank', BASE).pathname;
+  const entry = await call('the type of a real problem', { path: typePath, headers: { Accept: 'application/json' } }, 200);
+  expect(entry, 'the entry is the problem\'s', entry.body?.code === 'not-found' && entry.body?.type === lost.body?.type);
+  await call('problem type (HTML)', { path: '/problems/validation', headers: { Accept: 'text/html' } }, 200);
+  await call('unknown problem type', { path: `/problems/no-such-${run}` }, 404);
+
   // -- generic errors
   await call('unknown route', { path: `/v1/no-such-thing-${run}`, token: superToken }, 404);
   await call('unknown route (no auth)', { path: '/nope' }, 404);

@@ -142,8 +142,9 @@ Test(inproc, a_tenant_is_created_read_and_guarded_by_its_etag)
 	r = call("PATCH", path, super, "{\"name\":\"Renamed\"}", "\"999999\"");
 	cr_assert_eq(r->status, 412);
 	t = body(r);
-	cr_assert_str_eq(json_string_value(json_object_get(t, "type")),
-			 "https://atrium.dev/problems/precondition-failed");
+	char *want_type = xasprintf("%s/problems/precondition-failed", cfg.public_url);
+	cr_assert_str_eq(json_string_value(json_object_get(t, "type")), want_type);
+	free(want_type);
 	json_decref(t);
 	http_inproc_free(r);
 	r = call("PATCH", path, super, "{\"name\":\"Renamed\"}", etag);

@@ -317,3 +317,58 @@ Test(ops, problem_catalogue_lists_every_code)
 	}
 	free(doc);
 }
+
+/* Every problem's `type` resolves: this server serves the catalogue at
+ * <ATRIUM_PUBLIC_URL>/problems/<code>, one entry per row of the document. */
+Test(ops, every_problem_type_resolves_to_its_catalogue_entry)
+{
+	const char *json_accept[] = {"Accept: application/json", NULL};
+	struct resp *all = http("GET", "/problems", NULL, NULL, json_accept);
+	cr_assert_eq(all->status, 200, "/problems: %ld %s", all->status, all->body);
+	json_t *items = json_object_get(all->json, "items");
+	cr_assert_geq(json_array_size(items), 30, "catalogue entries: %zu", json_array_size(items));
+
+	/* Real problems of three kinds: their type fetched as is. */
+	char *forged = xasprintf("Authorization: Bearer not-a-jwt");
+	const char *bad_auth[] = {forged, NULL};
+	char *super = super_token();
+	struct resp *problems[] = {
+		http("GET", "/v1/no-such-route", NULL, NULL, NULL),
+		http("GET", "/v1/me", NULL, NULL, bad_auth),
+		http("POST", "/v1/tenants", super, "{\"name\":", NULL),
+	};
+	for (size_t i = 0; i < sizeof(problems) / sizeof(problems[0]); i++) {
+		struct resp *p = problems[i];
+		const char *type = json_string_value(json_object_get(p->json, "type"));
+		cr_assert(type && strncmp(type, base_url(), strlen(base_url())) == 0,
+			  "type %s is under this server's origin %s", type, base_url());
+		const char *path = type + strlen(base_url());
+		struct resp *e = http("GET", path, NULL, NULL, json_accept);
+		cr_assert_eq(e->status, 200, "GET %s: %ld %s", path, e->status, e->body);
+		cr_assert_str_eq(json_string_value(json_object_get(e->json, "type")), type);
+		cr_assert_eq(json_integer_value(json_object_get(e->json, "status")), p->status,
+			     "%s: the catalogue's status is the answer's", type);
+		cr_assert_gt(strlen(json_string_value(json_object_get(e->json, "what_to_do"))), 5);
+		struct resp *h = http("GET", path, NULL, NULL, NULL);
+		cr_assert_eq(h->status, 200);
+		char *ct = resp_header(h, "Content-Type");
+		cr_assert(ct && strncmp(ct, "text/html", 9) == 0, "Content-Type %s", ct);
+		cr_assert_not_null(strstr(h->body, "<h1>Problem: "), "%s", h->body);
+		free(ct);
+		resp_free(h);
+		resp_free(e);
+		resp_free(p);
+	}
+	free(forged);
+	free(super);
+
+	/* Unknown codes, and codes that try to be something else. */
+	const char *bad[] = {"/problems/no-such-problem", "/problems/%3Cscript%3E", "/problems/..%2F..%2Fetc"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct resp *r = http("GET", bad[i], NULL, NULL, NULL);
+		cr_assert_eq(r->status, 404, "%s: %ld", bad[i], r->status);
+		assert_problem(r, 404);
+		resp_free(r);
+	}
+	resp_free(all);
+}

@@ -452,8 +452,10 @@ Test(webhooks, malformed_bodies_with_a_valid_signature_are_kept_as_rejected_and_
 		for (int attempt = 0; attempt < 2; attempt++) {
 			struct resp *r = post_qbo(bodies[i]);
 			assert_problem(r, 400);
-			cr_assert_str_eq(json_string_value(json_object_get(r->json, "type")),
-					 "https://atrium.dev/problems/malformed-webhook");
+			const char *type = json_string_value(json_object_get(r->json, "type"));
+			cr_assert(type && strstr(type, "/problems/malformed-webhook") &&
+					  strcmp(strstr(type, "/problems/"), "/problems/malformed-webhook") == 0,
+				  "type %s", type);
 			resp_free(r);
 		}
 		char hex[65];

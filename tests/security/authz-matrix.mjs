@@ -406,7 +406,7 @@ class Fixtures {
   shared(param) {
     const v = {
       tenant_id: this.tenant, event_id: this.event, bet_id: this.bet, payment_id: this.payment,
-      namespace: this.namespace, job_id: this.job,
+      namespace: this.namespace, job_id: this.job, code: 'not-found',
     }[param];
     if (v === undefined) throw new Error(`no fixture for path parameter {${param}}: add one to tests/security/authz-matrix.mjs`);
     return v;

@@ -35,7 +35,8 @@ Test(reply, every_status_maps_to_a_problem_with_its_http_status)
 		cr_assert_str_eq(http_inproc_reply_header(r, "Content-Type"), "application/problem+json");
 		json_t *p = body_of(r);
 		const char *type = json_string_value(json_object_get(p, "type"));
-		cr_assert(type && strncmp(type, "https://atrium.dev/problems/", 28) == 0, "type %s", type);
+		/* No configuration loaded here: the type is the catalogue's path. */
+		cr_assert(type && strncmp(type, "/problems/", 10) == 0, "type %s", type);
 		cr_assert_not_null(json_string_value(json_object_get(p, "title")));
 		cr_assert_not_null(json_string_value(json_object_get(p, "detail")));
 		cr_assert_eq(json_integer_value(json_object_get(p, "status")), want);
@@ -62,7 +63,9 @@ Test(reply, the_usual_statuses_keep_their_documented_problem_types)
 		reply_status(r, want[i].st, DB_PORTAL);
 		cr_assert_eq(r->status, want[i].http);
 		json_t *p = body_of(r);
-		cr_assert_str_eq(json_string_value(json_object_get(p, "type")) + 28, want[i].type);
+		const char *type = json_string_value(json_object_get(p, "type"));
+		cr_assert(type && strncmp(type, "/problems/", 10) == 0, "type %s", type);
+		cr_assert_str_eq(type + 10, want[i].type);
 		json_decref(p);
 		http_inproc_free(r);
 	}

@@ -93,7 +93,7 @@ describe("describeError", () => {
       {
         status: 409,
         body: {
-          type: "https://atrium.dev/problems/odds-changed",
+          type: "https://atrium.example.com/problems/odds-changed",
           title: "Conflict",
           status: 409,
           detail: 'The odds have changed: the current odds are "2.05". Place the bet again with those odds to accept them.',
@@ -115,7 +115,7 @@ describe("describeError", () => {
     const insufficient = describeError({
       status: 422,
       body: {
-        type: "https://atrium.dev/problems/insufficient-funds",
+        type: "https://atrium.example.com/problems/insufficient-funds",
         title: "Unprocessable Content",
         status: 422,
         detail: "The wallet's balance in this currency does not cover the amount; nothing was moved.",
@@ -123,14 +123,14 @@ describe("describeError", () => {
     });
     expect(insufficient.code).toBe("insufficient-funds");
     expect(insufficient.message).toBe("Your balance in this currency does not cover this amount. Nothing was moved.");
-    const closed = describeError({ status: 409, body: { type: "https://atrium.dev/problems/betting-closed", title: "Conflict", detail: "x" } });
+    const closed = describeError({ status: 409, body: { type: "https://atrium.example.com/problems/betting-closed", title: "Conflict", detail: "x" } });
     expect(closed.message).toBe("This event is not taking bets any more: betting has closed or the event has started. Nothing was staked.");
-    const busy = describeError({ status: 409, body: { type: "https://atrium.dev/problems/namespace-busy", title: "Conflict", detail: "x" } });
+    const busy = describeError({ status: 409, body: { type: "https://atrium.example.com/problems/namespace-busy", title: "Conflict", detail: "x" } });
     expect(busy.message).toBe("The namespace is still being provisioned. You can delete it once it is ready or has failed.");
   });
 
   it("keeps the generic wording for problem types it does not know", () => {
-    const v = describeError({ status: 409, body: { type: "https://atrium.dev/problems/conflict", title: "Conflict", detail: "Name taken." } });
+    const v = describeError({ status: 409, body: { type: "https://atrium.example.com/problems/conflict", title: "Conflict", detail: "Name taken." } });
     expect(v.code).toBe("conflict");
     expect(v.message).toBe("This conflicts with the current state. Name taken.");
     expect(describeError({ status: 404, body: { type: "about:blank", title: "Not Found" } }).code).toBeUndefined();

@@ -29,7 +29,7 @@ export interface ErrorView {
   status?: number;
   requestId?: string;
   /** The problem's kind: the last segment of its `type` URI
-   * (`https://atrium.dev/problems/odds-changed` -> `odds-changed`). */
+   * (`https://atrium.example.com/problems/odds-changed` -> `odds-changed`). */
   code?: string;
   /** For `odds-changed`: the selection's current odds, as the server said. */
   currentOdds?: string;
@@ -123,10 +123,11 @@ function lead(status: number, retryAfter: string | null | undefined): string {
   }
 }
 
-/** `odds-changed` -> "odds-changed" for Atrium's problem types; undefined
- * for `about:blank` and anything else. */
+/** `<origin>/problems/odds-changed` -> "odds-changed" for Atrium's problem
+ * types (the origin is the server's own: it serves the catalogue there);
+ * undefined for `about:blank` and anything else. */
 export function problemCode(p: Problem | undefined): string | undefined {
-  const m = /^https:\/\/atrium\.dev\/problems\/([a-z0-9-]+)$/.exec(p?.type ?? "");
+  const m = /^(?:https?:\/\/[^/]+)?\/problems\/([a-z0-9-]+)$/.exec(p?.type ?? "");
   return m?.[1];
 }
 
