@@ -489,20 +489,41 @@ _atrium_fake_arm_entry() {
   return 1
 }
 
+# The server's TLS pair in RUNDIR/tls. With ATRIUM_TLS_MKCERT=1 (scripts/up)
+# and mkcert installed: a certificate from mkcert's local CA, which
+# `mkcert -install` makes trusted by this machine's browsers and system
+# store (ca.pem is that CA, for curl and Node.js). Otherwise a self-signed
+# one (ca.pem is the certificate itself).
 _atrium_tls() {
-  local dir="$1/tls"
+  local dir="$1/tls" want_mkcert=
   mkdir -p "$dir"
-  if [ -s "$dir/cert.pem" ] && [ -s "$dir/key.pem" ] \
+  if [ "${ATRIUM_TLS_MKCERT:-0}" = 1 ] && command -v mkcert >/dev/null 2>&1; then want_mkcert=1; fi
+  if [ -s "$dir/cert.pem" ] && [ -s "$dir/key.pem" ] && [ -s "$dir/ca.pem" ] \
+     && { [ -z "$want_mkcert" ] || [ -e "$dir/mkcert" ]; } \
      && openssl x509 -in "$dir/cert.pem" -noout -checkend 86400 >/dev/null 2>&1; then
     return 0
   fi
+  rm -f "$dir/mkcert"
   local out
+  if [ -n "$want_mkcert" ]; then
+    if out=$( (mkcert -install && mkcert -cert-file "$dir/cert.pem" -key-file "$dir/key.pem" \
+                 localhost 127.0.0.1 ::1) 2>&1 ) \
+       && cp "$(mkcert -CAROOT)/rootCA.pem" "$dir/ca.pem"; then
+      touch "$dir/mkcert"
+      chmod 600 "$dir/key.pem"
+      chmod 644 "$dir/cert.pem" "$dir/ca.pem"
+      return 0
+    fi
+    atrium_say "mkcert failed; using a self-signed certificate instead:"
+    printf '%s\n' "$out" >&2
+  fi
   out=$(openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 825 \
       -keyout "$dir/key.pem" -out "$dir/cert.pem" -subj "/CN=localhost" \
       -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" 2>&1) \
     || { atrium_fail "making the TLS certificate failed"; printf '%s\n' "$out" >&2; return 1; }
+  cp "$dir/cert.pem" "$dir/ca.pem"
   chmod 600 "$dir/key.pem"
-  chmod 644 "$dir/cert.pem"
+  chmod 644 "$dir/cert.pem" "$dir/ca.pem"
 }
 
 _atrium_export_env() {
@@ -521,8 +542,8 @@ _atrium_export_env() {
   export ATRIUM_TLS_CERT="$rundir/tls/cert.pem"
   export ATRIUM_TLS_KEY="$rundir/tls/key.pem"
   export ATRIUM_TEST_IDP_URL="$idp"
-  export ATRIUM_TEST_CA="$rundir/tls/cert.pem"
-  export NODE_EXTRA_CA_CERTS="$rundir/tls/cert.pem"
+  export ATRIUM_TEST_CA="$rundir/tls/ca.pem"
+  export NODE_EXTRA_CA_CERTS="$rundir/tls/ca.pem"
   export ATRIUM_TEST_DEMO_TENANT_ID="$ATRIUM_DEMO_TID_DEFAULT"
   export ATRIUM_STORAGE_BLOB_URL="http://127.0.0.1:$AZURITE_PORT/$ATRIUM_AZURITE_ACCOUNT"
   export ATRIUM_STORAGE_ACCOUNT="$ATRIUM_AZURITE_ACCOUNT"
