@@ -77,7 +77,13 @@ bool auth_has_role(const struct principal *p, unsigned roles)
  */
 #define CACHE_SLOTS 8192
 #define DIR_SLOTS 1024
+#define USER_SLOTS 4096
 #define CACHE_STRIPES 16
+/* A user recorded in auth_db is not written again by this process for as
+ * long, unless what is recorded of it (tenant, name, username) changed: a
+ * fresh token of a known user costs no auth_db write, and last_login_at is
+ * kept to within this many seconds. */
+#define USER_RECORD_REFRESH_S 300
 
 struct principal_entry {
 	unsigned char digest[32];
@@ -92,6 +98,13 @@ struct directory_entry {
 	int64_t valid_until;
 };
 
+/* Users recorded lately: the digest of what was recorded, and its id. */
+struct user_entry {
+	unsigned char digest[32];
+	char user_id[37];
+	int64_t valid_until;
+};
+
 static struct auth_directory directory;
 
 void auth_set_directory(const struct auth_directory *d)
@@ -101,12 +114,14 @@ void auth_set_directory(const struct auth_directory *d)
 
 static struct principal_entry *principals;
 static struct directory_entry *directories;
+static struct user_entry *users;
 static pthread_mutex_t stripes[CACHE_STRIPES];
 
 void auth_start(void)
 {
 	principals = xcalloc(CACHE_SLOTS, sizeof(struct principal_entry));
 	directories = xcalloc(DIR_SLOTS, sizeof(struct directory_entry));
+	users = xcalloc(USER_SLOTS, sizeof(struct user_entry));
 	for (int i = 0; i < CACHE_STRIPES; i++)
 		pthread_mutex_init(&stripes[i], NULL);
 	if (cfg.n_audiences == 0)
@@ -119,8 +134,10 @@ void auth_stop(void)
 	jwks_stop();
 	free(principals);
 	free(directories);
+	free(users);
 	principals = NULL;
 	directories = NULL;
+	users = NULL;
 }
 
 static size_t slot_of(const unsigned char d[32])
@@ -196,6 +213,45 @@ static void directory_put(const char *tid, const char *tenant_id, const char *st
 	pthread_mutex_unlock(m);
 }
 
+/* What a record of p writes: equal digests, nothing new to write. */
+static void user_digest(const struct principal *p, unsigned char d[32])
+{
+	char buf[sizeof(p->tid) + sizeof(p->oid) + sizeof(p->tenant_id) + sizeof(p->name) +
+		 sizeof(p->username) + 8];
+	int n = snprintf(buf, sizeof(buf), "%s%c%s%c%s%c%s%c%s", p->tid, 0, p->oid, 0, p->tenant_id, 0,
+			 p->name, 0, p->username);
+	util_sha256(buf, n > 0 && (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1, d);
+}
+
+static bool user_get(const unsigned char d[32], char user_id[37])
+{
+	if (users == NULL)
+		return false;
+	size_t s = ((size_t)d[0] << 8 | d[1]) % USER_SLOTS;
+	pthread_mutex_t *m = &stripes[s % CACHE_STRIPES];
+	bool hit = false;
+	pthread_mutex_lock(m);
+	if (memcmp(users[s].digest, d, 32) == 0 && users[s].valid_until > util_now_s()) {
+		memcpy(user_id, users[s].user_id, 37);
+		hit = true;
+	}
+	pthread_mutex_unlock(m);
+	return hit;
+}
+
+static void user_put(const unsigned char d[32], const char *user_id)
+{
+	if (users == NULL || cfg.auth_cache_ttl_s == 0)
+		return;
+	size_t s = ((size_t)d[0] << 8 | d[1]) % USER_SLOTS;
+	pthread_mutex_t *m = &stripes[s % CACHE_STRIPES];
+	pthread_mutex_lock(m);
+	memcpy(users[s].digest, d, 32);
+	snprintf(users[s].user_id, sizeof(users[s].user_id), "%s", user_id);
+	users[s].valid_until = util_now_s() + USER_RECORD_REFRESH_S;
+	pthread_mutex_unlock(m);
+}
+
 void auth_cache_clear(void)
 {
 	if (principals == NULL)
@@ -206,6 +262,8 @@ void auth_cache_clear(void)
 		principals[s].valid_until = 0;
 		if (s < DIR_SLOTS)
 			directories[s].valid_until = 0;
+		if (s < USER_SLOTS)
+			users[s].valid_until = 0;
 		pthread_mutex_unlock(m);
 	}
 }
@@ -647,9 +705,16 @@ enum auth_status auth_resolve(struct principal *p, bool record, const char **why
 		p->roles &= ~(unsigned)ROLE_SUPER_ADMIN;
 	if ((p->roles & ~(unsigned)ROLE_MEMBER) == 0 && p->tenant_id[0])
 		p->roles |= ROLE_MEMBER;
-	if (record && (directory.record_user == NULL || !directory.record_user(p))) {
+	if (!record)
+		return AUTH_OK;
+	unsigned char d[32];
+	user_digest(p, d);
+	if (user_get(d, p->user_id))
+		return AUTH_OK;
+	if (directory.record_user == NULL || !directory.record_user(p)) {
 		*why = "the user could not be recorded";
 		return AUTH_UNAVAILABLE;
 	}
+	user_put(d, p->user_id);
 	return AUTH_OK;
 }

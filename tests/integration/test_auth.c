@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "server/auth/jwks.h"
@@ -282,6 +283,62 @@ Test(auth, forged_tokens_are_401)
 	free(p);
 	free(s);
 	free(good);
+}
+
+/* last_login_at and name of a user, read directly (heap strings). */
+static void user_row(const char *tid, const char *oid, char **last_login, char **name)
+{
+	PGconn *pg = db_connect("ATRIUM_DB_AUTH_URL");
+	PQclear(PQexec(pg, "SELECT set_config('atrium.tenant_id', '*', false)"));
+	const char *v[] = {tid, oid};
+	PGresult *res = PQexecParams(pg, "SELECT last_login_at::text, coalesce(name, '') FROM users "
+				     "WHERE tid = $1 AND oid = $2", 2, NULL, v, NULL, NULL, 0);
+	cr_assert_eq(PQntuples(res), 1, "the user is recorded");
+	*last_login = xstrdup(PQgetvalue(res, 0, 0));
+	*name = xstrdup(PQgetvalue(res, 0, 1));
+	PQclear(res);
+	PQfinish(pg);
+}
+
+Test(auth, a_known_user_with_a_fresh_token_costs_no_auth_db_write_unless_its_record_changed)
+{
+	struct tenant t;
+	create_tenant(&t);
+	char oid[37];
+	random_uuid(oid);
+	char *first = mint(t.aad, oid, NULL, "{\"name\":\"Ada\"}");
+	struct resp *r = http("GET", "/v1/me", first, NULL, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	char *uid = xstrdup(json_string_value(json_object_get(json_object_get(r->json, "user"), "id")));
+	resp_free(r);
+	char *login1, *name1;
+	user_row(t.aad, oid, &login1, &name1);
+	cr_assert_str_eq(name1, "Ada");
+
+	/* Another token (its own signature and digest), the same user. */
+	usleep(20000);
+	char *second = mint(t.aad, oid, NULL, "{\"name\":\"Ada\"}");
+	cr_assert_str_neq(first, second);
+	r = http("GET", "/v1/me", second, NULL, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r->json, "user"), "id")), uid,
+			 "the same user id, from the cache");
+	resp_free(r);
+	char *login2, *name2;
+	user_row(t.aad, oid, &login2, &name2);
+	cr_assert_str_eq(login2, login1, "no write for a known user: last_login_at stays");
+
+	/* What is recorded changed (the name): written at once. */
+	char *renamed = mint(t.aad, oid, NULL, "{\"name\":\"Ada Lovelace\"}");
+	r = http("GET", "/v1/me", renamed, NULL, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	resp_free(r);
+	char *login3, *name3;
+	user_row(t.aad, oid, &login3, &name3);
+	cr_assert_str_eq(name3, "Ada Lovelace", "a changed name is recorded");
+	cr_assert_str_neq(login3, login1, "and last_login_at moves with it");
+	free(first); free(second); free(renamed); free(uid);
+	free(login1); free(name1); free(login2); free(name2); free(login3); free(name3);
 }
 
 Test(auth, each_user_is_recorded_in_auth_db)
