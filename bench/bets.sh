@@ -24,6 +24,7 @@ CONNS=64
 MEMBERS=64
 PORT=${BENCH_PORT:-28963}
 export PG_PORT=${BENCH_PG_PORT:-25952} REDIS_PORT=${BENCH_REDIS_PORT:-26899} IDP_PORT=${BENCH_IDP_PORT:-28620}
+export PGBOUNCER_PORT=${BENCH_PGBOUNCER_PORT:-25953}
 export FAKE_ARM_PORT=${BENCH_ARM_PORT:-28630} AZURITE_PORT=${BENCH_AZURITE_PORT:-28640}
 PGBENCH=/usr/lib/postgresql/15/bin/pgbench
 [ -x "$PGBENCH" ] || PGBENCH=pgbench
@@ -93,14 +94,15 @@ INSERT INTO ledger_entries (transaction_id, tenant_id, account_id, amount_minor,
   UNION ALL SELECT t.id, '$PGB_TENANT'::uuid, x.id, -100000000000, 'EUR' FROM t, x;
 SQL
 
-wrk_run() { # label script; prints rps p50 p99; leaves rps in $RUN/last_rps
-  local out rps p50 p99 non2xx
-  out=$(wrk -t2 -c$CONNS -d"${SECS}s" --latency -s "$2" "$URL" 2>&1)
+wrk_run() { # label script [connections]; prints rps p50 p99 p99.9; leaves rps in $RUN/last_rps
+  local out rps p50 p99 p999 non2xx conns=${3:-$CONNS}
+  out=$(wrk -t2 -c"$conns" -d"${SECS}s" --latency -s "$2" "$URL" 2>&1)
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  p999=$(awk '$1=="p99.9" {print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-  printf '%-40s %10s req/s   p50 %8s   p99 %8s   non-2xx %s\n' "$1" "$rps" "$p50" "$p99" "${non2xx:-0}"
+  printf '%-40s %10s req/s   p50 %8s   p99 %8s   p99.9 %8s   non-2xx %s\n' "$1" "$rps" "$p50" "$p99" "$p999" "${non2xx:-0}"
   echo "$rps" >"$RUN/last_rps"
 }
 pgbench_run() { # label db tenant script; prints tps; leaves it in $RUN/last_tps
@@ -134,6 +136,15 @@ SQL
 # The API's tenant has the 31 events; the ceiling reads the same rows.
 pgbench_run "pgbench ceiling (same SQL)" betting_db "$TENANT" "$RUN/events.sql"
 EV_CEIL=$(cat "$RUN/last_tps")
+# The plain-SELECT ceiling: the same page of rows, columns only.
+cat >"$RUN/events-plain.sql" <<'SQL'
+SELECT * FROM events e WHERE e.tenant_id = :tenant::uuid ORDER BY e.created_at DESC, e.id DESC LIMIT 21;
+SQL
+pgbench_run "pgbench ceiling (plain SELECT)" betting_db "$TENANT" "$RUN/events-plain.sql"
+EV_PLAIN=$(cat "$RUN/last_tps")
+RSS64=$(awk '/VmHWM/ {print $2}' "/proc/$SERVE_PID/status")
+wrk_run "atrium, 256 connections" bench/events.lua 256
+RSS256=$(awk '/VmHWM/ {print $2}' "/proc/$SERVE_PID/status")
 
 # ---- POST bets
 export TOKENS_FILE="$RUN/tokens.txt" BENCH_PATH="/v1/tenants/$TENANT/bets"
@@ -232,6 +243,8 @@ echo "invariants after the run: $N_ACC bets accepted, $N_STAKES stakes totalling
 
 RSS=$(awk '/VmHWM/ {print $2}' "/proc/$SERVE_PID/status")
 echo
-printf 'ratio events/ceiling: %.2f   bets/ceiling: %.2f   peak RSS of atrium serve: %.1f MiB\n' \
-  "$(echo "$EV_RPS / $EV_CEIL" | bc -l)" "$(echo "$BET_RPS / $BET_CEIL" | bc -l)" "$(echo "$RSS / 1024" | bc -l)"
+printf 'ratio events/ceiling: %.2f (events/plain SELECT: %.2f)   bets/ceiling: %.2f\n' \
+  "$(echo "$EV_RPS / $EV_CEIL" | bc -l)" "$(echo "$EV_RPS / $EV_PLAIN" | bc -l)" "$(echo "$BET_RPS / $BET_CEIL" | bc -l)"
+printf 'peak RSS of atrium serve: %.1f MiB after events at 64 connections, %.1f at 256, %.1f after the bets\n' \
+  "$(echo "$RSS64 / 1024" | bc -l)" "$(echo "$RSS256 / 1024" | bc -l)" "$(echo "$RSS / 1024" | bc -l)"
 [ "$VIOL" = 0 ]
