@@ -19,6 +19,7 @@
 
 #include "atrium_build.h"
 #include "client.h"
+#include "ns_support.h"
 #include "server/common/util.h"
 
 /* Starts `atrium serve` with the environment variable var set to value
@@ -126,6 +127,87 @@ Test(ops, redis_down_leaves_the_pod_ready_and_bearer_traffic_served, .timeout = 
 	resp_free(ready);
 	resp_free(bearer);
 	resp_free(by_cookie);
+	free(tok);
+}
+
+/* A Redis of our own, on port, in the foreground of a child. */
+static pid_t start_redis(unsigned short port)
+{
+	char p[8];
+	snprintf(p, sizeof(p), "%u", port);
+	pid_t pid = fork();
+	if (pid == 0) {
+		test_child_dies_with_parent();
+		freopen("/dev/null", "w", stdout);
+		execlp("redis-server", "redis-server", "--bind", "127.0.0.1", "--port", p, "--save", "",
+		       "--appendonly", "no", (char *)NULL);
+		_exit(127);
+	}
+	char url[64];
+	snprintf(url, sizeof(url), "127.0.0.1:%u", port);
+	for (int i = 0; i < 100; i++) {
+		char cmd[96];
+		snprintf(cmd, sizeof(cmd), "redis-cli -p %u ping >/dev/null 2>&1", port);
+		if (system(cmd) == 0)
+			return pid;
+		usleep(50000);
+	}
+	cr_assert_fail("redis-server on %s did not start", url);
+	return pid;
+}
+
+static const char *readyz_status(const char *base, long *code)
+{
+	static char status[32];
+	struct resp *r = http_at(base, "GET", "/readyz", NULL, NULL, NULL);
+	*code = r->status;
+	snprintf(status, sizeof(status), "%s",
+		 json_string_value(json_object_get(r->json, "status")) ? json_string_value(json_object_get(r->json, "status")) : "?");
+	resp_free(r);
+	return status;
+}
+
+Test(ops, redis_stopped_then_restarted_degrades_then_recovers_without_a_restart, .timeout = 90)
+{
+	struct tenant t;
+	create_tenant(&t);
+	char *tok = mint(t.aad, NULL, "tenant_admin", NULL);
+	unsigned short port = nst_free_port();
+	pid_t redis = start_redis(port);
+	char url[64];
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%u/0", port);
+	char base[96];
+	pid_t pid = start_server_with("ATRIUM_REDIS_URL", url, base, sizeof(base));
+	long code;
+	cr_assert_str_eq(readyz_status(base, &code), "ready");
+	cr_assert_eq(code, 200);
+
+	/* Redis stops under a running server. */
+	kill(redis, SIGTERM);
+	waitpid(redis, NULL, 0);
+	const char *st = readyz_status(base, &code);
+	cr_assert_eq(code, 200, "/readyz with Redis stopped: %ld %s", code, st);
+	cr_assert_str_eq(st, "degraded");
+	struct resp *bearer = http_at(base, "GET", "/v1/me", tok, NULL, NULL);
+	cr_assert_eq(bearer->status, 200, "bearer with Redis stopped: %ld %s", bearer->status, bearer->body);
+	resp_free(bearer);
+
+	/* Back on the same port: the server reconnects by itself. */
+	redis = start_redis(port);
+	bool ready = false;
+	for (int i = 0; i < 100 && !ready; i++) {
+		ready = strcmp(readyz_status(base, &code), "ready") == 0;
+		if (!ready)
+			usleep(100000);
+	}
+	cr_assert(ready, "/readyz never came back to ready after Redis returned");
+	bearer = http_at(base, "GET", "/v1/me", tok, NULL, NULL);
+	cr_assert_eq(bearer->status, 200);
+	resp_free(bearer);
+	int status = stop_server(pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "second server exit status");
+	kill(redis, SIGTERM);
+	waitpid(redis, NULL, 0);
 	free(tok);
 }
 
