@@ -199,8 +199,11 @@ bool config_load(void)
 		     &cfg.deposit_daily_max_minor);
 	cfg.web_dir = env_str("ATRIUM_WEB_DIR", "web/dist");
 	cfg.public_url = env_str("ATRIUM_PUBLIC_URL", "https://localhost:8443");
+	/* "https://host/" names the same origin: the slash is dropped. */
+	for (size_t n = strlen(cfg.public_url); n > 0 && cfg.public_url[n - 1] == '/'; n--)
+		cfg.public_url[n - 1] = '\0';
 	if (!is_origin(cfg.public_url)) {
-		fprintf(stderr, "atrium: ATRIUM_PUBLIC_URL must be an origin (https://host[:port], no path), "
+		fprintf(stderr, "atrium: ATRIUM_PUBLIC_URL must be an origin (https://host[:port], no path; at most 255 characters), "
 				"got '%s'\n", cfg.public_url);
 		ok = false;
 	}

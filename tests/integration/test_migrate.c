@@ -490,13 +490,16 @@ Test(cli, a_bad_integer_setting_stops_the_program_naming_the_variable)
 		{"ATRIUM_ALLOW_BYPASSRLS=yes", "serve", "ATRIUM_ALLOW_BYPASSRLS"},
 		{"ATRIUM_MIGRATE_ACCEPT_CHANGED=true", "migrate", "ATRIUM_MIGRATE_ACCEPT_CHANGED"},
 		{"ATRIUM_OUTBOUND_TIMEOUT_MS=fast", "check", "ATRIUM_OUTBOUND_TIMEOUT_MS"},
+		{"ATRIUM_PUBLIC_URL=https://atrium.example.com/portal", "serve", "ATRIUM_PUBLIC_URL"},
+		{"ATRIUM_PUBLIC_URL=atrium.example.com", "serve", "ATRIUM_PUBLIC_URL"},
 	};
 	struct run r;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		RUN_ENV(&r, cases[i].env, cases[i].cmd);
 		cr_assert_eq(r.rc, 1, "%s atrium %s: %d\n%s", cases[i].env, cases[i].cmd, r.rc, r.err);
 		cr_assert_not_null(strstr(r.err, cases[i].name), "names the variable: %s", r.err);
-		cr_assert(strstr(r.err, "must be an integer in [") || strstr(r.err, "must be 0 or 1"),
+		cr_assert(strstr(r.err, "must be an integer in [") || strstr(r.err, "must be 0 or 1") ||
+			  strstr(r.err, "must be an origin"),
 			  "says what it accepts: %s", r.err);
 	}
 	cr_assert_eq(recorded("0001_base.sql"), -1, "nothing was applied");
