@@ -18,10 +18,13 @@
  *    closed: no rows), whatever ran on the server connection before;
  *  - the whole server (`atrium serve`) in transaction mode behind the
  *    pooler: two tenants' deposits and reads interleaved from four threads
- *    land in, and show, only their own tenant.
+ *    land in, and show, only their own tenant;
+ *  - `atrium worker` in transaction mode behind the pooler provisions a
+ *    namespace (claims, leases, checkpoints, audit) and exits cleanly.
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -421,4 +424,43 @@ Test(pooler, atrium_serve_in_transaction_mode_keeps_two_tenants_apart, .timeout 
 	waitpid(pid, &st, 0);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "serve exited with %d (log %s)", st, log);
 	unlink(log);
+}
+
+/* ---- the worker behind the pooler ------------------------------------- */
+
+TestSuite(pooler_worker, .init = nst_setup, .fini = nst_teardown, .timeout = 180);
+
+Test(pooler_worker, a_worker_in_transaction_mode_provisions_a_namespace)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	json_t *ns = nst_create(&t, "pooled", "dev", "westeurope", 202);
+	const char *id = json_string_value(json_object_get(ns, "id"));
+	cr_assert_not_null(id);
+	char *urls[4] = {pooled_url("ATRIUM_DB_AUTH_URL"), pooled_url("ATRIUM_DB_PORTAL_URL"),
+			 pooled_url("ATRIUM_DB_BETTING_URL"), pooled_url("ATRIUM_DB_BILLING_URL")};
+	char *e[4];
+	const char *names[4] = {"ATRIUM_DB_AUTH_URL", "ATRIUM_DB_PORTAL_URL", "ATRIUM_DB_BETTING_URL",
+				"ATRIUM_DB_BILLING_URL"};
+	for (int i = 0; i < 4; i++)
+		e[i] = xasprintf("%s=%s", names[i], urls[i]);
+	const char *env[] = {"ATRIUM_DB_POOL_MODE=transaction", "ATRIUM_WORKER_POLL_MS=200",
+			     "ATRIUM_JOB_LEASE_SECONDS=5", e[0], e[1], e[2], e[3], NULL};
+	char *log = nst_log_path("worker-pooled");
+	pid_t w = nst_spawn_worker(log, env);
+	char *st = nst_wait(id, ",ready,failed,", 90);
+	cr_assert_str_eq(st, "ready", "namespace provisioned by the pooled worker (log %s)", log);
+	long audited = nst_sql_long("SELECT count(*) FROM audit_log WHERE resource_id = $1 AND "
+				    "action = 'namespace.ready' AND tenant_id = $2::uuid", id, t.id);
+	cr_assert_eq(audited, 1, "the ready audit record, in the namespace's tenant");
+	cr_assert_eq(nst_stop(w, SIGTERM, 20), 0, "the pooled worker exits 0 on SIGTERM");
+	cr_assert(nst_log_clean(log), "sanitizer report in %s", log);
+	for (int i = 0; i < 4; i++) {
+		free(urls[i]);
+		free(e[i]);
+	}
+	free(st);
+	free(log);
+	json_decref(ns);
+	nst_tenant_free(&t);
 }
