@@ -28,6 +28,9 @@ struct report {
 };
 
 static void line(struct report *rep, const char *verdict, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void line(struct report *rep, const char *verdict, const char *what, const char *fmt, ...)
 {
 	char detail[1024];
 	va_list ap;
