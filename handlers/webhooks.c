@@ -48,9 +48,8 @@ static void count(int p, enum outcome o)
 
 void webhook_metrics_write(char **buf, size_t *len, size_t *cap)
 {
-	metrics_appendf(buf, len, cap,
-		"# HELP atrium_webhook_deliveries_total Webhook deliveries by provider and outcome.\n"
-		"# TYPE atrium_webhook_deliveries_total counter\n");
+	metrics_family(buf, len, cap, "atrium_webhook_deliveries_total", "counter",
+		       "Webhook deliveries received, by provider and outcome.");
 	for (int p = 0; p < P_COUNT; p++)
 		for (int o = 0; o < O_COUNT; o++)
 			metrics_appendf(buf, len, cap,

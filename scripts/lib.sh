@@ -39,7 +39,7 @@ ATRIUM_APT_PACKAGES=(
   libcurl4-openssl-dev libssl-dev libcriterion-dev
   postgresql postgresql-contrib redis-server
   wrk bc openssl curl unzip nodejs npm clang libclang-rt-14-dev chromium stunnel4
-  pgbouncer
+  pgbouncer prometheus
 )
 
 # ------------------------------------------------------------------ helpers

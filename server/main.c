@@ -40,35 +40,60 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Gauges read at scrape time. The pool gauges are this process's own. The
+ * queue and namespace gauges are cluster-wide: every serve and worker reads
+ * the same rows of portal_db, so every instance reports the same value (and
+ * a scrape shows them even when no worker runs); dashboards and alerts
+ * aggregate them with max(), never sum(). docs/METRICS.md says why this and
+ * not an elected exporter.
+ */
 static void write_gauges(char **buf, size_t *len, size_t *cap)
 {
-	metrics_appendf(buf, len, cap,
-		"# HELP atrium_db_pool_connections Database pool connections by state.\n"
-		"# TYPE atrium_db_pool_connections gauge\n");
-	for (int s = 0; s < DB_SERVICE_COUNT; s++) {
-		int size, in_use, open;
-		db_pool_stats((enum db_service)s, &size, &in_use, &open);
-		const char *name = db_service_name((enum db_service)s);
-		metrics_appendf(buf, len, cap,
-			"atrium_db_pool_connections{db=\"%s\",state=\"in_use\"} %d\n"
-			"atrium_db_pool_connections{db=\"%s\",state=\"open\"} %d\n"
-			"atrium_db_pool_connections{db=\"%s\",state=\"max\"} %d\n",
-			name, in_use, name, open, name, size);
+	static const struct {
+		const char *name, *help;
+	} pool[] = {
+		{"atrium_db_pool_max_connections", "Connections this process's pool may open, by database."},
+		{"atrium_db_pool_open_connections", "Connections this process's pool has open (idle or leased), by database."},
+		{"atrium_db_pool_in_use_connections", "Connections of this process's pool leased right now, by database."},
+	};
+	for (size_t g = 0; g < sizeof(pool) / sizeof(pool[0]); g++) {
+		metrics_family(buf, len, cap, pool[g].name, "gauge", pool[g].help);
+		for (int s = 0; s < DB_SERVICE_COUNT; s++) {
+			int size, in_use, open;
+			db_pool_stats((enum db_service)s, &size, &in_use, &open);
+			metrics_appendf(buf, len, cap, "%s{db=\"%s\"} %d\n", pool[g].name,
+					db_service_name((enum db_service)s),
+					g == 0 ? size : g == 1 ? open : in_use);
+		}
 	}
-	/* Queue depth is read from portal_db at scrape time, by serve and by a
-	 * worker's listener alike: it must be visible when no worker runs. */
 	struct job_depth depth[64];
 	int n = jobs_queue_depth(depth, 64);
-	metrics_appendf(buf, len, cap,
-		"# HELP atrium_job_queue_depth Jobs waiting (due now, or scheduled for a retry) or running, by kind.\n"
-		"# TYPE atrium_job_queue_depth gauge\n");
+	metrics_family(buf, len, cap, "atrium_job_queue_depth", "gauge",
+		       "Jobs waiting (due now, or scheduled for later or a retry) or running, by kind and state. Cluster-wide: aggregate with max().");
 	for (int i = 0; i < n; i++)
 		metrics_appendf(buf, len, cap, "atrium_job_queue_depth{kind=\"%s\",state=\"%s\"} %lld\n",
 				depth[i].kind, depth[i].state, depth[i].count);
-	metrics_appendf(buf, len, cap,
-		"# HELP atrium_job_queue_depth_up Whether the queue depth could be read (0: portal_db unreachable).\n"
-		"# TYPE atrium_job_queue_depth_up gauge\n"
-		"atrium_job_queue_depth_up %d\n", n >= 0);
+	metrics_family(buf, len, cap, "atrium_job_queue_oldest_age_seconds", "gauge",
+		       "Seconds the oldest due job of each kind has waited past its run time. Cluster-wide: aggregate with max().");
+	for (int i = 0; i < n; i++)
+		if (strcmp(depth[i].state, "due") == 0)
+			metrics_appendf(buf, len, cap, "atrium_job_queue_oldest_age_seconds{kind=\"%s\"} %.3f\n",
+					depth[i].kind, depth[i].oldest_s > 0 ? depth[i].oldest_s : 0.0);
+	struct ns_state_count ns[8];
+	int m = n >= 0 ? namespaces_count_by_state(ns, 8) : -1;
+	metrics_family(buf, len, cap, "atrium_namespaces", "gauge",
+		       "Namespaces in each live state. Cluster-wide: aggregate with max().");
+	for (int i = 0; i < m; i++)
+		metrics_appendf(buf, len, cap, "atrium_namespaces{state=\"%s\"} %lld\n", ns[i].state,
+				ns[i].count);
+	metrics_family(buf, len, cap, "atrium_cluster_gauges_up", "gauge",
+		       "Whether the cluster-wide gauges (job queue, namespaces) could be read from portal_db (0: unreachable).");
+	metrics_appendf(buf, len, cap, "atrium_cluster_gauges_up %d\n", n >= 0 && m >= 0);
+	metrics_family(buf, len, cap, "atrium_build_info", "gauge",
+		       "Always 1; the labels say which build of Atrium runs.");
+	metrics_appendf(buf, len, cap, "atrium_build_info{version=\"%s\",build_type=\"%s\"} 1\n",
+			ATRIUM_VERSION, ATRIUM_BUILD_TYPE);
 	webhook_metrics_write(buf, len, cap);
 }
 

@@ -11,6 +11,7 @@
  */
 #include "services/billing.h"
 #include "server/common/log.h"
+#include "server/common/metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,6 +236,7 @@ enum status billing_payment_create(struct db_conn *c, const char *tenant_id,
 			*json = arena_strdup(ar, PQgetvalue(res, 0, 0));
 			snprintf(id_out, 37, "%s", PQgetvalue(res, 0, 1));
 			st = ST_OK;
+			metrics_ledger_postings(strcmp(direction, "deposit") == 0 ? MP_DEPOSIT : MP_WITHDRAWAL, 1);
 		} else {
 			/* No wallet (or no external account) in this currency. */
 			st = strcmp(direction, "withdrawal") == 0 ? ST_INSUFFICIENT : ST_NOT_FOUND;
@@ -319,8 +321,10 @@ enum status billing_stake(struct db_conn *c, const char *tenant_id, const char *
 	PGresult *res = db_exec(c, "billing_stake", 6, v);
 	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res) && PQntuples(res) == 1) {
-		if (atoi(PQgetvalue(res, 0, 0)) == 1)
+		if (atoi(PQgetvalue(res, 0, 0)) == 1) {
 			st = ST_OK;
+			metrics_ledger_postings(MP_STAKE, 1);
+		}
 		else if (atoi(PQgetvalue(res, 0, 1)) == 0)
 			st = ST_INSUFFICIENT; /* no wallet in this currency */
 		else
@@ -359,6 +363,8 @@ enum status billing_pay_winners(struct db_conn *c, int n, const char *const *bet
 	char *amts = int_array(n, amounts);
 	const char *v[] = {ids, amts, request_id};
 	enum status st = run_count(c, "billing_pay_winners", 3, v, posted);
+	if (st == ST_OK)
+		metrics_ledger_postings(MP_PAYOUT, *posted);
 	free(ids);
 	free(amts);
 	return st;
@@ -373,6 +379,8 @@ enum status billing_refund_stakes(struct db_conn *c, int n, const char *const *b
 	char *ids = id_array(n, bet_ids);
 	const char *v[] = {ids, request_id};
 	enum status st = run_count(c, "billing_refund_stakes", 2, v, posted);
+	if (st == ST_OK)
+		metrics_ledger_postings(MP_REFUND, *posted);
 	free(ids);
 	return st;
 }

@@ -16,6 +16,11 @@
 const char *const namespaces_container_suffixes[NS_NCONTAINERS] = {"uploads", "logs", "backups"};
 
 static const struct db_stmt stmts[] = {
+	/* Every live state, zero included, so the gauge never loses a series. */
+	{"ns_count_by_state",
+	 "SELECT s.state, count(n.id) FROM unnest(ARRAY['pending', 'provisioning', 'ready', "
+	 "  'failed', 'deprovisioning']) AS s(state) LEFT JOIN namespaces n ON n.status = s.state "
+	 "GROUP BY s.state ORDER BY s.state"},
 	{"ns_regrant_ids",
 	 "SELECT id::text FROM namespaces WHERE tenant_id = $1::uuid "
 	 "  AND status NOT IN ('deleted', 'failed', 'deprovisioning') ORDER BY created_at"},
@@ -127,6 +132,27 @@ static const struct db_stmt stmts[] = {
 void namespaces_register(void)
 {
 	db_register(DB_PORTAL, stmts, sizeof(stmts) / sizeof(stmts[0]));
+}
+
+int namespaces_count_by_state(struct ns_state_count *out, int max)
+{
+	struct db_conn *c = db_acquire(DB_PORTAL);
+	if (c == NULL)
+		return -1;
+	int n = -1;
+	if (db_scope(c, "*")) {
+		PGresult *res = db_exec(c, "ns_count_by_state", 0, NULL);
+		if (db_ok(res)) {
+			n = 0;
+			for (int i = 0; i < PQntuples(res) && n < max; i++, n++) {
+				snprintf(out[n].state, sizeof(out[n].state), "%s", PQgetvalue(res, i, 0));
+				out[n].count = atoll(PQgetvalue(res, i, 1));
+			}
+		}
+		PQclear(res);
+	}
+	db_release(c);
+	return n;
 }
 
 /* ---- names ------------------------------------------------------------------ */

@@ -65,6 +65,14 @@ struct ns_filter {
 
 void namespaces_register(void);
 
+/* Namespaces in each live state (platform-wide, for /metrics): fills up to
+ * max rows, returns their number, -1 when portal_db is unreachable. */
+struct ns_state_count {
+	char state[16];
+	long long count;
+};
+int namespaces_count_by_state(struct ns_state_count *out, int max);
+
 /* Inside a transaction: locks the tenant's row (so concurrent creations
  * are counted one after another) and reads its slug and status (for
  * naming, and to refuse deleted tenants), its own namespace quota (-1 when

@@ -33,6 +33,7 @@
 #include "workers/settlement_jobs.h"
 #include "server/jobs/jobs.h"
 #include "server/common/log.h"
+#include "server/common/metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -294,8 +295,10 @@ static enum job_result step_stakes(struct job *j)
 			res = JOB_RETRY;
 			break;
 		}
-		if (posted)
+		if (posted) {
 			log_warn("reconcile: refunded %d stake(s) whose bet was missing or rejected", posted);
+			metrics_saga_repairs(MR_ORPHAN_STAKE_REFUNDED, posted);
+		}
 		if (n < BATCH || nd == 0)
 			break;
 	}
@@ -321,6 +324,7 @@ static enum job_result step_unfinished_events(struct job *j)
 	}
 	for (int i = 0; i < n && !jobs_stopping(); i++) {
 		log_warn("reconcile: event %s ended without its bets settled; settling now", ids[i]);
+		metrics_saga_repairs(MR_EVENT_RESUMED, 1);
 		/* One that must wait for pending bets is taken up next run. */
 		if (settle_event(j, cb, cm, ids[i]) == JOB_FAIL)
 			log_warn("reconcile: event %s could not be settled", ids[i]);

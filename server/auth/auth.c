@@ -636,29 +636,31 @@ enum auth_status auth_bearer(const char *token, struct principal *p, const char 
 	 * compact JWS naming a key we hold. */
 	if (len > MAX_TOKEN_LEN) {
 		*why = "the token is too long";
-		metrics_inc(M_AUTH_FAILURES);
+		metrics_auth(MA_REJECTED_TOO_LONG);
 		return AUTH_INVALID;
 	}
 	if (!auth_check_header(token, kid, sizeof(kid), why)) {
-		metrics_inc(M_AUTH_FAILURES);
+		metrics_auth(MA_REJECTED_MALFORMED);
 		return AUTH_INVALID;
 	}
 	util_sha256(token, len, digest);
 	if (jwks_has_kid(kid) && principal_get(digest, p)) {
-		metrics_inc(M_AUTH_CACHE_HITS);
+		metrics_auth(MA_ACCEPTED_CACHED);
 		return AUTH_OK;
 	}
-	metrics_inc(M_AUTH_CACHE_MISSES);
 
 	enum auth_status st = verify_after_header(token, kid, NULL, p, why);
 	if (st != AUTH_OK) {
-		metrics_inc(M_AUTH_FAILURES);
+		metrics_auth(st == AUTH_UNAVAILABLE ? MA_UNAVAILABLE : MA_REJECTED_INVALID);
 		return st;
 	}
 	p->kind = AUTH_KIND_BEARER;
 	st = auth_resolve(p, true, why);
-	if (st != AUTH_OK)
+	if (st != AUTH_OK) {
+		metrics_auth(st == AUTH_UNAVAILABLE ? MA_UNAVAILABLE : MA_REJECTED_UNKNOWN_DIRECTORY);
 		return st;
+	}
+	metrics_auth(MA_ACCEPTED_VERIFIED);
 	int64_t until = util_now_s() + cfg.auth_cache_ttl_s;
 	if (p->expires < until)
 		until = p->expires;
@@ -697,7 +699,6 @@ enum auth_status auth_resolve(struct principal *p, bool record, const char **why
 		p->tenant_status[0] = '\0';
 		if (!home) {
 			*why = "the token's directory is not a tenant of this platform";
-			metrics_inc(M_AUTH_FAILURES);
 			return AUTH_INVALID;
 		}
 	}

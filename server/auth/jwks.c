@@ -240,7 +240,7 @@ static bool refresh(void)
 cleanup:
 	json_decref(disco);
 	json_decref(jwks);
-	metrics_inc(ok ? M_JWKS_FETCH_OK : M_JWKS_FETCH_FAIL);
+	metrics_jwks_refresh(ok);
 	return ok;
 }
 

@@ -655,7 +655,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 	uint64_t dur = util_now_ns() - r->start_ns;
 	int status = r->queued ? r->status : 0;
-	metrics_observe_request(r->route_id, status, dur);
+	metrics_observe_request(r->route_id, r->method_name, status, dur);
 	enum log_level lvl = status >= 500 ? LOG_ERROR : LOG_INFO;
 	if (!log_enabled(lvl)) {
 		request_free(r);

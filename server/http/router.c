@@ -80,17 +80,12 @@ void router_add(const struct route *table, size_t n)
 		c->tenant_scoped = c->nsegs >= 3 && c->seglen[2] == 11 &&
 				   memcmp(c->seg[2], "{tenant_id}", 11) == 0 && c->seglen[1] == 7 &&
 				   memcmp(c->seg[1], "tenants", 7) == 0;
-		/* The metrics label lists the route's methods, "GET" or "GET|POST". */
-		char mbuf[48] = "";
-		size_t off = 0;
-		for (size_t m = 0; m < sizeof(method_names) / sizeof(method_names[0]); m++)
-			if ((table[i].methods & method_names[m].bit) && off < sizeof(mbuf))
-				off += (size_t)snprintf(mbuf + off, sizeof(mbuf) - off, "%s%s",
-							off ? "|" : "", method_names[m].name);
-		metrics_set_route_name(nroutes, mbuf, table[i].pattern);
+		/* The metrics label is the route template, never the raw path;
+		 * the method is the request's (metrics_observe_request). */
+		metrics_set_route_name(nroutes, table[i].pattern);
 		nroutes++;
 	}
-	metrics_set_route_name(ROUTE_ID_UNMATCHED, "ANY", "unmatched");
+	metrics_set_route_name(ROUTE_ID_UNMATCHED, "unmatched");
 }
 
 void router_allow_header(unsigned methods, char *buf, size_t len)

@@ -73,7 +73,8 @@ static const struct db_stmt stmts[] = {
 	 "WHERE id = $1::uuid AND status = 'queued' RETURNING 1"},
 	{"jobs_queue_depth",
 	 "SELECT kind, CASE WHEN status = 'running' THEN 'running' "
-	 "  WHEN run_at <= now() THEN 'due' ELSE 'scheduled' END AS state, count(*) "
+	 "  WHEN run_at <= now() THEN 'due' ELSE 'scheduled' END AS state, count(*), "
+	 "  COALESCE(EXTRACT(EPOCH FROM max(now() - run_at)), 0) "
 	 "FROM jobs WHERE status IN ('queued', 'running') GROUP BY 1, 2 ORDER BY 1, 2"},
 	{"jobs_release",
 	 "UPDATE jobs SET status = 'queued', run_at = now(), attempts = GREATEST(attempts - 1, 0), "
@@ -192,6 +193,7 @@ int jobs_queue_depth(struct job_depth *out, int max)
 				snprintf(out[n].kind, sizeof(out[n].kind), "%s", PQgetvalue(res, i, 0));
 				snprintf(out[n].state, sizeof(out[n].state), "%s", PQgetvalue(res, i, 1));
 				out[n].count = atoll(PQgetvalue(res, i, 2));
+				out[n].oldest_s = atof(PQgetvalue(res, i, 3));
 			}
 		}
 		PQclear(res);

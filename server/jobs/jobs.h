@@ -85,6 +85,7 @@ struct job_depth {
 	char kind[64];
 	char state[16];
 	long long count;
+	double oldest_s; /* seconds since the oldest one's run_at */
 };
 int jobs_queue_depth(struct job_depth *out, int max);
 

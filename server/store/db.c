@@ -80,6 +80,7 @@ void db_start(int pool_size)
 		pthread_mutex_init(&p->mu, NULL);
 		pthread_cond_init(&p->cv, NULL);
 		p->size = pool_size;
+		metrics_set_db_name(s, service_names[s]);
 		p->slots = xcalloc((size_t)pool_size, sizeof(struct db_conn));
 		for (int i = 0; i < pool_size; i++)
 			p->slots[i].svc = (enum db_service)s;
@@ -211,6 +212,7 @@ static bool open_slot(struct pool *p, struct db_conn *c)
 struct db_conn *db_acquire(enum db_service svc)
 {
 	struct pool *p = &pools[svc];
+	uint64_t t0 = util_now_ns();
 	struct timespec deadline;
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += ACQUIRE_TIMEOUT_MS / 1000;
@@ -234,7 +236,8 @@ struct db_conn *db_acquire(enum db_service svc)
 			break;
 		if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) == ETIMEDOUT) {
 			pthread_mutex_unlock(&p->mu);
-			metrics_inc(M_DB_ACQUIRE_TIMEOUTS);
+			metrics_db_event((int)svc, MD_ACQUIRE_TIMEOUT);
+			metrics_db_acquire_wait((int)svc, util_now_ns() - t0);
 			log_warn("%s: pool exhausted", service_names[svc]);
 			return NULL;
 		}
@@ -248,10 +251,11 @@ struct db_conn *db_acquire(enum db_service svc)
 		c->pg = NULL;
 	}
 	if (c->pg == NULL && !open_slot(p, c)) {
-		metrics_inc(M_DB_ERRORS);
+		metrics_db_event((int)svc, MD_ERROR);
 		db_release(c);
 		return NULL;
 	}
+	metrics_db_acquire_wait((int)svc, util_now_ns() - t0);
 	return c;
 }
 
@@ -289,7 +293,7 @@ static void drop_if_broken(struct db_conn *c)
 {
 	if (PQstatus(c->pg) != CONNECTION_OK) {
 		log_warn("%s: connection lost", service_names[c->svc]);
-		metrics_inc(M_DB_ERRORS);
+		metrics_db_event((int)c->svc, MD_ERROR);
 		PQfinish(c->pg);
 		c->pg = NULL;
 	}
@@ -391,6 +395,7 @@ PGresult *db_exec(struct db_conn *c, const char *stmt, int nparams, const char *
 {
 	if (c->pg == NULL)
 		return NULL;
+	uint64_t t0 = util_now_ns();
 	PGresult *res;
 	if (cfg.db_pool_transaction) {
 		const char *sql = stmt_sql(c->svc, stmt);
@@ -410,7 +415,7 @@ PGresult *db_exec(struct db_conn *c, const char *stmt, int nparams, const char *
 			/* In an unknown state (maybe still in pipeline mode): drop it. */
 			log_error("%s: %s failed: %s", service_names[c->svc], stmt,
 				  PQerrorMessage(c->pg));
-			metrics_inc(M_DB_ERRORS);
+			metrics_db_event((int)c->svc, MD_ERROR);
 			PQfinish(c->pg);
 			c->pg = NULL;
 			return NULL;
@@ -418,6 +423,7 @@ PGresult *db_exec(struct db_conn *c, const char *stmt, int nparams, const char *
 	} else {
 		res = PQexecPrepared(c->pg, stmt, nparams, values, NULL, NULL, 0);
 	}
+	metrics_db_query((int)c->svc, util_now_ns() - t0);
 	ExecStatusType st = PQresultStatus(res);
 	if (st == PGRES_FATAL_ERROR && PQstatus(c->pg) != CONNECTION_OK) {
 		PQclear(res);
@@ -429,7 +435,7 @@ PGresult *db_exec(struct db_conn *c, const char *stmt, int nparams, const char *
 		/* Constraint violations are expected answers; anything else is logged. */
 		if (strncmp(code, "23", 2) != 0 && strcmp(code, "40001") != 0 &&
 		    strcmp(code, "40P01") != 0 && strcmp(code, "55P03") != 0) {
-			metrics_inc(M_DB_ERRORS);
+			metrics_db_event((int)c->svc, MD_ERROR);
 			log_error("%s: %s failed: %s", service_names[c->svc], stmt,
 				  PQresultErrorMessage(res));
 		}

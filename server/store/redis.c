@@ -133,7 +133,9 @@ static redisReply *command(const char *fmt, ...)
 			return NULL;
 		va_list ap;
 		va_start(ap, fmt);
+		uint64_t t0 = util_now_ns();
 		redisReply *rep = redisvCommand(c, fmt, ap);
+		metrics_redis_command(util_now_ns() - t0);
 		va_end(ap);
 		if (rep)
 			return rep;

@@ -12,7 +12,9 @@
 //   holds one; no Secret object in the manifests), the SecretProviderClass
 //   and its sync, the HPA on serve, the PDBs, default-deny NetworkPolicy and
 //   the allowed paths, images pinned (no :latest), zero-downtime rollout
-//   settings, the Ingress (TLS, HSTS), the workload identity wiring (serve and the
+//   settings, the Gateway API entry (Gateway with TLS, HTTPRoutes: HSTS, HTTPS
+//   redirect, /metrics and /readyz not forwarded; Gateway API v1 schemas), the
+//   PrometheusRule and the Grafana dashboards ConfigMap, the workload identity wiring (serve and the
 //   worker on separate service accounts and identities; only the worker's
 //   carries ARM rights and the azure.workload.identity/use label), the
 //   redis-tls sidecar (stunnel, the TLS tunnel to Azure Cache for Redis: a
@@ -32,6 +34,9 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { findKustomize, kustomizeBuild, loadK8sModels } from './tools.mjs';
+import { Gateway } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway';
+import { HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
+import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 
 // ATRIUM_DEPLOY_ROOT: check another copy of the repository (the checker's own tests).
 const ROOT = process.env.ATRIUM_DEPLOY_ROOT || join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -103,7 +108,15 @@ const KIND_TYPES = {
   'networking.k8s.io/v1/Ingress': 'V1Ingress', 'networking.k8s.io/v1/NetworkPolicy': 'V1NetworkPolicy',
 };
 // Custom resources: their CRDs are not part of the API's OpenAPI document.
+// Those with a model (Gateway API v1 and Prometheus Operator CRD schemas,
+// pinned npm packages) are validated against it: types, enums, required
+// fields, patterns.
 const CUSTOM_KINDS = new Set(['secrets-store.csi.x-k8s.io/v1/SecretProviderClass']);
+const CRD_MODELS = {
+  'gateway.networking.k8s.io/v1/Gateway': Gateway,
+  'gateway.networking.k8s.io/v1/HTTPRoute': HTTPRoute,
+  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
+};
 
 function validateAgainst(types, type, v, path, problems) {
   if (v === null || v === undefined) return;
@@ -148,11 +161,22 @@ if (k8sModels) {
     for (const o of rendered[env].objs) {
       const key = `${o.apiVersion}/${o.kind}`;
       if (CUSTOM_KINDS.has(key)) continue;
+      if (CRD_MODELS[key]) {
+        try {
+          // A template's UNSET(...) host is no DNS name; without --release
+          // it stands in as one, so the rest of the object is still checked.
+          const v = RELEASE ? o : JSON.parse(JSON.stringify(o), (k, x) => (typeof x === 'string' && x.includes('UNSET(') ? 'unset.example.invalid' : x));
+          new CRD_MODELS[key](v).validate();
+        } catch (e) {
+          problems.push(`${o.kind}/${o.metadata?.name}: ${e.message.split(', ').slice(0, 3).join(', ')}`);
+        }
+        continue;
+      }
       const type = KIND_TYPES[key];
       if (!type) { unknown.push(key); continue; }
       validateAgainst(k8sModels.types, type, o, `${o.kind}/${o.metadata?.name}`, problems);
     }
-    check(`${env}: every object is valid against the Kubernetes API (${k8sModels.api}, client-node ${k8sModels.version} models)`,
+    check(`${env}: every object is valid against the Kubernetes API (${k8sModels.api}, client-node ${k8sModels.version} models; Gateway, HTTPRoute, PrometheusRule against their CRD schemas)`,
       problems.length === 0 && unknown.length === 0, [...unknown.map((u) => `no schema for ${u}`), ...problems].slice(0, 8).join('; '));
   }
 }
@@ -453,13 +477,16 @@ for (const env of OVERLAYS) {
     check(`${P}NetworkPolicy default-deny (all pods, Ingress and Egress)`, !!deny, deny?.metadata?.name);
     const serveLabels = podLabelsOf(serve);
     const serveIngress = nps.filter((n) => (n.spec.policyTypes || []).includes('Ingress') && selectorMatches(n.spec.podSelector, serveLabels)).flatMap((n) => n.spec.ingress || []);
-    const fromIngressNginx = serveIngress.some((r) => (r.from || []).some((f) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'ingress-nginx')
+    const fromGateway = serveIngress.some((r) => (r.from || []).some((f) => f.podSelector?.matchLabels?.['gateway.networking.k8s.io/gateway-name'] === 'atrium' && !f.namespaceSelector)
       && (r.ports || []).some((p) => p.port === 8443));
-    check(`${P}the ingress-nginx namespace reaches serve on 8443`, fromIngressNginx);
+    check(`${P}the Gateway's pods (gateway.networking.k8s.io/gateway-name: atrium) reach serve on 8443`, fromGateway);
     const open = serveIngress.filter((r) => !r.from || r.from.length === 0 || r.from.some((f) => f.ipBlock || (!f.namespaceSelector && !f.podSelector)));
-    check(`${P}no rule opens serve to any source (every ingress rule names a namespace)`, open.length === 0);
-    const otherSources = serveIngress.flatMap((r) => (r.from || []).map((f) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'])).filter((n) => n !== 'ingress-nginx');
-    console.log(`# ${env}: namespaces that reach serve besides ingress-nginx: ${[...new Set(otherSources)].join(', ') || 'none'} (metrics scraping)`);
+    check(`${P}no rule opens serve to any source (every ingress rule names a namespace or pods)`, open.length === 0);
+    const otherSources = serveIngress.flatMap((r) => (r.from || []).map((f) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'])).filter(Boolean);
+    console.log(`# ${env}: namespaces that reach serve besides the Gateway: ${[...new Set(otherSources)].join(', ') || 'none'} (metrics scraping)`);
+    const gwPods = { 'gateway.networking.k8s.io/gateway-name': 'atrium' };
+    const gwEgress = nps.filter((n) => (n.spec.policyTypes || []).includes('Egress') && selectorMatches(n.spec.podSelector, gwPods)).flatMap((n) => n.spec.egress || []);
+    check(`${P}the Gateway's pods may reach serve on 8443 (default-deny covers them)`, gwEgress.some((r) => (r.to || []).some((t) => selectorMatches(t.podSelector, serveLabels)) && (r.ports || []).some((p) => p.port === 8443)));
     const egressOf = (labels) => nps.filter((n) => (n.spec.policyTypes || []).includes('Egress') && selectorMatches(n.spec.podSelector, labels)).flatMap((n) => n.spec.egress || []);
     for (const [d, name] of [[serve, 'serve'], [worker, 'worker']]) {
       const eg = egressOf(podLabelsOf(d));
@@ -614,9 +641,9 @@ for (const env of OVERLAYS) {
     const missing = need.filter((k) => !(k in data));
     check(`${P}ConfigMap atrium-config sets the non-secret ATRIUM_* settings`, !!cm && missing.length === 0, missing.join(', '));
     check(`${P}ATRIUM_LISTEN binds 0.0.0.0:8443 (the container port)`, data.ATRIUM_LISTEN === '0.0.0.0:8443');
-    const host = named(objs, 'Ingress', 'atrium')?.spec?.rules?.[0]?.host || '';
+    const host = named(objs, 'HTTPRoute', 'atrium')?.spec?.hostnames?.[0] || '';
     const pub = data.ATRIUM_PUBLIC_URL || '';
-    check(`${P}ATRIUM_PUBLIC_URL is https:// and the Ingress host (sign-in redirect, CSRF origin)`,
+    check(`${P}ATRIUM_PUBLIC_URL is https:// and the HTTPRoute's host (sign-in redirect, CSRF origin)`,
       pub === `https://${host}` || (pub.includes('UNSET(') && host.includes('UNSET(')), `${pub} vs ${host}`);
     check(`${P}the ConfigMap name carries a content hash (a changed value rolls the pods)`, /^atrium-config-[a-z0-9]{6,}$/.test(cm?.metadata?.name || ''), cm?.metadata?.name);
     const tv = tfvars(env);
@@ -665,28 +692,53 @@ for (const env of OVERLAYS) {
       `${tfDefault('k8s_serve_service_account')}, ${tfDefault('k8s_worker_service_account')}`);
   }
 
-  // --- ingress
+  // --- Gateway API entry (ingress-nginx is retired)
   {
-    const ing = named(objs, 'Ingress', 'atrium');
-    const tlsHosts = (ing?.spec?.tls || []).flatMap((t) => t.hosts || []);
-    const ruleHosts = (ing?.spec?.rules || []).map((r) => r.host);
-    check(`${P}Ingress atrium: TLS for its host, class nginx, backend atrium-serve`,
-      !!ing && ing.spec.ingressClassName === 'nginx' && ruleHosts.length > 0 && ruleHosts.every((h) => tlsHosts.includes(h))
-      && (ing.spec.rules || []).every((r) => r.http.paths.every((p) => p.backend.service.name === 'atrium-serve')));
-    const a = ing?.metadata?.annotations || {};
-    const hdrRef = a['nginx.ingress.kubernetes.io/custom-headers'] || '';
-    const hdrCm = named(objs, 'ConfigMap', hdrRef.split('/')[1]);
-    check(`${P}Ingress: HTTPS redirect and HSTS (custom-headers ConfigMap with Strict-Transport-Security)`,
-      a['nginx.ingress.kubernetes.io/force-ssl-redirect'] === 'true' && /max-age=\d{7,}/.test(hdrCm?.data?.['Strict-Transport-Security'] || '')
-      && hdrRef.split('/')[0] === hdrCm?.metadata?.namespace);
-    const values = join(K8S, 'ingress-nginx', 'values.yaml');
-    const allowed = existsSync(values) ? /global-allowed-response-headers:\s*"([^"]*)"/.exec(readFileSync(values, 'utf8'))?.[1] || '' : '';
-    const hdrs = Object.keys(hdrCm?.data || {});
-    check(`${P}the ingress-nginx values allow every custom response header (else the controller answers 503)`, hdrs.length > 0 && hdrs.every((h) => allowed.split(',').map((s) => s.trim()).includes(h)), allowed);
-    const internal = named(objs, 'Ingress', 'atrium-internal-paths');
-    const paths = (internal?.spec?.rules || []).flatMap((r) => r.http.paths.map((p) => p.path));
-    check(`${P}/metrics and /readyz are refused through the ingress`, paths.includes('/metrics') && paths.includes('/readyz')
-      && /0\.0\.0\.0\/0/.test(internal?.metadata?.annotations?.['nginx.ingress.kubernetes.io/denylist-source-range'] || ''));
+    const gw = named(objs, 'Gateway', 'atrium');
+    const route = named(objs, 'HTTPRoute', 'atrium');
+    const redirect = named(objs, 'HTTPRoute', 'atrium-https-redirect');
+    check(`${P}no Ingress objects (the entry is the Gateway API)`, kindOf(objs, 'Ingress').length === 0);
+    const https = (gw?.spec?.listeners || []).find((l) => l.protocol === 'HTTPS');
+    const plain = (gw?.spec?.listeners || []).find((l) => l.protocol === 'HTTP');
+    const hosts = route?.spec?.hostnames || [];
+    check(`${P}Gateway atrium: an HTTPS listener on 443 terminating TLS with Secret atrium-tls, for the HTTPRoute's host`,
+      !!https && https.port === 443 && https.tls?.mode === 'Terminate' && (https.tls?.certificateRefs || []).some((r) => r.name === 'atrium-tls' && (r.kind ?? 'Secret') === 'Secret')
+      && hosts.length > 0 && hosts.every((h) => h === https.hostname), `${https?.hostname} / ${hosts.join(', ')}`);
+    check(`${P}Gateway: a class from the overlay and a cert-manager issuer`, !!gw?.spec?.gatewayClassName && gw.spec.gatewayClassName !== 'set-by-overlay'
+      && !!gw?.metadata?.annotations?.['cert-manager.io/cluster-issuer'], gw?.spec?.gatewayClassName);
+    const parent = (r, section) => (r?.spec?.parentRefs || []).some((p) => p.name === 'atrium' && p.sectionName === section);
+    const rules = route?.spec?.rules || [];
+    const prefix = rules.find((r) => (r.matches || []).some((m) => m.path?.type === 'PathPrefix' && m.path.value === '/'));
+    check(`${P}HTTPRoute atrium: attached to the HTTPS listener, / to atrium-serve:8443`, parent(route, 'https')
+      && !!prefix && (prefix.backendRefs || []).length === 1 && prefix.backendRefs[0].name === 'atrium-serve' && prefix.backendRefs[0].port === 8443);
+    const svc = named(objs, 'Service', 'atrium-serve');
+    check(`${P}the backend port is a port of Service atrium-serve`, (svc?.spec?.ports || []).some((p) => p.port === prefix?.backendRefs?.[0]?.port));
+    const hsts = (prefix?.filters || []).find((f) => f.type === 'ResponseHeaderModifier')?.responseHeaderModifier?.set?.find((h) => h.name === 'Strict-Transport-Security');
+    check(`${P}HTTPRoute: HSTS on every response (ResponseHeaderModifier, max-age of a year or more)`, /max-age=(\d+)/.test(hsts?.value || '') && Number(/max-age=(\d+)/.exec(hsts.value)[1]) >= 31536000, hsts?.value);
+    const redir = (redirect?.spec?.rules || []).flatMap((r) => r.filters || []).find((f) => f.type === 'RequestRedirect');
+    check(`${P}HTTP is redirected to HTTPS (HTTPRoute on the HTTP listener, 301, no backend)`, parent(redirect, 'http') && !!plain
+      && redir?.requestRedirect?.scheme === 'https' && redir.requestRedirect.statusCode === 301
+      && (redirect.spec.rules || []).every((r) => !(r.backendRefs || []).length));
+    const internal = rules.filter((r) => !(r.backendRefs || []).length).flatMap((r) => (r.matches || []).filter((m) => m.path?.type === 'Exact').map((m) => m.path.value));
+    const forwardedExact = rules.filter((r) => (r.backendRefs || []).length).flatMap((r) => (r.matches || []).map((m) => m.path?.value));
+    check(`${P}/metrics and /readyz are not forwarded through the Gateway (Exact matches without a backend)`,
+      internal.includes('/metrics') && internal.includes('/readyz') && !forwardedExact.includes('/metrics') && !forwardedExact.includes('/readyz'), internal.join(', '));
+    const others = kindOf(objs, 'HTTPRoute').filter((r) => (r.spec.parentRefs || []).some((p) => p.name !== 'atrium')).map(id);
+    check(`${P}every HTTPRoute attaches to Gateway atrium`, others.length === 0, others.join(', '));
+  }
+
+  // --- monitoring: PrometheusRule and the Grafana dashboards ConfigMap
+  {
+    const pr = named(objs, 'PrometheusRule', 'atrium');
+    const alerts = (pr?.spec?.groups || []).flatMap((g) => g.rules || []).filter((r) => r.alert);
+    check(`${P}PrometheusRule atrium: alerts, each with a runbook_url into deploy/RUNBOOK.md`, alerts.length > 0
+      && alerts.every((a) => /^deploy\/RUNBOOK\.md#[a-z0-9-]+$/.test(a.annotations?.runbook_url || '')), `${alerts.length} alerts`);
+    const cm = named(objs, 'ConfigMap', 'atrium-grafana-dashboards');
+    const files = Object.keys(cm?.data || {});
+    let parsed = 0;
+    for (const f of files) { try { JSON.parse(cm.data[f]); parsed++; } catch { /* counted below */ } }
+    check(`${P}ConfigMap atrium-grafana-dashboards: label grafana_dashboard "1", every dashboard of deploy/grafana as valid JSON`,
+      cm?.metadata?.labels?.grafana_dashboard === '1' && files.length >= 5 && parsed === files.length, files.join(', '));
   }
 
   // --- no leftovers

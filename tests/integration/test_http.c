@@ -171,10 +171,39 @@ Test(http, metrics_count_requests_by_route_and_status)
 	char *ct = resp_header(r, "Content-Type");
 	cr_assert(strncmp(ct, "text/plain; version=0.0.4", 25) == 0, "%s", ct);
 	free(ct);
-	cr_assert(strstr(r->body, "atrium_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}"));
+	cr_assert(strstr(r->body, "atrium_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"}"));
 	cr_assert(strstr(r->body, "atrium_http_request_duration_seconds_bucket{"));
-	cr_assert(strstr(r->body, "atrium_db_pool_connections{db=\"portal_db\",state=\"max\"}"));
+	cr_assert(strstr(r->body, "atrium_db_pool_max_connections{db=\"portal_db\"}"));
+	cr_assert(strstr(r->body, "atrium_build_info{version=\""));
+	cr_assert(strstr(r->body, "process_resident_memory_bytes "));
+	cr_assert_null(strstr(r->body, "state=\"max\""));
 	resp_free(r);
+}
+
+/* The route label is the router's template and the method label the one
+ * method of the request: never a raw path or id, never "GET|POST". */
+Test(http, metrics_label_routes_by_template_never_by_raw_path)
+{
+	const char *id = "6d0f4b8e-1c2a-4f57-9a53-0b9d7e2f1a44";
+	char *path = xasprintf("/v1/tenants/%s", id);
+	struct resp *r = http("GET", path, NULL, NULL, NULL);
+	resp_free(r);
+	r = http("DELETE", path, NULL, NULL, NULL);
+	resp_free(r);
+	r = http("GET", "/no/such/route/6d0f4b8e", NULL, NULL, NULL);
+	resp_free(r);
+	r = http("GET", "/metrics", NULL, NULL, NULL);
+	cr_assert_eq(r->status, 200);
+	cr_assert(strstr(r->body, "atrium_http_requests_total{route=\"/v1/tenants/{tenant_id}\",method=\"GET\",status=\"401\"}"),
+		  "%s", r->body);
+	cr_assert(strstr(r->body, "atrium_http_requests_total{route=\"/v1/tenants/{tenant_id}\",method=\"DELETE\","),
+		  "%s", r->body);
+	cr_assert(strstr(r->body, "atrium_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"}"));
+	cr_assert_null(strstr(r->body, id), "a raw id leaked into a label");
+	cr_assert_null(strstr(r->body, "6d0f4b8e"), "a raw path leaked into a label");
+	cr_assert_null(strstr(r->body, "|"), "a label holds a joined list");
+	resp_free(r);
+	free(path);
 }
 
 Test(http, openapi_document_is_served)

@@ -156,7 +156,7 @@ Test(jwks, rotation_is_picked_up_and_refetches_are_rate_limited)
 {
 	char *t1 = mint_here();
 	cr_assert_eq(me_status(t1), 200);
-	long fetched = metric("atrium_jwks_fetch_success_total");
+	long fetched = metric("atrium_jwks_refreshes_total{outcome=\"success\"}");
 	cr_assert_eq(fetched, 1, "one fetch at start-up, none on the warm request path");
 
 	struct resp *rot = http_at(idp_base, "POST", "/keys/rotate", NULL, "{}", NULL);
@@ -165,15 +165,15 @@ Test(jwks, rotation_is_picked_up_and_refetches_are_rate_limited)
 	usleep(2200000);
 	char *t2 = mint_here(); /* signed with the new key */
 	cr_assert_eq(me_status(t2), 200, "a token of the rotated key is accepted after one refetch");
-	cr_assert_eq(metric("atrium_jwks_fetch_success_total"), 2);
+	cr_assert_eq(metric("atrium_jwks_refreshes_total{outcome=\"success\"}"), 2);
 
 	char *forged = unknown_kid_token(t2);
 	cr_assert_eq(me_status(forged), 401);
 	cr_assert_eq(me_status(forged), 401);
-	cr_assert_eq(metric("atrium_jwks_fetch_success_total"), 2, "no refetch within the minimum interval");
+	cr_assert_eq(metric("atrium_jwks_refreshes_total{outcome=\"success\"}"), 2, "no refetch within the minimum interval");
 	usleep(2200000);
 	cr_assert_eq(me_status(forged), 401);
-	cr_assert_eq(metric("atrium_jwks_fetch_success_total"), 3, "one refetch once the interval passed");
+	cr_assert_eq(metric("atrium_jwks_refreshes_total{outcome=\"success\"}"), 3, "one refetch once the interval passed");
 
 	/* The provider goes away: the keys already fetched keep working. */
 	int st;
@@ -182,7 +182,7 @@ Test(jwks, rotation_is_picked_up_and_refetches_are_rate_limited)
 	idp_pid = 0;
 	usleep(2200000);
 	cr_assert_eq(me_status(forged), 401);
-	cr_assert(metric("atrium_jwks_fetch_failure_total") >= 1, "the failed refetch is counted");
+	cr_assert(metric("atrium_jwks_refreshes_total{outcome=\"failure\"}") >= 1, "the failed refetch is counted");
 	cr_assert_eq(me_status(t1), 200, "old key still accepted");
 	cr_assert_eq(me_status(t2), 200, "new key still accepted");
 	free(t1); free(t2); free(forged);

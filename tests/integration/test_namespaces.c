@@ -624,7 +624,7 @@ Test(namespaces, the_worker_counts_job_outcomes_and_outbound_calls)
 	/* Queue depth comes from portal_db at scrape time: serve shows it. */
 	struct resp *m = http("GET", "/metrics", NULL, NULL, NULL);
 	cr_assert_eq(m->status, 200);
-	cr_assert(strstr(m->body, "atrium_job_queue_depth_up 1\n"), "%s", m->body);
+	cr_assert(strstr(m->body, "atrium_cluster_gauges_up 1\n"), "%s", m->body);
 	cr_assert(strstr(m->body, "# TYPE atrium_job_queue_depth gauge\n"));
 	resp_free(m);
 	free(st); json_decref(ns);

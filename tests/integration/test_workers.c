@@ -190,7 +190,7 @@ Test(workers, two_workers_racing_on_many_jobs_run_each_once)
 		long long n = sample(m->body, "atrium_job_runs_total{kind=\"namespace.provision\",outcome=\"succeeded\"} ");
 		cr_assert(n >= 0, "%s", m->body);
 		total += n;
-		cr_assert(strstr(m->body, "atrium_job_queue_depth_up 1\n"), "%s", m->body);
+		cr_assert(strstr(m->body, "atrium_cluster_gauges_up 1\n"), "%s", m->body);
 		cr_assert(sample(m->body, "atrium_outbound_requests_total{target=\"arm\",outcome=\"success\"} ") >= 2 * n);
 		resp_free(m);
 		struct resp *h = http_at(base, "GET", "/healthz", NULL, NULL, NULL);
