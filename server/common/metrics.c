@@ -175,7 +175,8 @@ static void render_http(char **buf, size_t *len, size_t *cap)
 			if (hist_count(&r->latency[m], &http_b) == 0)
 				continue;
 			char labels[160];
-			snprintf(labels, sizeof(labels), "route=\"%s\",method=\"%s\"", r->pattern,
+			/* Bounded: a pattern is at most 95 characters. */
+			snprintf(labels, sizeof(labels), "route=\"%.95s\",method=\"%.15s\"", r->pattern,
 				 method_names[m]);
 			render_hist(buf, len, cap, "atrium_http_request_duration_seconds", labels,
 				    &http_b, &r->latency[m]);
