@@ -228,6 +228,10 @@ void otlp_stop(void)
 	pthread_cond_signal(&cv);
 	pthread_mutex_unlock(&mu);
 	pthread_join(thread, NULL);
+	/* A span ended while the sink was being removed: not sent. */
+	pthread_mutex_lock(&mu);
+	json_decref(take_locked());
+	pthread_mutex_unlock(&mu);
 	running = false;
 	free(url);
 	url = NULL;
