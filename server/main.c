@@ -23,6 +23,7 @@
 #include "server/http/metrics_http.h"
 #include "server/store/migrate.h"
 #include "server/outbound/azure_token.h"
+#include "server/outbound/otlp.h"
 #include "server/outbound/outbound.h"
 #include "workers/namespace_jobs.h"
 #include "services/namespaces.h"
@@ -189,9 +190,11 @@ static int cmd_serve(const struct cli *cli)
 	}
 	if (!redis_start())
 		return 1;
+	otlp_start("atrium-serve");
 	auth_start();
 	if (!http_start()) {
 		auth_stop();
+		otlp_stop();
 		redis_stop();
 		db_stop();
 		return 1;
@@ -201,6 +204,7 @@ static int cmd_serve(const struct cli *cli)
 	log_info("received %s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	http_stop();
 	auth_stop();
+	otlp_stop();
 	redis_stop();
 	db_stop();
 	log_info("stopped");
@@ -233,11 +237,13 @@ static int cmd_worker(const struct cli *cli)
 		return 1;
 	}
 	log_info("worker: Azure credential: %s", azure_credential_name(azure_token_credential()));
+	otlp_start("atrium-worker");
 	webhook_jobs_sweeper_start();
 	settlement_worker_start();
 	maintenance_worker_start();
 	int rc = jobs_worker_main(concurrency);
 	webhook_jobs_sweeper_stop();
+	otlp_stop();
 	metrics_http_stop();
 	azure_token_reset();
 	db_stop();

@@ -250,6 +250,17 @@ bool config_load(void)
 	ok &= env_int("ATRIUM_ARM_LRO_TIMEOUT_SECONDS", 900, 1, 86400, &cfg.arm_lro_timeout_s);
 	ok &= env_int("ATRIUM_ARM_POLL_INTERVAL_MS", 5000, 10, 600000, &cfg.arm_poll_interval_ms);
 	cfg.worker_metrics_listen = env_str("ATRIUM_WORKER_METRICS_LISTEN", NULL);
+	cfg.otlp_endpoint = env_str("ATRIUM_OTLP_ENDPOINT", NULL);
+	if (cfg.otlp_endpoint && *cfg.otlp_endpoint == '\0') {
+		free(cfg.otlp_endpoint);
+		cfg.otlp_endpoint = NULL;
+	}
+	if (cfg.otlp_endpoint && strncmp(cfg.otlp_endpoint, "http://", 7) != 0 &&
+	    strncmp(cfg.otlp_endpoint, "https://", 8) != 0) {
+		fprintf(stderr, "atrium: ATRIUM_OTLP_ENDPOINT must be an http:// or https:// URL, got '%s'\n",
+			cfg.otlp_endpoint);
+		ok = false;
+	}
 
 	/* The worker's settings (defaults as the README lists them). */
 	ok &= env_int("ATRIUM_WORKER_CONCURRENCY", 2, 1, 63, &cfg.worker_concurrency);
@@ -306,7 +317,7 @@ void config_free(void)
 		&cfg.azure_federated_token_file, &cfg.arm_url, &cfg.azure_subscription_id,
 		&cfg.storage_blob_url, &cfg.storage_account, &cfg.storage_key,
 		&cfg.quickbooks_verifier_token, &cfg.pax8_webhook_secret,
-		&cfg.arm_scope, &cfg.worker_metrics_listen, &cfg.migrations_dir, &cfg.migrations_table,
+		&cfg.arm_scope, &cfg.worker_metrics_listen, &cfg.otlp_endpoint, &cfg.migrations_dir, &cfg.migrations_table,
 	};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);

@@ -67,6 +67,7 @@ struct config {
 	int arm_lro_timeout_s;        /* how long one step follows an operation */
 	int arm_poll_interval_ms;     /* poll interval when Retry-After is absent */
 	char *worker_metrics_listen;  /* host:port of the worker's /metrics; NULL = off */
+	char *otlp_endpoint;          /* OTLP/HTTP base URL for spans; NULL = off */
 	/* the worker: job runtime (server/jobs/jobs.c) and job kinds (workers/) */
 	int worker_concurrency;       /* runner threads */
 	int job_lease_s;              /* a claimed job's lease, renewed every third */

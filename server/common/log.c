@@ -3,6 +3,7 @@
  * when several threads log at once.
  */
 #include "server/common/log.h"
+#include "server/common/trace.h"
 #include "server/common/util.h"
 
 #include <stdarg.h>
@@ -39,6 +40,12 @@ void log_json(enum log_level lvl, json_t *fields)
 	json_t *line = json_object();
 	json_object_set_new(line, "ts", json_string(ts));
 	json_object_set_new(line, "level", json_string(names[lvl]));
+	/* The span this thread works for (a request, a job step). */
+	const struct trace_span *sp = trace_current();
+	if (sp) {
+		json_object_set_new(line, "trace_id", json_string(sp->trace_id));
+		json_object_set_new(line, "span_id", json_string(sp->span_id));
+	}
 	json_object_update(line, fields);
 	json_decref(fields);
 	char *s = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -100,7 +100,8 @@ void http_forwarded_client_ip(const char *xff, const char *trusted, char *client
 }
 
 /* What every request starts with, however it arrived. */
-static struct request *request_alloc(const char *method, const char *url, const char *rid)
+static struct request *request_alloc(const char *method, const char *url, const char *rid,
+				     const char *traceparent, const char *tracestate)
 {
 	struct request *r = xcalloc(1, sizeof(*r));
 	atomic_fetch_add(&inflight, 1);
@@ -113,6 +114,13 @@ static struct request *request_alloc(const char *method, const char *url, const 
 		snprintf(r->request_id, sizeof(r->request_id), "%s", rid);
 	else
 		util_uuid_v4(r->request_id);
+	/* A malformed traceparent is ignored (W3C: restart the trace), never
+	 * refused. */
+	struct trace_parent tp;
+	if (trace_parse_traceparent(traceparent, &tp))
+		trace_span_start_remote(&r->span, &tp, tracestate, TRACE_SERVER);
+	else
+		trace_span_start(&r->span, NULL, TRACE_SERVER);
 	return r;
 }
 
@@ -129,7 +137,9 @@ static void client_behind_proxies(struct request *r)
 static struct request *request_new(struct MHD_Connection *conn, const char *url, const char *method)
 {
 	struct request *r = request_alloc(method, url,
-					  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"));
+					  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"),
+					  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "traceparent"),
+					  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "tracestate"));
 	r->conn = conn;
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -404,7 +414,7 @@ static bool parse_body_or_reply(struct request *r)
 	return true;
 }
 
-static void dispatch(struct request *r)
+static void dispatch_route(struct request *r)
 {
 	unsigned allowed = 0;
 	switch (router_match(r, &allowed)) {
@@ -463,6 +473,33 @@ static void dispatch(struct request *r)
 	}
 }
 
+/* Runs the pipeline with the request's span current on this thread, so
+ * every log line and queued job of the handler carries it. (A thread of
+ * the MHD pool interleaves connections: the span is set per callback.) */
+static void dispatch(struct request *r)
+{
+	trace_set_current(&r->span);
+	dispatch_route(r);
+	trace_set_current(NULL);
+}
+
+/* Ends the request's span: route template, method and status. */
+static void end_request_span(struct request *r, int status)
+{
+	if (!trace_exporting())
+		return;
+	const char *route = r->route ? r->route->pattern : "unmatched";
+	char name[160];
+	snprintf(name, sizeof(name), "%s %s", r->method_name, route);
+	struct trace_attr a[] = {
+		{"http.request.method", r->method_name, 0},
+		{"http.route", route, 0},
+		{"http.response.status_code", NULL, status},
+		{"atrium.request_id", r->request_id, 0},
+	};
+	trace_span_end(&r->span, name, status >= 500 || status == 0, a, 4);
+}
+
 /* ---- in-process requests --------------------------------------------------- */
 
 static void add_common_headers(struct request *r);
@@ -470,7 +507,9 @@ static void add_common_headers(struct request *r);
 struct request *http_inproc_new(const struct inproc_request *in)
 {
 	struct request *r = request_alloc(in->method, in->path,
-					  inproc_lookup(in->headers, "X-Request-Id", true));
+					  inproc_lookup(in->headers, "X-Request-Id", true),
+					  inproc_lookup(in->headers, "traceparent", true),
+					  inproc_lookup(in->headers, "tracestate", true));
 	r->inproc_headers = in->headers;
 	r->inproc_query = in->query;
 	r->inproc_cookies = in->cookies;
@@ -656,6 +695,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	uint64_t dur = util_now_ns() - r->start_ns;
 	int status = r->queued ? r->status : 0;
 	metrics_observe_request(r->route_id, r->method_name, status, dur);
+	end_request_span(r, status);
 	enum log_level lvl = status >= 500 ? LOG_ERROR : LOG_INFO;
 	if (!log_enabled(lvl)) {
 		request_free(r);
@@ -680,7 +720,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		json_object_set_new(f, "terminated", json_integer(toe));
+	trace_set_current(&r->span);
 	log_json(lvl, f);
+	trace_set_current(NULL);
 	request_free(r);
 }
 

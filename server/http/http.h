@@ -15,6 +15,7 @@
 
 #include "server/auth/auth.h"
 #include "server/store/db.h"
+#include "server/common/trace.h"
 #include "server/common/util.h"
 
 enum http_method {
@@ -41,6 +42,9 @@ struct request {
 	char client_ip[64];
 	struct arena arena;
 	uint64_t start_ns;
+	/* This request's span: a child of a valid incoming traceparent, else
+	 * the root of a new trace. Current on its thread while it is worked. */
+	struct trace_span span;
 
 	/* body */
 	char *body;

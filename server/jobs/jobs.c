@@ -11,6 +11,7 @@
 #include "server/common/config.h"
 #include "server/common/log.h"
 #include "server/common/metrics.h"
+#include "server/common/trace.h"
 #include "server/common/util.h"
 
 #include <errno.h>
@@ -29,8 +30,9 @@
 
 static const struct db_stmt stmts[] = {
 	{"jobs_enqueue",
-	 "INSERT INTO jobs (tenant_id, kind, payload, max_attempts, request_id) "
-	 "VALUES (NULLIF($1, '')::uuid, $2, $3::jsonb, $4::int, NULLIF($5, '')) RETURNING id"},
+	 "INSERT INTO jobs (tenant_id, kind, payload, max_attempts, request_id, traceparent, tracestate) "
+	 "VALUES (NULLIF($1, '')::uuid, $2, $3::jsonb, $4::int, NULLIF($5, ''), NULLIF($6, ''), "
+	 "        NULLIF($7, '')) RETURNING id"},
 	/* Periodic work: the queued job of this kind runs within $3 ms, or a
 	 * new one is queued when there is none. */
 	{"jobs_schedule",
@@ -48,7 +50,7 @@ static const struct db_stmt stmts[] = {
 	 "    AND kind = ANY($3::text[]) "
 	 "  ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
 	 "RETURNING id, kind, COALESCE(tenant_id::text, ''), payload::text, steps::text, attempts, "
-	 "  max_attempts, COALESCE(request_id, '')"},
+	 "  max_attempts, COALESCE(request_id, ''), COALESCE(traceparent, ''), COALESCE(tracestate, '')"},
 	{"jobs_heartbeat",
 	 "UPDATE jobs SET locked_until = now() + make_interval(secs => $3::int) "
 	 "WHERE id = $1 AND locked_by = $2 AND status = 'running' RETURNING 1"},
@@ -140,9 +142,14 @@ bool jobs_enqueue(struct db_conn *portal, const char *kind, const char *tenant_i
 	char max[12];
 	snprintf(max, sizeof(max), "%d", k && k->max_attempts > 0 ? k->max_attempts : 8);
 	char *p = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+	/* The job continues the trace of the request (or step) queueing it. */
+	char tp[TRACEPARENT_LEN + 1] = "";
+	const struct trace_span *sp = trace_current();
+	if (sp)
+		trace_format_traceparent(sp, tp);
 	const char *v[] = {tenant_id ? tenant_id : "", kind, p ? p : "{}", max,
-			   request_id ? request_id : ""};
-	PGresult *res = db_exec(portal, "jobs_enqueue", 5, v);
+			   request_id ? request_id : "", tp, sp ? sp->tracestate : ""};
+	PGresult *res = db_exec(portal, "jobs_enqueue", 7, v);
 	free(p);
 	bool ok = db_ok(res) && PQntuples(res) == 1;
 	if (ok)
@@ -294,6 +301,33 @@ static void finish_failed(const struct job_kind *k, struct job *j, const char *o
 	free(err);
 }
 
+static const char *const result_names[] = {[JOB_OK] = "ok", [JOB_RETRY] = "retry", [JOB_FAIL] = "fail"};
+
+/* Runs one step as a child span of the attempt's (current) span: its log
+ * lines and outbound calls carry the step's span. */
+static enum job_result run_step(struct job *j, const struct job_step *st)
+{
+	const struct trace_span *attempt = trace_current();
+	struct trace_span span;
+	trace_span_start(&span, attempt, TRACE_INTERNAL);
+	trace_set_current(&span);
+	enum job_result res = st->run(j);
+	trace_set_current(attempt);
+	if (trace_exporting()) {
+		char name[160];
+		snprintf(name, sizeof(name), "job step %s", st->name);
+		struct trace_attr a[] = {
+			{"atrium.job.id", j->id, 0},
+			{"atrium.job.kind", j->kind, 0},
+			{"atrium.job.step", st->name, 0},
+			{"atrium.job.attempt", NULL, j->attempts},
+			{"atrium.job.result", result_names[res], 0},
+		};
+		trace_span_end(&span, name, res != JOB_OK, a, 5);
+	}
+	return res;
+}
+
 static void run_job(const struct job_kind *k, struct job *j, const char *owner)
 {
 	if (k == NULL) {
@@ -320,7 +354,7 @@ static void run_job(const struct job_kind *k, struct job *j, const char *owner)
 		json_decref(j->output);
 		j->output = NULL;
 		j->retry_after_ms = 0;
-		enum job_result res = st->run(j);
+		enum job_result res = run_step(j, st);
 		arena_free(&j->arena);
 		if (res == JOB_OK) {
 			char *out = j->output ? json_dumps(j->output, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
@@ -382,6 +416,8 @@ static bool claim_and_run(const char *owner, int slot)
 			j.attempts = atoi(PQgetvalue(res, 0, 5));
 			j.max_attempts = atoi(PQgetvalue(res, 0, 6));
 			snprintf(j.request_id, sizeof(j.request_id), "%s", PQgetvalue(res, 0, 7));
+			snprintf(j.traceparent, sizeof(j.traceparent), "%s", PQgetvalue(res, 0, 8));
+			snprintf(j.tracestate, sizeof(j.tracestate), "%s", PQgetvalue(res, 0, 9));
 			got = true;
 		}
 		PQclear(res);
@@ -395,9 +431,30 @@ static bool claim_and_run(const char *owner, int slot)
 		json_decref(j.steps);
 		j.steps = json_array();
 	}
+	/* This attempt is a span of the queueing request's trace (a new trace
+	 * for jobs queued outside a request); each step is its child. */
+	struct trace_span attempt;
+	struct trace_parent tp;
+	if (trace_parse_traceparent(j.traceparent, &tp))
+		trace_span_start_remote(&attempt, &tp, j.tracestate, TRACE_CONSUMER);
+	else
+		trace_span_start(&attempt, NULL, TRACE_CONSUMER);
+	trace_set_current(&attempt);
 	track(slot, j.id, owner);
 	run_job(find_kind(j.kind), &j, owner);
 	track(slot, NULL, NULL);
+	if (trace_exporting()) {
+		char name[96];
+		snprintf(name, sizeof(name), "job %s", j.kind);
+		struct trace_attr a[] = {
+			{"atrium.job.id", j.id, 0},
+			{"atrium.job.kind", j.kind, 0},
+			{"atrium.job.attempt", NULL, j.attempts},
+			{"atrium.request_id", j.request_id, 0},
+		};
+		trace_span_end(&attempt, name, j.error != NULL, a, 4);
+	}
+	trace_set_current(NULL);
 	json_decref(j.payload);
 	json_decref(j.steps);
 	json_decref(j.error);

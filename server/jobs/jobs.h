@@ -28,6 +28,10 @@ struct job {
 	char kind[64];
 	char tenant_id[37];      /* "" when none */
 	char request_id[129];
+	/* The trace of the request that queued it ("" when none), and the
+	 * span of the step now running (current on the runner's thread). */
+	char traceparent[56];
+	char tracestate[513];
 	json_t *payload;         /* owned by the runtime */
 	json_t *steps;           /* finished steps [{name, finished_at, output}] */
 	int attempts;            /* including this one */
@@ -67,6 +71,8 @@ void jobs_register_kind(const struct job_kind *k);
  * Queues a job in portal_db on the caller's connection (inside its
  * transaction, so the job exists exactly when the change that needs it
  * commits). payload is borrowed. Fills id_out. False on database failure.
+ * The thread's current span (trace_current(): the request's) is stored
+ * with the job, and the worker continues its trace.
  */
 bool jobs_enqueue(struct db_conn *portal, const char *kind, const char *tenant_id,
 		  json_t *payload, const char *request_id, char id_out[37]);

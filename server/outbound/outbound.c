@@ -13,6 +13,7 @@
 #include "server/common/config.h"
 #include "server/common/log.h"
 #include "server/common/metrics.h"
+#include "server/common/trace.h"
 #include "server/common/util.h"
 
 #include <curl/curl.h>
@@ -132,6 +133,28 @@ static enum metric_outbound_outcome outcome_of(const struct outbound_response *r
 	return MO_CLIENT_ERROR;
 }
 
+/* Ends the span of a call: target, method, URL without its query (no
+ * signatures or tokens), status. */
+static void end_call_span(const struct trace_span *span, const struct outbound_request *req,
+			  const struct outbound_response *resp)
+{
+	if (!trace_exporting())
+		return;
+	const char *target = outbound_target_name(req->target);
+	char name[64], url[512];
+	snprintf(name, sizeof(name), "%s %s", req->method, target);
+	size_t n = strcspn(req->url, "?#");
+	snprintf(url, sizeof(url), "%.*s", (int)(n < sizeof(url) ? n : sizeof(url) - 1), req->url);
+	struct trace_attr a[] = {
+		{"atrium.outbound.target", target, 0},
+		{"http.request.method", req->method, 0},
+		{"url.full", url, 0},
+		{"http.response.status_code", NULL, resp->status},
+		{"atrium.outbound.curl_code", NULL, resp->curl_code},
+	};
+	trace_span_end(span, name, resp->curl_code != 0 || resp->status >= 500 || resp->status == 0, a, 5);
+}
+
 bool outbound_perform(const struct outbound_request *req, struct outbound_response *resp)
 {
 	memset(resp, 0, sizeof(*resp));
@@ -140,6 +163,8 @@ bool outbound_perform(const struct outbound_request *req, struct outbound_respon
 	char errbuf[CURL_ERROR_SIZE] = "";
 	CURLcode rc;
 	uint64_t t0 = util_now_ns();
+	struct trace_span span;
+	bool spanned = false;
 	if (c == NULL) {
 		resp->curl_code = CURLE_FAILED_INIT;
 		snprintf(resp->error, sizeof(resp->error), "curl_easy_init failed");
@@ -147,6 +172,20 @@ bool outbound_perform(const struct outbound_request *req, struct outbound_respon
 	}
 	for (const char *const *h = req->headers; h && *h; h++)
 		hl = curl_slist_append(hl, *h);
+	/* The call is a child span of the thread's span (a job step, a
+	 * request), or the root of its own trace (background refreshes). */
+	trace_span_start(&span, trace_current(), TRACE_CLIENT);
+	spanned = true;
+	{
+		char tp[TRACEPARENT_LEN + 1], line[16 + TRACESTATE_MAX + 1];
+		trace_format_traceparent(&span, tp);
+		snprintf(line, sizeof(line), "traceparent: %s", tp);
+		hl = curl_slist_append(hl, line);
+		if (span.tracestate[0]) {
+			snprintf(line, sizeof(line), "tracestate: %s", span.tracestate);
+			hl = curl_slist_append(hl, line);
+		}
+	}
 	/* No "Expect: 100-continue" round trip on small bodies. */
 	hl = curl_slist_append(hl, "Expect:");
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
@@ -187,6 +226,8 @@ cleanup:
 	resp->duration_ns = util_now_ns() - t0;
 	metrics_observe_outbound((int)req->target, outbound_target_name(req->target), outcome_of(resp),
 				 resp->duration_ns);
+	if (spanned)
+		end_call_span(&span, req, resp);
 	if (c)
 		curl_easy_cleanup(c);
 	curl_slist_free_all(hl);

@@ -268,7 +268,7 @@ export function createFakeArm(initialConfig = configFromEnv()) {
 
   const INTEREST = ['authorization', 'content-type', 'content-length', 'user-agent', 'accept', 'expect',
     'x-ms-client-request-id', 'x-ms-correlation-request-id', 'x-ms-return-client-request-id',
-    'if-match', 'if-none-match'];
+    'if-match', 'if-none-match', 'traceparent', 'tracestate'];
 
   function logEntry(req, url, kind, body) {
     const headers = {};
