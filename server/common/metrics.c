@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +290,23 @@ struct db_series {
 	struct hist query;
 };
 static struct db_series dbs[METRICS_MAX_DBS];
+
+/* One histogram family with a series per database: the struct hist at
+ * `field` of each database's series. */
+static void render_db_hists(char **buf, size_t *len, size_t *cap, const char *family,
+			    const char *help, const struct bounds *b, size_t field)
+{
+	metrics_family(buf, len, cap, family, "histogram", help);
+	for (int d = 0; d < METRICS_MAX_DBS; d++) {
+		const char *name = atomic_load_explicit(&dbs[d].name, memory_order_relaxed);
+		char labels[64];
+		if (name == NULL)
+			continue;
+		snprintf(labels, sizeof(labels), "db=\"%.50s\"", name);
+		render_hist(buf, len, cap, family, labels, b,
+			    (struct hist *)((char *)&dbs[d] + field));
+	}
+}
 static struct hist redis_latency;
 
 void metrics_set_db_name(int db, const char *name)
@@ -339,28 +357,12 @@ static void render_stores(char **buf, size_t *len, size_t *cap)
 						(unsigned long long)load(&dbs[d].events[e]));
 		}
 	}
-	metrics_family(buf, len, cap, "atrium_db_pool_acquire_wait_seconds", "histogram",
-		       "Time a caller waited for a pool connection (including opening one), by database.");
-	for (int d = 0; d < METRICS_MAX_DBS; d++) {
-		const char *name = atomic_load_explicit(&dbs[d].name, memory_order_relaxed);
-		char labels[64];
-		if (name == NULL)
-			continue;
-		snprintf(labels, sizeof(labels), "db=\"%s\"", name);
-		render_hist(buf, len, cap, "atrium_db_pool_acquire_wait_seconds", labels, &acquire_b,
-			    &dbs[d].acquire);
-	}
-	metrics_family(buf, len, cap, "atrium_db_query_duration_seconds", "histogram",
-		       "Prepared statement latency (send to result), by database.");
-	for (int d = 0; d < METRICS_MAX_DBS; d++) {
-		const char *name = atomic_load_explicit(&dbs[d].name, memory_order_relaxed);
-		char labels[64];
-		if (name == NULL)
-			continue;
-		snprintf(labels, sizeof(labels), "db=\"%s\"", name);
-		render_hist(buf, len, cap, "atrium_db_query_duration_seconds", labels, &query_b,
-			    &dbs[d].query);
-	}
+	render_db_hists(buf, len, cap, "atrium_db_pool_acquire_wait_seconds",
+			"Time a caller waited for a pool connection (including opening one), by database.",
+			&acquire_b, offsetof(struct db_series, acquire));
+	render_db_hists(buf, len, cap, "atrium_db_query_duration_seconds",
+			"Prepared statement latency (send to result), by database.", &query_b,
+			offsetof(struct db_series, query));
 	metrics_family(buf, len, cap, "atrium_redis_command_duration_seconds", "histogram",
 		       "Redis command latency (including a reconnect and retry).");
 	render_hist(buf, len, cap, "atrium_redis_command_duration_seconds", "", &redis_b, &redis_latency);
