@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "server/common/util.h"
@@ -227,4 +228,55 @@ void test_child_dies_with_parent(void)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() == 1) /* the parent is already gone */
 		_exit(125);
+}
+
+pid_t spawn_serve(unsigned short port, const char *const *env, const char *log, char *base,
+		  size_t len)
+{
+	const char *bin = getenv("ATRIUM_TEST_BINARY");
+	cr_assert_not_null(bin, "ATRIUM_TEST_BINARY must name the atrium binary");
+	if (port == 0)
+		port = (unsigned short)atoi(env_or("ATRIUM_TEST_RL_PORT", "28444"));
+	snprintf(base, len, "https://127.0.0.1:%u", port);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		test_child_dies_with_parent();
+		char listen[64];
+		snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+		setenv("ATRIUM_LISTEN", listen, 1);
+		for (size_t i = 0; env && env[i]; i++) {
+			const char *eq = strchr(env[i], '=');
+			if (eq == NULL)
+				_exit(126);
+			char name[128];
+			snprintf(name, sizeof(name), "%.*s", (int)(eq - env[i]), env[i]);
+			setenv(name, eq + 1, 1);
+		}
+		if (freopen(log ? log : "/dev/null", "w", stderr) == NULL)
+			_exit(126);
+		execl(bin, bin, "serve", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 300; i++) {
+		struct resp *r = http_at(base, "GET", "/healthz", NULL, NULL, NULL);
+		long st = r->status;
+		resp_free(r);
+		if (st == 200)
+			return pid;
+		usleep(100000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	cr_assert_fail("atrium serve on port %u did not start%s%s", port, log ? "; see " : "",
+		       log ? log : "");
+	return -1;
+}
+
+int stop_serve(pid_t pid)
+{
+	int status = 0;
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	return status;
 }

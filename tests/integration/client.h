@@ -9,6 +9,8 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 struct resp {
 	long status;
@@ -50,6 +52,19 @@ void random_uuid(char out[37]);
 /* In a forked child: die with the test process, so a failed assertion
  * never leaves a server or worker running against the next run's stack. */
 void test_child_dies_with_parent(void);
+
+/*
+ * A second `atrium serve` (ATRIUM_TEST_BINARY) on 127.0.0.1:port, with the
+ * test's environment plus env ("NAME=value", NULL-ended; may be NULL), its
+ * stderr to log (NULL: discarded). Waits up to 30 s for /healthz (fails
+ * the test otherwise) and writes its base URL. The child dies with the
+ * test. port 0: ATRIUM_TEST_RL_PORT (28444), the port the suites' second
+ * server uses.
+ */
+pid_t spawn_serve(unsigned short port, const char *const *env, const char *log, char *base,
+		  size_t len);
+/* SIGTERM, then waits; returns the wait status. */
+int stop_serve(pid_t pid);
 
 /* A direct connection to a service database as the application role. */
 PGconn *db_connect(const char *env_var);

@@ -286,37 +286,12 @@ Test(http, rate_limit_answers_429_with_retry_after, .timeout = 60)
  * of 5 a minute, behind a trusted proxy (us); writes its base URL. */
 static pid_t start_limited_server(char *base, size_t len)
 {
-	const char *bin = getenv("ATRIUM_TEST_BINARY");
-	cr_assert_not_null(bin, "ATRIUM_TEST_BINARY must name the atrium binary");
-	char prefix[64], u[37], listen[64];
+	char prefix[96], u[37];
 	random_uuid(u);
-	snprintf(prefix, sizeof(prefix), "rltest-%.8s:", u);
-	const char *port = getenv("ATRIUM_TEST_RL_PORT") ? getenv("ATRIUM_TEST_RL_PORT") : "28444";
-	snprintf(listen, sizeof(listen), "127.0.0.1:%s", port);
-	snprintf(base, len, "https://127.0.0.1:%s", port);
-	pid_t pid = fork();
-	if (pid == 0) {
-		test_child_dies_with_parent();
-		setenv("ATRIUM_LISTEN", listen, 1);
-		setenv("ATRIUM_RATE_LIMIT_IP_PER_MINUTE", "5", 1);
-		setenv("ATRIUM_LOGIN_RATE_PER_MINUTE", "2", 1);
-		setenv("ATRIUM_TRUSTED_PROXIES", "127.0.0.1", 1);
-		setenv("ATRIUM_REDIS_PREFIX", prefix, 1);
-		freopen("/dev/null", "w", stderr);
-		execl(bin, bin, "serve", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 100; i++) {
-		struct resp *r = http_at(base, "GET", "/healthz", NULL, NULL, NULL);
-		long st = r->status;
-		resp_free(r);
-		if (st == 200)
-			return pid;
-		usleep(100000);
-	}
-	kill(pid, SIGKILL);
-	cr_assert_fail("second server did not start");
-	return -1;
+	snprintf(prefix, sizeof(prefix), "ATRIUM_REDIS_PREFIX=rltest-%.8s:", u);
+	const char *env[] = {"ATRIUM_RATE_LIMIT_IP_PER_MINUTE=5", "ATRIUM_LOGIN_RATE_PER_MINUTE=2",
+			     "ATRIUM_TRUSTED_PROXIES=127.0.0.1", prefix, NULL};
+	return spawn_serve(0, env, NULL, base, len);
 }
 
 static int count_429(const char *base, const char *method, const char *path, const char *token,

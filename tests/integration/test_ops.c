@@ -29,33 +29,13 @@
 static pid_t start_server_keys(const char *var, const char *value, char *base, size_t len,
 			       bool want_keys)
 {
-	const char *bin = getenv("ATRIUM_TEST_BINARY");
-	cr_assert_not_null(bin, "ATRIUM_TEST_BINARY must name the atrium binary");
-	const char *port = getenv("ATRIUM_TEST_RL_PORT") ? getenv("ATRIUM_TEST_RL_PORT") : "28444";
-	char listen[64];
-	snprintf(listen, sizeof(listen), "127.0.0.1:%s", port);
-	snprintf(base, len, "https://127.0.0.1:%s", port);
-	pid_t pid = fork();
-	if (pid == 0) {
-		test_child_dies_with_parent();
-		setenv("ATRIUM_LISTEN", listen, 1);
-		if (var)
-			setenv(var, value, 1);
-		freopen("/dev/null", "w", stderr);
-		execl(bin, bin, "serve", (char *)NULL);
-		_exit(127);
-	}
-	bool up = false;
-	for (int i = 0; i < 100 && !up; i++) {
-		struct resp *r = http_at(base, "GET", "/healthz", NULL, NULL, NULL);
-		up = r->status == 200;
-		resp_free(r);
-		if (!up)
-			usleep(100000);
-	}
-	if (up && !want_keys)
+	char kv[512];
+	snprintf(kv, sizeof(kv), "%s=%s", var ? var : "", value ? value : "");
+	const char *env[] = {var ? kv : NULL, NULL};
+	pid_t pid = spawn_serve(0, env, NULL, base, len);
+	if (!want_keys)
 		return pid;
-	for (int i = 0; up && i < 100; i++) {
+	for (int i = 0; i < 100; i++) {
 		struct resp *r = http_at(base, "GET", "/readyz", NULL, NULL, NULL);
 		const char *idp = json_string_value(json_object_get(json_object_get(r->json, "checks"),
 								     "identity_provider"));
@@ -67,7 +47,7 @@ static pid_t start_server_keys(const char *var, const char *value, char *base, s
 	}
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	cr_assert_fail("second server did not start or never loaded the signing keys");
+	cr_assert_fail("the second server never loaded the signing keys");
 	return -1;
 }
 
@@ -78,10 +58,7 @@ static pid_t start_server_with(const char *var, const char *value, char *base, s
 
 static int stop_server(pid_t pid)
 {
-	int status = 0;
-	kill(pid, SIGTERM);
-	waitpid(pid, &status, 0);
-	return status;
+	return stop_serve(pid);
 }
 
 static const char *check_of(const struct resp *r, const char *name)

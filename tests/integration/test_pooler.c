@@ -271,44 +271,23 @@ Test(pooler, platform_wide_scope_and_a_tenant_scope_alternate_on_one_connection,
 
 /* ---- the whole server behind the pooler ------------------------------- */
 
+/* atrium serve with every database through the pooler, in transaction mode. */
 static pid_t spawn_pooled_serve(char base[64], const char *log)
 {
-	const char *bin = getenv("ATRIUM_TEST_BINARY");
-	cr_assert_not_null(bin, "ATRIUM_TEST_BINARY is not set");
-	unsigned short port = nst_free_port();
-	snprintf(base, 64, "https://127.0.0.1:%u", port);
-	char *urls[4] = {pooled_url("ATRIUM_DB_AUTH_URL"), pooled_url("ATRIUM_DB_PORTAL_URL"),
-			 pooled_url("ATRIUM_DB_BETTING_URL"), pooled_url("ATRIUM_DB_BILLING_URL")};
-	pid_t pid = fork();
-	if (pid == 0) {
-		test_child_dies_with_parent();
-		char listen[64];
-		snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
-		setenv("ATRIUM_LISTEN", listen, 1);
-		setenv("ATRIUM_RATE_LIMIT_IP_PER_MINUTE", "1000000", 1);
-		setenv("ATRIUM_RATE_LIMIT_TENANT_PER_MINUTE", "1000000", 1);
-		setenv("ATRIUM_DB_POOL_MODE", "transaction", 1);
-		setenv("ATRIUM_DB_POOL_SIZE", "6", 1);
-		setenv("ATRIUM_DB_AUTH_URL", urls[0], 1);
-		setenv("ATRIUM_DB_PORTAL_URL", urls[1], 1);
-		setenv("ATRIUM_DB_BETTING_URL", urls[2], 1);
-		setenv("ATRIUM_DB_BILLING_URL", urls[3], 1);
-		if (freopen(log, "w", stderr) == NULL)
-			_exit(126);
-		execl(bin, bin, "serve", (char *)NULL);
-		_exit(127);
+	const char *names[4] = {"ATRIUM_DB_AUTH_URL", "ATRIUM_DB_PORTAL_URL", "ATRIUM_DB_BETTING_URL",
+				"ATRIUM_DB_BILLING_URL"};
+	char *e[4];
+	for (int i = 0; i < 4; i++) {
+		char *url = pooled_url(names[i]);
+		e[i] = xasprintf("%s=%s", names[i], url);
+		free(url);
 	}
+	const char *env[] = {"ATRIUM_RATE_LIMIT_IP_PER_MINUTE=1000000",
+			     "ATRIUM_RATE_LIMIT_TENANT_PER_MINUTE=1000000", "ATRIUM_DB_POOL_MODE=transaction",
+			     "ATRIUM_DB_POOL_SIZE=6", e[0], e[1], e[2], e[3], NULL};
+	pid_t pid = spawn_serve(nst_free_port(), env, log, base, 64);
 	for (int i = 0; i < 4; i++)
-		free(urls[i]);
-	for (int i = 0; i < 300; i++) {
-		struct resp *r = http_at(base, "GET", "/healthz", NULL, NULL, NULL);
-		long st = r->status;
-		resp_free(r);
-		if (st == 200)
-			return pid;
-		usleep(100000);
-	}
-	cr_assert_fail("atrium serve behind the pooler did not start (see %s)", log);
+		free(e[i]);
 	return pid;
 }
 
@@ -419,9 +398,7 @@ Test(pooler, atrium_serve_in_transaction_mode_keeps_two_tenants_apart, .timeout 
 	free(token_a);
 	free(token_b);
 
-	kill(pid, SIGTERM);
-	int st = 0;
-	waitpid(pid, &st, 0);
+	int st = stop_serve(pid);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "serve exited with %d (log %s)", st, log);
 	unlink(log);
 }

@@ -28,35 +28,12 @@
 
 TestSuite(scaleout, .init = nst_setup, .fini = nst_teardown, .timeout = 300);
 
-static pid_t spawn_serve(unsigned short port, char base[64], const char *log)
+static pid_t spawn_replica(unsigned short port, char base[64], const char *log)
 {
-	const char *bin = getenv("ATRIUM_TEST_BINARY");
-	cr_assert_not_null(bin);
-	snprintf(base, 64, "https://127.0.0.1:%u", port);
-	pid_t pid = fork();
-	if (pid == 0) {
-		test_child_dies_with_parent();
-		char listen[64];
-		snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
-		setenv("ATRIUM_LISTEN", listen, 1);
-		setenv("ATRIUM_RATE_LIMIT_IP_PER_MINUTE", "1000000", 1);
-		/* Twelve namespaces in one tenant: above the default cap of 10. */
-		setenv("ATRIUM_NAMESPACES_PER_TENANT", "100", 1);
-		if (freopen(log, "w", stderr) == NULL)
-			_exit(126);
-		execl(bin, bin, "serve", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 300; i++) {
-		struct resp *r = http_at(base, "GET", "/healthz", NULL, NULL, NULL);
-		long st = r->status;
-		resp_free(r);
-		if (st == 200)
-			return pid;
-		usleep(100000);
-	}
-	cr_assert_fail("replica on port %u did not start", port);
-	return pid;
+	/* Twelve namespaces in one tenant: above the default cap of 10. */
+	const char *env[] = {"ATRIUM_RATE_LIMIT_IP_PER_MINUTE=1000000", "ATRIUM_NAMESPACES_PER_TENANT=100",
+			     NULL};
+	return spawn_serve(port, env, log, base, 64);
 }
 
 static long deposit(const char *base, const char *tenant, const char *token, int n)
@@ -82,8 +59,8 @@ Test(scaleout, two_servers_two_workers_survive_losing_one_of_each)
 	char *log_a = nst_log_path("serve-a"), *log_b = nst_log_path("serve-b");
 	char *log_w1 = nst_log_path("worker-1"), *log_w2 = nst_log_path("worker-2");
 	char base_a[64], base_b[64];
-	pid_t a = spawn_serve(nst_free_port(), base_a, log_a);
-	pid_t b = spawn_serve(nst_free_port(), base_b, log_b);
+	pid_t a = spawn_replica(nst_free_port(), base_a, log_a);
+	pid_t b = spawn_replica(nst_free_port(), base_b, log_b);
 	const char *env[] = {WORKER_ENV, NULL};
 	pid_t w1 = nst_spawn_worker(log_w1, env);
 	pid_t w2 = nst_spawn_worker(log_w2, env);

@@ -241,35 +241,13 @@ Test(sessions, login_refuses_an_offsite_return_to)
 	resp_free(r);
 }
 
-/* Starts a second server with extra environment; returns its pid. */
-static pid_t spawn_server(const char *port, const char *redis_url)
+/* Starts a second server (Redis at redis_url when given). */
+static pid_t spawn_server(const char *redis_url)
 {
-	const char *bin = getenv("ATRIUM_TEST_BINARY");
-	cr_assert_not_null(bin);
-	pid_t pid = fork();
-	if (pid == 0) {
-		test_child_dies_with_parent();
-		char listen[64];
-		snprintf(listen, sizeof(listen), "127.0.0.1:%s", port);
-		setenv("ATRIUM_LISTEN", listen, 1);
-		if (redis_url)
-			setenv("ATRIUM_REDIS_URL", redis_url, 1);
-		freopen("/dev/null", "w", stderr);
-		execl(bin, bin, "serve", (char *)NULL);
-		_exit(127);
-	}
-	char base[96];
-	snprintf(base, sizeof(base), "https://127.0.0.1:%s", port);
-	for (int i = 0; i < 100; i++) {
-		struct resp *r = http_at(base, "GET", "/healthz", NULL, NULL, NULL);
-		long st = r->status;
-		resp_free(r);
-		if (st == 200)
-			return pid;
-		usleep(100000);
-	}
-	cr_assert_fail("second server did not start");
-	return pid;
+	char r[128], base[96];
+	snprintf(r, sizeof(r), "ATRIUM_REDIS_URL=%s", redis_url ? redis_url : "");
+	const char *env[] = {redis_url ? r : NULL, NULL};
+	return spawn_serve(0, env, NULL, base, sizeof(base));
 }
 
 static void stop_server(pid_t pid)
@@ -290,14 +268,14 @@ Test(sessions, a_session_is_valid_on_another_replica_and_redis_down_is_503, .tim
 	snprintf(base, sizeof(base), "https://127.0.0.1:%s", port);
 	const char *h[] = {s.cookie_header, NULL};
 
-	pid_t pid = spawn_server(port, NULL);
+	pid_t pid = spawn_server(NULL);
 	struct resp *r = http_at(base, "GET", "/v1/me", NULL, NULL, h);
 	cr_assert_eq(r->status, 200, "the other replica knows the session: %s", r->body);
 	resp_free(r);
 	stop_server(pid);
 
 	/* Redis unreachable: cookie requests fail closed with 503. */
-	pid = spawn_server(port, "redis://127.0.0.1:1/0");
+	pid = spawn_server("redis://127.0.0.1:1/0");
 	r = http_at(base, "GET", "/v1/me", NULL, NULL, h);
 	cr_assert_eq(r->status, 503, "got %ld %s", r->status, r->body ? r->body : "");
 	assert_problem(r, 503);

@@ -57,23 +57,11 @@ static void start_collector(void)
 
 static void start_serve(void)
 {
-	const char *bin = getenv("ATRIUM_TEST_BINARY");
-	cr_assert_not_null(bin, "ATRIUM_TEST_BINARY must name the atrium binary");
-	const char *port = getenv("ATRIUM_TEST_RL_PORT") ? getenv("ATRIUM_TEST_RL_PORT") : "28444";
-	char listen[64];
-	snprintf(listen, sizeof(listen), "127.0.0.1:%s", port);
-	snprintf(serve_base, sizeof(serve_base), "https://127.0.0.1:%s", port);
+	char otlp[256];
+	snprintf(otlp, sizeof(otlp), "ATRIUM_OTLP_ENDPOINT=%s", collector_url);
+	const char *env[] = {otlp, NULL};
 	serve_log = nst_log_path("serve-traces");
-	serve_pid = fork();
-	cr_assert(serve_pid >= 0);
-	if (serve_pid == 0) {
-		test_child_dies_with_parent();
-		setenv("ATRIUM_LISTEN", listen, 1);
-		setenv("ATRIUM_OTLP_ENDPOINT", collector_url, 1);
-		freopen(serve_log, "w", stderr);
-		execl(bin, bin, "serve", (char *)NULL);
-		_exit(127);
-	}
+	serve_pid = spawn_serve(0, env, serve_log, serve_base, sizeof(serve_base));
 	for (int i = 0; i < 200; i++) {
 		struct resp *r = http_at(serve_base, "GET", "/readyz", NULL, NULL, NULL);
 		const char *idp = json_string_value(json_object_get(json_object_get(r->json, "checks"),
