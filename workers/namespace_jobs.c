@@ -91,11 +91,14 @@ static void end(struct step_ctx *s, struct outbound_result *r)
 
 /* ---- provision ------------------------------------------------------------ */
 
+/* The statuses a provision or update job works in (after its first step). */
+#define WORKING "provisioning,updating"
+
 static enum job_result provision_resource_group(struct job *j)
 {
 	struct step_ctx s;
 	struct outbound_result r = {0};
-	enum job_result res = begin(j, "pending,provisioning", &s);
+	enum job_result res = begin(j, "pending,provisioning,updating", &s);
 	if (res != JOB_OK)
 		goto cleanup;
 	namespaces_work_start(s.ns.id, j->id, j->request_id);
@@ -120,7 +123,7 @@ static enum job_result provision_role_assignment(struct job *j)
 {
 	struct step_ctx s;
 	struct outbound_result r = {0};
-	enum job_result res = begin(j, "provisioning", &s);
+	enum job_result res = begin(j, WORKING, &s);
 	if (res != JOB_OK)
 		goto cleanup;
 	if (s.ns.admin_group[0] == '\0') {
@@ -155,7 +158,7 @@ static enum job_result provision_containers(struct job *j)
 {
 	struct step_ctx s;
 	struct outbound_result r = {0};
-	enum job_result res = begin(j, "provisioning", &s);
+	enum job_result res = begin(j, WORKING, &s);
 	if (res != JOB_OK)
 		goto cleanup;
 	json_t *names = json_array();
@@ -176,19 +179,248 @@ cleanup:
 	return res;
 }
 
+
+/* ---- the Kubernetes namespace (AKS managed namespace) ------------------------ */
+
+/* True when the managed namespace `mn` (ARM's JSON) carries the label
+ * that says it is this Atrium namespace's. */
+static bool aks_owned(json_t *mn, const char *id)
+{
+	json_t *labels = json_object_get(json_object_get(mn, "properties"), "labels");
+	const char *v = json_string_value(json_object_get(labels, "atrium.dev/namespace-id"));
+	return v && strcasecmp(v, id) == 0;
+}
+
+/*
+ * Reads the managed namespace: *exists and *owned. JOB_OK when known;
+ * otherwise the step's verdict (r holds the failure).
+ */
+static enum job_result aks_probe(struct job *j, struct step_ctx *s, struct outbound_result *r,
+				 bool *exists, bool *owned)
+{
+	arm_managed_namespace_get(&s->out, s->ns.k8s_cluster_id, s->ns.k8s_namespace, r);
+	*exists = r->cls == OUT_OK;
+	*owned = *exists && aks_owned(r->body, s->ns.id);
+	if (!*exists && r->status != 404)
+		return verdict(j, s, r);
+	outbound_result_clear(r);
+	return JOB_OK;
+}
+
+static json_t *aks_skipped(void)
+{
+	return json_pack("{s:b, s:s}", "skipped", 1, "reason",
+			 "the namespace has no Kubernetes namespace (no ATRIUM_AKS_CLUSTER_ID when it was "
+			 "created)");
+}
+
+/*
+ * PUT the managed namespace with the size's quota and policies. A managed
+ * namespace of that name that is not this namespace's (no matching
+ * atrium.dev/namespace-id label) is never touched: the job fails. A
+ * Kubernetes namespace that ARM does not manage is never adopted
+ * (adoptionPolicy Never: ARM refuses the PUT).
+ */
+static enum job_result provision_aks_namespace(struct job *j)
+{
+	struct step_ctx s;
+	struct outbound_result r = {0};
+	json_t *labels = NULL, *annotations = NULL;
+	enum job_result res = begin(j, WORKING, &s);
+	if (res != JOB_OK)
+		goto cleanup;
+	if (s.ns.k8s_cluster_id[0] == '\0') {
+		j->output = aks_skipped();
+		goto cleanup;
+	}
+	const struct ns_size *z = namespaces_size(s.ns.size);
+	if (z == NULL) {
+		job_error(j, "InvalidSize", "the namespace's size is not in the platform's size table");
+		res = JOB_FAIL;
+		goto cleanup;
+	}
+	bool exists, owned;
+	res = aks_probe(j, &s, &r, &exists, &owned);
+	if (res != JOB_OK)
+		goto cleanup;
+	if (exists && !owned) {
+		job_error(j, "NamespaceNotOwned",
+			  "a managed namespace of this name exists in the cluster and was not created "
+			  "for this namespace; Atrium does not take it over");
+		res = JOB_FAIL;
+		goto cleanup;
+	}
+	arm_managed_cluster_get(&s.out, s.ns.k8s_cluster_id, &r);
+	res = verdict(j, &s, &r);
+	if (res != JOB_OK)
+		goto cleanup;
+	const char *loc = json_string_value(json_object_get(r.body, "location"));
+	if (loc == NULL) {
+		job_error(j, "ClusterLocationMissing", "ARM's answer for the cluster has no location");
+		res = JOB_FAIL;
+		goto cleanup;
+	}
+	char *location = arena_strdup(&j->arena, loc);
+	outbound_result_clear(&r);
+	labels = json_pack("{s:s, s:s, s:s, s:s, s:s}", "atrium.dev/tenant", s.ns.tenant_slug,
+			   "atrium.dev/namespace", s.ns.name, "atrium.dev/environment", s.ns.environment,
+			   "atrium.dev/namespace-id", s.ns.id, "app.kubernetes.io/managed-by", "atrium");
+	char pods[16];
+	snprintf(pods, sizeof(pods), "%d", z->pods);
+	annotations = json_pack("{s:s, s:s, s:s}", "atrium.dev/size", z->name, "atrium.dev/max-pods",
+				pods, "atrium.dev/tenant-id", s.ns.tenant_id);
+	struct arm_managed_namespace m = {
+		.name = s.ns.k8s_namespace, .location = location, .labels = labels,
+		.annotations = annotations, .cpu_request = z->cpu_request, .cpu_limit = z->cpu_limit,
+		.memory_request = z->memory_request, .memory_limit = z->memory_limit,
+		.ingress = NS_INGRESS, .egress = z->egress, .adoption_policy = NS_ADOPTION_POLICY,
+		.delete_policy = NS_DELETE_POLICY,
+	};
+	arm_managed_namespace_put(&s.out, s.ns.k8s_cluster_id, &m, &r);
+	res = verdict(j, &s, &r);
+	if (res != JOB_OK)
+		goto cleanup;
+	char *id = arm_managed_namespace_id(s.ns.k8s_cluster_id, s.ns.k8s_namespace);
+	j->output = json_pack("{s:s, s:s, s:s, s:b}", "id", id, "namespace", s.ns.k8s_namespace,
+			      "size", z->name, "updated", exists);
+	free(id);
+	json_t *patch = json_pack("{s:O}", "managed_namespace_id", json_object_get(j->output, "id"));
+	namespaces_work_resources(s.ns.id, j->id, patch);
+	json_decref(patch);
+cleanup:
+	json_decref(labels);
+	json_decref(annotations);
+	end(&s, &r);
+	return res;
+}
+
+/*
+ * The tenant's admin group gets "Azure Kubernetes Service RBAC Admin" on
+ * the managed namespace (deterministic assignment name, as the resource
+ * group's). Tenants have no members group yet, so a dev namespace's
+ * Writer assignment for members has no principal to name: the output
+ * says so.
+ */
+static enum job_result provision_aks_role_assignments(struct job *j)
+{
+	struct step_ctx s;
+	struct outbound_result r = {0};
+	enum job_result res = begin(j, WORKING, &s);
+	if (res != JOB_OK)
+		goto cleanup;
+	if (s.ns.k8s_cluster_id[0] == '\0') {
+		j->output = aks_skipped();
+		goto cleanup;
+	}
+	if (s.ns.admin_group[0] == '\0') {
+		j->output = json_pack("{s:b, s:s}", "skipped", 1, "reason",
+				      "the tenant has no aad_admin_group_id");
+		goto cleanup;
+	}
+	char *scope = arm_managed_namespace_id(s.ns.k8s_cluster_id, s.ns.k8s_namespace);
+	char guid[37];
+	arm_role_assignment_guid(s.ns.tenant_id, s.ns.name, ARM_ROLE_AKS_RBAC_ADMIN, guid);
+	arm_scoped_role_assignment_put(&s.out, scope, guid, ARM_ROLE_AKS_RBAC_ADMIN, s.ns.admin_group,
+				       "Atrium: the tenant's admin group administers its Kubernetes "
+				       "namespace",
+				       &r);
+	free(scope);
+	res = verdict(j, &s, &r);
+	if (res != JOB_OK)
+		goto cleanup;
+	const char *id = json_string_value(json_object_get(r.body, "id"));
+	j->output = json_pack("{s:[{s:s?, s:s, s:s, s:s}], s:s?}", "assignments", "id", id, "name", guid,
+			      "principal_id", s.ns.admin_group, "role",
+			      "Azure Kubernetes Service RBAC Admin", "members",
+			      strcmp(s.ns.environment, "dev") == 0
+				      ? "the tenant has no members group: no Writer assignment"
+				      : NULL);
+	json_t *patch = json_pack("{s:[s?]}", "aks_role_assignment_ids", id);
+	namespaces_work_resources(s.ns.id, j->id, patch);
+	json_decref(patch);
+cleanup:
+	end(&s, &r);
+	return res;
+}
+
+static enum job_result deprovision_aks_role_assignments(struct job *j)
+{
+	struct step_ctx s;
+	struct outbound_result r = {0};
+	enum job_result res = begin(j, "deprovisioning", &s);
+	if (res != JOB_OK)
+		goto cleanup;
+	if (s.ns.k8s_cluster_id[0] == '\0') {
+		j->output = aks_skipped();
+		goto cleanup;
+	}
+	char *scope = arm_managed_namespace_id(s.ns.k8s_cluster_id, s.ns.k8s_namespace);
+	char guid[37];
+	arm_role_assignment_guid(s.ns.tenant_id, s.ns.name, ARM_ROLE_AKS_RBAC_ADMIN, guid);
+	arm_scoped_role_assignment_delete(&s.out, scope, guid, &r);
+	free(scope);
+	res = verdict(j, &s, &r);
+	if (res != JOB_OK)
+		goto cleanup;
+	j->output = json_pack("{s:s, s:b}", "name", guid, "already_gone", r.already);
+	json_t *patch = json_pack("{s:[]}", "aks_role_assignment_ids");
+	namespaces_work_resources(s.ns.id, j->id, patch);
+	json_decref(patch);
+cleanup:
+	end(&s, &r);
+	return res;
+}
+
+/* Deletes the managed namespace only when it is this namespace's. */
+static enum job_result deprovision_aks_namespace(struct job *j)
+{
+	struct step_ctx s;
+	struct outbound_result r = {0};
+	enum job_result res = begin(j, "deprovisioning", &s);
+	if (res != JOB_OK)
+		goto cleanup;
+	if (s.ns.k8s_cluster_id[0] == '\0') {
+		j->output = aks_skipped();
+		goto cleanup;
+	}
+	bool exists, owned;
+	res = aks_probe(j, &s, &r, &exists, &owned);
+	if (res != JOB_OK)
+		goto cleanup;
+	if (exists && !owned) {
+		j->output = json_pack("{s:b, s:s}", "kept", 1, "reason",
+				      "the managed namespace of this name is not this namespace's");
+	} else if (exists) {
+		arm_managed_namespace_delete(&s.out, s.ns.k8s_cluster_id, s.ns.k8s_namespace, &r);
+		res = verdict(j, &s, &r);
+		if (res != JOB_OK)
+			goto cleanup;
+		j->output = json_pack("{s:s, s:b}", "namespace", s.ns.k8s_namespace, "already_gone",
+				      r.already);
+	} else {
+		j->output = json_pack("{s:s, s:b}", "namespace", s.ns.k8s_namespace, "already_gone", 1);
+	}
+	json_t *patch = json_pack("{s:n}", "managed_namespace_id");
+	namespaces_work_resources(s.ns.id, j->id, patch);
+	json_decref(patch);
+cleanup:
+	end(&s, &r);
+	return res;
+}
+
 static void provision_succeeded(struct job *j)
 {
 	const char *id = json_string_value(json_object_get(j->payload, "namespace_id"));
 	if (id)
-		namespaces_work_finish(id, j->id, "{provisioning}", "ready", NULL, "namespace.ready",
-				       j->request_id);
+		namespaces_work_finish(id, j->id, "{provisioning,updating}", "ready", NULL,
+				       "namespace.ready", j->request_id);
 }
 
 static void provision_failed(struct job *j)
 {
 	const char *id = json_string_value(json_object_get(j->payload, "namespace_id"));
 	if (id)
-		namespaces_work_finish(id, j->id, "{pending,provisioning}", "failed", j->error,
+		namespaces_work_finish(id, j->id, "{pending,provisioning,updating}", "failed", j->error,
 				       "namespace.failed", j->request_id);
 }
 
@@ -196,10 +428,18 @@ static const struct job_step provision_steps[] = {
 	{"resource_group", provision_resource_group},
 	{"role_assignment", provision_role_assignment},
 	{"containers", provision_containers},
+	{"aks_namespace", provision_aks_namespace},
+	{"aks_role_assignments", provision_aks_role_assignments},
 };
 
 const struct job_kind namespace_provision_kind = {
 	NAMESPACE_PROVISION, provision_steps, sizeof(provision_steps) / sizeof(provision_steps[0]),
+	8, provision_failed, provision_succeeded,
+};
+
+/* A new size: the same steps, each a create-or-update of what exists. */
+const struct job_kind namespace_update_kind = {
+	NAMESPACE_UPDATE, provision_steps, sizeof(provision_steps) / sizeof(provision_steps[0]),
 	8, provision_failed, provision_succeeded,
 };
 
@@ -273,6 +513,8 @@ static void deprovision_failed(struct job *j)
 static const struct job_step deprovision_steps[] = {
 	{"containers", deprovision_containers},
 	{"resource_group", deprovision_resource_group},
+	{"aks_role_assignments", deprovision_aks_role_assignments},
+	{"aks_namespace", deprovision_aks_namespace},
 };
 
 const struct job_kind namespace_deprovision_kind = {
@@ -390,6 +632,7 @@ const struct job_kind namespace_regrant_kind = {
 void namespace_jobs_register(void)
 {
 	jobs_register_kind(&namespace_provision_kind);
+	jobs_register_kind(&namespace_update_kind);
 	jobs_register_kind(&namespace_deprovision_kind);
 	jobs_register_kind(&namespace_regrant_kind);
 }

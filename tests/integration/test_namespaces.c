@@ -347,7 +347,7 @@ Test(namespaces, server_errors_are_retried_and_finished_steps_are_not_repeated)
 	char *ra = ra_regex(rg);
 	char *fj = xasprintf("{\"match\":{\"method\":\"PUT\",\"path_regex\":\"%s\"},\"status\":500,\"times\":1}", ra);
 	char *fault = fake_fault(fj);
-	json_t *ns = nst_create(&t, "five", "prod", "westeurope", 202);
+	json_t *ns = nst_create(&t, "five", "staging", "westeurope", 202);
 	const char *id = id_of(ns);
 	cr_assert(jobs_run_one("it-namespaces"));
 	assert_last_error(id, "InternalServerError");
@@ -832,7 +832,7 @@ Test(namespaces, list_is_paginated_newest_first_and_filtered)
 	struct nst_tenant t;
 	nst_tenant(&t, true, NULL);
 	json_t *a = nst_create(&t, "l-a", "dev", "westeurope", 202);
-	json_t *b = nst_create(&t, "l-b", "prod", "westeurope", 202);
+	json_t *b = nst_create(&t, "l-b", "staging", "westeurope", 202);
 	json_t *c = nst_create(&t, "l-c", "dev", "northeurope", 202);
 	char *p = xasprintf("/v1/tenants/%s/namespaces?limit=2", t.id);
 	struct resp *r = http("GET", p, t.admin, NULL, NULL);

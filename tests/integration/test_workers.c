@@ -152,7 +152,7 @@ Test(workers, two_workers_racing_on_many_jobs_run_each_once)
 	char names[N][16];
 	for (int i = 0; i < N; i++) {
 		snprintf(names[i], sizeof(names[i]), "race-%d", i);
-		ns[i] = nst_create(&ts[i % 2], names[i], i % 2 ? "prod" : "dev", "westeurope", 202);
+		ns[i] = nst_create(&ts[i % 2], names[i], i % 2 ? "staging" : "dev", "westeurope", 202);
 	}
 	unsigned short p1 = nst_free_port(), p2 = nst_free_port();
 	char *m1 = xasprintf("ATRIUM_WORKER_METRICS_LISTEN=127.0.0.1:%u", p1);
