@@ -559,8 +559,9 @@ static enum job_result regrant_role_assignment(struct job *j)
 		job_error(j, "DatabaseUnavailable", "portal_db is unreachable");
 		return JOB_RETRY;
 	}
-	if (strcmp(s.ns.status, "pending") == 0 || strcmp(s.ns.status, "provisioning") == 0) {
-		job_error(j, "NamespaceProvisioning", "the namespace is still being provisioned");
+	if (strcmp(s.ns.status, "pending") == 0 || strcmp(s.ns.status, "provisioning") == 0 ||
+	    strcmp(s.ns.status, "updating") == 0) {
+		job_error(j, "NamespaceProvisioning", "the namespace is still being provisioned or updated");
 		j->retry_after_ms = 5000;
 		res = JOB_RETRY;
 		goto cleanup;
