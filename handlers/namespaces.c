@@ -13,6 +13,9 @@
  * created pending_approval; a super admin approves it (its provision job
  * is queued: 202) or rejects it (rejected, with the reason: 200).
  *
+ * A ready namespace whose drift repair keeps failing is degraded; it
+ * behaves as ready here.
+ *
  * DELETE semantics:
  *   pending_approval, rejected -> deleted at once (nothing in Azure): 200
  *   ready, failed            -> deprovisioning, a new job: 202
@@ -39,8 +42,8 @@
 
 static const char *const environments[] = {"dev", "staging", "prod", NULL};
 static const char *const statuses[] = {"pending_approval", "rejected", "pending", "provisioning",
-				       "ready", "updating", "failed", "deprovisioning", "deleted",
-				       NULL};
+				       "ready", "updating", "degraded", "failed", "deprovisioning",
+				       "deleted", NULL};
 static const char *const sizes[] = {"small", "medium", "large", NULL};
 
 static const struct field_spec create_fields[] = {
@@ -327,7 +330,7 @@ static void list_namespaces(struct request *r)
 	f.name = req_query(r, "name");
 	if (f.status && !in_list(statuses, f.status)) {
 		bad_query(r, "status", "must be pending_approval, rejected, pending, provisioning, ready, "
-				       "updating, failed, deprovisioning or deleted");
+				       "updating, degraded, failed, deprovisioning or deleted");
 		return;
 	}
 	if (f.environment && !in_list(environments, f.environment)) {
@@ -528,11 +531,12 @@ static void patch_namespace(struct request *r)
 		return;
 	}
 	bool waiting = strcmp(n.status, "pending_approval") == 0;
-	bool settled = strcmp(n.status, "ready") == 0 || strcmp(n.status, "failed") == 0;
+	bool settled = strcmp(n.status, "ready") == 0 || strcmp(n.status, "failed") == 0 ||
+		       strcmp(n.status, "degraded") == 0;
 	if (!waiting && !settled) {
 		reply_wrong_status(r, c,
-				   "The namespace's size can change when it is ready, failed or waiting "
-				   "for approval.");
+				   "The namespace's size can change when it is ready, degraded, failed or "
+				   "waiting for approval.");
 		return;
 	}
 	if (same_size(&n, z->name) && !strcmp(n.status, "ready")) {

@@ -173,6 +173,43 @@ static const struct db_stmt stmts[] = {
 	 "SELECT n.j::text, n.version, n.id, n.status FROM n"},
 
 	/* ---- worker ---- */
+	/* Ready or degraded namespaces due for drift repair: not re-read for
+	 * 75-100% of the interval $1 (seconds), the share fixed per namespace
+	 * by a hash of its id, so they spread out instead of coming due
+	 * together. At most $2, least recently read first. */
+	{"ns_reconcile_due",
+	 "SELECT id::text FROM namespaces WHERE status IN ('ready', 'degraded') "
+	 "  AND (last_reconciled_at IS NULL OR last_reconciled_at < now() - make_interval(secs => "
+	 "       $1::int * (0.75 + 0.25 * ((hashtext(id::text) & 1023) / 1023.0)))) "
+	 "ORDER BY last_reconciled_at NULLS FIRST LIMIT $2::int"},
+	/* The outcome of one repair ($2 'ok' or 'failed', $3 the repairs made,
+	 * $4 the error). $5 failures in a row make a ready namespace degraded;
+	 * a success makes a degraded one ready. Audited when something was
+	 * repaired or the status moved. */
+	{"ns_reconciled",
+	 "WITH o AS (SELECT status, reconcile_failures FROM namespaces WHERE id = $1::uuid "
+	 "    AND status IN ('ready', 'degraded') FOR UPDATE), "
+	 "n AS (UPDATE namespaces x SET last_reconciled_at = now(), "
+	 "    reconcile_failures = CASE WHEN $2 = 'ok' THEN 0 ELSE o.reconcile_failures + 1 END, "
+	 "    status = CASE WHEN $2 = 'ok' THEN 'ready' "
+	 "      WHEN o.reconcile_failures + 1 >= $5::int THEN 'degraded' ELSE o.status END, "
+	 "    last_error = CASE WHEN $2 = 'ok' THEN NULL ELSE $4::jsonb END, "
+	 "    version = version + CASE WHEN x.status = (CASE WHEN $2 = 'ok' THEN 'ready' "
+	 "      WHEN o.reconcile_failures + 1 >= $5::int THEN 'degraded' ELSE o.status END) "
+	 "      AND last_error IS NOT DISTINCT FROM (CASE WHEN $2 = 'ok' THEN NULL ELSE $4::jsonb END) "
+	 "      THEN 0 ELSE 1 END, "
+	 "    updated_at = now() "
+	 "  FROM o WHERE x.id = $1::uuid "
+	 "  RETURNING x.id, x.tenant_id, x.status, o.status AS was), "
+	 "a AS (INSERT INTO audit_log (tenant_id, actor_kind, action, resource_type, resource_id, "
+	 "        request_id, changes) "
+	 "      SELECT n.tenant_id, 'system', "
+	 "        CASE WHEN n.status <> n.was AND n.status = 'degraded' THEN 'namespace.degraded' "
+	 "             WHEN n.status <> n.was THEN 'namespace.recovered' ELSE 'namespace.repaired' END, "
+	 "        'namespace', n.id::text, $6, jsonb_strip_nulls(jsonb_build_object('status', n.status, "
+	 "          'repaired', $3::jsonb, 'last_error', $4::jsonb)) FROM n "
+	 "      WHERE n.status <> n.was OR jsonb_array_length($3::jsonb) > 0) "
+	 "SELECT n.status FROM n"},
 	{"ns_work_load",
 	 "SELECT json_build_object('id', n.id, 'tenant_id', n.tenant_id, 'name', n.name, "
 	 "  'environment', n.environment, 'location', n.location, 'status', n.status, "
@@ -563,6 +600,42 @@ bool namespaces_work_finish(const char *id, const char *job_id, const char *from
 	if (!moved)
 		log_info("namespace %s: job %s did not move it to %s (no longer its job, or not in %s)", id,
 			 job_id, to, from);
+	return moved;
+}
+
+int namespaces_reconcile_due(int interval_s, int max, char (*ids)[37])
+{
+	char iv[16], mx[16];
+	snprintf(iv, sizeof(iv), "%d", interval_s);
+	snprintf(mx, sizeof(mx), "%d", max);
+	const char *v[] = {iv, mx};
+	PGresult *res = work_exec("ns_reconcile_due", 2, v);
+	int n = -1;
+	if (db_ok(res)) {
+		n = PQntuples(res) < max ? PQntuples(res) : max;
+		for (int i = 0; i < n; i++)
+			snprintf(ids[i], 37, "%s", PQgetvalue(res, i, 0));
+	}
+	PQclear(res);
+	return n;
+}
+
+bool namespaces_reconciled(const char *id, bool ok, json_t *repaired, json_t *error,
+			   int degrade_after, const char *request_id, char status[24])
+{
+	char *rep = json_dumps(repaired, JSON_COMPACT);
+	char *err = error ? json_dumps(error, JSON_COMPACT) : NULL;
+	char da[16];
+	snprintf(da, sizeof(da), "%d", degrade_after);
+	const char *v[] = {id, ok ? "ok" : "failed", rep ? rep : "[]", err, da, request_id};
+	PGresult *res = work_exec("ns_reconciled", 6, v);
+	free(rep);
+	free(err);
+	bool moved = db_ok(res) && PQntuples(res) == 1;
+	status[0] = '\0';
+	if (moved)
+		snprintf(status, 24, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
 	return moved;
 }
 

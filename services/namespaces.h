@@ -185,6 +185,24 @@ bool namespaces_work_error(const char *id, const char *job_id, json_t *error);
 bool namespaces_work_finish(const char *id, const char *job_id, const char *from, const char *to,
 			    json_t *error, const char *action, const char *request_id);
 
+/*
+ * Drift repair. Up to `max` ids of ready or degraded namespaces not
+ * re-read for about `interval_s` (75-100% of it, spread per namespace) into
+ * ids; the count, -1 on database failure.
+ */
+int namespaces_reconcile_due(int interval_s, int max, char (*ids)[37]);
+/*
+ * Records one repair: last_reconciled_at = now; ok resets the failure
+ * count (degraded -> ready), a failure counts one more and shows `error`
+ * (borrowed) in last_error; `degrade_after` failures in a row make it
+ * degraded. `repaired` (borrowed array) names what was put back. Audited
+ * (namespace.repaired, .degraded, .recovered) when something changed.
+ * False when the namespace is no longer ready or degraded. *status is its
+ * status after.
+ */
+bool namespaces_reconciled(const char *id, bool ok, json_t *repaired, json_t *error,
+			   int degrade_after, const char *request_id, char status[24]);
+
 /* The job kinds that build and tear down a namespace's infrastructure
  * (workers/namespace_jobs.c); handlers queue them by these names. */
 #define NAMESPACE_PROVISION "namespace.provision"
@@ -192,6 +210,8 @@ bool namespaces_work_finish(const char *id, const char *job_id, const char *from
 /* Applies a new size to a ready namespace: the provisioning steps again,
  * each an idempotent create-or-update. */
 #define NAMESPACE_UPDATE "namespace.update"
+/* Periodic, platform-wide: re-reads ready namespaces and repairs drift. */
+#define NAMESPACE_RECONCILE "namespace.reconcile"
 /* Makes a ready namespace's role assignment name the tenant's current
  * admin group, after aad_admin_group_id changed. */
 #define NAMESPACE_REGRANT "namespace.regrant"

@@ -5,6 +5,8 @@
  *   namespace.provision    resource_group -> role_assignment -> containers
  *                          -> aks_namespace -> aks_role_assignments
  *   namespace.update       the same steps for a new size (create-or-update)
+ *   namespace.reconcile    periodic: re-reads ready namespaces and puts back
+ *                          what drifted (ATRIUM_NAMESPACE_RECONCILE_SECONDS)
  *   namespace.deprovision  containers -> resource_group (follows the
  *                          deletion to its end; the role assignment goes
  *                          with the group) -> aks_role_assignments ->
@@ -30,6 +32,9 @@ extern const struct job_kind namespace_provision_kind;
 extern const struct job_kind namespace_update_kind;
 extern const struct job_kind namespace_deprovision_kind;
 extern const struct job_kind namespace_regrant_kind;
+extern const struct job_kind namespace_reconcile_kind;
+/* In `atrium worker`: queues the first drift-repair run. */
+void namespace_jobs_worker_start(void);
 
 /* Registers both kinds with the job runtime. */
 void namespace_jobs_register(void);

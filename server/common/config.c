@@ -294,6 +294,8 @@ bool config_load(void)
 	ok &= env_int("ATRIUM_WORKER_POLL_MS", 1000, 10, 600000, &cfg.worker_poll_ms);
 	ok &= env_int("ATRIUM_BET_PENDING_TIMEOUT_SECONDS", 30, 1, 86400, &cfg.bet_pending_timeout_s);
 	ok &= env_int("ATRIUM_RECONCILE_INTERVAL_SECONDS", 60, 1, 86400, &cfg.reconcile_interval_s);
+	ok &= env_int("ATRIUM_NAMESPACE_RECONCILE_SECONDS", 600, 1, 86400 * 7,
+		      &cfg.namespace_reconcile_s);
 	ok &= env_int("ATRIUM_IDEMPOTENCY_RETENTION_HOURS", 48, 24, 24 * 366,
 		      &cfg.idempotency_retention_h);
 	ok &= env_int("ATRIUM_PURGE_INTERVAL_SECONDS", 3600, 60, 86400 * 7, &cfg.purge_interval_s);

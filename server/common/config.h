@@ -76,6 +76,7 @@ struct config {
 	int worker_poll_ms;           /* backstop poll when no NOTIFY arrives */
 	int bet_pending_timeout_s;    /* reconciliation resolves pending bets this old */
 	int reconcile_interval_s;
+	int namespace_reconcile_s;  /* how often each ready namespace is re-read */
 	int idempotency_retention_h;  /* Idempotency-Key records kept this long */
 	int purge_interval_s;
 	int webhook_sweep_s;          /* how often lost inbox events are re-queued */

@@ -76,6 +76,7 @@ static const char *counter_names[M_COUNTER_MAX] = {
 	[M_RATE_LIMITED] = "atrium_rate_limited_total",
 	[M_DB_ERRORS] = "atrium_db_errors_total",
 	[M_DB_ACQUIRE_TIMEOUTS] = "atrium_db_pool_acquire_timeouts_total",
+	[M_NAMESPACE_REPAIRS] = "atrium_namespace_repairs_total",
 };
 
 void metrics_set_route_name(int id, const char *method, const char *pattern)

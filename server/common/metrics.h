@@ -24,6 +24,7 @@ enum metric_counter {
 	M_RATE_LIMITED,
 	M_DB_ERRORS,
 	M_DB_ACQUIRE_TIMEOUTS,
+	M_NAMESPACE_REPAIRS,     /* Azure resources the worker put back (drift) */
 	M_COUNTER_MAX
 };
 

@@ -313,6 +313,17 @@ void arm_resource_group_put(const struct outbound_ctx *ctx, const char *name, co
 	free(path);
 }
 
+void arm_resource_group_get(const struct outbound_ctx *ctx, const char *name,
+			    struct outbound_result *out)
+{
+	char *path = xasprintf("/subscriptions/%s/resourcegroups/%s?api-version=" ARM_API_RESOURCE_GROUPS,
+			       cfg.azure_subscription_id ? cfg.azure_subscription_id : "", name);
+	char *what = xasprintf("GET resource group %s", name);
+	arm_call(ctx, "GET", path, NULL, OUT_READ, what, out);
+	free(what);
+	free(path);
+}
+
 void arm_resource_group_delete(const struct outbound_ctx *ctx, const char *name,
 			       struct outbound_result *out)
 {

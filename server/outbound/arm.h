@@ -63,6 +63,9 @@ void arm_call(const struct outbound_ctx *ctx, const char *method, const char *pa
 /* PUT a resource group with `tags` (borrowed) in `location`. */
 void arm_resource_group_put(const struct outbound_ctx *ctx, const char *name, const char *location,
 			    json_t *tags, struct outbound_result *out);
+/* GET a resource group: OK with it in out->body; absent: permanent 404. */
+void arm_resource_group_get(const struct outbound_ctx *ctx, const char *name,
+			    struct outbound_result *out);
 /* DELETE a resource group and wait for the deletion to finish; an absent
  * group is OK (out->already). */
 void arm_resource_group_delete(const struct outbound_ctx *ctx, const char *name,

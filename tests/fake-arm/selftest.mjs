@@ -825,6 +825,23 @@ test('managed namespace: an injected async failure ends the PUT Failed with its 
   assert.equal(end.error.code, 'QuotaExceeded');
 });
 
+test('control API: drift behind the client\'s back (managed namespace quota, deletions)', async () => {
+  await followAsync(await arm('PUT', mnsPath('team-d'), { body: mnsBody() }));
+  const id = `${CLUSTER}/managedNamespaces/team-d`;
+  const raAt = `${id}/providers/Microsoft.Authorization/roleAssignments/${RA2}?${RAV}`;
+  assert.equal((await arm('PUT', raAt, { body: raBody(GROUP, AKS_ADMIN) })).status, 201);
+  const bad = await call('PATCH', '/_fake/managed-namespaces', { body: { id, properties: { defaultNetworkPolicy: { egress: 'Nope' } } } });
+  assert.equal(bad.status, 400);
+  const p = await ctl('PATCH', '/_fake/managed-namespaces', { id, properties: { defaultResourceQuota: { cpuLimit: '99' } } });
+  assert.equal(p.properties.defaultResourceQuota.cpuLimit, '99');
+  assert.equal((await arm('GET', mnsPath('team-d'))).json.properties.defaultResourceQuota.cpuLimit, '99');
+  await ctl('DELETE', '/_fake/role-assignments', { id: `${id}/providers/Microsoft.Authorization/roleAssignments/${RA2}` });
+  assert.equal((await arm('GET', raAt)).status, 404);
+  assert.equal((await call('DELETE', '/_fake/role-assignments', { body: { id: 'nope' } })).status, 404);
+  await ctl('DELETE', '/_fake/managed-namespaces', { id });
+  assert.equal((await arm('GET', mnsPath('team-d'))).status, 404);
+});
+
 test('control API: requests log, state, reset', async () => {
   await createRg('rg-ctl');
   const log = await ctl('GET', '/_fake/requests');

@@ -1549,6 +1549,13 @@ export function createFakeArm(initialConfig = configFromEnv()) {
       }
       // Changes behind Atrium's back: PATCH a managed namespace's properties
       // ({id, properties}) or DELETE one ({id}) without ARM's protocol.
+      if (path === '/_fake/role-assignments' && m === 'DELETE') {
+        body = parse();
+        const hit = [...ras.entries()].find(([, ra]) => typeof body.id === 'string' && raView(ra).id.toLowerCase() === body.id.toLowerCase());
+        if (!hit) return controlJson(res, 404, { error: 'no such role assignment' });
+        ras.delete(hit[0]);
+        return controlJson(res, 200, { ok: true });
+      }
       if (path === '/_fake/managed-namespaces' && (m === 'PATCH' || m === 'DELETE')) {
         body = parse();
         const rec = typeof body.id === 'string' ? mns.get(body.id.toLowerCase()) : null;

@@ -20,6 +20,8 @@
 
 #include "client.h"
 #include "server/jobs/jobs.h"
+#include "server/store/db.h"
+#include "services/namespaces.h"
 #include "server/common/metrics.h"
 #include "ns_support.h"
 #include "server/common/util.h"
@@ -1509,5 +1511,115 @@ Test(namespaces, a_kubernetes_namespace_atrium_did_not_create_is_never_adopted_n
 		still |= strcmp(str(item, "name"), k8s_name) == 0;
 	cr_assert(still, "the existing Kubernetes namespace is still there");
 	json_decref(state); resp_free(d); free(st); json_decref(ns); free(body); free(k8s_name);
+	nst_tenant_free(&t);
+}
+
+/* ---- drift repair -------------------------------------------------------------- */
+
+/* Makes `id` the only namespace due for drift repair, queues the
+ * reconciler and runs jobs until the namespace has been re-read. */
+static void reconcile_now(const char *id)
+{
+	free(nst_sql("UPDATE namespaces SET last_reconciled_at = now() WHERE status IN ('ready', 'degraded') "
+		     "AND id <> $1::uuid", id, NULL));
+	free(nst_sql("UPDATE namespaces SET last_reconciled_at = NULL WHERE id = $1::uuid", id, NULL));
+	struct db_conn *c = db_acquire(DB_PORTAL);
+	cr_assert(c && db_scope(c, "*") && jobs_schedule(c, NAMESPACE_RECONCILE, 0));
+	db_release(c);
+	for (int i = 0; i < 50; i++) {
+		jobs_run_one("it-reconcile");
+		long done = nst_sql_long("SELECT count(*) FROM namespaces WHERE id = $1::uuid AND "
+					 "last_reconciled_at IS NOT NULL", id, NULL);
+		if (done)
+			return;
+		usleep(100000);
+	}
+	cr_assert_fail("the namespace was not reconciled");
+}
+
+Test(namespaces, drift_is_repaired_and_repeated_failures_make_the_namespace_degraded_until_a_repair_works)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	json_t *ns = nst_create(&t, "drift", "dev", "westeurope", 202);
+	const char *id = id_of(ns);
+	char *st = nst_drive(id, ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	free(st);
+	json_t *g = get_ns(&t, "drift", 200);
+	cr_assert(json_is_null(json_object_get(g, "last_reconciled_at")));
+	const char *mns_id = k8s(g, "id");
+	const char *ra_id = str(json_object_get(g, "resources"), "role_assignment_id");
+	const char *aks_ra = json_string_value(json_array_get(json_object_get(json_object_get(g, "kubernetes"),
+									      "role_assignment_ids"), 0));
+	char *rg = xasprintf("atrium-%s-drift", t.slug);
+
+	/* Nothing drifted: nothing is put back, nothing audited. */
+	reconcile_now(id);
+	long audits = nst_sql_long("SELECT count(*) FROM audit_log WHERE resource_id = $1 AND action IN "
+				   "('namespace.repaired', 'namespace.degraded', 'namespace.recovered')", id, NULL);
+	cr_assert_eq(audits, 0);
+
+	/* Behind Atrium's back: both role assignments deleted, the quota and
+	 * the egress changed. */
+	char *b1 = xasprintf("{\"id\":\"%s\"}", ra_id), *b2 = xasprintf("{\"id\":\"%s\"}", aks_ra);
+	json_decref(fake_call("DELETE", "/_fake/role-assignments", b1));
+	json_decref(fake_call("DELETE", "/_fake/role-assignments", b2));
+	char *b3 = xasprintf("{\"id\":\"%s\",\"properties\":{\"defaultResourceQuota\":{\"cpuRequest\":\"64\","
+			     "\"cpuLimit\":\"64\",\"memoryRequest\":\"1Gi\",\"memoryLimit\":\"2Gi\"},"
+			     "\"defaultNetworkPolicy\":{\"ingress\":\"AllowAll\",\"egress\":\"AllowAll\"}}}", mns_id);
+	json_decref(fake_call("PATCH", "/_fake/managed-namespaces", b3));
+	cr_assert_eq(fake_ra_count(rg), 0);
+	cr_assert_eq(fake_scope_ra_count(mns_id), 0);
+
+	reconcile_now(id);
+	cr_assert_eq(fake_ra_count(rg), 1, "the Contributor assignment is back");
+	cr_assert_eq(fake_scope_ra_count(mns_id), 1, "the AKS assignment is back");
+	char *k8s_name = xasprintf("%s-drift", t.slug);
+	json_t *m = fake_mns(k8s_name);
+	json_t *mp = json_object_get(m, "properties");
+	cr_assert_str_eq(str(json_object_get(mp, "defaultResourceQuota"), "cpuLimit"), "1");
+	cr_assert_str_eq(str(json_object_get(mp, "defaultNetworkPolicy"), "ingress"), "AllowSameNamespace");
+	json_decref(m);
+	char *repaired = nst_sql("SELECT changes->'repaired' #>> '{}' FROM audit_log WHERE resource_id = $1 "
+				 "AND action = 'namespace.repaired'", id, NULL);
+	cr_assert_not_null(repaired);
+	cr_assert(strstr(repaired, "\"role_assignment\"") && strstr(repaired, "aks_namespace_quota_policy") &&
+		  strstr(repaired, "aks_role_assignment"), "%s", repaired);
+	json_t *g2 = get_ns(&t, "drift", 200);
+	cr_assert_str_eq(str(g2, "status"), "ready");
+	cr_assert_not_null(str(g2, "last_reconciled_at"));
+
+	/* ARM keeps failing: degraded after three failed repairs, with the error. */
+	char *re = xasprintf("resourcegroups/%s$", rg);
+	char *fj = xasprintf("{\"match\":{\"method\":\"GET\",\"path_regex\":\"%s\"},\"status\":500,\"times\":-1}", re);
+	char *fault = fake_fault(fj);
+	for (int i = 0; i < 3; i++) {
+		st = nst_status(id);
+		cr_assert_str_eq(st, "ready", "still ready after %d failure(s)", i);
+		free(st);
+		reconcile_now(id);
+	}
+	st = nst_status(id);
+	cr_assert_str_eq(st, "degraded");
+	free(st);
+	assert_last_error(id, "InternalServerError");
+	fake_fault_del(fault);
+	/* A degraded namespace can still be resized and deleted; a repair that
+	 * works makes it ready again. */
+	reconcile_now(id);
+	st = nst_status(id);
+	cr_assert_str_eq(st, "ready");
+	free(st);
+	char *actions = nst_sql("SELECT string_agg(action, ',' ORDER BY created_at) FROM audit_log WHERE "
+				"resource_id = $1 AND action IN ('namespace.repaired', 'namespace.degraded', "
+				"'namespace.recovered')", id, NULL);
+	cr_assert_str_eq(actions, "namespace.repaired,namespace.degraded,namespace.recovered");
+	struct resp *d = delete_ns(&t, "drift");
+	cr_assert_eq(d->status, 202);
+	st = nst_drive(id, ",deleted,failed,", 30);
+	cr_assert_str_eq(st, "deleted");
+	free(st); resp_free(d); free(actions); free(fj); free(re); json_decref(g2); free(repaired);
+	free(k8s_name); free(b3); free(b2); free(b1); free(rg); json_decref(g); json_decref(ns);
 	nst_tenant_free(&t);
 }
