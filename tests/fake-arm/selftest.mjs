@@ -747,13 +747,20 @@ test('managed namespace: the cluster is known, PUT is an async create then updat
   const u = await arm('PUT', mnsPath('team-a'), { body: mnsBody({ defaultResourceQuota: { cpuRequest: '8', cpuLimit: '16' } }) });
   assert.equal(u.status, 200, u.text);
   assert.equal(u.json.properties.provisioningState, 'Updating');
-  const busy = await arm('PUT', mnsPath('team-a'), { body: mnsBody() });
-  assert.equal(busy.status, 409);
-  assert.equal(busy.json.error.code, 'AnotherOperationInProgress');
+  // A PUT while the update runs joins it: same operation, new definition.
+  const again = await arm('PUT', mnsPath('team-a'), { body: mnsBody({ defaultResourceQuota: { cpuRequest: '8', cpuLimit: '16' } }) });
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.headers.get('azure-asyncoperation'), u.headers.get('azure-asyncoperation'));
   await followAsync(u);
+  const del = await arm('DELETE', mnsPath('team-a'));
+  assert.equal(del.status, 202);
+  const busy = await arm('PUT', mnsPath('team-a'), { body: mnsBody() });
+  assert.equal(busy.status, 409, 'a PUT while it is deleted');
+  assert.equal(busy.json.error.code, 'AnotherOperationInProgress');
   const st = await ctl('GET', '/_fake/state');
   assert.equal(st.managed_namespaces.length, 1);
   assert.equal(st.managed_namespaces[0].properties.defaultResourceQuota.cpuLimit, '16');
+  assert.equal(st.managed_namespaces[0].properties.provisioningState, 'Deleting');
 });
 
 test('managed namespace: invalid names, bodies and policies are 400s; location must be the cluster\'s', async () => {

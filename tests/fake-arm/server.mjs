@@ -1300,6 +1300,12 @@ export function createFakeArm(initialConfig = configFromEnv()) {
       if (!m) return finish(ctx, 204, armHeaders(ctx), null);
       let op = m.deleteOp ? ops.get(m.deleteOp) : null;
       if (!op || op.status !== 'InProgress') {
+        const pop = m.putOp ? ops.get(m.putOp) : null;
+        if (pop && pop.status === 'InProgress') {
+          pop.status = 'Canceled'; pop.endTime = new Date().toISOString();
+          pop.error = { code: 'OperationCanceled', message: `The operation was canceled because managed namespace '${m.name}' is being deleted.` };
+        }
+        m.putOp = null;
         m.provisioningState = 'Deleting';
         op = newMnsOp('mns-delete', 'location', m, config.delete_polls, ctx);
         m.deleteOp = op.id;
@@ -1317,8 +1323,17 @@ export function createFakeArm(initialConfig = configFromEnv()) {
     }
     const props = validateMnsProps(body.properties);
     const tags = validateTags(body.tags);
-    if (m && (m.provisioningState === 'Deleting' || (m.putOp && ops.get(m.putOp)?.status === 'InProgress'))) {
+    if (m && m.provisioningState === 'Deleting') {
       throw new ArmError(409, 'AnotherOperationInProgress', `Another operation is in progress on managed namespace '${m.name}'. Please retry after it completes.`);
+    }
+    // A PUT while one runs joins it (as for resource groups): the new
+    // definition is taken, and the caller follows the running operation.
+    // (Operations here finish only by being polled; a client that died
+    // while polling leaves its successor this one to follow.)
+    const running = m && m.putOp ? ops.get(m.putOp) : null;
+    if (running && running.status === 'InProgress') {
+      Object.assign(m, props, { tags });
+      return sendJson(ctx, 200, mnsView(m), { 'Azure-AsyncOperation': opUrl(ctx, running), ...retryAfterHeader() });
     }
     if (!m && k8sExists(cluster, name)) {
       if (props.adoptionPolicy !== 'Always' || SYSTEM_NS.includes(name)) {
