@@ -7,7 +7,17 @@
  * look like UUIDs, so the two never clash. By name, the live namespace is
  * meant (a deleted one only when no live one has that name).
  *
+ * Sizes (small, medium, large) are the platform's table in
+ * services/namespaces.c; PATCH {"size"} re-applies a ready namespace's
+ * resources through a namespace.update job (202). A prod namespace is
+ * created pending_approval; a super admin approves it (its provision job
+ * is queued: 202) or rejects it (rejected, with the reason: 200).
+ *
+ * A ready namespace whose drift repair keeps failing is degraded; it
+ * behaves as ready here.
+ *
  * DELETE semantics:
+ *   pending_approval, rejected -> deleted at once (nothing in Azure): 200
  *   ready, failed            -> deprovisioning, a new job: 202
  *   deprovisioning           -> nothing changes; 202 with its current job
  *   pending (job not running) -> the provision job is canceled and a
@@ -31,13 +41,16 @@
 #include <string.h>
 
 static const char *const environments[] = {"dev", "staging", "prod", NULL};
-static const char *const statuses[] = {"pending", "provisioning", "ready", "failed",
-				       "deprovisioning", "deleted", NULL};
+static const char *const statuses[] = {"pending_approval", "rejected", "pending", "provisioning",
+				       "ready", "updating", "degraded", "failed", "deprovisioning",
+				       "deleted", NULL};
+static const char *const sizes[] = {"small", "medium", "large", NULL};
 
 static const struct field_spec create_fields[] = {
 	{"name", FT_DNS_LABEL, F_REQUIRED, 1, 63, NULL},
 	{"environment", FT_ENUM, F_REQUIRED, 0, 0, environments},
 	{"location", FT_STRING, F_REQUIRED, 2, 40, NULL},
+	{"size", FT_ENUM, 0, 0, 0, sizes},
 	{"id", FT_UUID, F_READONLY, 0, 0, NULL},
 	{"tenant_id", FT_UUID, F_READONLY, 0, 0, NULL},
 	{"status", FT_ENUM, F_READONLY, 0, 0, statuses},
@@ -45,8 +58,23 @@ static const struct field_spec create_fields[] = {
 	{"resources", FT_STRING, F_READONLY, 0, 0, NULL},
 	{"last_error", FT_STRING, F_READONLY, 0, 0, NULL},
 	{"job_id", FT_UUID, F_READONLY, 0, 0, NULL},
+	{"kubernetes", FT_STRING, F_READONLY, 0, 0, NULL},
+	{"approval", FT_STRING, F_READONLY, 0, 0, NULL},
 	{"created_at", FT_STRING, F_READONLY, 0, 0, NULL},
 	{"updated_at", FT_STRING, F_READONLY, 0, 0, NULL},
+};
+
+/* PATCH: the size, nothing else. */
+static const struct field_spec patch_fields[] = {
+	{"size", FT_ENUM, F_REQUIRED, 0, 0, sizes},
+};
+
+/* approve (reason optional) and reject (reason required). */
+static const struct field_spec approve_fields[] = {
+	{"reason", FT_STRING, 0, 1, 500, NULL},
+};
+static const struct field_spec reject_fields[] = {
+	{"reason", FT_STRING, F_REQUIRED, 1, 500, NULL},
 };
 
 /* quota: an object of optional limits, or null for none. */
@@ -192,10 +220,16 @@ static bool create_in_tx_or_reply(struct request *r, struct db_conn *c, const ch
 		reply_problem(r, 409, "namespace-quota-exceeded", "Conflict", detail, NULL);
 		return false;
 	}
-	char id[37], job_id[37];
+	char id[37], job_id[37] = "";
 	util_uuid_v4(id);
+	/* prod waits for a super admin's approval before anything is made. */
+	const char *env = json_string_value(json_object_get(r->json, "environment"));
+	bool needs_approval = strcmp(env, "prod") == 0;
+	const char *size = json_string_value(json_object_get(r->json, "size"));
+	const struct ns_size *z = namespaces_size(size ? size : "small");
 	json_t *payload = req_own_json(r, json_pack("{s:s}", "namespace_id", id));
-	bool queued = jobs_enqueue(c, NAMESPACE_PROVISION, tenant, payload, r->request_id, job_id);
+	bool queued = needs_approval ||
+		      jobs_enqueue(c, NAMESPACE_PROVISION, tenant, payload, r->request_id, job_id);
 	if (!queued) {
 		db_rollback(c);
 		reply_db_failed(r, DB_PORTAL);
@@ -212,8 +246,16 @@ static bool create_in_tx_or_reply(struct request *r, struct db_conn *c, const ch
 	     hashed++) {
 		struct ns_names names;
 		namespaces_names(slug, name, tenant, hashed, &names);
-		st = namespaces_create(c, tenant, id, r->json, &names, job_id, &a, &r->arena, n,
-				       &conflict);
+		/* The Kubernetes namespace is named as the Azure resources are
+		 * ("<slug>-<name>", or the hashed form): unique in the cluster. */
+		json_t *k8s = cfg.aks_cluster_id
+				      ? req_own_json(r, namespaces_kubernetes_json(cfg.aks_cluster_id,
+										   names.key, z))
+				      : NULL;
+		st = namespaces_create(c, tenant, id, r->json, &names,
+				       needs_approval ? NULL : job_id,
+				       needs_approval ? "pending_approval" : "pending", z->name, k8s,
+				       &a, &r->arena, n, &conflict);
 	}
 	if (st == ST_OK)
 		return true;
@@ -287,7 +329,8 @@ static void list_namespaces(struct request *r)
 	f.environment = req_query(r, "environment");
 	f.name = req_query(r, "name");
 	if (f.status && !in_list(statuses, f.status)) {
-		bad_query(r, "status", "must be pending, provisioning, ready, failed, deprovisioning or deleted");
+		bad_query(r, "status", "must be pending_approval, rejected, pending, provisioning, ready, "
+				       "updating, degraded, failed, deprovisioning or deleted");
 		return;
 	}
 	if (f.environment && !in_list(environments, f.environment)) {
@@ -371,8 +414,21 @@ static void delete_namespace(struct request *r)
 		reply_namespace(r, 202, tenant, &n);
 		return;
 	}
+	if (strcmp(n.status, "pending_approval") == 0 || strcmp(n.status, "rejected") == 0) {
+		/* Nothing was made in Azure: deleted at once. */
+		struct audit_ctx a = handler_audit_ctx(r);
+		char *nid = arena_strdup(&r->arena, n.id);
+		if (namespaces_discard(c, nid, &a, &r->arena, &n) != ST_OK || !db_commit(c)) {
+			db_rollback(c);
+			reply_db_failed(r, DB_PORTAL);
+			return;
+		}
+		reply_namespace(r, 200, tenant, &n);
+		return;
+	}
 	const char *canceled = "";
-	if (strcmp(n.status, "pending") == 0 || strcmp(n.status, "provisioning") == 0) {
+	if (strcmp(n.status, "pending") == 0 || strcmp(n.status, "provisioning") == 0 ||
+	    strcmp(n.status, "updating") == 0) {
 		bool done = false;
 		if (n.job_id[0] &&
 		    !jobs_cancel_if_queued(c, n.job_id, "Canceled",
@@ -405,6 +461,155 @@ static void delete_namespace(struct request *r)
 	reply_namespace(r, 202, tenant, &n);
 }
 
+/* Locks the live namespace {namespace} of the route's tenant inside a new
+ * transaction. False after replying (404, 503). */
+static bool lock_or_reply(struct request *r, struct db_conn **cp, struct ns_out *n)
+{
+	const char *tenant = r->params[0], *key = r->params[1];
+	bool is_id;
+	if (!namespace_key_or_reply(r, key, &is_id))
+		return false;
+	struct db_conn *c = req_db(r, DB_PORTAL, tenant);
+	if (c == NULL || !db_begin(c)) {
+		reply_db_unreachable(r, DB_PORTAL);
+		return false;
+	}
+	switch (namespaces_lock(c, tenant, key, is_id, &r->arena, n)) {
+	case ST_OK:
+		*cp = c;
+		return true;
+	case ST_NOT_FOUND:
+		db_rollback(c);
+		reply_not_found(r);
+		return false;
+	default:
+		db_rollback(c);
+		reply_db_failed(r, DB_PORTAL);
+		return false;
+	}
+}
+
+static void reply_wrong_status(struct request *r, struct db_conn *c, const char *detail)
+{
+	db_rollback(c);
+	reply_problem(r, 409, "namespace-status", "Conflict", detail, NULL);
+}
+
+/* The size in the namespace's JSON (arena), for the no-op check. */
+static bool same_size(const struct ns_out *n, const char *size)
+{
+	json_t *o = json_loads(n->json, 0, NULL);
+	const char *cur = json_string_value(json_object_get(o, "size"));
+	bool same = cur && strcmp(cur, size) == 0;
+	json_decref(o);
+	return same;
+}
+
+/*
+ * PATCH {"size": ...}. ready or failed: the namespace moves to updating
+ * and a namespace.update job applies the size (202). pending_approval: the
+ * size is only recorded (200). The same size: nothing changes (200).
+ * Others (being provisioned, updated or deleted; rejected): 409.
+ */
+static void patch_namespace(struct request *r)
+{
+	const char *tenant = r->params[0];
+	if (!validate_body_or_reply(r, r->json, patch_fields, NFIELDS(patch_fields), 1))
+		return;
+	long long if_match;
+	if (!handler_if_match_or_reply(r, &if_match))
+		return;
+	const struct ns_size *z =
+		namespaces_size(json_string_value(json_object_get(r->json, "size")));
+	struct db_conn *c;
+	struct ns_out n;
+	if (!lock_or_reply(r, &c, &n))
+		return;
+	if (if_match >= 0 && if_match != n.version) {
+		db_rollback(c);
+		reply_status(r, ST_PRECONDITION, DB_PORTAL);
+		return;
+	}
+	bool waiting = strcmp(n.status, "pending_approval") == 0;
+	bool settled = strcmp(n.status, "ready") == 0 || strcmp(n.status, "failed") == 0 ||
+		       strcmp(n.status, "degraded") == 0;
+	if (!waiting && !settled) {
+		reply_wrong_status(r, c,
+				   "The namespace's size can change when it is ready, degraded, failed or "
+				   "waiting for approval.");
+		return;
+	}
+	if (same_size(&n, z->name) && !strcmp(n.status, "ready")) {
+		db_rollback(c);
+		reply_namespace(r, 200, tenant, &n);
+		return;
+	}
+	char job_id[37] = "";
+	if (settled) {
+		json_t *payload = req_own_json(r, json_pack("{s:s}", "namespace_id", n.id));
+		if (!jobs_enqueue(c, NAMESPACE_UPDATE, tenant, payload, r->request_id, job_id)) {
+			db_rollback(c);
+			reply_db_failed(r, DB_PORTAL);
+			return;
+		}
+	}
+	struct audit_ctx a = handler_audit_ctx(r);
+	char *nid = arena_strdup(&r->arena, n.id);
+	if (namespaces_resize(c, nid, z, settled ? job_id : NULL, &a, &r->arena, &n) != ST_OK ||
+	    !db_commit(c)) {
+		db_rollback(c);
+		reply_db_failed(r, DB_PORTAL);
+		return;
+	}
+	reply_namespace(r, settled ? 202 : 200, tenant, &n);
+}
+
+/* approve/reject: super admins only (the route's role bits). */
+static void decide(struct request *r, bool approve)
+{
+	const char *tenant = r->params[0];
+	const struct field_spec *specs = approve ? approve_fields : reject_fields;
+	if (!validate_body_or_reply(r, r->json, specs, 1, 0))
+		return;
+	struct db_conn *c;
+	struct ns_out n;
+	if (!lock_or_reply(r, &c, &n))
+		return;
+	if (strcmp(n.status, "pending_approval") != 0) {
+		reply_wrong_status(r, c, "Only a namespace waiting for approval can be approved or rejected.");
+		return;
+	}
+	char job_id[37] = "";
+	if (approve) {
+		json_t *payload = req_own_json(r, json_pack("{s:s}", "namespace_id", n.id));
+		if (!jobs_enqueue(c, NAMESPACE_PROVISION, tenant, payload, r->request_id, job_id)) {
+			db_rollback(c);
+			reply_db_failed(r, DB_PORTAL);
+			return;
+		}
+	}
+	struct audit_ctx a = handler_audit_ctx(r);
+	char *nid = arena_strdup(&r->arena, n.id);
+	const char *reason = json_string_value(json_object_get(r->json, "reason"));
+	if (namespaces_decide(c, nid, approve, reason, job_id, &a, &r->arena, &n) != ST_OK ||
+	    !db_commit(c)) {
+		db_rollback(c);
+		reply_db_failed(r, DB_PORTAL);
+		return;
+	}
+	reply_namespace(r, approve ? 202 : 200, tenant, &n);
+}
+
+static void approve_namespace(struct request *r)
+{
+	decide(r, true);
+}
+
+static void reject_namespace(struct request *r)
+{
+	decide(r, false);
+}
+
 const struct route namespaces_routes[] = {
 	{HTTP_POST, "/v1/tenants/{tenant_id}/namespaces", create_namespace, AUTH_REQUIRED,
 	 ROLE_TENANT_ADMIN, BODY_JSON, "namespaces.create"},
@@ -414,11 +619,20 @@ const struct route namespaces_routes[] = {
 	 ROLE_TENANT_ADMIN | ROLE_SUPPORT_USER, BODY_NONE, "namespaces.get"},
 	{HTTP_DELETE, "/v1/tenants/{tenant_id}/namespaces/{namespace}", delete_namespace,
 	 AUTH_REQUIRED, ROLE_TENANT_ADMIN, BODY_NONE, "namespaces.delete"},
+	{HTTP_PATCH, "/v1/tenants/{tenant_id}/namespaces/{namespace}", patch_namespace,
+	 AUTH_REQUIRED, ROLE_TENANT_ADMIN, BODY_JSON, "namespaces.update"},
+	{HTTP_POST, "/v1/tenants/{tenant_id}/namespaces/{namespace}/approve", approve_namespace,
+	 AUTH_REQUIRED, ROLE_SUPER_ADMIN, BODY_JSON, "namespaces.approve"},
+	{HTTP_POST, "/v1/tenants/{tenant_id}/namespaces/{namespace}/reject", reject_namespace,
+	 AUTH_REQUIRED, ROLE_SUPER_ADMIN, BODY_JSON, "namespaces.reject"},
 };
 const size_t namespaces_routes_len = sizeof(namespaces_routes) / sizeof(namespaces_routes[0]);
 
 const struct body_table namespaces_bodies[] = {
 	{"namespaces.create", create_fields, NFIELDS(create_fields), 0},
 	{"namespaces.quota", quota_fields, NFIELDS(quota_fields), 0},
+	{"namespaces.update", patch_fields, NFIELDS(patch_fields), 1},
+	{"namespaces.approve", approve_fields, NFIELDS(approve_fields), 0},
+	{"namespaces.reject", reject_fields, NFIELDS(reject_fields), 0},
 };
 const size_t namespaces_bodies_len = sizeof(namespaces_bodies) / sizeof(namespaces_bodies[0]);

@@ -557,6 +557,9 @@ _atrium_export_env() {
   if [ -n "${ATRIUM_FAKE_ARM_STARTED:-}" ]; then
     export ATRIUM_ARM_URL="http://127.0.0.1:$FAKE_ARM_PORT"
     export ATRIUM_AZURE_AUTHORITY="${ATRIUM_AZURE_AUTHORITY:-http://127.0.0.1:$FAKE_ARM_PORT}"
+    # the shared AKS cluster that hosts the namespaces' Kubernetes
+    # namespaces: the fake ARM knows every cluster of its subscription
+    export ATRIUM_AKS_CLUSTER_ID="${ATRIUM_AKS_CLUSTER_ID:-/subscriptions/$ATRIUM_AZURE_SUBSCRIPTION_ID/resourceGroups/atrium-platform/providers/Microsoft.ContainerService/managedClusters/atrium-aks}"
   else
     export ATRIUM_AZURE_AUTHORITY="${ATRIUM_AZURE_AUTHORITY:-$idp}"
   fi

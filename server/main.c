@@ -240,6 +240,7 @@ static int cmd_worker(const struct cli *cli)
 	otlp_start("atrium-worker");
 	webhook_jobs_sweeper_start();
 	settlement_worker_start();
+	namespace_jobs_worker_start();
 	maintenance_worker_start();
 	int rc = jobs_worker_main(concurrency);
 	webhook_jobs_sweeper_stop();

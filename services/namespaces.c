@@ -15,6 +15,47 @@
 
 const char *const namespaces_container_suffixes[NS_NCONTAINERS] = {"uploads", "logs", "backups"};
 
+/*
+ * The platform's sizes: the default resource quota and egress of a
+ * namespace's Kubernetes namespace. Requests and limits are Kubernetes
+ * quantities, as the managed namespace's defaultResourceQuota takes them.
+ * Ingress is the same for all (NS_INGRESS). `pods` is the platform's pod
+ * budget for the size; the managed namespace resource has no pod count
+ * field, so it travels as the annotation atrium.dev/max-pods.
+ */
+const struct ns_size namespaces_sizes[NS_NSIZES] = {
+	{"small", "500m", "1", "1Gi", "2Gi", 20, "AllowSameNamespace"},
+	{"medium", "2", "4", "4Gi", "8Gi", 50, "AllowAll"},
+	{"large", "8", "16", "16Gi", "32Gi", 200, "AllowAll"},
+};
+
+const struct ns_size *namespaces_size(const char *name)
+{
+	for (int i = 0; name && i < NS_NSIZES; i++)
+		if (strcmp(namespaces_sizes[i].name, name) == 0)
+			return &namespaces_sizes[i];
+	return NULL;
+}
+
+json_t *namespaces_size_json(const struct ns_size *z)
+{
+	return json_pack("{s:{s:s, s:s, s:s, s:s, s:i}, s:{s:s, s:s}}", "quota", "cpu_request",
+			 z->cpu_request, "cpu_limit", z->cpu_limit, "memory_request", z->memory_request,
+			 "memory_limit", z->memory_limit, "pods", z->pods, "network_policy", "ingress",
+			 NS_INGRESS, "egress", z->egress);
+}
+
+json_t *namespaces_kubernetes_json(const char *cluster_id, const char *k8s_name,
+				   const struct ns_size *z)
+{
+	json_t *k = namespaces_size_json(z);
+	json_object_set_new(k, "cluster_id", json_string(cluster_id));
+	json_object_set_new(k, "namespace", json_string(k8s_name));
+	json_object_set_new(k, "adoption_policy", json_string(NS_ADOPTION_POLICY));
+	json_object_set_new(k, "delete_policy", json_string(NS_DELETE_POLICY));
+	return k;
+}
+
 static const struct db_stmt stmts[] = {
 	/* Every live state, zero included, so the gauge never loses a series. */
 	{"ns_count_by_state",
@@ -37,8 +78,9 @@ static const struct db_stmt stmts[] = {
 	{"ns_create",
 	 "WITH n AS ("
 	 "  INSERT INTO namespaces (id, tenant_id, name, environment, location, quota, "
-	 "                          resource_group, containers, job_id) "
-	 "  VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::jsonb, $7, $8::text[], $9::uuid) "
+	 "                          resource_group, containers, job_id, size, kubernetes, status) "
+	 "  VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::jsonb, $7, $8::text[], $9::uuid, $13, "
+	 "          $14::jsonb, $15) "
 	 "  ON CONFLICT (resource_group) WHERE status <> 'deleted' DO NOTHING "
 	 "  RETURNING namespace_json(namespaces) AS j, id, version, status), "
 	 "a AS (INSERT INTO audit_log (tenant_id, actor_tid, actor_oid, actor_kind, action, "
@@ -46,6 +88,59 @@ static const struct db_stmt stmts[] = {
 	 "      SELECT $2::uuid, NULLIF($10, '')::uuid, NULLIF($11, '')::uuid, "
 	 "        CASE WHEN $11 = '' THEN 'system' ELSE 'user' END, 'namespace.create', 'namespace', "
 	 "        n.id::text, $12, n.j::jsonb FROM n) "
+	 "SELECT n.j::text, n.version, n.id, n.status FROM n"},
+	/* A super admin's decision on a prod namespace waiting for approval:
+	 * approved -> pending under its provision job $2, rejected -> rejected
+	 * (no job). $3 'approved' or 'rejected'. */
+	{"ns_decide",
+	 "WITH n AS (UPDATE namespaces SET "
+	 "    status = CASE WHEN $3 = 'approved' THEN 'pending' ELSE 'rejected' END, "
+	 "    job_id = $2::uuid, "
+	 "    approval = jsonb_strip_nulls(jsonb_build_object('decision', $3::text, "
+	 "      'decided_by', NULLIF($5, ''), 'decided_at', rfc3339(now()), 'reason', $4::text)), "
+	 "    version = version + 1, updated_at = now() "
+	 "  WHERE id = $1::uuid AND status = 'pending_approval' "
+	 "  RETURNING namespace_json(namespaces) AS j, id, version, status, tenant_id, approval), "
+	 "a AS (INSERT INTO audit_log (tenant_id, actor_tid, actor_oid, actor_kind, action, "
+	 "        resource_type, resource_id, request_id, changes) "
+	 "      SELECT n.tenant_id, NULLIF($6, '')::uuid, NULLIF($5, '')::uuid, "
+	 "        CASE WHEN $5 = '' THEN 'system' ELSE 'user' END, "
+	 "        CASE WHEN $3 = 'approved' THEN 'namespace.approve' ELSE 'namespace.reject' END, "
+	 "        'namespace', n.id::text, $7, jsonb_strip_nulls(jsonb_build_object('status', n.status, "
+	 "          'approval', n.approval, 'job_id', $2::text)) FROM n) "
+	 "SELECT n.j::text, n.version, n.id, n.status FROM n"},
+	/* A namespace that never reached Azure (waiting for approval, or
+	 * rejected) is deleted at once. */
+	{"ns_discard",
+	 "WITH n AS (UPDATE namespaces SET status = 'deleted', deleted_at = now(), "
+	 "    version = version + 1, updated_at = now() "
+	 "  WHERE id = $1::uuid AND status IN ('pending_approval', 'rejected') "
+	 "  RETURNING namespace_json(namespaces) AS j, id, version, status, tenant_id), "
+	 "a AS (INSERT INTO audit_log (tenant_id, actor_tid, actor_oid, actor_kind, action, "
+	 "        resource_type, resource_id, request_id, changes) "
+	 "      SELECT n.tenant_id, NULLIF($2, '')::uuid, NULLIF($3, '')::uuid, "
+	 "        CASE WHEN $3 = '' THEN 'system' ELSE 'user' END, 'namespace.delete', 'namespace', "
+	 "        n.id::text, $4, '{\"status\":\"deleted\"}'::jsonb FROM n) "
+	 "SELECT n.j::text, n.version, n.id, n.status FROM n"},
+	/* A new size: $3 is the size's Kubernetes part (quota, network_policy)
+	 * merged into kubernetes when the namespace has one. With a job ($4),
+	 * ready/failed -> updating under it; without, the status stays. */
+	{"ns_resize",
+	 "WITH o AS (SELECT size FROM namespaces WHERE id = $1::uuid), "
+	 "n AS (UPDATE namespaces SET size = $2, "
+	 "    kubernetes = CASE WHEN kubernetes IS NULL THEN NULL ELSE kubernetes || $3::jsonb END, "
+	 "    status = CASE WHEN $4::uuid IS NULL THEN status ELSE 'updating' END, "
+	 "    job_id = COALESCE($4::uuid, job_id), last_error = CASE WHEN $4::uuid IS NULL "
+	 "      THEN last_error ELSE NULL END, version = version + 1, updated_at = now() "
+	 "  WHERE id = $1::uuid AND status <> 'deleted' "
+	 "  RETURNING namespace_json(namespaces) AS j, id, version, status, tenant_id), "
+	 "a AS (INSERT INTO audit_log (tenant_id, actor_tid, actor_oid, actor_kind, action, "
+	 "        resource_type, resource_id, request_id, changes) "
+	 "      SELECT n.tenant_id, NULLIF($5, '')::uuid, NULLIF($6, '')::uuid, "
+	 "        CASE WHEN $6 = '' THEN 'system' ELSE 'user' END, 'namespace.resize', 'namespace', "
+	 "        n.id::text, $7, jsonb_strip_nulls(jsonb_build_object('size', $2::text, "
+	 "          'previous_size', (SELECT size FROM o), 'status', n.status, 'job_id', $4::text)) "
+	 "      FROM n) "
 	 "SELECT n.j::text, n.version, n.id, n.status FROM n"},
 	{"ns_get",
 	 "SELECT namespace_json(n)::text, n.version, n.id, n.status, COALESCE(n.job_id::text, '') "
@@ -83,11 +178,49 @@ static const struct db_stmt stmts[] = {
 	 "SELECT n.j::text, n.version, n.id, n.status FROM n"},
 
 	/* ---- worker ---- */
+	/* Ready or degraded namespaces due for drift repair: not re-read for
+	 * 75-100% of the interval $1 (seconds), the share fixed per namespace
+	 * by a hash of its id, so they spread out instead of coming due
+	 * together. At most $2, least recently read first. */
+	{"ns_reconcile_due",
+	 "SELECT id::text FROM namespaces WHERE status IN ('ready', 'degraded') "
+	 "  AND (last_reconciled_at IS NULL OR last_reconciled_at < now() - make_interval(secs => "
+	 "       $1::int * (0.75 + 0.25 * ((hashtext(id::text) & 1023) / 1023.0)))) "
+	 "ORDER BY last_reconciled_at NULLS FIRST LIMIT $2::int"},
+	/* The outcome of one repair ($2 'ok' or 'failed', $3 the repairs made,
+	 * $4 the error). $5 failures in a row make a ready namespace degraded;
+	 * a success makes a degraded one ready. Audited when something was
+	 * repaired or the status moved. */
+	{"ns_reconciled",
+	 "WITH o AS (SELECT status, reconcile_failures FROM namespaces WHERE id = $1::uuid "
+	 "    AND status IN ('ready', 'degraded') FOR UPDATE), "
+	 "n AS (UPDATE namespaces x SET last_reconciled_at = now(), "
+	 "    reconcile_failures = CASE WHEN $2 = 'ok' THEN 0 ELSE o.reconcile_failures + 1 END, "
+	 "    status = CASE WHEN $2 = 'ok' THEN 'ready' "
+	 "      WHEN o.reconcile_failures + 1 >= $5::int THEN 'degraded' ELSE o.status END, "
+	 "    last_error = CASE WHEN $2 = 'ok' THEN NULL ELSE $4::jsonb END, "
+	 "    version = version + CASE WHEN x.status = (CASE WHEN $2 = 'ok' THEN 'ready' "
+	 "      WHEN o.reconcile_failures + 1 >= $5::int THEN 'degraded' ELSE o.status END) "
+	 "      AND last_error IS NOT DISTINCT FROM (CASE WHEN $2 = 'ok' THEN NULL ELSE $4::jsonb END) "
+	 "      THEN 0 ELSE 1 END, "
+	 "    updated_at = now() "
+	 "  FROM o WHERE x.id = $1::uuid "
+	 "  RETURNING x.id, x.tenant_id, x.status, o.status AS was), "
+	 "a AS (INSERT INTO audit_log (tenant_id, actor_kind, action, resource_type, resource_id, "
+	 "        request_id, changes) "
+	 "      SELECT n.tenant_id, 'system', "
+	 "        CASE WHEN n.status <> n.was AND n.status = 'degraded' THEN 'namespace.degraded' "
+	 "             WHEN n.status <> n.was THEN 'namespace.recovered' ELSE 'namespace.repaired' END, "
+	 "        'namespace', n.id::text, $6, jsonb_strip_nulls(jsonb_build_object('status', n.status, "
+	 "          'repaired', $3::jsonb, 'last_error', $4::jsonb)) FROM n "
+	 "      WHERE n.status <> n.was OR jsonb_array_length($3::jsonb) > 0) "
+	 "SELECT n.status FROM n"},
 	{"ns_work_load",
 	 "SELECT json_build_object('id', n.id, 'tenant_id', n.tenant_id, 'name', n.name, "
 	 "  'environment', n.environment, 'location', n.location, 'status', n.status, "
 	 "  'job_id', n.job_id, 'resource_group', n.resource_group, 'containers', n.containers, "
-	 "  'tenant_slug', t.slug, 'admin_group', t.aad_admin_group_id, "
+	 "  'tenant_slug', t.slug, 'admin_group', t.aad_admin_group_id, 'size', n.size, "
+	 "  'k8s_cluster_id', n.kubernetes->>'cluster_id', 'k8s_namespace', n.kubernetes->>'namespace', "
 	 "  'tags', json_build_object('Project', 'atrium', 'Tenant', t.slug, "
 	 "    'Environment', n.environment, "
 	 "    'Owner', COALESCE(t.tags->>'Owner', t.tags->>'owner', 'atrium'), "
@@ -96,7 +229,7 @@ static const struct db_stmt stmts[] = {
 	 "FROM namespaces n JOIN tenants t ON t.id = n.tenant_id WHERE n.id = $1::uuid"},
 	{"ns_work_start",
 	 "WITH own AS (SELECT id FROM namespaces WHERE id = $1::uuid AND job_id = $2::uuid "
-	 "    AND status IN ('pending', 'provisioning')), "
+	 "    AND status IN ('pending', 'provisioning', 'updating')), "
 	 "n AS (UPDATE namespaces SET status = 'provisioning', version = version + 1, "
 	 "    updated_at = now() "
 	 "  WHERE id = $1::uuid AND job_id = $2::uuid AND status = 'pending' "
@@ -234,9 +367,11 @@ enum status namespaces_tenant_lock(struct db_conn *c, const char *tenant_id, cha
 
 enum status namespaces_create(struct db_conn *c, const char *tenant_id, const char *id,
 				     json_t *in, const struct ns_names *names, const char *job_id,
+				     const char *status, const char *size, json_t *kubernetes,
 				     const struct audit_ctx *a, struct arena *ar, struct ns_out *out,
 				     const char **conflict)
 {
+	char *k8s = kubernetes ? json_dumps(kubernetes, JSON_COMPACT) : NULL;
 	json_t *q = json_object_get(in, "quota");
 	char *quota = json_is_object(q) ? json_dumps(q, JSON_COMPACT) : NULL;
 	/* Container names are [a-z0-9-]: safe inside an array literal. */
@@ -247,10 +382,11 @@ enum status namespaces_create(struct db_conn *c, const char *tenant_id, const ch
 		id, tenant_id, json_string_value(json_object_get(in, "name")),
 		json_string_value(json_object_get(in, "environment")),
 		json_string_value(json_object_get(in, "location")), quota, names->resource_group,
-		containers, job_id, a->actor_tid, a->actor_oid, a->request_id,
+		containers, job_id, a->actor_tid, a->actor_oid, a->request_id, size, k8s, status,
 	};
-	PGresult *res = db_exec(c, "ns_create", 12, v);
+	PGresult *res = db_exec(c, "ns_create", 15, v);
 	free(quota);
+	free(k8s);
 	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res)) {
 		if (PQntuples(res) == 1) {
@@ -332,6 +468,50 @@ enum status namespaces_deprovision(struct db_conn *c, const char *id, const char
 	return st;
 }
 
+/* One (json, version, id, status) row or ST_NOT_FOUND. */
+static enum status change_one(struct db_conn *c, const char *stmt, int n, const char *const *v,
+			      struct arena *ar, struct ns_out *out)
+{
+	PGresult *res = db_exec(c, stmt, n, v);
+	enum status st = ST_UNAVAILABLE;
+	if (db_ok(res)) {
+		st = PQntuples(res) == 1 ? ST_OK : ST_NOT_FOUND;
+		if (st == ST_OK)
+			take_row(res, ar, out);
+	}
+	PQclear(res);
+	return st;
+}
+
+enum status namespaces_decide(struct db_conn *c, const char *id, bool approve, const char *reason,
+			      const char *job_id, const struct audit_ctx *a, struct arena *ar,
+			      struct ns_out *out)
+{
+	const char *v[] = {id, approve ? job_id : NULL, approve ? "approved" : "rejected", reason,
+			   a->actor_oid, a->actor_tid, a->request_id};
+	return change_one(c, "ns_decide", 7, v, ar, out);
+}
+
+enum status namespaces_discard(struct db_conn *c, const char *id, const struct audit_ctx *a,
+			       struct arena *ar, struct ns_out *out)
+{
+	const char *v[] = {id, a->actor_tid, a->actor_oid, a->request_id};
+	return change_one(c, "ns_discard", 4, v, ar, out);
+}
+
+enum status namespaces_resize(struct db_conn *c, const char *id, const struct ns_size *z,
+			      const char *job_id, const struct audit_ctx *a, struct arena *ar,
+			      struct ns_out *out)
+{
+	json_t *k = namespaces_size_json(z);
+	char *kt = json_dumps(k, JSON_COMPACT);
+	json_decref(k);
+	const char *v[] = {id, z->name, kt, job_id, a->actor_tid, a->actor_oid, a->request_id};
+	enum status st = change_one(c, "ns_resize", 7, v, ar, out);
+	free(kt);
+	return st;
+}
+
 /* ---- worker side ---------------------------------------------------------- */
 
 /*
@@ -376,6 +556,9 @@ enum status namespaces_work_load(const char *id, struct ns_work *out)
 			copy_str(o, "resource_group", out->resource_group, sizeof(out->resource_group));
 			copy_str(o, "tenant_slug", out->tenant_slug, sizeof(out->tenant_slug));
 			copy_str(o, "admin_group", out->admin_group, sizeof(out->admin_group));
+			copy_str(o, "size", out->size, sizeof(out->size));
+			copy_str(o, "k8s_cluster_id", out->k8s_cluster_id, sizeof(out->k8s_cluster_id));
+			copy_str(o, "k8s_namespace", out->k8s_namespace, sizeof(out->k8s_namespace));
 			size_t i;
 			json_t *name;
 			json_array_foreach(json_object_get(o, "containers"), i, name) {
@@ -443,6 +626,42 @@ bool namespaces_work_finish(const char *id, const char *job_id, const char *from
 	if (!moved)
 		log_info("namespace %s: job %s did not move it to %s (no longer its job, or not in %s)", id,
 			 job_id, to, from);
+	return moved;
+}
+
+int namespaces_reconcile_due(int interval_s, int max, char (*ids)[37])
+{
+	char iv[16], mx[16];
+	snprintf(iv, sizeof(iv), "%d", interval_s);
+	snprintf(mx, sizeof(mx), "%d", max);
+	const char *v[] = {iv, mx};
+	PGresult *res = work_exec("ns_reconcile_due", 2, v);
+	int n = -1;
+	if (db_ok(res)) {
+		n = PQntuples(res) < max ? PQntuples(res) : max;
+		for (int i = 0; i < n; i++)
+			snprintf(ids[i], 37, "%s", PQgetvalue(res, i, 0));
+	}
+	PQclear(res);
+	return n;
+}
+
+bool namespaces_reconciled(const char *id, bool ok, json_t *repaired, json_t *error,
+			   int degrade_after, const char *request_id, char status[24])
+{
+	char *rep = json_dumps(repaired, JSON_COMPACT);
+	char *err = error ? json_dumps(error, JSON_COMPACT) : NULL;
+	char da[16];
+	snprintf(da, sizeof(da), "%d", degrade_after);
+	const char *v[] = {id, ok ? "ok" : "failed", rep ? rep : "[]", err, da, request_id};
+	PGresult *res = work_exec("ns_reconciled", 6, v);
+	free(rep);
+	free(err);
+	bool moved = db_ok(res) && PQntuples(res) == 1;
+	status[0] = '\0';
+	if (moved)
+		snprintf(status, 24, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
 	return moved;
 }
 

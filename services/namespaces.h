@@ -29,6 +29,32 @@
 #define NS_NCONTAINERS 3
 extern const char *const namespaces_container_suffixes[NS_NCONTAINERS]; /* uploads, logs, backups */
 
+/* The platform's namespace sizes (services/namespaces.c): one table. */
+#define NS_NSIZES 3
+struct ns_size {
+	const char *name;                       /* small, medium, large */
+	const char *cpu_request, *cpu_limit;    /* Kubernetes quantities */
+	const char *memory_request, *memory_limit;
+	int pods;
+	const char *egress;                     /* AllowAll | AllowSameNamespace | DenyAll */
+};
+extern const struct ns_size namespaces_sizes[NS_NSIZES];
+/* The size named `name`, or NULL. */
+const struct ns_size *namespaces_size(const char *name);
+/* Ingress of every namespace: from its own namespace only. */
+#define NS_INGRESS "AllowSameNamespace"
+/* Never take over a Kubernetes namespace Atrium did not create; so the
+ * managed namespace is always Atrium's, and deleting it is safe. */
+#define NS_ADOPTION_POLICY "Never"
+#define NS_DELETE_POLICY "Delete"
+/* {quota: {cpu_request, cpu_limit, memory_request, memory_limit, pods},
+ * network_policy: {ingress, egress}} of a size (new reference). */
+json_t *namespaces_size_json(const struct ns_size *z);
+/* The namespace's `kubernetes` object: the size's part plus cluster_id,
+ * namespace, adoption_policy, delete_policy (new reference). */
+json_t *namespaces_kubernetes_json(const char *cluster_id, const char *k8s_name,
+				   const struct ns_size *z);
+
 struct ns_names {
 	char key[NS_KEY_MAX + 1];               /* "<slug>-<name>", or shortened + hash */
 	char resource_group[NS_KEY_MAX + 8];     /* "atrium-<key>" */
@@ -81,14 +107,17 @@ enum status namespaces_tenant_lock(struct db_conn *c, const char *tenant_id, cha
 				   char status[16], int *live, int *quota);
 
 /*
- * Inserts a pending namespace with id `id` (made by the caller, who has
- * queued its job `job_id` in the same transaction) and its audit record.
- * `in` is the validated body. ST_CONFLICT with *conflict = "name" when
+ * Inserts a namespace in `status` (pending, or pending_approval with
+ * job_id NULL) with id `id` (made by the caller, who has queued its job
+ * `job_id` in the same transaction) and its audit record. `in` is the
+ * validated body; `kubernetes` (borrowed, NULL without a cluster) its
+ * Kubernetes namespace. ST_CONFLICT with *conflict = "name" when
  * the tenant has a live namespace of that name, "resource_group" when the
  * Azure names are taken (retry with hashed names).
  */
 enum status namespaces_create(struct db_conn *c, const char *tenant_id, const char *id,
 				     json_t *in, const struct ns_names *names, const char *job_id,
+				     const char *status, const char *size, json_t *kubernetes,
 				     const struct audit_ctx *a, struct arena *ar, struct ns_out *out,
 				     const char **conflict);
 
@@ -110,6 +139,25 @@ enum status namespaces_deprovision(struct db_conn *c, const char *id, const char
 					  const char *canceled_job, const struct audit_ctx *a,
 					  struct arena *ar, struct ns_out *out);
 
+/*
+ * A super admin's decision on a namespace in pending_approval (locked by
+ * the caller): approve -> pending under provision job `job_id` (queued in
+ * the same transaction); reject -> rejected. `reason` may be NULL for an
+ * approval. With its audit record. ST_NOT_FOUND when it is not waiting.
+ */
+enum status namespaces_decide(struct db_conn *c, const char *id, bool approve, const char *reason,
+			      const char *job_id, const struct audit_ctx *a, struct arena *ar,
+			      struct ns_out *out);
+/* pending_approval or rejected -> deleted at once (nothing in Azure). */
+enum status namespaces_discard(struct db_conn *c, const char *id, const struct audit_ctx *a,
+			       struct arena *ar, struct ns_out *out);
+/* Sets the size (and its Kubernetes quota and policy). With `job_id`
+ * (an update job queued in the same transaction) the namespace moves to
+ * updating under it; NULL leaves the status alone. */
+enum status namespaces_resize(struct db_conn *c, const char *id, const struct ns_size *z,
+			      const char *job_id, const struct audit_ctx *a, struct arena *ar,
+			      struct ns_out *out);
+
 /* ---- for the worker's job steps (each leases its own connection) ---- */
 
 struct ns_work {
@@ -120,6 +168,9 @@ struct ns_work {
 	int ncontainers;
 	char tenant_slug[64];
 	char admin_group[37];    /* "" when the tenant has none */
+	char size[16];
+	char k8s_cluster_id[512]; /* "" when the namespace has no Kubernetes namespace */
+	char k8s_namespace[64];
 	json_t *tags;            /* Azure tags for the resource group; owned */
 };
 
@@ -127,7 +178,8 @@ struct ns_work {
 enum status namespaces_work_load(const char *id, struct ns_work *out);
 void namespaces_work_free(struct ns_work *w);
 /* pending -> provisioning (with audit) when `job_id` owns it; true if it
- * owns it (whether or not the status moved). */
+ * owns it (pending, provisioning or updating; whether or not the status
+ * moved). */
 bool namespaces_work_start(const char *id, const char *job_id, const char *request_id);
 /* Merges `patch` (borrowed) into resources. */
 bool namespaces_work_resources(const char *id, const char *job_id, json_t *patch);
@@ -141,10 +193,33 @@ bool namespaces_work_error(const char *id, const char *job_id, json_t *error);
 bool namespaces_work_finish(const char *id, const char *job_id, const char *from, const char *to,
 			    json_t *error, const char *action, const char *request_id);
 
+/*
+ * Drift repair. Up to `max` ids of ready or degraded namespaces not
+ * re-read for about `interval_s` (75-100% of it, spread per namespace) into
+ * ids; the count, -1 on database failure.
+ */
+int namespaces_reconcile_due(int interval_s, int max, char (*ids)[37]);
+/*
+ * Records one repair: last_reconciled_at = now; ok resets the failure
+ * count (degraded -> ready), a failure counts one more and shows `error`
+ * (borrowed) in last_error; `degrade_after` failures in a row make it
+ * degraded. `repaired` (borrowed array) names what was put back. Audited
+ * (namespace.repaired, .degraded, .recovered) when something changed.
+ * False when the namespace is no longer ready or degraded. *status is its
+ * status after.
+ */
+bool namespaces_reconciled(const char *id, bool ok, json_t *repaired, json_t *error,
+			   int degrade_after, const char *request_id, char status[24]);
+
 /* The job kinds that build and tear down a namespace's infrastructure
  * (workers/namespace_jobs.c); handlers queue them by these names. */
 #define NAMESPACE_PROVISION "namespace.provision"
 #define NAMESPACE_DEPROVISION "namespace.deprovision"
+/* Applies a new size to a ready namespace: the provisioning steps again,
+ * each an idempotent create-or-update. */
+#define NAMESPACE_UPDATE "namespace.update"
+/* Periodic, platform-wide: re-reads ready namespaces and repairs drift. */
+#define NAMESPACE_RECONCILE "namespace.reconcile"
 /* Makes a ready namespace's role assignment name the tenant's current
  * admin group, after aad_admin_group_id changed. */
 #define NAMESPACE_REGRANT "namespace.regrant"

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 struct config cfg;
@@ -116,6 +117,52 @@ static bool parse_listen(const char *s)
 bad:
 	fprintf(stderr, "atrium: ATRIUM_LISTEN must be host:port, got '%s'\n", s);
 	return false;
+}
+
+/* Splits s at "/" into at most n segments (copies into buf). */
+static int split_path(const char *s, char *buf, size_t bufsz, char **seg, int n)
+{
+	if (s[0] != '/' || strlen(s) >= bufsz)
+		return -1;
+	snprintf(buf, bufsz, "%s", s + 1);
+	int k = 0;
+	for (char *p = buf; k < n;) {
+		seg[k++] = p;
+		char *slash = strchr(p, '/');
+		if (slash == NULL)
+			return k;
+		*slash = '\0';
+		p = slash + 1;
+	}
+	return n + 1; /* too many */
+}
+
+static bool segment_ok(const char *s, size_t max, bool dots)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > max || (dots && s[n - 1] == '.'))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  c == '-' || c == '_' || (dots && (c == '.' || c == '(' || c == ')'));
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+bool config_is_aks_cluster_id(const char *s)
+{
+	char buf[512];
+	char *seg[9];
+	if (s == NULL || split_path(s, buf, sizeof(buf), seg, 8) != 8)
+		return false;
+	return strcasecmp(seg[0], "subscriptions") == 0 && util_is_uuid(seg[1]) &&
+	       strcasecmp(seg[2], "resourceGroups") == 0 && segment_ok(seg[3], 90, true) &&
+	       strcasecmp(seg[4], "providers") == 0 &&
+	       strcasecmp(seg[5], "Microsoft.ContainerService") == 0 &&
+	       strcasecmp(seg[6], "managedClusters") == 0 && segment_ok(seg[7], 63, false);
 }
 
 bool config_load(void)
@@ -238,6 +285,17 @@ bool config_load(void)
 	cfg.azure_federated_token_file = env_str("AZURE_FEDERATED_TOKEN_FILE", NULL);
 	cfg.arm_url = env_str("ATRIUM_ARM_URL", "https://management.azure.com");
 	cfg.azure_subscription_id = env_str("ATRIUM_AZURE_SUBSCRIPTION_ID", NULL);
+	cfg.aks_cluster_id = env_str("ATRIUM_AKS_CLUSTER_ID", NULL);
+	if (cfg.aks_cluster_id && *cfg.aks_cluster_id == '\0') {
+		free(cfg.aks_cluster_id);
+		cfg.aks_cluster_id = NULL;
+	}
+	if (cfg.aks_cluster_id && !config_is_aks_cluster_id(cfg.aks_cluster_id)) {
+		fprintf(stderr, "atrium: ATRIUM_AKS_CLUSTER_ID must be a managed cluster's ARM id: "
+				"/subscriptions/<uuid>/resourceGroups/<group>/providers/"
+				"Microsoft.ContainerService/managedClusters/<name>\n");
+		ok = false;
+	}
 	cfg.storage_blob_url = env_str("ATRIUM_STORAGE_BLOB_URL", NULL);
 	cfg.storage_account = env_str("ATRIUM_STORAGE_ACCOUNT", NULL);
 	cfg.storage_key = env_str("ATRIUM_STORAGE_KEY", NULL);
@@ -270,6 +328,8 @@ bool config_load(void)
 	ok &= env_int("ATRIUM_WORKER_POLL_MS", 1000, 10, 600000, &cfg.worker_poll_ms);
 	ok &= env_int("ATRIUM_BET_PENDING_TIMEOUT_SECONDS", 30, 1, 86400, &cfg.bet_pending_timeout_s);
 	ok &= env_int("ATRIUM_RECONCILE_INTERVAL_SECONDS", 60, 1, 86400, &cfg.reconcile_interval_s);
+	ok &= env_int("ATRIUM_NAMESPACE_RECONCILE_SECONDS", 600, 1, 86400 * 7,
+		      &cfg.namespace_reconcile_s);
 	ok &= env_int("ATRIUM_IDEMPOTENCY_RETENTION_HOURS", 48, 24, 24 * 366,
 		      &cfg.idempotency_retention_h);
 	ok &= env_int("ATRIUM_PURGE_INTERVAL_SECONDS", 3600, 60, 86400 * 7, &cfg.purge_interval_s);
@@ -314,7 +374,7 @@ void config_free(void)
 		&cfg.home_tenant_id, &cfg.web_dir, &cfg.public_url, &cfg.trusted_proxies, &cfg.openapi_path, &cfg.problems_path, &cfg.log_level,
 		&cfg.azure_authority, &cfg.azure_tenant_id, &cfg.azure_client_id,
 		&cfg.azure_client_secret, &cfg.azure_client_certificate,
-		&cfg.azure_federated_token_file, &cfg.arm_url, &cfg.azure_subscription_id,
+		&cfg.azure_federated_token_file, &cfg.arm_url, &cfg.azure_subscription_id, &cfg.aks_cluster_id,
 		&cfg.storage_blob_url, &cfg.storage_account, &cfg.storage_key,
 		&cfg.quickbooks_verifier_token, &cfg.pax8_webhook_secret,
 		&cfg.arm_scope, &cfg.worker_metrics_listen, &cfg.otlp_endpoint, &cfg.migrations_dir, &cfg.migrations_table,

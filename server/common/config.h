@@ -58,6 +58,9 @@ struct config {
 	char *azure_client_certificate;   /* PEM: private key + certificate (assertion) */
 	char *azure_federated_token_file; /* AZURE_FEDERATED_TOKEN_FILE (workload identity) */
 	char *arm_url, *azure_subscription_id;
+	/* ARM id of the shared AKS cluster that hosts the namespaces' Kubernetes
+	 * namespaces (ATRIUM_AKS_CLUSTER_ID); NULL: no Kubernetes namespaces. */
+	char *aks_cluster_id;
 	char *storage_blob_url, *storage_account, *storage_key;
 	char *quickbooks_verifier_token, *pax8_webhook_secret;
 	/* outbound calls of the worker (server/outbound/outbound.c, arm.c) */
@@ -75,6 +78,7 @@ struct config {
 	int worker_poll_ms;           /* backstop poll when no NOTIFY arrives */
 	int bet_pending_timeout_s;    /* reconciliation resolves pending bets this old */
 	int reconcile_interval_s;
+	int namespace_reconcile_s;  /* how often each ready namespace is re-read */
 	int idempotency_retention_h;  /* Idempotency-Key records kept this long */
 	int purge_interval_s;
 	int webhook_sweep_s;          /* how often lost inbox events are re-queued */
@@ -100,5 +104,12 @@ void config_free(void);
 
 /* Number of online CPUs, at least 1. */
 int config_ncpu(void);
+
+/* True when s is a managed cluster's ARM id:
+ * /subscriptions/<uuid>/resourceGroups/<group>/providers/
+ * Microsoft.ContainerService/managedClusters/<name> (fixed segments
+ * case-insensitive, as ARM treats them; group 1-90 of [-\w.()], name a
+ * 1-63 character [a-zA-Z0-9_-] label). */
+bool config_is_aks_cluster_id(const char *s);
 
 #endif

@@ -195,6 +195,8 @@ static const struct {
 			    "Redis commands or connections that failed."},
 	[M_RATE_LIMITED] = {"atrium_rate_limited_requests_total",
 			    "Requests refused with 429 by the per-address or per-tenant rate limit."},
+	[M_NAMESPACE_REPAIRS] = {"atrium_namespace_repairs_total",
+				 "Azure resources of ready namespaces the worker found missing or changed and put back."},
 };
 
 void metrics_inc(enum metric_counter c)

@@ -25,6 +25,7 @@
 enum metric_counter {
 	M_REDIS_ERRORS,   /* a Redis command or connection failed */
 	M_RATE_LIMITED,   /* a request answered 429 by the rate limiter */
+	M_NAMESPACE_REPAIRS, /* Azure resources the worker put back (drift) */
 	M_COUNTER_MAX
 };
 

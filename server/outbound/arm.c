@@ -313,6 +313,17 @@ void arm_resource_group_put(const struct outbound_ctx *ctx, const char *name, co
 	free(path);
 }
 
+void arm_resource_group_get(const struct outbound_ctx *ctx, const char *name,
+			    struct outbound_result *out)
+{
+	char *path = xasprintf("/subscriptions/%s/resourcegroups/%s?api-version=" ARM_API_RESOURCE_GROUPS,
+			       cfg.azure_subscription_id ? cfg.azure_subscription_id : "", name);
+	char *what = xasprintf("GET resource group %s", name);
+	arm_call(ctx, "GET", path, NULL, OUT_READ, what, out);
+	free(what);
+	free(path);
+}
+
 void arm_resource_group_delete(const struct outbound_ctx *ctx, const char *name,
 			       struct outbound_result *out)
 {
@@ -396,6 +407,132 @@ void arm_role_assignment_put(const struct outbound_ctx *ctx, const char *resourc
 		const char *msg = json_string_value(json_object_get(json_object_get(out->body, "error"), "message"));
 		char *id = existing_assignment(msg, existing) ? arm_role_assignment_id(resource_group, existing)
 							      : arm_role_assignment_id(resource_group, guid);
+		json_decref(out->body);
+		out->body = json_pack("{s:s}", "id", id);
+		free(id);
+	}
+	json_decref(body);
+	free(what);
+	free(role);
+	free(path);
+}
+
+/* ---- AKS managed namespaces --------------------------------------------- */
+
+char *arm_managed_namespace_id(const char *cluster_id, const char *name)
+{
+	return xasprintf("%s/managedNamespaces/%s", cluster_id, name);
+}
+
+void arm_managed_cluster_get(const struct outbound_ctx *ctx, const char *cluster_id,
+			     struct outbound_result *out)
+{
+	char *path = xasprintf("%s?api-version=" ARM_API_MANAGED_CLUSTERS, cluster_id);
+	char *what = xasprintf("GET managed cluster %s", cluster_id);
+	arm_call(ctx, "GET", path, NULL, OUT_READ, what, out);
+	free(what);
+	free(path);
+}
+
+void arm_managed_namespace_put(const struct outbound_ctx *ctx, const char *cluster_id,
+			       const struct arm_managed_namespace *ns, struct outbound_result *out)
+{
+	char *id = arm_managed_namespace_id(cluster_id, ns->name);
+	char *path = xasprintf("%s?api-version=" ARM_API_MANAGED_NAMESPACES, id);
+	char *what = xasprintf("PUT managed namespace %s", ns->name);
+	json_t *body = json_pack(
+		"{s:s, s:{s:O, s:O, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s}, s:s, s:s}}", "location",
+		ns->location, "properties", "labels", ns->labels, "annotations", ns->annotations,
+		"defaultResourceQuota", "cpuRequest", ns->cpu_request, "cpuLimit", ns->cpu_limit,
+		"memoryRequest", ns->memory_request, "memoryLimit", ns->memory_limit,
+		"defaultNetworkPolicy", "ingress", ns->ingress, "egress", ns->egress,
+		"adoptionPolicy", ns->adoption_policy, "deletePolicy", ns->delete_policy);
+	if (body == NULL) {
+		outbound_result_clear(out);
+		outbound_result_set(out, OUT_PERMANENT, "InvalidNamespace",
+				    "%s: the namespace's definition is incomplete", what);
+	} else {
+		/* A 409 here is a refusal (a Kubernetes namespace of that name
+		 * that ARM does not manage, adoptionPolicy Never): permanent. */
+		arm_call(ctx, "PUT", path, body, OUT_CREATE, what, out);
+	}
+	json_decref(body);
+	free(what);
+	free(path);
+	free(id);
+}
+
+void arm_managed_namespace_get(const struct outbound_ctx *ctx, const char *cluster_id,
+			       const char *name, struct outbound_result *out)
+{
+	char *path = xasprintf("%s/managedNamespaces/%s?api-version=" ARM_API_MANAGED_NAMESPACES,
+			       cluster_id, name);
+	char *what = xasprintf("GET managed namespace %s", name);
+	arm_call(ctx, "GET", path, NULL, OUT_READ, what, out);
+	free(what);
+	free(path);
+}
+
+void arm_managed_namespace_delete(const struct outbound_ctx *ctx, const char *cluster_id,
+				  const char *name, struct outbound_result *out)
+{
+	char *path = xasprintf("%s/managedNamespaces/%s?api-version=" ARM_API_MANAGED_NAMESPACES,
+			       cluster_id, name);
+	char *what = xasprintf("DELETE managed namespace %s", name);
+	arm_call(ctx, "DELETE", path, NULL, OUT_DELETE, what, out);
+	free(what);
+	free(path);
+}
+
+static char *scoped_assignment_path(const char *scope, const char *guid)
+{
+	return xasprintf("%s/providers/Microsoft.Authorization/roleAssignments/%s?api-version="
+			 ARM_API_ROLE_ASSIGNMENTS, scope, guid);
+}
+
+void arm_scoped_role_assignment_get(const struct outbound_ctx *ctx, const char *scope,
+				    const char *guid, struct outbound_result *out)
+{
+	char *path = scoped_assignment_path(scope, guid);
+	char *what = xasprintf("GET role assignment %s on %s", guid, scope);
+	arm_call(ctx, "GET", path, NULL, OUT_READ, what, out);
+	free(what);
+	free(path);
+}
+
+void arm_scoped_role_assignment_delete(const struct outbound_ctx *ctx, const char *scope,
+				       const char *guid, struct outbound_result *out)
+{
+	char *path = scoped_assignment_path(scope, guid);
+	char *what = xasprintf("DELETE role assignment %s on %s", guid, scope);
+	arm_call(ctx, "DELETE", path, NULL, OUT_DELETE, what, out);
+	free(what);
+	free(path);
+}
+
+void arm_scoped_role_assignment_put(const struct outbound_ctx *ctx, const char *scope,
+				    const char *guid, const char *role_guid,
+				    const char *principal_id, const char *description,
+				    struct outbound_result *out)
+{
+	/* The scope's subscription: "/subscriptions/<36>/...". */
+	char sub[37] = "";
+	if (strncasecmp(scope, "/subscriptions/", 15) == 0)
+		snprintf(sub, sizeof(sub), "%.36s", scope + 15);
+	char *path = scoped_assignment_path(scope, guid);
+	char *role = xasprintf("/subscriptions/%s/providers/Microsoft.Authorization/roleDefinitions/%s",
+			       sub, role_guid);
+	char *what = xasprintf("PUT role assignment %s on %s", guid, scope);
+	json_t *body = json_pack("{s:{s:s, s:s, s:s, s:s}}", "properties", "roleDefinitionId", role,
+				 "principalId", principal_id, "principalType", "Group", "description",
+				 description);
+	arm_call(ctx, "PUT", path, body, OUT_CREATE, what, out);
+	if (out->cls == OUT_OK && out->already) {
+		/* Same role, principal and scope under another name: name that one. */
+		char existing[37];
+		const char *msg = json_string_value(json_object_get(json_object_get(out->body, "error"), "message"));
+		char *id = xasprintf("%s/providers/Microsoft.Authorization/roleAssignments/%s", scope,
+				     existing_assignment(msg, existing) ? existing : guid);
 		json_decref(out->body);
 		out->body = json_pack("{s:s}", "id", id);
 		free(id);

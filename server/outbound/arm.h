@@ -28,6 +28,30 @@
 #define ARM_API_ROLE_ASSIGNMENTS "2022-04-01"
 
 /*
+ * AKS managed namespaces: Microsoft.ContainerService/managedClusters/
+ * {cluster}/managedNamespaces/{name}, GA in api-version 2025-09-01
+ * (learn.microsoft.com/azure/templates/microsoft.containerservice/
+ * managedclusters/managednamespaces; "Create/Update Managed Namespace").
+ * properties: labels, annotations, defaultResourceQuota {cpuRequest,
+ * cpuLimit, memoryRequest, memoryLimit} (Kubernetes quantity strings),
+ * defaultNetworkPolicy {ingress, egress} each AllowAll |
+ * AllowSameNamespace | DenyAll, adoptionPolicy Never | IfIdentical |
+ * Always, deletePolicy Keep | Delete. A PUT is a long-running operation.
+ */
+#define ARM_API_MANAGED_CLUSTERS "2025-09-01"
+#define ARM_API_MANAGED_NAMESPACES "2025-09-01"
+/*
+ * Built-in roles for Azure RBAC on the Kubernetes API, assignable at a
+ * managed namespace's scope (learn.microsoft.com/azure/role-based-access-
+ * control/built-in-roles/containers): "Azure Kubernetes Service RBAC
+ * Admin" (everything in the namespace but its quotas and the namespace
+ * itself) and "Azure Kubernetes Service RBAC Writer" (most objects, no
+ * roles or role bindings).
+ */
+#define ARM_ROLE_AKS_RBAC_ADMIN "3498e952-d568-435e-9b2c-8d77e338d7f7"
+#define ARM_ROLE_AKS_RBAC_WRITER "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb"
+
+/*
  * One ARM call on `path` ("/subscriptions/...?api-version=..."), JSON body
  * (borrowed, may be NULL), followed through its long-running operation.
  * On OK, out->body is the first answer's body (the resource as ARM
@@ -39,6 +63,9 @@ void arm_call(const struct outbound_ctx *ctx, const char *method, const char *pa
 /* PUT a resource group with `tags` (borrowed) in `location`. */
 void arm_resource_group_put(const struct outbound_ctx *ctx, const char *name, const char *location,
 			    json_t *tags, struct outbound_result *out);
+/* GET a resource group: OK with it in out->body; absent: permanent 404. */
+void arm_resource_group_get(const struct outbound_ctx *ctx, const char *name,
+			    struct outbound_result *out);
 /* DELETE a resource group and wait for the deletion to finish; an absent
  * group is OK (out->already). */
 void arm_resource_group_delete(const struct outbound_ctx *ctx, const char *name,
@@ -57,6 +84,44 @@ void arm_role_assignment_get(const struct outbound_ctx *ctx, const char *resourc
  * (out->already). */
 void arm_role_assignment_delete(const struct outbound_ctx *ctx, const char *resource_group,
 				const char *guid, struct outbound_result *out);
+
+/* What a managed namespace is made of (all borrowed). */
+struct arm_managed_namespace {
+	const char *name;      /* the Kubernetes namespace: a DNS label */
+	const char *location;  /* the cluster's */
+	json_t *labels, *annotations;
+	const char *cpu_request, *cpu_limit, *memory_request, *memory_limit;
+	const char *ingress, *egress;
+	const char *adoption_policy, *delete_policy;
+};
+
+/* GET the managed cluster `cluster_id` (its ARM id): OK with it in
+ * out->body (location); an absent cluster is a permanent 404. */
+void arm_managed_cluster_get(const struct outbound_ctx *ctx, const char *cluster_id,
+			     struct outbound_result *out);
+/* PUT (create or update) a managed namespace and follow the operation. */
+void arm_managed_namespace_put(const struct outbound_ctx *ctx, const char *cluster_id,
+			       const struct arm_managed_namespace *ns, struct outbound_result *out);
+/* GET a managed namespace: OK with it in out->body; absent: permanent 404. */
+void arm_managed_namespace_get(const struct outbound_ctx *ctx, const char *cluster_id,
+			       const char *name, struct outbound_result *out);
+/* DELETE a managed namespace and wait for it; absent is OK (out->already). */
+void arm_managed_namespace_delete(const struct outbound_ctx *ctx, const char *cluster_id,
+				  const char *name, struct outbound_result *out);
+/* "{cluster_id}/managedNamespaces/{name}" (heap). */
+char *arm_managed_namespace_id(const char *cluster_id, const char *name);
+
+/* Role assignments on any scope (an ARM id such as a managed namespace's):
+ * as the resource-group forms above. The role definition is named in the
+ * scope's subscription. */
+void arm_scoped_role_assignment_put(const struct outbound_ctx *ctx, const char *scope,
+				    const char *guid, const char *role_guid,
+				    const char *principal_id, const char *description,
+				    struct outbound_result *out);
+void arm_scoped_role_assignment_get(const struct outbound_ctx *ctx, const char *scope,
+				    const char *guid, struct outbound_result *out);
+void arm_scoped_role_assignment_delete(const struct outbound_ctx *ctx, const char *scope,
+				       const char *guid, struct outbound_result *out);
 
 /* "/subscriptions/{sub}/resourceGroups/{name}" (heap). */
 char *arm_resource_group_id(const char *name);

@@ -700,7 +700,8 @@ run.check('namespace detail: its Azure resources, then its job with steps and at
   await page.waitForURL((u) => u.origin === origin && u.pathname.startsWith(tp('/jobs/')));
   await page.getByTestId('job-status').locator('.badge', { hasText: 'succeeded' }).waitFor();
   const steps = await page.locator('.timeline > li .strong').allTextContents();
-  assert(steps.join('|') === 'Resource group|Contributor role assignment|Blob containers', `steps: ${steps.join(', ')}`);
+  assert(steps.join('|') === 'Resource group|Contributor role assignment|Blob containers|Kubernetes namespace (AKS)|AKS admin role assignment',
+    `steps: ${steps.join(', ')}`);
   const attempts = await page.locator('section[aria-labelledby="job-facts"] dl').textContent();
   const tries = /Attempts\s*(\d+) of (\d+)/.exec(attempts);
   assert(tries && Number(tries[1]) >= 2, `attempts (one was throttled, so at least 2): ${attempts}`);
@@ -731,6 +732,70 @@ run.check('admin deletes the failed namespace: deprovisioning, then gone from th
   await page.getByLabel('Status').selectOption('deleted');
   await page.locator('tr[data-namespace="moon"] .badge', { hasText: 'deleted' }).waitFor();
   await page.getByLabel('Status').selectOption('');
+});
+
+// Approval: the admin asks for a production namespace; a super admin, in
+// another browser, finds it in the Approvals queue and approves it; the
+// admin sees it provisioned with its Kubernetes namespace.
+let operator; // { page, problems, close }
+let liveK8s; // the Kubernetes namespace's name, from the create answer
+
+run.check('admin asks for a production namespace (size Medium): it waits for approval', async () => {
+  await page.getByRole('button', { name: 'New namespace' }).click();
+  const form = page.getByRole('region', { name: 'New namespace' });
+  await form.getByLabel('Name').fill('live');
+  await form.getByLabel('Environment').selectOption('prod');
+  await form.getByText("Production waits for a platform operator's approval.").waitFor();
+  await form.getByLabel('Size').selectOption('medium');
+  const posted = page.waitForResponse((r) => r.url() === `${BASE}/v1/tenants/${tenantId}/namespaces` && r.request().method() === 'POST');
+  await page.getByRole('button', { name: 'Create namespace' }).click();
+  const resp = await posted;
+  assert(resp.status() === 202, `POST namespaces answered ${resp.status()}: ${await resp.text()}`);
+  const body = await resp.json();
+  assert(body.status === 'pending_approval' && body.size === 'medium' && body.job_id === null && body.kubernetes?.namespace,
+    `created: ${JSON.stringify(body)}`);
+  liveK8s = body.kubernetes.namespace;
+  await page.getByText("Namespace “live” waits for a platform operator's approval before anything is made in Azure.").waitFor();
+  await page.locator('tr[data-namespace="live"] .badge', { hasText: 'pending_approval' }).waitFor();
+});
+
+run.check('a super admin, in another browser, approves it from the Approvals queue (axe in light and dark)', async () => {
+  operator = await launch({ viewport: DESKTOP });
+  const o = operator.page;
+  await signIn(HOME, superOid, ['super_admin'], o);
+  await o.getByRole('list', { name: 'Platform' }).getByRole('link', { name: 'Approvals' }).click();
+  await o.waitForURL(at('/app/approvals'));
+  // (other tenants' namespaces may wait too: this tenant's row)
+  const row = o.locator(`tr[data-namespace="live"]:has(a[href*="${tenantId}"])`);
+  await row.waitFor();
+  await axeBoth(o, 'approvals');
+  await row.getByRole('link', { name: 'live' }).click();
+  await o.waitForURL(at(tp('/namespaces/live')));
+  await o.getByTestId('approval-waiting').waitFor();
+  await o.getByLabel('Reason').fill('capacity checked');
+  const approved = o.waitForResponse((r) => r.url().endsWith('/approve') && r.request().method() === 'POST');
+  await o.getByRole('button', { name: 'Approve' }).click();
+  const a = await approved;
+  assert(a.status() === 202, `approve answered ${a.status()}: ${await a.text()}`);
+  await o.getByText('Approved “live”: it is being provisioned.').waitFor();
+  await o.getByTestId('approval-decision').getByText(/Approved.*capacity checked/).waitFor();
+});
+
+run.check('the admin sees it ready with its Kubernetes namespace, quota and network policy', async () => {
+  await page.locator('tr[data-namespace="live"]').getByRole('link', { name: 'live' }).click();
+  await page.waitForURL(at(tp('/namespaces/live')));
+  await page.getByTestId('namespace-status').locator('.badge', { hasText: 'ready' }).waitFor({ timeout: 60_000 });
+  const k8s = page.getByTestId('namespace-kubernetes');
+  await k8s.getByText(liveK8s, { exact: true }).waitFor();
+  const text = await k8s.textContent();
+  assert(/CPU 2 \/ 4/.test(text) && /ingress AllowSameNamespace/.test(text) && /managedNamespaces\//.test(text), `kubernetes: ${text}`);
+  assert((await page.getByTestId('namespace-size').textContent()).trim() === 'Medium', 'size shown');
+  await axeBoth(page, 'namespace-detail-kubernetes');
+  await page.getByRole('link', { name: '← All namespaces' }).click();
+  await page.waitForURL(at(tp('/namespaces')));
+  await operator.close();
+  assert(operator.problems.length === 0, `operator browser: ${operator.problems.join('; ')}`);
+  return text.replace(/\s+/g, ' ').trim().slice(0, 160);
 });
 
 run.check('admin creates an event with three selections, open for betting', async () => {

@@ -699,6 +699,156 @@ test('subscription rate-limit bucket answers 429 when exhausted', async () => {
   assert.equal((await arm('GET', rgPath('l1'))).status, 200, 'reads have their own bucket');
 });
 
+// ---- AKS managed namespaces -------------------------------------------------------
+
+const MNV = 'api-version=2025-09-01';
+const CLUSTER = `/subscriptions/${SUB}/resourceGroups/platform/providers/Microsoft.ContainerService/managedClusters/aks1`;
+const mnsPath = (name) => `${CLUSTER}/managedNamespaces/${name}?${MNV}`;
+const AKS_ADMIN = '3498e952-d568-435e-9b2c-8d77e338d7f7';
+const mnsBody = (over = {}) => ({
+  location: 'westeurope',
+  properties: {
+    labels: { 'atrium.dev/tenant': 'acme' },
+    defaultResourceQuota: { cpuRequest: '500m', cpuLimit: '1', memoryRequest: '1Gi', memoryLimit: '2Gi' },
+    defaultNetworkPolicy: { ingress: 'AllowSameNamespace', egress: 'AllowAll' },
+    adoptionPolicy: 'Never', deletePolicy: 'Delete',
+    ...over,
+  },
+});
+
+async function followAsync(r) {
+  const url = r.headers.get('azure-asyncoperation');
+  assert.ok(url, 'Azure-AsyncOperation header');
+  for (let i = 0; i < 10; i++) {
+    const s = await arm('GET', relative(url));
+    assert.equal(s.status, 200, s.text);
+    if (s.json.status !== 'InProgress') return s.json;
+  }
+  throw new Error('operation never ended');
+}
+
+test('managed namespace: the cluster is known, PUT is an async create then update, GET reads it back', async () => {
+  const c = await arm('GET', `${CLUSTER}?${MNV}`);
+  assert.equal(c.status, 200, c.text);
+  assert.equal(c.json.location, 'westeurope');
+  const missing = await arm('GET', mnsPath('team-a'));
+  assert.equal(missing.status, 404);
+  const r = await arm('PUT', mnsPath('team-a'), { body: mnsBody() });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.json.properties.provisioningState, 'Creating');
+  assert.equal((await followAsync(r)).status, 'Succeeded');
+  const g = await arm('GET', mnsPath('team-a'));
+  assert.equal(g.status, 200);
+  assert.equal(g.json.id, `${CLUSTER}/managedNamespaces/team-a`);
+  assert.equal(g.json.type, 'Microsoft.ContainerService/managedClusters/managedNamespaces');
+  assert.equal(g.json.properties.provisioningState, 'Succeeded');
+  assert.deepEqual(g.json.properties.defaultResourceQuota, mnsBody().properties.defaultResourceQuota);
+  assert.equal(g.json.properties.labels['atrium.dev/tenant'], 'acme');
+  const u = await arm('PUT', mnsPath('team-a'), { body: mnsBody({ defaultResourceQuota: { cpuRequest: '8', cpuLimit: '16' } }) });
+  assert.equal(u.status, 200, u.text);
+  assert.equal(u.json.properties.provisioningState, 'Updating');
+  // A PUT while the update runs joins it: same operation, new definition.
+  const again = await arm('PUT', mnsPath('team-a'), { body: mnsBody({ defaultResourceQuota: { cpuRequest: '8', cpuLimit: '16' } }) });
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.headers.get('azure-asyncoperation'), u.headers.get('azure-asyncoperation'));
+  await followAsync(u);
+  const del = await arm('DELETE', mnsPath('team-a'));
+  assert.equal(del.status, 202);
+  const busy = await arm('PUT', mnsPath('team-a'), { body: mnsBody() });
+  assert.equal(busy.status, 409, 'a PUT while it is deleted');
+  assert.equal(busy.json.error.code, 'AnotherOperationInProgress');
+  const st = await ctl('GET', '/_fake/state');
+  assert.equal(st.managed_namespaces.length, 1);
+  assert.equal(st.managed_namespaces[0].properties.defaultResourceQuota.cpuLimit, '16');
+  assert.equal(st.managed_namespaces[0].properties.provisioningState, 'Deleting');
+});
+
+test('managed namespace: invalid names, bodies and policies are 400s; location must be the cluster\'s', async () => {
+  const cases = [
+    ['Team_A', mnsBody(), 'InvalidParameter'],
+    ['ok', { location: 'westeurope' }, 'InvalidRequestContent'],
+    ['ok', { properties: mnsBody().properties }, 'LocationRequired'],
+    ['ok', { ...mnsBody(), location: 'eastus' }, 'InvalidLocation'],
+    ['ok', mnsBody({ defaultNetworkPolicy: { ingress: 'AllowSome' } }), 'InvalidParameter'],
+    ['ok', mnsBody({ defaultResourceQuota: { cpuRequest: 'lots' } }), 'InvalidParameter'],
+    ['ok', mnsBody({ defaultResourceQuota: { pods: '10' } }), 'InvalidRequestContent'],
+    ['ok', mnsBody({ adoptionPolicy: 'Sometimes' }), 'InvalidParameter'],
+    ['ok', mnsBody({ deletePolicy: 'Maybe' }), 'InvalidParameter'],
+    ['ok', mnsBody({ labels: { 'bad key!': 'x' } }), 'InvalidParameter'],
+    ['ok', mnsBody({ labels: { ok: 'x'.repeat(64) } }), 'InvalidParameter'],
+  ];
+  for (const [name, body, code] of cases) {
+    const r = await arm('PUT', mnsPath(name), { body });
+    assert.equal(r.status, 400, `${name} ${JSON.stringify(body)} -> ${r.text}`);
+    assert.equal(r.json.error.code, code, r.text);
+  }
+  assert.equal((await ctl('GET', '/_fake/state')).managed_namespaces.length, 0);
+});
+
+test('managed namespace: adoptionPolicy Never refuses an existing Kubernetes namespace; Always adopts it', async () => {
+  const sys = await arm('PUT', mnsPath('kube-system'), { body: mnsBody() });
+  assert.equal(sys.status, 409);
+  assert.equal(sys.json.error.code, 'NamespaceAlreadyExists');
+  await ctl('POST', '/_fake/k8s-namespaces', { cluster_id: CLUSTER, name: 'legacy' });
+  const never = await arm('PUT', mnsPath('legacy'), { body: mnsBody() });
+  assert.equal(never.status, 409, never.text);
+  const always = await arm('PUT', mnsPath('legacy'), { body: mnsBody({ adoptionPolicy: 'Always' }) });
+  assert.equal(always.status, 201, always.text);
+  await followAsync(always);
+  assert.equal((await ctl('GET', '/_fake/state')).unmanaged_kubernetes_namespaces.length, 0);
+});
+
+test('managed namespace: scoped role assignments need it; DELETE follows Location and takes them along', async () => {
+  const scope = `${CLUSTER}/managedNamespaces/team-b`;
+  const raAt = `${scope}/providers/Microsoft.Authorization/roleAssignments/${RA1}?${RAV}`;
+  const early = await arm('PUT', raAt, { body: raBody(GROUP, AKS_ADMIN) });
+  assert.equal(early.status, 404, early.text);
+  await followAsync(await arm('PUT', mnsPath('team-b'), { body: mnsBody({ deletePolicy: 'Keep' }) }));
+  const ra = await arm('PUT', raAt, { body: raBody(GROUP, AKS_ADMIN) });
+  assert.equal(ra.status, 201, ra.text);
+  assert.equal(ra.json.properties.scope, scope);
+  const d = await arm('DELETE', mnsPath('team-b'));
+  assert.equal(d.status, 202);
+  const loc = d.headers.get('location');
+  let done;
+  for (let i = 0; i < 5 && !done; i++) {
+    const p = await arm('GET', relative(loc));
+    if (p.status === 200) done = p;
+  }
+  assert.ok(done, 'the delete finished');
+  assert.equal((await arm('GET', mnsPath('team-b'))).status, 404);
+  const st = await ctl('GET', '/_fake/state');
+  assert.equal(st.role_assignments.length, 0, 'assignments at its scope went with it');
+  assert.deepEqual(st.unmanaged_kubernetes_namespaces.map((x) => x.name), ['team-b'], 'Keep leaves the Kubernetes namespace');
+  assert.equal((await arm('DELETE', mnsPath('team-b'))).status, 204, 'an absent one is 204');
+});
+
+test('managed namespace: an injected async failure ends the PUT Failed with its error', async () => {
+  await ctl('POST', '/_fake/faults', { match: { method: 'PUT', path_regex: 'managedNamespaces/team-c$' }, async_result: 'Failed', code: 'QuotaExceeded', message: 'No room.' });
+  const r = await arm('PUT', mnsPath('team-c'), { body: mnsBody() });
+  assert.equal(r.status, 201, r.text);
+  const end = await followAsync(r);
+  assert.equal(end.status, 'Failed');
+  assert.equal(end.error.code, 'QuotaExceeded');
+});
+
+test('control API: drift behind the client\'s back (managed namespace quota, deletions)', async () => {
+  await followAsync(await arm('PUT', mnsPath('team-d'), { body: mnsBody() }));
+  const id = `${CLUSTER}/managedNamespaces/team-d`;
+  const raAt = `${id}/providers/Microsoft.Authorization/roleAssignments/${RA2}?${RAV}`;
+  assert.equal((await arm('PUT', raAt, { body: raBody(GROUP, AKS_ADMIN) })).status, 201);
+  const bad = await call('PATCH', '/_fake/managed-namespaces', { body: { id, properties: { defaultNetworkPolicy: { egress: 'Nope' } } } });
+  assert.equal(bad.status, 400);
+  const p = await ctl('PATCH', '/_fake/managed-namespaces', { id, properties: { defaultResourceQuota: { cpuLimit: '99' } } });
+  assert.equal(p.properties.defaultResourceQuota.cpuLimit, '99');
+  assert.equal((await arm('GET', mnsPath('team-d'))).json.properties.defaultResourceQuota.cpuLimit, '99');
+  await ctl('DELETE', '/_fake/role-assignments', { id: `${id}/providers/Microsoft.Authorization/roleAssignments/${RA2}` });
+  assert.equal((await arm('GET', raAt)).status, 404);
+  assert.equal((await call('DELETE', '/_fake/role-assignments', { body: { id: 'nope' } })).status, 404);
+  await ctl('DELETE', '/_fake/managed-namespaces', { id });
+  assert.equal((await arm('GET', mnsPath('team-d'))).status, 404);
+});
+
 test('control API: requests log, state, reset', async () => {
   await createRg('rg-ctl');
   const log = await ctl('GET', '/_fake/requests');

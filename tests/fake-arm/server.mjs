@@ -9,7 +9,8 @@
 //        FAKE_ARM_CLIENT_ID, FAKE_ARM_TENANT_ID, FAKE_ARM_SUBSCRIPTION_ID,
 //        FAKE_ARM_TOKEN_EXPIRES_IN, FAKE_ARM_STRICT_TOKENS, FAKE_ARM_PUBLIC_URL,
 //        FAKE_ARM_LOCATIONS, FAKE_ARM_QUIET, FAKE_ARM_CLIENT_CERTS,
-//        FAKE_ARM_FEDERATED_JWKS_URL, FAKE_ARM_FEDERATED_ISSUER, FAKE_ARM_FEDERATED_SUBJECT
+//        FAKE_ARM_FEDERATED_JWKS_URL, FAKE_ARM_FEDERATED_ISSUER, FAKE_ARM_FEDERATED_SUBJECT,
+//        FAKE_ARM_AKS_LOCATION
 
 import http from 'node:http';
 import crypto from 'node:crypto';
@@ -119,6 +120,9 @@ export function configFromEnv(env = process.env) {
     // Status of an identical re-PUT of an existing role assignment (the
     // 2022-04-01 spec documents both 200 and 201 for Create).
     ra_repeat_status: 200,
+    // AKS: every managed cluster id under the subscription exists, in this
+    // region (a stand-in: the fake has no cluster resource of its own).
+    aks_location: normLocation(env.FAKE_ARM_AKS_LOCATION || 'westeurope'),
     quiet: envBool(env, 'FAKE_ARM_QUIET', false),
   };
 }
@@ -161,6 +165,8 @@ export function createFakeArm(initialConfig = configFromEnv()) {
   let config;
   let rgs;            // key "sub/rgname-lower" -> rg record
   let ras;            // key "name-lower" -> role assignment record
+  let mns;            // key "managed namespace id, lower" -> managed namespace record
+  let k8sNs;          // "cluster id lower|name": Kubernetes namespaces ARM does not manage
   let ops;            // opid -> operation
   let faults;         // array of fault records
   let nextFaultId;
@@ -174,7 +180,7 @@ export function createFakeArm(initialConfig = configFromEnv()) {
 
   function resetAll() {
     config = structuredClone(baseConfig);
-    rgs = new Map(); ras = new Map(); ops = new Map();
+    rgs = new Map(); ras = new Map(); ops = new Map(); mns = new Map(); k8sNs = new Set();
     faults = []; nextFaultId = 1; windows = [];
     log = []; seq = 0;
     tokens = new Map();
@@ -796,6 +802,7 @@ export function createFakeArm(initialConfig = configFromEnv()) {
   }
 
   function completeOp(op) {
+    if (op.kind === 'mns-put' || op.kind === 'mns-delete') return completeMnsOp(op);
     const rg = rgs.get(op.rgKey);
     let result = 'Succeeded';
     if (op.fault && op.fault.async_result) result = op.fault.async_result;
@@ -993,6 +1000,18 @@ export function createFakeArm(initialConfig = configFromEnv()) {
       if (segs[2].toLowerCase() !== 'resourcegroups' || segs.length < 4) {
         throw new ArmError(400, 'InvalidRoleAssignmentScope', `The scope '/${segs.join('/')}' is not valid.`);
       }
+      // A managed namespace's scope: the namespace must exist (the
+      // cluster's own resource group is not modelled).
+      const ml = segs.map((x) => x.toLowerCase());
+      if (segs.length === 10 && ml[4] === 'providers' && ml[5] === 'microsoft.containerservice'
+          && ml[6] === 'managedclusters' && ml[8] === 'managednamespaces') {
+        const m = mns.get(mnsKey(segs.slice(0, 8), segs[9]));
+        if (!m) throw new ArmError(404, 'ResourceNotFound', `The Resource 'Microsoft.ContainerService/managedClusters/${segs[7]}/managedNamespaces/${segs[9]}' under resource group '${segs[3]}' was not found.`);
+        if (forWrite && m.provisioningState === 'Deleting') {
+          throw new ArmError(409, 'AnotherOperationInProgress', `Another operation is in progress on managed namespace '${m.name}'.`);
+        }
+        return { scope: mnsId(m), sub, rg: null };
+      }
       rg = requireRg(sub, segs[3]);
       if (forWrite && rg.provisioningState === 'Deleting') {
         throw new ArmError(409, 'ResourceGroupBeingDeleted', `The resource group '${rg.name}' is in deprovisioning state and cannot perform this operation.`);
@@ -1121,6 +1140,216 @@ export function createFakeArm(initialConfig = configFromEnv()) {
     return sendJson(ctx, 201, raView(ra));
   }
 
+
+  // ---- AKS: managed clusters (implicit) and managed namespaces -----------------
+  // Microsoft.ContainerService/managedClusters/{c}/managedNamespaces/{n}
+  // (api-version 2025-09-01): PUT is create-or-update through
+  // Azure-AsyncOperation; DELETE answers 202 with Location; adoptionPolicy
+  // Never refuses a Kubernetes namespace of that name that ARM does not
+  // manage (POST /_fake/k8s-namespaces makes one; kube-system, kube-public,
+  // kube-node-lease and default always exist); deletePolicy Keep leaves the
+  // Kubernetes namespace behind, unmanaged.
+
+  const POLICY_RULES = ['AllowAll', 'AllowSameNamespace', 'DenyAll'];
+  const ADOPTION = ['Never', 'IfIdentical', 'Always'];
+  const DELETE_POLICIES = ['Keep', 'Delete'];
+  const SYSTEM_NS = ['kube-system', 'kube-public', 'kube-node-lease', 'default'];
+  const K8S_NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+  const QUANTITY_RE = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+  const LABEL_VALUE_RE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+  const LABEL_NAME_RE = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+  const DNS_SUBDOMAIN_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+  function clusterId(segs) {
+    return `/subscriptions/${segs[1]}/resourceGroups/${segs[3]}/providers/Microsoft.ContainerService/managedClusters/${segs[7]}`;
+  }
+  function mnsKey(clusterSegs, name) { return `${clusterId(clusterSegs)}/managedNamespaces/${name}`.toLowerCase(); }
+  function mnsId(m) { return `${m.cluster}/managedNamespaces/${m.name}`; }
+  function mnsView(m) {
+    const p = {
+      provisioningState: m.provisioningState,
+      labels: m.labels, annotations: m.annotations,
+      defaultResourceQuota: m.defaultResourceQuota, defaultNetworkPolicy: m.defaultNetworkPolicy,
+      adoptionPolicy: m.adoptionPolicy, deletePolicy: m.deletePolicy,
+    };
+    const v = { id: mnsId(m), name: m.name, type: 'Microsoft.ContainerService/managedClusters/managedNamespaces', location: m.location, properties: p };
+    if (m.tags) v.tags = m.tags;
+    return v;
+  }
+  function k8sKey(cluster, name) { return `${cluster.toLowerCase()}|${name}`; }
+  function k8sExists(cluster, name) { return SYSTEM_NS.includes(name) || k8sNs.has(k8sKey(cluster, name)); }
+
+  function badContent(msg) {
+    return new ArmError(400, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: '${msg}'.`);
+  }
+  function stringMap(v, what, checkKey, checkValue) {
+    if (v === undefined || v === null) return {};
+    if (typeof v !== 'object' || Array.isArray(v)) throw badContent(`${what} must be an object of strings.`);
+    for (const [k, x] of Object.entries(v)) {
+      if (typeof x !== 'string') throw badContent(`${what} '${k}' must have a string value.`);
+      if (checkKey && !checkKey(k)) throw new ArmError(400, 'InvalidParameter', `The ${what} key '${k}' is not a valid Kubernetes ${what} key.`);
+      if (checkValue && !checkValue(x)) throw new ArmError(400, 'InvalidParameter', `The ${what} value '${x}' of '${k}' is not a valid Kubernetes ${what} value.`);
+    }
+    return { ...v };
+  }
+  function k8sKeyOk(k) {
+    const i = k.indexOf('/');
+    const prefix = i >= 0 ? k.slice(0, i) : null;
+    const name = i >= 0 ? k.slice(i + 1) : k;
+    if (prefix !== null && (prefix.length > 253 || !DNS_SUBDOMAIN_RE.test(prefix))) return false;
+    return name.length <= 63 && LABEL_NAME_RE.test(name);
+  }
+
+  function validateMnsProps(p) {
+    if (!p || typeof p !== 'object' || Array.isArray(p)) throw badContent("Required property 'properties' not found in JSON.");
+    const out = {};
+    out.labels = stringMap(p.labels, 'label', k8sKeyOk, (x) => x.length <= 63 && LABEL_VALUE_RE.test(x));
+    out.annotations = stringMap(p.annotations, 'annotation', k8sKeyOk, null);
+    const q = p.defaultResourceQuota ?? {};
+    if (typeof q !== 'object' || Array.isArray(q)) throw badContent('defaultResourceQuota must be an object.');
+    out.defaultResourceQuota = {};
+    for (const [k, x] of Object.entries(q)) {
+      if (!['cpuRequest', 'cpuLimit', 'memoryRequest', 'memoryLimit'].includes(k)) throw badContent(`Could not find member '${k}' on object of type 'ResourceQuota'.`);
+      if (typeof x !== 'string' || !QUANTITY_RE.test(x)) throw new ArmError(400, 'InvalidParameter', `The value '${x}' of defaultResourceQuota.${k} is not a valid Kubernetes quantity.`);
+      out.defaultResourceQuota[k] = x;
+    }
+    const np = p.defaultNetworkPolicy ?? {};
+    if (typeof np !== 'object' || Array.isArray(np)) throw badContent('defaultNetworkPolicy must be an object.');
+    out.defaultNetworkPolicy = {};
+    for (const [k, x] of Object.entries(np)) {
+      if (!['ingress', 'egress'].includes(k)) throw badContent(`Could not find member '${k}' on object of type 'NetworkPolicies'.`);
+      if (!POLICY_RULES.includes(x)) throw new ArmError(400, 'InvalidParameter', `The value '${x}' of defaultNetworkPolicy.${k} is not one of ${POLICY_RULES.join(', ')}.`);
+      out.defaultNetworkPolicy[k] = x;
+    }
+    out.adoptionPolicy = p.adoptionPolicy ?? 'Never';
+    if (!ADOPTION.includes(out.adoptionPolicy)) throw new ArmError(400, 'InvalidParameter', `The value '${out.adoptionPolicy}' of adoptionPolicy is not one of ${ADOPTION.join(', ')}.`);
+    out.deletePolicy = p.deletePolicy ?? 'Keep';
+    if (!DELETE_POLICIES.includes(out.deletePolicy)) throw new ArmError(400, 'InvalidParameter', `The value '${out.deletePolicy}' of deletePolicy is not one of ${DELETE_POLICIES.join(', ')}.`);
+    return out;
+  }
+
+  function newMnsOp(kind, pattern, m, needed, ctx) {
+    const id = b64url(JSON.stringify({ jobId: `${kind.toUpperCase()}-${m.name.toUpperCase()}`, n: crypto.randomBytes(6).toString('hex') }));
+    const op = {
+      id, kind, pattern, sub: m.sub, mnsKey: m.key, rgName: m.rg, name: m.name,
+      status: 'InProgress', polls: 0, needed, startTime: new Date().toISOString(), endTime: null,
+      fault: null, error: null, apiVersion: ctx.apiVersion,
+    };
+    op.fault = takeAsyncFault(ctx.req.method, ctx.url.pathname, ctx.kind);
+    if (op.fault) ctx.entry.fault = op.fault.id;
+    ops.set(id, op);
+    return op;
+  }
+
+  function removeMns(key) {
+    const m = mns.get(key);
+    mns.delete(key);
+    if (!m) return;
+    const prefix = mnsId(m).toLowerCase();
+    for (const [k, ra] of ras) if (ra.scope.toLowerCase() === prefix) ras.delete(k);
+    if (m.deletePolicy === 'Keep') k8sNs.add(k8sKey(m.cluster, m.name));
+  }
+
+  function completeMnsOp(op) {
+    const m = mns.get(op.mnsKey);
+    let result = 'Succeeded';
+    if (op.fault && op.fault.async_result) result = op.fault.async_result;
+    op.status = result; op.endTime = new Date().toISOString();
+    if (result !== 'Succeeded') {
+      const f = op.fault;
+      const defCode = result === 'Canceled' ? 'OperationCanceled' : (op.kind === 'mns-delete' ? 'DeleteNamespaceFailed' : 'CreateOrUpdateNamespaceFailed');
+      op.error = { code: f?.code ?? defCode, message: f?.message ?? `The operation on managed namespace '${op.name}' ${result === 'Canceled' ? 'was canceled' : 'failed'}.` };
+      op.errorStatus = f?.async_status ?? 409;
+    }
+    if (!m) return;
+    if (op.kind === 'mns-delete') {
+      if (result === 'Succeeded') removeMns(op.mnsKey);
+      else { m.provisioningState = 'Succeeded'; m.deleteOp = null; }
+    } else if (m.putOp === op.id) {
+      m.provisioningState = result;
+      m.putOp = null;
+    }
+  }
+
+  // GET {cluster}
+  function handleCluster(ctx, segs) {
+    if (ctx.req.method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `The requested resource does not support http method '${ctx.req.method}'.`);
+    return sendJson(ctx, 200, {
+      id: clusterId(segs), name: segs[7], type: 'Microsoft.ContainerService/ManagedClusters',
+      location: config.aks_location,
+      properties: { provisioningState: 'Succeeded', aadProfile: { managed: true, enableAzureRBAC: true } },
+    });
+  }
+
+  // GET/PUT/DELETE {cluster}/managedNamespaces[/{name}]
+  function handleMns(ctx, segs, name, raw) {
+    const method = ctx.req.method;
+    const cluster = clusterId(segs);
+    if (name === null) {
+      if (method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `The requested resource does not support http method '${method}'.`);
+      const pre = cluster.toLowerCase() + '/';
+      return sendJson(ctx, 200, { value: [...mns.values()].filter((m) => m.key.startsWith(pre)).map(mnsView) });
+    }
+    const key = mnsKey(segs, name);
+    const m = mns.get(key);
+    if (method === 'GET') {
+      if (!m) throw new ArmError(404, 'NotFound', `The managed namespace '${name}' was not found in managed cluster '${segs[7]}'.`);
+      return sendJson(ctx, 200, mnsView(m));
+    }
+    if (method === 'DELETE') {
+      if (!m) return finish(ctx, 204, armHeaders(ctx), null);
+      let op = m.deleteOp ? ops.get(m.deleteOp) : null;
+      if (!op || op.status !== 'InProgress') {
+        const pop = m.putOp ? ops.get(m.putOp) : null;
+        if (pop && pop.status === 'InProgress') {
+          pop.status = 'Canceled'; pop.endTime = new Date().toISOString();
+          pop.error = { code: 'OperationCanceled', message: `The operation was canceled because managed namespace '${m.name}' is being deleted.` };
+        }
+        m.putOp = null;
+        m.provisioningState = 'Deleting';
+        op = newMnsOp('mns-delete', 'location', m, config.delete_polls, ctx);
+        m.deleteOp = op.id;
+      }
+      return finish(ctx, 202, { ...armHeaders(ctx), Location: opUrl(ctx, op), ...retryAfterHeader() }, null);
+    }
+    if (method !== 'PUT') throw new ArmError(405, 'MethodNotAllowed', `The requested resource does not support http method '${method}'.`);
+    if (name.length > 63 || !K8S_NAME_RE.test(name)) {
+      throw new ArmError(400, 'InvalidParameter', `The managed namespace name '${name}' is invalid: it must be a DNS label (at most 63 lower-case letters, digits and hyphens).`);
+    }
+    const body = parseJsonBody(ctx, raw, { required: true });
+    if (typeof body.location !== 'string' || !body.location) throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
+    if (normLocation(body.location) !== config.aks_location) {
+      throw new ArmError(400, 'InvalidLocation', `The managed namespace's location '${body.location}' differs from its managed cluster's location '${config.aks_location}'.`);
+    }
+    const props = validateMnsProps(body.properties);
+    const tags = validateTags(body.tags);
+    if (m && m.provisioningState === 'Deleting') {
+      throw new ArmError(409, 'AnotherOperationInProgress', `Another operation is in progress on managed namespace '${m.name}'. Please retry after it completes.`);
+    }
+    // A PUT while one runs joins it (as for resource groups): the new
+    // definition is taken, and the caller follows the running operation.
+    // (Operations here finish only by being polled; a client that died
+    // while polling leaves its successor this one to follow.)
+    const running = m && m.putOp ? ops.get(m.putOp) : null;
+    if (running && running.status === 'InProgress') {
+      Object.assign(m, props, { tags });
+      return sendJson(ctx, 200, mnsView(m), { 'Azure-AsyncOperation': opUrl(ctx, running), ...retryAfterHeader() });
+    }
+    if (!m && k8sExists(cluster, name)) {
+      if (props.adoptionPolicy !== 'Always' || SYSTEM_NS.includes(name)) {
+        throw new ArmError(409, 'NamespaceAlreadyExists',
+          `A Kubernetes namespace named '${name}' already exists in managed cluster '${segs[7]}' and adoptionPolicy '${props.adoptionPolicy}' does not allow taking it over.`);
+      }
+      k8sNs.delete(k8sKey(cluster, name));
+    }
+    const rec = m || { key, sub: segs[1], rg: segs[3], cluster, name, createdAt: new Date().toISOString(), putOp: null, deleteOp: null };
+    Object.assign(rec, props, { location: normLocation(body.location), tags, provisioningState: m ? 'Updating' : 'Creating' });
+    mns.set(key, rec);
+    const op = newMnsOp('mns-put', 'async', rec, config.put_polls, ctx);
+    rec.putOp = op.id;
+    return sendJson(ctx, m ? 200 : 201, mnsView(rec), { 'Azure-AsyncOperation': opUrl(ctx, op), ...retryAfterHeader() });
+  }
+
   // ---- ARM dispatch ---------------------------------------------------------------
 
   function rateClass(method) {
@@ -1176,6 +1405,12 @@ export function createFakeArm(initialConfig = configFromEnv()) {
       if (rest.length > 1) throw new ArmError(404, 'NotFound', `The path '${ctx.url.pathname}' is not served by fake-arm.`);
       return handleRoleAssignment(ctx, segs.slice(0, raIdx), rest.length ? rest[0] : null, raw, jwt);
     }
+    if (lower.length >= 8 && lower[2] === 'resourcegroups' && lower[4] === 'providers'
+        && lower[5] === 'microsoft.containerservice' && lower[6] === 'managedclusters') {
+      if (lower.length === 8) return handleCluster(ctx, segs);
+      if (lower[8] === 'managednamespaces' && lower.length === 9) return handleMns(ctx, segs, null, raw);
+      if (lower[8] === 'managednamespaces' && lower.length === 10) return handleMns(ctx, segs, segs[9], raw);
+    }
     if (lower.length === 3 && lower[2] === 'resourcegroups') {
       if (ctx.req.method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `The requested resource does not support http method '${ctx.req.method}'.`);
       const value = [...rgs.values()].filter((r) => r.sub.toLowerCase() === sub.toLowerCase()).map(rgView);
@@ -1204,8 +1439,10 @@ export function createFakeArm(initialConfig = configFromEnv()) {
         pending_operation: rg.deleteOp || rg.putOp || null,
       })),
       role_assignments: [...ras.values()].map(raView),
+      managed_namespaces: [...mns.values()].map((m) => ({ ...mnsView(m), pending_operation: m.deleteOp || m.putOp || null })),
+      unmanaged_kubernetes_namespaces: [...k8sNs].map((k) => { const i = k.lastIndexOf('|'); return { cluster_id: k.slice(0, i), name: k.slice(i + 1) }; }),
       operations: [...ops.values()].map((op) => ({
-        id: op.id, kind: op.kind, pattern: op.pattern, subscription: op.sub, resource_group: op.rgName,
+        id: op.id, kind: op.kind, pattern: op.pattern, subscription: op.sub, resource_group: op.rgName, managed_namespace: op.kind.startsWith('mns-') ? op.name : undefined,
         status: op.status, polls: op.polls, polls_needed: op.needed, start_time: op.startTime,
         end_time: op.endTime, error: op.error, fault: op.fault ? op.fault.id : null,
       })),
@@ -1245,6 +1482,9 @@ export function createFakeArm(initialConfig = configFromEnv()) {
       } else if (['client_id', 'tenant_id', 'subscription_id', 'public_url', 'federated_jwks_url', 'federated_issuer', 'federated_subject'].includes(k)) {
         if (v !== null && typeof v !== 'string') throw new Error(`${k} must be a string or null`);
         next[k] = k === 'public_url' && v ? v.replace(/\/+$/, '') : v;
+      } else if (k === 'aks_location') {
+        if (typeof v !== 'string' || !v) throw new Error('aks_location must be a non-empty string');
+        next[k] = normLocation(v);
       } else if (k === 'ra_repeat_status') {
         if (v !== 200 && v !== 201) throw new Error('ra_repeat_status must be 200 or 201');
         next[k] = v;
@@ -1313,6 +1553,32 @@ export function createFakeArm(initialConfig = configFromEnv()) {
         }
       }
       if (path === '/_fake/state' && m === 'GET') return controlJson(res, 200, stateView());
+      // A Kubernetes namespace that ARM does not manage: {cluster_id, name}.
+      if (path === '/_fake/k8s-namespaces' && m === 'POST') {
+        body = parse();
+        if (typeof body.cluster_id !== 'string' || typeof body.name !== 'string' || !K8S_NAME_RE.test(body.name)) {
+          throw new Error('k8s-namespaces needs {cluster_id, name}');
+        }
+        k8sNs.add(k8sKey(body.cluster_id, body.name));
+        return controlJson(res, 201, { ok: true });
+      }
+      // Changes behind Atrium's back: PATCH a managed namespace's properties
+      // ({id, properties}) or DELETE one ({id}) without ARM's protocol.
+      if (path === '/_fake/role-assignments' && m === 'DELETE') {
+        body = parse();
+        const hit = [...ras.entries()].find(([, ra]) => typeof body.id === 'string' && raView(ra).id.toLowerCase() === body.id.toLowerCase());
+        if (!hit) return controlJson(res, 404, { error: 'no such role assignment' });
+        ras.delete(hit[0]);
+        return controlJson(res, 200, { ok: true });
+      }
+      if (path === '/_fake/managed-namespaces' && (m === 'PATCH' || m === 'DELETE')) {
+        body = parse();
+        const rec = typeof body.id === 'string' ? mns.get(body.id.toLowerCase()) : null;
+        if (!rec) return controlJson(res, 404, { error: 'no such managed namespace' });
+        if (m === 'DELETE') { mns.delete(rec.key); return controlJson(res, 200, { ok: true }); }
+        Object.assign(rec, validateMnsProps({ ...mnsView(rec).properties, ...(body.properties || {}) }));
+        return controlJson(res, 200, mnsView(rec));
+      }
       if (path === '/_fake/config') {
         if (m === 'GET') return controlJson(res, 200, publicConfig());
         if (m === 'POST' || m === 'PATCH') { patchConfig(parse()); return controlJson(res, 200, publicConfig()); }

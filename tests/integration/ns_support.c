@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -245,6 +246,38 @@ int fake_ra_count(const char *rg)
 			n++;
 	}
 	free(suffix);
+	json_decref(s);
+	return n;
+}
+
+json_t *fake_mns(const char *name)
+{
+	json_t *s = fake_call("GET", "/_fake/state", NULL);
+	json_t *found = NULL;
+	size_t i;
+	json_t *m;
+	json_array_foreach(json_object_get(s, "managed_namespaces"), i, m) {
+		const char *n = json_string_value(json_object_get(m, "name"));
+		if (n && strcmp(n, name) == 0) {
+			cr_assert_null(found, "one managed namespace named %s", name);
+			found = json_incref(m);
+		}
+	}
+	json_decref(s);
+	return found;
+}
+
+int fake_scope_ra_count(const char *scope)
+{
+	json_t *s = fake_call("GET", "/_fake/state", NULL);
+	int n = 0;
+	size_t i;
+	json_t *ra;
+	json_array_foreach(json_object_get(s, "role_assignments"), i, ra) {
+		const char *sc = json_string_value(json_object_get(json_object_get(ra, "properties"), "scope"));
+		if (sc && strcasecmp(sc, scope) == 0)
+			n++;
+	}
 	json_decref(s);
 	return n;
 }

@@ -53,6 +53,11 @@ int fake_ra_count(const char *rg);
 /* The principal of the one role assignment on group `rg` (heap), NULL
  * when there is none; fails the test when there are several. */
 char *fake_ra_principal(const char *rg);
+/* The fake's managed namespace named `name` (any cluster), or NULL
+ * (decref it). */
+json_t *fake_mns(const char *name);
+/* Role assignments whose scope is exactly `scope` (case-insensitive). */
+int fake_scope_ra_count(const char *scope);
 /* Runs due jobs in-process until no job of `kind` for the tenant is
  * queued or running, at most timeout_s seconds; true when none is left. */
 bool nst_drain_kind(const char *tenant_id, const char *kind, int timeout_s);

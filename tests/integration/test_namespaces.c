@@ -12,10 +12,16 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "server/jobs/jobs.h"
+#include "server/store/db.h"
+#include "services/namespaces.h"
 #include "server/common/metrics.h"
 #include "ns_support.h"
 #include "server/common/util.h"
@@ -347,7 +353,7 @@ Test(namespaces, server_errors_are_retried_and_finished_steps_are_not_repeated)
 	char *ra = ra_regex(rg);
 	char *fj = xasprintf("{\"match\":{\"method\":\"PUT\",\"path_regex\":\"%s\"},\"status\":500,\"times\":1}", ra);
 	char *fault = fake_fault(fj);
-	json_t *ns = nst_create(&t, "five", "prod", "westeurope", 202);
+	json_t *ns = nst_create(&t, "five", "staging", "westeurope", 202);
 	const char *id = id_of(ns);
 	cr_assert(jobs_run_one("it-namespaces"));
 	assert_last_error(id, "InternalServerError");
@@ -616,10 +622,14 @@ Test(namespaces, the_worker_counts_job_outcomes_and_outbound_calls)
 	cr_assert_str_eq(st, "ready");
 	char *text = metrics_render();
 	cr_assert(strstr(text, "atrium_job_runs_total{kind=\"namespace.provision\",outcome=\"succeeded\"} 1\n"), "%s", text);
-	cr_assert(strstr(text, "atrium_outbound_requests_total{target=\"arm\",outcome=\"success\"} 2\n"), "%s", text);
+	/* ARM: group PUT, assignment PUT; then for AKS the managed namespace's
+	 * GET (404: not there yet, a client error), the cluster's GET, the
+	 * namespace's PUT and its two polls, the assignment PUT. */
+	cr_assert(strstr(text, "atrium_outbound_requests_total{target=\"arm\",outcome=\"success\"} 7\n"), "%s", text);
+	cr_assert(strstr(text, "atrium_outbound_requests_total{target=\"arm\",outcome=\"client_error\"} 1\n"), "%s", text);
 	cr_assert(strstr(text, "atrium_outbound_requests_total{target=\"blob\",outcome=\"success\"} 3\n"), "%s", text);
 	cr_assert(strstr(text, "atrium_outbound_requests_total{target=\"entra\",outcome=\"success\"} 1\n"), "%s", text);
-	cr_assert(strstr(text, "atrium_outbound_request_duration_seconds_count{target=\"arm\"} 2\n"), "%s", text);
+	cr_assert(strstr(text, "atrium_outbound_request_duration_seconds_count{target=\"arm\"} 8\n"), "%s", text);
 	free(text);
 	/* Queue depth comes from portal_db at scrape time: serve shows it. */
 	struct resp *m = http("GET", "/metrics", NULL, NULL, NULL);
@@ -832,7 +842,7 @@ Test(namespaces, list_is_paginated_newest_first_and_filtered)
 	struct nst_tenant t;
 	nst_tenant(&t, true, NULL);
 	json_t *a = nst_create(&t, "l-a", "dev", "westeurope", 202);
-	json_t *b = nst_create(&t, "l-b", "prod", "westeurope", 202);
+	json_t *b = nst_create(&t, "l-b", "staging", "westeurope", 202);
 	json_t *c = nst_create(&t, "l-c", "dev", "northeurope", 202);
 	char *p = xasprintf("/v1/tenants/%s/namespaces?limit=2", t.id);
 	struct resp *r = http("GET", p, t.admin, NULL, NULL);
@@ -1071,5 +1081,545 @@ Test(namespaces, a_tenants_own_namespace_quota_replaces_the_default)
 	resp_free(r);
 	json_decref(nst_create(&t, "over", "dev", "westeurope", 409));
 	free(super);
+	nst_tenant_free(&t);
+}
+
+/* ---- AKS: the Kubernetes namespace, sizes, approval ------------------------- */
+
+#define AKS_ADMIN_ROLE "3498e952-d568-435e-9b2c-8d77e338d7f7"
+
+static struct resp *ns_call(const char *method, const struct nst_tenant *t, const char *key,
+			    const char *action, const char *token, const char *body)
+{
+	char *p = xasprintf("/v1/tenants/%s/namespaces/%s%s", t->id, key, action ? action : "");
+	struct resp *r = http(method, p, token, body, NULL);
+	free(p);
+	return r;
+}
+
+static const char *k8s(json_t *ns, const char *k)
+{
+	return str(json_object_get(ns, "kubernetes"), k);
+}
+
+Test(namespaces, aks_namespace_and_admin_assignment_are_made_with_labels_quota_and_policy_then_removed)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	char *path = xasprintf("/v1/tenants/%s/namespaces", t.id);
+	struct resp *c = http("POST", path, t.admin,
+			      "{\"name\":\"kube\",\"environment\":\"dev\",\"location\":\"westeurope\","
+			      "\"size\":\"medium\"}", NULL);
+	cr_assert_eq(c->status, 202, "%s", c->body);
+	const char *id = id_of(c->json);
+	char *k8s_name = xasprintf("%s-kube", t.slug);
+	const char *cluster = getenv("ATRIUM_AKS_CLUSTER_ID");
+	cr_assert_not_null(cluster, "the stack sets ATRIUM_AKS_CLUSTER_ID");
+	/* What is meant, at once: the size's quota and policies. */
+	cr_assert_str_eq(str(c->json, "size"), "medium");
+	cr_assert_str_eq(k8s(c->json, "cluster_id"), cluster);
+	cr_assert_str_eq(k8s(c->json, "namespace"), k8s_name);
+	cr_assert(json_is_null(json_object_get(json_object_get(c->json, "kubernetes"), "id")));
+	json_t *q = json_object_get(json_object_get(c->json, "kubernetes"), "quota");
+	cr_assert_str_eq(str(q, "cpu_request"), "2");
+	cr_assert_str_eq(str(q, "memory_limit"), "8Gi");
+	cr_assert_eq(json_integer_value(json_object_get(q, "pods")), 50);
+	json_t *np = json_object_get(json_object_get(c->json, "kubernetes"), "network_policy");
+	cr_assert_str_eq(str(np, "ingress"), "AllowSameNamespace");
+	cr_assert_str_eq(str(np, "egress"), "AllowAll");
+	cr_assert_str_eq(k8s(c->json, "adoption_policy"), "Never");
+
+	char *st = nst_drive(id, ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	json_t *g = get_ns(&t, "kube", 200);
+	char *mns_id = xasprintf("%s/managedNamespaces/%s", cluster, k8s_name);
+	cr_assert_str_eq(k8s(g, "id"), mns_id);
+	json_t *ras = json_object_get(json_object_get(g, "kubernetes"), "role_assignment_ids");
+	cr_assert_eq(json_array_size(ras), 1);
+	const char *ra_id = json_string_value(json_array_get(ras, 0));
+	cr_assert(ra_id && strncmp(ra_id, mns_id, strlen(mns_id)) == 0, "%s", ra_id);
+
+	/* Read back from the fake ARM. */
+	json_t *m = fake_mns(k8s_name);
+	cr_assert_not_null(m, "managed namespace %s in the fake", k8s_name);
+	cr_assert_str_eq(str(m, "id"), mns_id);
+	cr_assert_str_eq(str(m, "location"), "westeurope");
+	json_t *p = json_object_get(m, "properties");
+	cr_assert_str_eq(str(p, "provisioningState"), "Succeeded");
+	json_t *labels = json_object_get(p, "labels");
+	cr_assert_str_eq(str(labels, "atrium.dev/tenant"), t.slug);
+	cr_assert_str_eq(str(labels, "atrium.dev/namespace"), "kube");
+	cr_assert_str_eq(str(labels, "atrium.dev/environment"), "dev");
+	cr_assert_str_eq(str(labels, "atrium.dev/namespace-id"), id);
+	json_t *rq = json_object_get(p, "defaultResourceQuota");
+	cr_assert_str_eq(str(rq, "cpuRequest"), "2");
+	cr_assert_str_eq(str(rq, "cpuLimit"), "4");
+	cr_assert_str_eq(str(rq, "memoryRequest"), "4Gi");
+	cr_assert_str_eq(str(rq, "memoryLimit"), "8Gi");
+	cr_assert_str_eq(str(json_object_get(p, "annotations"), "atrium.dev/max-pods"), "50");
+	json_t *pol = json_object_get(p, "defaultNetworkPolicy");
+	cr_assert_str_eq(str(pol, "ingress"), "AllowSameNamespace");
+	cr_assert_str_eq(str(pol, "egress"), "AllowAll");
+	cr_assert_str_eq(str(p, "adoptionPolicy"), "Never");
+	cr_assert_str_eq(str(p, "deletePolicy"), "Delete");
+	json_t *state = fake_call("GET", "/_fake/state", NULL);
+	size_t i;
+	json_t *item;
+	int found = 0;
+	json_array_foreach(json_object_get(state, "role_assignments"), i, item) {
+		json_t *rp = json_object_get(item, "properties");
+		if (strcasecmp(str(rp, "scope"), mns_id) != 0)
+			continue;
+		found++;
+		cr_assert_str_eq(str(item, "id"), ra_id);
+		cr_assert_str_eq(str(rp, "principalId"), t.admin_group);
+		cr_assert_str_eq(str(rp, "principalType"), "Group");
+		cr_assert(strstr(str(rp, "roleDefinitionId"), "/roleDefinitions/" AKS_ADMIN_ROLE));
+	}
+	cr_assert_eq(found, 1, "one assignment on the managed namespace");
+	json_decref(state);
+	/* dev: the members' Writer assignment has no group to name yet. */
+	char *members = nst_job(id, "(SELECT s->'output'->>'members' FROM jsonb_array_elements(j.steps) s "
+				    "WHERE s->>'name' = 'aks_role_assignments')");
+	cr_assert(members && strstr(members, "no members group"), "%s", members ? members : "(null)");
+
+	/* Delete: the assignment and the managed namespace go. */
+	struct resp *d = delete_ns(&t, "kube");
+	cr_assert_eq(d->status, 202, "%s", d->body);
+	free(st);
+	st = nst_drive(id, ",deleted,failed,", 30);
+	cr_assert_str_eq(st, "deleted");
+	json_t *gone = fake_mns(k8s_name);
+	cr_assert_null(gone, "the managed namespace was deleted");
+	cr_assert_eq(fake_scope_ra_count(mns_id), 0);
+	json_t *after = get_ns(&t, id, 200);
+	cr_assert(json_is_null(json_object_get(json_object_get(after, "kubernetes"), "id")));
+
+	json_decref(after); resp_free(d); free(members); json_decref(m); free(mns_id); json_decref(g);
+	free(st); free(k8s_name); resp_free(c); free(path);
+	nst_tenant_free(&t);
+}
+
+/* A second `atrium serve` on ATRIUM_TEST_RL_PORT with ATRIUM_AKS_CLUSTER_ID
+ * empty (unset). */
+static pid_t serve_without_cluster(char *base, size_t len)
+{
+	const char *bin = getenv("ATRIUM_TEST_BINARY");
+	cr_assert_not_null(bin, "ATRIUM_TEST_BINARY must name the atrium binary");
+	const char *port = getenv("ATRIUM_TEST_RL_PORT") ? getenv("ATRIUM_TEST_RL_PORT") : "28444";
+	char listen[64];
+	snprintf(listen, sizeof(listen), "127.0.0.1:%s", port);
+	snprintf(base, len, "https://127.0.0.1:%s", port);
+	pid_t pid = fork();
+	if (pid == 0) {
+		test_child_dies_with_parent();
+		setenv("ATRIUM_LISTEN", listen, 1);
+		setenv("ATRIUM_AKS_CLUSTER_ID", "", 1);
+		freopen("/dev/null", "w", stderr);
+		execl(bin, bin, "serve", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100; i++) {
+		struct resp *r = http_at(base, "GET", "/readyz", NULL, NULL, NULL);
+		const char *idp = json_string_value(json_object_get(json_object_get(r->json, "checks"),
+								     "identity_provider"));
+		bool up = idp && strcmp(idp, "ok") == 0;
+		resp_free(r);
+		if (up)
+			return pid;
+		usleep(100000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	cr_assert_fail("the second server did not start");
+	return -1;
+}
+
+Test(namespaces, without_a_cluster_the_kubernetes_steps_are_skipped_and_kubernetes_is_null)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	char base[96];
+	pid_t pid = serve_without_cluster(base, sizeof(base));
+	char *path = xasprintf("/v1/tenants/%s/namespaces", t.id);
+	struct resp *c = http_at(base, "POST", path, t.admin,
+				 "{\"name\":\"plain\",\"environment\":\"dev\",\"location\":\"westeurope\"}",
+				 NULL);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	cr_assert_eq(c->status, 202, "%s", c->body);
+	cr_assert(json_is_null(json_object_get(c->json, "kubernetes")), "%s", c->body);
+	cr_assert_str_eq(str(c->json, "size"), "small", "the default size");
+	const char *id = id_of(c->json);
+	char *st = nst_drive(id, ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	char *skipped = nst_job(id, "(SELECT string_agg(s->>'name', ',' ORDER BY s->>'name') FROM "
+				    "jsonb_array_elements(j.steps) s WHERE (s->'output'->>'skipped')::boolean)");
+	cr_assert_str_eq(skipped, "aks_namespace,aks_role_assignments");
+	char *k8s_name = xasprintf("%s-plain", t.slug);
+	json_t *m = fake_mns(k8s_name);
+	cr_assert_null(m, "no managed namespace");
+	json_t *g = get_ns(&t, "plain", 200);
+	cr_assert(json_is_null(json_object_get(g, "kubernetes")));
+	json_decref(g); free(k8s_name); free(skipped); free(st); resp_free(c); free(path);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, a_new_size_is_a_patch_whose_update_job_changes_the_quota_in_aks)
+{
+	struct nst_tenant t, other;
+	nst_tenant(&t, true, NULL);
+	nst_tenant(&other, true, NULL);
+	json_t *ns = nst_create(&t, "grow", "staging", "westeurope", 202);
+	const char *id = id_of(ns);
+	char *st = nst_drive(id, ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	free(st);
+	char *k8s_name = xasprintf("%s-grow", t.slug);
+	json_t *m = fake_mns(k8s_name);
+	cr_assert_str_eq(str(json_object_get(json_object_get(m, "properties"), "defaultResourceQuota"), "cpuLimit"), "1");
+	json_decref(m);
+
+	/* Refused: bad bodies (422), stale If-Match (412), roles, other tenants. */
+	const char *bad[] = {"{\"size\":\"huge\"}", "{}", "{\"size\":\"large\",\"name\":\"x\"}",
+			     "{\"size\":3}", "{\"size\":null}"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct resp *r = ns_call("PATCH", &t, "grow", NULL, t.admin, bad[i]);
+		assert_problem(r, 422);
+		resp_free(r);
+	}
+	char *p = xasprintf("/v1/tenants/%s/namespaces/grow", t.id);
+	const char *stale[] = {"If-Match: \"1\"", NULL};
+	struct resp *r = http("PATCH", p, t.admin, "{\"size\":\"large\"}", stale);
+	assert_problem(r, 412);
+	resp_free(r);
+	char *support = mint(t.aad, "5a5a5a5a-0000-4000-8000-00000000c002", "support_user", NULL);
+	r = ns_call("PATCH", &t, "grow", NULL, support, "{\"size\":\"large\"}");
+	assert_problem(r, 403);
+	resp_free(r);
+	char *cross = xasprintf("/v1/tenants/%s/namespaces/grow", t.id);
+	r = http("PATCH", cross, other.admin, "{\"size\":\"large\"}", NULL);
+	assert_problem(r, 404);
+	resp_free(r);
+	r = ns_call("PATCH", &other, id, NULL, other.admin, "{\"size\":\"large\"}");
+	assert_problem(r, 404);
+	resp_free(r);
+	char *size = nst_sql("SELECT size FROM namespaces WHERE id = $1", id, NULL);
+	cr_assert_str_eq(size, "small", "nothing changed");
+	free(size);
+
+	/* The same size: nothing to do. */
+	r = ns_call("PATCH", &t, "grow", NULL, t.admin, "{\"size\":\"small\"}");
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert_str_eq(str(r->json, "status"), "ready");
+	resp_free(r);
+
+	/* large: 202, updating under a namespace.update job. */
+	r = ns_call("PATCH", &t, "grow", NULL, t.admin, "{\"size\":\"large\"}");
+	cr_assert_eq(r->status, 202, "%s", r->body);
+	cr_assert_str_eq(str(r->json, "status"), "updating");
+	cr_assert_str_eq(str(r->json, "size"), "large");
+	cr_assert_str_neq(str(r->json, "job_id"), str(ns, "job_id"));
+	json_t *q = json_object_get(json_object_get(r->json, "kubernetes"), "quota");
+	cr_assert_str_eq(str(q, "cpu_limit"), "16");
+	char *kind = nst_job(id, "j.kind");
+	cr_assert_str_eq(kind, "namespace.update");
+	/* While it runs, another change waits. */
+	struct resp *busy = ns_call("PATCH", &t, "grow", NULL, t.admin, "{\"size\":\"medium\"}");
+	assert_problem(busy, 409);
+	resp_free(busy);
+	resp_free(r);
+	st = nst_drive(id, ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	m = fake_mns(k8s_name);
+	json_t *mp = json_object_get(m, "properties");
+	json_t *rq = json_object_get(mp, "defaultResourceQuota");
+	cr_assert_str_eq(str(rq, "cpuRequest"), "8");
+	cr_assert_str_eq(str(rq, "cpuLimit"), "16");
+	cr_assert_str_eq(str(rq, "memoryRequest"), "16Gi");
+	cr_assert_str_eq(str(rq, "memoryLimit"), "32Gi");
+	cr_assert_str_eq(str(json_object_get(mp, "annotations"), "atrium.dev/max-pods"), "200");
+	cr_assert_str_eq(str(json_object_get(mp, "defaultNetworkPolicy"), "egress"), "AllowAll");
+	cr_assert_str_eq(str(json_object_get(mp, "labels"), "atrium.dev/namespace-id"), id);
+	char *rg = xasprintf("atrium-%s-grow", t.slug);
+	cr_assert_eq(fake_rg_count(rg), 1);
+	cr_assert_eq(fake_ra_count(rg), 1, "the update made no second assignment");
+	char *mns_id = xasprintf("%s/managedNamespaces/%s", getenv("ATRIUM_AKS_CLUSTER_ID"), k8s_name);
+	cr_assert_eq(fake_scope_ra_count(mns_id), 1);
+	char *actions = nst_sql("SELECT string_agg(action, ',' ORDER BY created_at) FROM audit_log "
+				"WHERE resource_id = $1", id, NULL);
+	cr_assert_str_eq(actions, "namespace.create,namespace.provisioning,namespace.ready,"
+				  "namespace.resize,namespace.ready");
+	char *changes = nst_sql("SELECT changes->>'previous_size' || '->' || (changes->>'size') FROM audit_log "
+				"WHERE resource_id = $1 AND action = 'namespace.resize'", id, NULL);
+	cr_assert_str_eq(changes, "small->large");
+	free(changes); free(actions); free(mns_id); free(rg); json_decref(m); free(st); free(kind);
+	free(cross); free(support); free(p); free(k8s_name); json_decref(ns);
+	nst_tenant_free(&t);
+	nst_tenant_free(&other);
+}
+
+Test(namespaces, a_prod_namespace_waits_for_a_super_admins_approval_then_is_provisioned)
+{
+	struct nst_tenant t, other;
+	nst_tenant(&t, true, NULL);
+	nst_tenant(&other, true, NULL);
+	json_t *ns = nst_create(&t, "live", "prod", "westeurope", 202);
+	const char *id = id_of(ns);
+	cr_assert_str_eq(str(ns, "status"), "pending_approval");
+	cr_assert(json_is_null(json_object_get(ns, "job_id")));
+	cr_assert(json_is_null(json_object_get(ns, "approval")));
+	long jobs = nst_sql_long("SELECT count(*) FROM jobs WHERE payload->>'namespace_id' = $1", id, NULL);
+	cr_assert_eq(jobs, 0, "nothing is queued before approval");
+	char *rg = xasprintf("atrium-%s-live", t.slug);
+
+	/* Only a super admin decides: the tenant's admin gets 403, another
+	 * tenant's 404, support 403. A size may still change (200). */
+	struct resp *r = ns_call("POST", &t, "live", "/approve", t.admin, "{}");
+	assert_problem(r, 403);
+	resp_free(r);
+	char *support = mint(t.aad, "5a5a5a5a-0000-4000-8000-00000000c002", "support_user", NULL);
+	r = ns_call("POST", &t, "live", "/approve", support, "{}");
+	assert_problem(r, 403);
+	resp_free(r);
+	char *cross = xasprintf("/v1/tenants/%s/namespaces/live/approve", t.id);
+	r = http("POST", cross, other.admin, "{}", NULL);
+	assert_problem(r, 404);
+	resp_free(r);
+	r = ns_call("PATCH", &t, "live", NULL, t.admin, "{\"size\":\"medium\"}");
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert_str_eq(str(r->json, "status"), "pending_approval");
+	resp_free(r);
+	char *super = super_token();
+	/* Bad bodies: 422, nothing changes. */
+	const char *bad[] = {"{\"reason\":\"\"}", "{\"reason\":7}", "{\"why\":\"x\"}"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = ns_call("POST", &t, "live", "/approve", super, bad[i]);
+		assert_problem(r, 422);
+		resp_free(r);
+	}
+	char *st = nst_status(id);
+	cr_assert_str_eq(st, "pending_approval");
+	free(st);
+
+	r = ns_call("POST", &t, "live", "/approve", super, "{\"reason\":\"capacity checked\"}");
+	cr_assert_eq(r->status, 202, "%s", r->body);
+	cr_assert_str_eq(str(r->json, "status"), "pending");
+	cr_assert(util_is_uuid(str(r->json, "job_id")));
+	json_t *ap = json_object_get(r->json, "approval");
+	cr_assert_str_eq(str(ap, "decision"), "approved");
+	cr_assert_str_eq(str(ap, "reason"), "capacity checked");
+	cr_assert_not_null(str(ap, "decided_at"));
+	resp_free(r);
+	/* Decided once. */
+	r = ns_call("POST", &t, "live", "/approve", super, "{}");
+	assert_problem(r, 409);
+	resp_free(r);
+	r = ns_call("POST", &t, "live", "/reject", super, "{\"reason\":\"too late\"}");
+	assert_problem(r, 409);
+	resp_free(r);
+
+	st = nst_drive(id, ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	cr_assert_eq(fake_rg_count(rg), 1);
+	char *k8s_name = xasprintf("%s-live", t.slug);
+	json_t *m = fake_mns(k8s_name);
+	cr_assert_not_null(m);
+	cr_assert_str_eq(str(json_object_get(json_object_get(m, "properties"), "labels"), "atrium.dev/environment"), "prod");
+	cr_assert_str_eq(str(json_object_get(json_object_get(m, "properties"), "defaultResourceQuota"), "cpuLimit"), "4",
+			 "the size set while waiting");
+	char *actions = nst_sql("SELECT string_agg(action, ',' ORDER BY created_at) FROM audit_log "
+				"WHERE resource_id = $1", id, NULL);
+	cr_assert_str_eq(actions, "namespace.create,namespace.resize,namespace.approve,"
+				  "namespace.provisioning,namespace.ready");
+	char *who = nst_sql("SELECT actor_kind FROM audit_log WHERE resource_id = $1 AND action = 'namespace.approve'", id, NULL);
+	cr_assert_str_eq(who, "user");
+	free(who); free(actions); json_decref(m); free(k8s_name); free(st); free(super); free(cross);
+	free(support); free(rg); json_decref(ns);
+	nst_tenant_free(&t);
+	nst_tenant_free(&other);
+}
+
+Test(namespaces, a_rejected_prod_namespace_keeps_the_reason_and_is_never_provisioned)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	json_t *ns = nst_create(&t, "nope", "prod", "westeurope", 202);
+	const char *id = id_of(ns);
+	char *super = super_token();
+	struct resp *r = ns_call("POST", &t, "nope", "/reject", super, "{}");
+	assert_problem(r, 422);
+	resp_free(r);
+	r = ns_call("POST", &t, "nope", "/reject", t.admin, "{\"reason\":\"mine\"}");
+	assert_problem(r, 403);
+	resp_free(r);
+	r = ns_call("POST", &t, "nope", "/reject", super, "{\"reason\":\"no budget this quarter\"}");
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert_str_eq(str(r->json, "status"), "rejected");
+	cr_assert(json_is_null(json_object_get(r->json, "job_id")));
+	json_t *ap = json_object_get(r->json, "approval");
+	cr_assert_str_eq(str(ap, "decision"), "rejected");
+	cr_assert_str_eq(str(ap, "reason"), "no budget this quarter");
+	resp_free(r);
+	r = ns_call("POST", &t, "nope", "/approve", super, "{}");
+	assert_problem(r, 409);
+	resp_free(r);
+	r = ns_call("PATCH", &t, "nope", NULL, t.admin, "{\"size\":\"large\"}");
+	assert_problem(r, 409);
+	resp_free(r);
+	long jobs = nst_sql_long("SELECT count(*) FROM jobs WHERE payload->>'namespace_id' = $1", id, NULL);
+	cr_assert_eq(jobs, 0, "never queued");
+	char *reason = nst_sql("SELECT changes->'approval'->>'reason' FROM audit_log WHERE resource_id = $1 "
+			       "AND action = 'namespace.reject'", id, NULL);
+	cr_assert_str_eq(reason, "no budget this quarter");
+	/* Deleting it frees the name at once: nothing was made in Azure. */
+	struct resp *d = delete_ns(&t, "nope");
+	cr_assert_eq(d->status, 200, "%s", d->body);
+	cr_assert_str_eq(str(d->json, "status"), "deleted");
+	char *rg = xasprintf("atrium-%s-nope", t.slug);
+	cr_assert_eq(fake_rg_count(rg), 0);
+	json_decref(nst_create(&t, "nope", "dev", "westeurope", 202));
+	free(rg); resp_free(d); free(reason); free(super); json_decref(ns);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, a_kubernetes_namespace_atrium_did_not_create_is_never_adopted_nor_deleted)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	char *k8s_name = xasprintf("%s-taken", t.slug);
+	char *body = xasprintf("{\"cluster_id\":\"%s\",\"name\":\"%s\"}", getenv("ATRIUM_AKS_CLUSTER_ID"), k8s_name);
+	json_decref(fake_call("POST", "/_fake/k8s-namespaces", body));
+	json_t *ns = nst_create(&t, "taken", "dev", "westeurope", 202);
+	const char *id = id_of(ns);
+	char *st = nst_drive(id, ",ready,failed,", 30);
+	cr_assert_str_eq(st, "failed");
+	assert_last_error(id, "NamespaceAlreadyExists");
+	json_t *m = fake_mns(k8s_name);
+	cr_assert_null(m, "ARM refused: no managed namespace");
+	/* Deleting the failed namespace leaves the Kubernetes namespace alone. */
+	struct resp *d = delete_ns(&t, "taken");
+	cr_assert_eq(d->status, 202, "%s", d->body);
+	free(st);
+	st = nst_drive(id, ",deleted,failed,", 30);
+	cr_assert_str_eq(st, "deleted");
+	json_t *state = fake_call("GET", "/_fake/state", NULL);
+	bool still = false;
+	size_t i;
+	json_t *item;
+	json_array_foreach(json_object_get(state, "unmanaged_kubernetes_namespaces"), i, item)
+		still |= strcmp(str(item, "name"), k8s_name) == 0;
+	cr_assert(still, "the existing Kubernetes namespace is still there");
+	json_decref(state); resp_free(d); free(st); json_decref(ns); free(body); free(k8s_name);
+	nst_tenant_free(&t);
+}
+
+/* ---- drift repair -------------------------------------------------------------- */
+
+/* Makes `id` the only namespace due for drift repair, queues the
+ * reconciler and runs jobs until the namespace has been re-read. */
+static void reconcile_now(const char *id)
+{
+	free(nst_sql("UPDATE namespaces SET last_reconciled_at = now() WHERE status IN ('ready', 'degraded') "
+		     "AND id <> $1::uuid", id, NULL));
+	free(nst_sql("UPDATE namespaces SET last_reconciled_at = NULL WHERE id = $1::uuid", id, NULL));
+	struct db_conn *c = db_acquire(DB_PORTAL);
+	cr_assert(c && db_scope(c, "*") && jobs_schedule(c, NAMESPACE_RECONCILE, 0));
+	db_release(c);
+	for (int i = 0; i < 50; i++) {
+		jobs_run_one("it-reconcile");
+		long done = nst_sql_long("SELECT count(*) FROM namespaces WHERE id = $1::uuid AND "
+					 "last_reconciled_at IS NOT NULL", id, NULL);
+		if (done)
+			return;
+		usleep(100000);
+	}
+	cr_assert_fail("the namespace was not reconciled");
+}
+
+Test(namespaces, drift_is_repaired_and_repeated_failures_make_the_namespace_degraded_until_a_repair_works)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	json_t *ns = nst_create(&t, "drift", "dev", "westeurope", 202);
+	const char *id = id_of(ns);
+	char *st = nst_drive(id, ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	free(st);
+	json_t *g = get_ns(&t, "drift", 200);
+	cr_assert(json_is_null(json_object_get(g, "last_reconciled_at")));
+	const char *mns_id = k8s(g, "id");
+	const char *ra_id = str(json_object_get(g, "resources"), "role_assignment_id");
+	const char *aks_ra = json_string_value(json_array_get(json_object_get(json_object_get(g, "kubernetes"),
+									      "role_assignment_ids"), 0));
+	char *rg = xasprintf("atrium-%s-drift", t.slug);
+
+	/* Nothing drifted: nothing is put back, nothing audited. */
+	reconcile_now(id);
+	long audits = nst_sql_long("SELECT count(*) FROM audit_log WHERE resource_id = $1 AND action IN "
+				   "('namespace.repaired', 'namespace.degraded', 'namespace.recovered')", id, NULL);
+	cr_assert_eq(audits, 0);
+
+	/* Behind Atrium's back: both role assignments deleted, the quota and
+	 * the egress changed. */
+	char *b1 = xasprintf("{\"id\":\"%s\"}", ra_id), *b2 = xasprintf("{\"id\":\"%s\"}", aks_ra);
+	json_decref(fake_call("DELETE", "/_fake/role-assignments", b1));
+	json_decref(fake_call("DELETE", "/_fake/role-assignments", b2));
+	char *b3 = xasprintf("{\"id\":\"%s\",\"properties\":{\"defaultResourceQuota\":{\"cpuRequest\":\"64\","
+			     "\"cpuLimit\":\"64\",\"memoryRequest\":\"1Gi\",\"memoryLimit\":\"2Gi\"},"
+			     "\"defaultNetworkPolicy\":{\"ingress\":\"AllowAll\",\"egress\":\"AllowAll\"}}}", mns_id);
+	json_decref(fake_call("PATCH", "/_fake/managed-namespaces", b3));
+	cr_assert_eq(fake_ra_count(rg), 0);
+	cr_assert_eq(fake_scope_ra_count(mns_id), 0);
+
+	reconcile_now(id);
+	cr_assert_eq(fake_ra_count(rg), 1, "the Contributor assignment is back");
+	cr_assert_eq(fake_scope_ra_count(mns_id), 1, "the AKS assignment is back");
+	char *k8s_name = xasprintf("%s-drift", t.slug);
+	json_t *m = fake_mns(k8s_name);
+	json_t *mp = json_object_get(m, "properties");
+	cr_assert_str_eq(str(json_object_get(mp, "defaultResourceQuota"), "cpuLimit"), "1");
+	cr_assert_str_eq(str(json_object_get(mp, "defaultNetworkPolicy"), "ingress"), "AllowSameNamespace");
+	json_decref(m);
+	char *repaired = nst_sql("SELECT changes->'repaired' #>> '{}' FROM audit_log WHERE resource_id = $1 "
+				 "AND action = 'namespace.repaired'", id, NULL);
+	cr_assert_not_null(repaired);
+	cr_assert(strstr(repaired, "\"role_assignment\"") && strstr(repaired, "aks_namespace_quota_policy") &&
+		  strstr(repaired, "aks_role_assignment"), "%s", repaired);
+	json_t *g2 = get_ns(&t, "drift", 200);
+	cr_assert_str_eq(str(g2, "status"), "ready");
+	cr_assert_not_null(str(g2, "last_reconciled_at"));
+
+	/* ARM keeps failing: degraded after three failed repairs, with the error. */
+	char *re = xasprintf("resourcegroups/%s$", rg);
+	char *fj = xasprintf("{\"match\":{\"method\":\"GET\",\"path_regex\":\"%s\"},\"status\":500,\"times\":-1}", re);
+	char *fault = fake_fault(fj);
+	for (int i = 0; i < 3; i++) {
+		st = nst_status(id);
+		cr_assert_str_eq(st, "ready", "still ready after %d failure(s)", i);
+		free(st);
+		reconcile_now(id);
+	}
+	st = nst_status(id);
+	cr_assert_str_eq(st, "degraded");
+	free(st);
+	assert_last_error(id, "InternalServerError");
+	fake_fault_del(fault);
+	/* A degraded namespace can still be resized and deleted; a repair that
+	 * works makes it ready again. */
+	reconcile_now(id);
+	st = nst_status(id);
+	cr_assert_str_eq(st, "ready");
+	free(st);
+	char *actions = nst_sql("SELECT string_agg(action, ',' ORDER BY created_at) FROM audit_log WHERE "
+				"resource_id = $1 AND action IN ('namespace.repaired', 'namespace.degraded', "
+				"'namespace.recovered')", id, NULL);
+	cr_assert_str_eq(actions, "namespace.repaired,namespace.degraded,namespace.recovered");
+	struct resp *d = delete_ns(&t, "drift");
+	cr_assert_eq(d->status, 202);
+	st = nst_drive(id, ",deleted,failed,", 30);
+	cr_assert_str_eq(st, "deleted");
+	free(st); resp_free(d); free(actions); free(fj); free(re); json_decref(g2); free(repaired);
+	free(k8s_name); free(b3); free(b2); free(b1); free(rg); json_decref(g); json_decref(ns);
 	nst_tenant_free(&t);
 }

@@ -91,7 +91,7 @@ Test(workers, a_worker_killed_mid_job_is_replaced_and_the_job_finishes_once)
 	char *attempts = nst_job(id, "j.attempts");
 	cr_assert_str_eq(attempts, "2");
 	char *steps = nst_job(id, "jsonb_array_length(j.steps)");
-	cr_assert_str_eq(steps, "3", "each step checkpointed once");
+	cr_assert_str_eq(steps, "5", "each step checkpointed once");
 	long ready = nst_sql_long("SELECT count(*) FROM audit_log WHERE resource_id = $1 AND action = 'namespace.ready'", id, NULL);
 	cr_assert_eq(ready, 1, "the job finished once");
 	/* The slow answer to the killed worker's request has landed by now. */
@@ -101,6 +101,49 @@ Test(workers, a_worker_killed_mid_job_is_replaced_and_the_job_finishes_once)
 	free(steps); free(attempts); free(st); free(done); free(jst);
 	free(log_a); free(log_b); fake_fault_del(fault); free(fj); free(re); free(ra); free(rg);
 	json_decref(ns);
+	nst_tenant_free(&t);
+}
+
+Test(workers, a_worker_killed_inside_the_aks_namespace_step_is_replaced_and_it_converges)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	json_t *ns = nst_create(&t, "kaks", "dev", "westeurope", 202);
+	const char *id = str(ns, "id");
+	char *k8s_name = xasprintf("%s-kaks", t.slug);
+	char *put = xasprintf("managednamespaces/%s$", k8s_name);
+	/* The managed namespace's PUT answers slowly: the worker dies inside
+	 * step 4, after the first three were checkpointed. */
+	char *fj = xasprintf("{\"match\":{\"method\":\"PUT\",\"path_regex\":\"%s\"},\"delay_ms\":4000,\"times\":1}", put);
+	char *fault = fake_fault(fj);
+	char *log_a = nst_log_path("worker-killed-aks"), *log_b = nst_log_path("worker-replacement-aks");
+	const char *env[] = {WORKER_ENV, NULL};
+	pid_t a = nst_spawn_worker(log_a, env);
+	wait_for_requests("PUT", put, 1, 30);
+	kill(a, SIGKILL);
+	waitpid(a, NULL, 0);
+	char *done = nst_job(id, "(SELECT string_agg(s->>'name', ',') FROM jsonb_array_elements(j.steps) s)");
+	cr_assert_str_eq(done, "resource_group,role_assignment,containers");
+
+	pid_t b = nst_spawn_worker(log_b, env);
+	char *st = nst_wait(id, ",ready,failed,", 60);
+	cr_assert_str_eq(st, "ready");
+	cr_assert_eq(nst_stop(b, SIGTERM, 20), 0);
+	cr_assert(nst_log_clean(log_b), "sanitizer report in %s", log_b);
+	sleep(1); /* the killed worker's slow PUT has landed by now */
+	assert_provisioned_once(&t, "kaks");
+	json_t *m = fake_mns(k8s_name);
+	cr_assert_not_null(m, "one managed namespace %s", k8s_name);
+	json_t *p = json_object_get(m, "properties");
+	cr_assert_str_eq(str(p, "provisioningState"), "Succeeded");
+	cr_assert_str_eq(str(json_object_get(p, "labels"), "atrium.dev/namespace-id"), id);
+	cr_assert_eq(fake_scope_ra_count(str(m, "id")), 1, "one assignment on it");
+	char *steps = nst_job(id, "jsonb_array_length(j.steps)");
+	cr_assert_str_eq(steps, "5");
+	long ready = nst_sql_long("SELECT count(*) FROM audit_log WHERE resource_id = $1 AND action = 'namespace.ready'", id, NULL);
+	cr_assert_eq(ready, 1);
+	free(steps); json_decref(m); free(st); free(done); free(log_a); free(log_b);
+	fake_fault_del(fault); free(fj); free(put); free(k8s_name); json_decref(ns);
 	nst_tenant_free(&t);
 }
 
@@ -152,7 +195,7 @@ Test(workers, two_workers_racing_on_many_jobs_run_each_once)
 	char names[N][16];
 	for (int i = 0; i < N; i++) {
 		snprintf(names[i], sizeof(names[i]), "race-%d", i);
-		ns[i] = nst_create(&ts[i % 2], names[i], i % 2 ? "prod" : "dev", "westeurope", 202);
+		ns[i] = nst_create(&ts[i % 2], names[i], i % 2 ? "staging" : "dev", "westeurope", 202);
 	}
 	unsigned short p1 = nst_free_port(), p2 = nst_free_port();
 	char *m1 = xasprintf("ATRIUM_WORKER_METRICS_LISTEN=127.0.0.1:%u", p1);

@@ -1,8 +1,10 @@
 /* Unit tests for server/outbound/arm.c: the derived role assignment name (a
  * version 5 UUID) and the origin check on operation URLs. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "server/common/config.h"
 #include "server/outbound/arm.h"
 #include "server/outbound/azure_token.h"
 #include "server/common/util.h"
@@ -51,4 +53,53 @@ Test(arm, token_refresh_margin_is_five_minutes_or_a_quarter_of_short_lifetimes)
 	cr_assert_eq(azure_token_refresh_margin(600), 150);
 	cr_assert_eq(azure_token_refresh_margin(4), 1);
 	cr_assert_eq(azure_token_refresh_margin(0), 0);
+}
+
+Test(arm, aks_cluster_ids_are_checked_segment_by_segment)
+{
+	const char *good[] = {
+		"/subscriptions/00000000-0000-4000-8000-0000000000a2/resourceGroups/atrium-platform/"
+		"providers/Microsoft.ContainerService/managedClusters/atrium-aks",
+		"/subscriptions/00000000-0000-4000-8000-0000000000a2/resourcegroups/rg.(x)_1/"
+		"providers/microsoft.containerservice/managedclusters/A_b-1",
+	};
+	const char *bad[] = {
+		"",
+		"subscriptions/00000000-0000-4000-8000-0000000000a2/resourceGroups/rg/providers/"
+		"Microsoft.ContainerService/managedClusters/aks",
+		"/subscriptions/not-a-uuid/resourceGroups/rg/providers/Microsoft.ContainerService/"
+		"managedClusters/aks",
+		"/subscriptions/00000000-0000-4000-8000-0000000000a2/resourceGroups/rg/providers/"
+		"Microsoft.Compute/virtualMachines/aks",
+		"/subscriptions/00000000-0000-4000-8000-0000000000a2/resourceGroups/rg/providers/"
+		"Microsoft.ContainerService/managedClusters/aks/",
+		"/subscriptions/00000000-0000-4000-8000-0000000000a2/resourceGroups/rg/providers/"
+		"Microsoft.ContainerService/managedClusters/aks/managedNamespaces/x",
+		"/subscriptions/00000000-0000-4000-8000-0000000000a2/resourceGroups/rg./providers/"
+		"Microsoft.ContainerService/managedClusters/aks",
+		"/subscriptions/00000000-0000-4000-8000-0000000000a2/resourceGroups/rg/providers/"
+		"Microsoft.ContainerService/managedClusters/a?b",
+		"/subscriptions/00000000-0000-4000-8000-0000000000a2/resourceGroups//providers/"
+		"Microsoft.ContainerService/managedClusters/aks",
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		cr_assert(config_is_aks_cluster_id(good[i]), "%s", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_not(config_is_aks_cluster_id(bad[i]), "%s", bad[i]);
+	cr_assert_not(config_is_aks_cluster_id(NULL));
+}
+
+Test(arm, a_bad_aks_cluster_id_stops_config_load)
+{
+	unsetenv("ATRIUM_AKS_CLUSTER_ID");
+	cr_assert(config_load(), "the rest of the configuration loads");
+	config_free();
+	setenv("ATRIUM_AKS_CLUSTER_ID", "/subscriptions/x/resourceGroups/rg", 1);
+	cr_assert_not(config_load());
+	config_free();
+	setenv("ATRIUM_AKS_CLUSTER_ID", "", 1);
+	cr_assert(config_load());
+	cr_assert_null(cfg.aks_cluster_id, "empty means unset");
+	config_free();
+	unsetenv("ATRIUM_AKS_CLUSTER_ID");
 }

@@ -70,3 +70,29 @@ Test(namespaces, slug_and_name_that_join_alike_get_distinct_hashed_names)
 	namespaces_names("a", "b-c", "0b9f8c1e-2f4a-4c3b-9d1e-7a6b5c4d3e2f", true, &b);
 	cr_assert_str_neq(a.key, b.key);
 }
+
+Test(namespaces, the_size_table_names_three_growing_sizes_with_valid_policies)
+{
+	const char *names[] = {"small", "medium", "large"};
+	int pods = 0;
+	for (int i = 0; i < NS_NSIZES; i++) {
+		const struct ns_size *z = namespaces_size(names[i]);
+		cr_assert_not_null(z, "%s", names[i]);
+		cr_assert_eq(z, &namespaces_sizes[i]);
+		cr_assert_gt(z->pods, pods, "%s has more pods than the size before", z->name);
+		pods = z->pods;
+		cr_assert(strcmp(z->egress, "AllowAll") == 0 || strcmp(z->egress, "AllowSameNamespace") == 0 ||
+			  strcmp(z->egress, "DenyAll") == 0, "%s egress %s", z->name, z->egress);
+	}
+	cr_assert_null(namespaces_size("huge"));
+	cr_assert_null(namespaces_size(NULL));
+	json_t *k = namespaces_kubernetes_json("/subscriptions/x/c", "acme-web", namespaces_size("medium"));
+	cr_assert_str_eq(json_string_value(json_object_get(k, "namespace")), "acme-web");
+	cr_assert_str_eq(json_string_value(json_object_get(k, "adoption_policy")), "Never");
+	json_t *q = json_object_get(k, "quota");
+	cr_assert_str_eq(json_string_value(json_object_get(q, "cpu_limit")), "4");
+	cr_assert_eq(json_integer_value(json_object_get(q, "pods")), 50);
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(k, "network_policy"), "ingress")),
+			 "AllowSameNamespace");
+	json_decref(k);
+}

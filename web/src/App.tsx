@@ -13,6 +13,7 @@ import { NotFound } from "./pages/NotFound";
 import { useDocumentTitle } from "./lib/title";
 import { Overview } from "./pages/Overview";
 import { TenantHome } from "./pages/TenantHome";
+import { Approvals } from "./pages/Approvals";
 import { Tenants } from "./pages/Tenants";
 import { TenantSettings } from "./pages/TenantSettings";
 
@@ -39,6 +40,7 @@ export function App() {
           <Route path="/app" element={<SignedIn />}>
             <Route index element={<Overview />} />
             <Route path="tenants" element={<Gate cap="tenants.manage"><Tenants /></Gate>} />
+            <Route path="approvals" element={<Gate cap="namespaces.approve"><Approvals /></Gate>} />
             <Route
               path="webhooks"
               element={

@@ -120,7 +120,8 @@ export default async function namespaces(ctx) {
     JSON.stringify(ready.body));
     const done = await call('ns: finished job', { path: `/v1/tenants/${T.id}/jobs/${N.job_id}`, token: admin }, 200);
     expect(done, 'succeeded with three steps', done.body?.status === 'succeeded' &&
-      done.body?.steps?.map((s) => s.name).join(',') === 'resource_group,role_assignment,containers', JSON.stringify(done.body));
+      done.body?.steps?.map((s) => s.name).join(',') === 'resource_group,role_assignment,containers,aks_namespace,aks_role_assignments',
+    JSON.stringify(done.body));
   }
 
   // -- delete
@@ -140,8 +141,80 @@ export default async function namespaces(ctx) {
     expect(shown, 'listed', (shown.body?.data ?? []).some((n) => n.id === N.id));
   }
 
+  // -- sizes and approval (issue 14)
+  const cluster = process.env.ATRIUM_AKS_CLUSTER_ID || null;
+  const prodBody = { name: 'live', environment: 'prod', location: 'westeurope', size: 'medium' };
+  const p1 = await call('ns: create prod', { method: 'POST', path: base, token: admin, json: prodBody }, 202);
+  const P = p1.body;
+  expect(p1, 'prod waits for approval, no job', P?.status === 'pending_approval' && P?.job_id === null && P?.approval === null &&
+    P?.size === 'medium', JSON.stringify(P));
+  if (cluster) {
+    expect(p1, 'its Kubernetes namespace, sized medium', P?.kubernetes?.cluster_id === cluster &&
+      P?.kubernetes?.namespace === `ns-${run}-live` && P?.kubernetes?.quota?.cpu_limit === '4' &&
+      P?.kubernetes?.network_policy?.ingress === 'AllowSameNamespace' && P?.kubernetes?.adoption_policy === 'Never' &&
+      P?.kubernetes?.id === null, JSON.stringify(P?.kubernetes));
+  } else {
+    expect(p1, 'no cluster: kubernetes is null', P?.kubernetes === null);
+  }
+  await call('ns: create, bad size', { method: 'POST', path: base, token: admin, json: { ...prodBody, name: 'huge', size: 'huge' } }, 422);
+  const resized = await call('ns: size of a waiting namespace', {
+    method: 'PATCH', path: `${base}/live`, token: admin, json: { size: 'large' },
+  }, 200);
+  expect(resized, 'recorded, still waiting', resized.body?.size === 'large' && resized.body?.status === 'pending_approval');
+  await call('ns: patch, bad size', { method: 'PATCH', path: `${base}/live`, token: admin, json: { size: 'xl' } }, 422);
+  await call('ns: patch, unknown member', { method: 'PATCH', path: `${base}/live`, token: admin, json: { size: 'small', name: 'x' } }, 422);
+  await call('ns: patch, stale If-Match', {
+    method: 'PATCH', path: `${base}/live`, token: admin, json: { size: 'small' }, headers: { 'If-Match': '"1"' },
+  }, 412);
+  await call('ns: support_user patches', { method: 'PATCH', path: `${base}/live`, token: support, json: { size: 'small' } }, 403);
+  await call('ns: another tenant\'s admin patches', { method: 'PATCH', path: `${base}/live`, token: otherAdmin, json: { size: 'small' } }, 404);
+  await call('ns: tenant admin approves', { method: 'POST', path: `${base}/live/approve`, token: admin, json: {} }, 403);
+  await call('ns: another tenant\'s admin approves', { method: 'POST', path: `${base}/live/approve`, token: otherAdmin, json: {} }, 404);
+  await call('ns: approve, bad body', { method: 'POST', path: `${base}/live/approve`, token: superToken, json: { reason: '' } }, 422);
+  await call('ns: approve an unknown namespace', { method: 'POST', path: `${base}/nope-${run}/approve`, token: superToken, json: {} }, 404);
+  const ap = await call('ns: approve', {
+    method: 'POST', path: `${base}/live/approve`, token: superToken, json: { reason: 'conformance' },
+  }, 202);
+  expect(ap, 'pending with a provisioning job, decision recorded', ap.body?.status === 'pending' && typeof ap.body?.job_id === 'string' &&
+    ap.body?.approval?.decision === 'approved' && ap.body?.approval?.reason === 'conformance', JSON.stringify(ap.body));
+  await call('ns: approve twice', { method: 'POST', path: `${base}/live/approve`, token: superToken, json: {} }, 409);
+
+  const r1 = await call('ns: create another prod', { method: 'POST', path: base, token: admin, json: { ...prodBody, name: 'nope' } }, 202);
+  await call('ns: reject without a reason', { method: 'POST', path: `${base}/nope/reject`, token: superToken, json: {} }, 422);
+  const rj = await call('ns: reject', {
+    method: 'POST', path: `${base}/nope/reject`, token: superToken, json: { reason: 'not this quarter' },
+  }, 200);
+  expect(rj, 'rejected with the reason, no job', rj.body?.status === 'rejected' && rj.body?.job_id === null &&
+    rj.body?.approval?.reason === 'not this quarter', JSON.stringify(rj.body));
+  await call('ns: size of a rejected namespace', { method: 'PATCH', path: `${base}/nope`, token: admin, json: { size: 'small' } }, 409);
+  const gone = await call('ns: delete a rejected namespace', { method: 'DELETE', path: `${base}/${r1.body?.id}`, token: admin }, 200);
+  expect(gone, 'deleted at once', gone.body?.status === 'deleted');
+
+  if (worker) {
+    let live;
+    for (let i = 0; i < 120; i++) {
+      live = await call('ns: poll the approved namespace', { path: `${base}/live`, token: admin }, 200);
+      if (['ready', 'failed'].includes(live.body?.status)) break;
+      await sleep(500);
+    }
+    expect(live, 'ready', live.body?.status === 'ready', JSON.stringify(live.body));
+    if (cluster) {
+      expect(live, 'its managed namespace and role assignment', live.body?.kubernetes?.id === `${cluster}/managedNamespaces/ns-${run}-live` &&
+        live.body?.kubernetes?.role_assignment_ids?.length === 1, JSON.stringify(live.body?.kubernetes));
+    }
+    const up = await call('ns: new size', { method: 'PATCH', path: `${base}/live`, token: admin, json: { size: 'small' } }, 202);
+    expect(up, 'updating under a namespace.update job', up.body?.status === 'updating' && up.body?.job_id !== live.body?.job_id &&
+      (!cluster || up.body?.kubernetes?.quota?.cpu_limit === '1'), JSON.stringify(up.body));
+    const uj = await call('ns: the update job', { path: `/v1/tenants/${T.id}/jobs/${up.body?.job_id}`, token: admin }, 200);
+    expect(uj, 'a namespace.update job', uj.body?.kind === 'namespace.update');
+    await call('ns: new size while updating', { method: 'PATCH', path: `${base}/live`, token: admin, json: { size: 'large' } }, 409);
+  }
+
   // -- audit
   const audit = await call('ns: audit', { path: `/v1/tenants/${T.id}/audit?resource_type=namespace&limit=100`, token: admin }, 200);
   const actions = (audit.body?.data ?? []).filter((r) => r.resource_id === N.id).map((r) => r.action);
   expect(audit, 'create and delete recorded', actions.includes('namespace.create') && actions.includes('namespace.delete'), JSON.stringify(actions));
+  const decided = (audit.body?.data ?? []).filter((r) => r.resource_id === P?.id || r.resource_id === r1.body?.id).map((r) => r.action);
+  expect(audit, 'approval, rejection and resize recorded', ['namespace.approve', 'namespace.reject', 'namespace.resize'].every((a) => decided.includes(a)),
+    JSON.stringify(decided));
 }

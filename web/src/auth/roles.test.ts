@@ -13,9 +13,11 @@ describe("can", () => {
   it("lets only super admins manage tenants and read the webhook inbox", () => {
     expect(can(superAdmin, "tenants.manage")).toBe(true);
     expect(can(superAdmin, "webhooks.read")).toBe(true);
+    expect(can(superAdmin, "namespaces.approve", T)).toBe(true);
     for (const v of [admin, member, support, billing]) {
       expect(can(v, "tenants.manage")).toBe(false);
       expect(can(v, "webhooks.read")).toBe(false);
+      expect(can(v, "namespaces.approve", T)).toBe(false);
     }
   });
   it("gives a member no admin actions", () => {
@@ -67,7 +69,7 @@ describe("can", () => {
 
 describe("navigation", () => {
   it("shows Tenants and Webhook events to super admins only", () => {
-    expect(platformNav(superAdmin).map((i) => i.label)).toEqual(["Overview", "Tenants", "Webhook events"]);
+    expect(platformNav(superAdmin).map((i) => i.label)).toEqual(["Overview", "Tenants", "Approvals", "Webhook events"]);
     expect(platformNav(member).map((i) => i.label)).toEqual(["Overview"]);
     expect(platformNav(admin).map((i) => i.label)).toEqual(["Overview"]);
   });

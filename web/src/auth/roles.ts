@@ -16,7 +16,8 @@ export type Capability =
   | "tenant.settings" // edit the tenant's settings
   | "audit.read"
   | "namespaces.read" // namespaces and their jobs
-  | "namespaces.manage" // create, delete
+  | "namespaces.manage" // create, delete, resize
+  | "namespaces.approve" // approve or reject prod namespaces (platform-wide)
   | "events.read"
   | "events.manage" // create, open/close, change odds, post results, cancel
   | "bets.place" // own bets (members only)
@@ -40,6 +41,7 @@ const RULES: Record<Capability, { roles: readonly Role[]; personal?: boolean }> 
   "audit.read": { roles: ["tenant_admin", "support_user"] },
   "namespaces.read": { roles: ["tenant_admin", "support_user"] },
   "namespaces.manage": { roles: ["tenant_admin"] },
+  "namespaces.approve": { roles: ["super_admin"] },
   "events.read": { roles: ALL },
   "events.manage": { roles: ["tenant_admin"] },
   // Money moves only for the caller itself, and only for a member (a user of
@@ -76,7 +78,7 @@ export function can(v: Viewer, cap: Capability, tenantId?: string): boolean {
     return own && v.tenantId !== null && v.roles.some((r) => rule.roles.includes(r));
   }
   if (isSuperAdmin(v)) return true;
-  if (cap === "tenants.manage" || cap === "webhooks.read") return false;
+  if (cap === "tenants.manage" || cap === "webhooks.read" || cap === "namespaces.approve") return false;
   if (!own) return false;
   return v.roles.some((r) => rule.roles.includes(r));
 }
@@ -108,6 +110,7 @@ export function tenantNav(v: Viewer, tenantId: string): NavItem[] {
 export function platformNav(v: Viewer): NavItem[] {
   const items: NavItem[] = [{ to: "/app", label: "Overview" }];
   if (can(v, "tenants.manage")) items.push({ to: "/app/tenants", label: "Tenants" });
+  if (can(v, "namespaces.approve")) items.push({ to: "/app/approvals", label: "Approvals" });
   if (can(v, "webhooks.read")) items.push({ to: "/app/webhooks", label: "Webhook events" });
   return items;
 }

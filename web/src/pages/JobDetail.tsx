@@ -12,6 +12,7 @@ import { AzureErrorText, POLL_MS } from "./Namespaces";
 
 const KINDS: Record<string, string> = {
   "namespace.provision": "Provision a namespace",
+  "namespace.update": "Resize a namespace",
   "namespace.deprovision": "Delete a namespace",
 };
 
@@ -19,6 +20,8 @@ const STEPS: Record<string, string> = {
   resource_group: "Resource group",
   role_assignment: "Contributor role assignment",
   containers: "Blob containers",
+  aks_namespace: "Kubernetes namespace (AKS)",
+  aks_role_assignments: "AKS admin role assignment",
 };
 
 /** A step's output in a line, when it is a small object of names/ids. */

@@ -5,7 +5,7 @@ import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { api, call, sendIdempotent } from "../api/client";
 import { fieldMessage, withoutField, type ErrorView } from "../api/problem";
-import type { AzureError, Environment, Namespace, NamespaceCreate, NamespaceQuota, NamespaceStatus } from "../api/types";
+import type { AzureError, Environment, Namespace, NamespaceCreate, NamespaceQuota, NamespaceSize, NamespaceStatus } from "../api/types";
 import { can } from "../auth/roles";
 import { useMe } from "../auth/session";
 import { followJob, useOperations } from "../components/Operations";
@@ -14,10 +14,14 @@ import { NamespaceStateChart } from "../components/StatusCharts";
 import { useTenantScope } from "../components/tenantContext";
 import { ConfirmButton, ErrorBanner, Field, Notice, PageHeader, SelectField, StatusBadge, Time, Toolbar, cx } from "../components/ui";
 import { SLUG_PATTERN } from "../lib/format";
+import { SIZES } from "../lib/namespaceSize";
 import { dataOf } from "../lib/useLoad";
 import { useIdempotentAction, usePaged, usePoll } from "../lib/usePaged";
 
-export const TRANSITIONAL: ReadonlySet<NamespaceStatus> = new Set(["pending", "provisioning", "deprovisioning"]);
+export const TRANSITIONAL: ReadonlySet<NamespaceStatus> = new Set(["pending", "provisioning", "updating", "deprovisioning"]);
+
+/** Statuses a tenant admin may delete from (the server answers 409 otherwise). */
+export const DELETABLE: ReadonlySet<NamespaceStatus> = new Set(["ready", "failed", "pending", "degraded", "pending_approval", "rejected"]);
 export const POLL_MS = 2000;
 
 export const ENVIRONMENTS: { value: Environment; label: string }[] = [
@@ -26,7 +30,9 @@ export const ENVIRONMENTS: { value: Environment; label: string }[] = [
   { value: "prod", label: "Production" },
 ];
 
-const STATUSES: NamespaceStatus[] = ["pending", "provisioning", "ready", "failed", "deprovisioning", "deleted"];
+const STATUSES: NamespaceStatus[] = [
+  "pending_approval", "rejected", "pending", "provisioning", "ready", "updating", "degraded", "failed", "deprovisioning", "deleted",
+];
 
 /** Common Azure regions, offered as suggestions (any ARM region name works). */
 const REGIONS = [
@@ -118,7 +124,8 @@ export function Namespaces() {
         )}
       </PageHeader>
       <p className="lead-text muted">
-        Each namespace is an environment with its own Azure resource group and storage containers. Status updates live while it is provisioned.
+        Each namespace is an environment with its own Azure resource group, storage containers and, on the platform's AKS cluster, a Kubernetes
+        namespace of its size. Production namespaces wait for a platform operator's approval. Status updates live while it is provisioned.
       </p>
       {creating && (
         <CreateNamespace
@@ -126,7 +133,11 @@ export function Namespaces() {
           onCancel={() => setCreating(false)}
           onCreated={(n) => {
             setCreating(false);
-            setNotice(`Namespace “${n.name}” created: its status below follows the provisioning.`);
+            setNotice(
+              n.status === "pending_approval"
+                ? `Namespace “${n.name}” waits for a platform operator's approval before anything is made in Azure.`
+                : `Namespace “${n.name}” created: its status below follows the provisioning.`,
+            );
             followNamespaceJob(ops, tenantId, n, false);
             if (status || environment) setSearch({});
             reload();
@@ -197,7 +208,7 @@ export function Namespaces() {
             </td>
             {manage && (
               <td className="actions">
-                {(n.status === "ready" || n.status === "failed" || n.status === "pending") && (
+                {DELETABLE.has(n.status) && (
                   <ConfirmButton label="Delete" confirm={`Delete “${n.name}” and its Azure resources?`} confirmLabel="Delete" onConfirm={() => remove(n)} />
                 )}
               </td>
@@ -209,12 +220,13 @@ export function Namespaces() {
   );
 }
 
-const NS_FIELDS = ["name", "environment", "location", "quota"] as const;
+const NS_FIELDS = ["name", "environment", "location", "quota", "size"] as const;
 
 interface NsForm {
   name: string;
   environment: Environment;
   location: string;
+  size: NamespaceSize;
   cpu: string;
   memory: string;
   storage: string;
@@ -237,7 +249,7 @@ function quotaOf(f: NsForm, fields: Record<string, string[]>): NamespaceQuota | 
 }
 
 function CreateNamespace({ tenantId, onCreated, onCancel }: { tenantId: string; onCreated: (n: Namespace) => void; onCancel: () => void }) {
-  const [form, setForm] = useState<NsForm>({ name: "", environment: "dev", location: "westeurope", cpu: "", memory: "", storage: "" });
+  const [form, setForm] = useState<NsForm>({ name: "", environment: "dev", location: "westeurope", size: "small", cpu: "", memory: "", storage: "" });
   const [error, setError] = useState<ErrorView>();
   const [busy, setBusy] = useState(false);
   const action = useIdempotentAction();
@@ -257,7 +269,7 @@ function CreateNamespace({ tenantId, onCreated, onCancel }: { tenantId: string; 
     if (!/^[a-z][a-z0-9]{1,39}$/.test(location)) fields.location = ["An Azure region as ARM names it, like westeurope"];
     const quota = quotaOf(form, fields);
     if (Object.keys(fields).length > 0) return setError({ message: "Some of what you entered needs fixing.", fields, other: [] });
-    const body: NamespaceCreate = { name, environment: form.environment, location, ...(quota ? { quota } : {}) };
+    const body: NamespaceCreate = { name, environment: form.environment, location, size: form.size, ...(quota ? { quota } : {}) };
     setBusy(true);
     const r = await sendIdempotent(action, body, (key) =>
       call(
@@ -296,7 +308,17 @@ function CreateNamespace({ tenantId, onCreated, onCancel }: { tenantId: string; 
             value={form.environment}
             options={ENVIRONMENTS}
             error={fieldMessage(error, "environment")}
+            hint={form.environment === "prod" ? "Production waits for a platform operator's approval." : undefined}
             onChange={(e) => set({ environment: e.target.value as Environment })}
+          />
+          <SelectField
+            label="Size"
+            name="size"
+            value={form.size}
+            options={SIZES.map((z) => ({ value: z.value, label: z.label }))}
+            hint={SIZES.find((z) => z.value === form.size)?.summary}
+            error={fieldMessage(error, "size")}
+            onChange={(e) => set({ size: e.target.value as NamespaceSize })}
           />
           <Field
             label="Location"
