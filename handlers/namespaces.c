@@ -202,10 +202,10 @@ static bool create_in_tx_or_reply(struct request *r, struct db_conn *c, const ch
 		reply_db_failed(r, DB_PORTAL);
 		return false;
 	}
-	if (strcmp(tstatus, "deleted") == 0) {
+	if (strcmp(tstatus, "deleted") == 0 || strcmp(tstatus, "deleting") == 0) {
 		db_rollback(c);
 		reply_problem(r, 409, "tenant-deleted", "Conflict",
-			      "A deleted tenant cannot have new namespaces.", NULL);
+			      "A deleted tenant, or one being deleted, cannot have new namespaces.", NULL);
 		return false;
 	}
 	/* The tenant's own quota when the operator set one, else the
@@ -408,57 +408,35 @@ static void delete_namespace(struct request *r)
 		reply_db_failed(r, DB_PORTAL);
 		return;
 	}
-	if (strcmp(n.status, "deprovisioning") == 0) {
+	struct audit_ctx a = handler_audit_ctx(r);
+	switch (namespaces_delete_begin(c, tenant, &a, &r->arena, &n)) {
+	case NS_DELETE_ALREADY:
 		/* Already going: the same answer as the DELETE that started it. */
 		db_rollback(c);
 		reply_namespace(r, 202, tenant, &n);
 		return;
-	}
-	if (strcmp(n.status, "pending_approval") == 0 || strcmp(n.status, "rejected") == 0) {
-		/* Nothing was made in Azure: deleted at once. */
-		struct audit_ctx a = handler_audit_ctx(r);
-		char *nid = arena_strdup(&r->arena, n.id);
-		if (namespaces_discard(c, nid, &a, &r->arena, &n) != ST_OK || !db_commit(c)) {
-			db_rollback(c);
-			reply_db_failed(r, DB_PORTAL);
-			return;
-		}
-		reply_namespace(r, 200, tenant, &n);
+	case NS_DELETE_BUSY:
+		db_rollback(c);
+		reply_problem(r, 409, "namespace-busy", "Conflict",
+			      "The namespace is being provisioned right now; delete it when its "
+			      "status is ready or failed.",
+			      NULL);
 		return;
+	case NS_DELETE_FAILED:
+		db_rollback(c);
+		reply_db_failed(r, DB_PORTAL);
+		return;
+	case NS_DELETE_DISCARDED:
+	case NS_DELETE_QUEUED:
+		break;
 	}
-	const char *canceled = "";
-	if (strcmp(n.status, "pending") == 0 || strcmp(n.status, "provisioning") == 0 ||
-	    strcmp(n.status, "updating") == 0) {
-		bool done = false;
-		if (n.job_id[0] &&
-		    !jobs_cancel_if_queued(c, n.job_id, "Canceled",
-					   "the namespace was deleted before it was provisioned", &done)) {
-			db_rollback(c);
-			reply_db_failed(r, DB_PORTAL);
-			return;
-		}
-		if (!done) {
-			db_rollback(c);
-			reply_problem(r, 409, "namespace-busy", "Conflict",
-				      "The namespace is being provisioned right now; delete it when its "
-				      "status is ready or failed.",
-				      NULL);
-			return;
-		}
-		canceled = n.job_id;
-	}
-	char job_id[37];
-	json_t *payload = req_own_json(r, json_pack("{s:s}", "namespace_id", n.id));
-	bool queued = jobs_enqueue(c, NAMESPACE_DEPROVISION, tenant, payload, r->request_id, job_id);
-	struct audit_ctx a = handler_audit_ctx(r);
-	char *canceled_copy = arena_strdup(&r->arena, canceled);
-	if (!queued || namespaces_deprovision(c, n.id, job_id, canceled_copy, &a, &r->arena, &n) != ST_OK ||
-	    !db_commit(c)) {
+	if (!db_commit(c)) {
 		db_rollback(c);
 		reply_db_failed(r, DB_PORTAL);
 		return;
 	}
-	reply_namespace(r, 202, tenant, &n);
+	/* Discarded: deleted now (200); else deprovisioning (202). */
+	reply_namespace(r, strcmp(n.status, "deleted") == 0 ? 200 : 202, tenant, &n);
 }
 
 /* Locks the live namespace {namespace} of the route's tenant inside a new

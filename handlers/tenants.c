@@ -7,6 +7,7 @@
  */
 #include "handlers/handlers.h"
 #include "services/namespaces.h"
+#include "server/jobs/jobs.h"
 #include "server/store/idempotency.h"
 #include "server/common/log.h"
 #include "server/http/reply.h"
@@ -125,9 +126,9 @@ static void list_tenants(struct request *r)
 	f.status = req_query(r, "status");
 	f.slug = req_query(r, "slug");
 	if (f.status && strcmp(f.status, "active") != 0 && strcmp(f.status, "suspended") != 0 &&
-	    strcmp(f.status, "deleted") != 0) {
+	    strcmp(f.status, "deleting") != 0 && strcmp(f.status, "deleted") != 0) {
 		json_t *errors = NULL;
-		problem_add_error(&errors, "status", "must be active, suspended or deleted");
+		problem_add_error(&errors, "status", "must be active, suspended, deleting or deleted");
 		reply_problem(r, 400, "invalid-query", "Bad Request", "The query parameter status is invalid.", errors);
 		return;
 	}
@@ -234,7 +235,7 @@ static void patch_tenant(struct request *r)
 		reply_conflict(r, conflict);
 		return;
 	case ST_GONE:
-		reply_problem(r, 409, "tenant-deleted", "Conflict", "A deleted tenant cannot be changed.", NULL);
+		reply_problem(r, 409, "tenant-deleted", "Conflict", "A deleted tenant, or one being deleted, cannot be changed.", NULL);
 		return;
 	case ST_INVALID: {
 		json_t *errors = NULL;
@@ -249,6 +250,12 @@ static void patch_tenant(struct request *r)
 	}
 }
 
+/*
+ * DELETE: a tenant without namespaces is deleted at once (204). One with
+ * namespaces becomes `deleting` and a TENANT_OFFBOARD job deprovisions
+ * them all, then deletes it (202, Location: the job). Asked again while it
+ * runs: the same 202; after that job failed: a new one. Deleted: 204.
+ */
 static void delete_tenant(struct request *r)
 {
 	const char *id = r->params[0];
@@ -256,22 +263,66 @@ static void delete_tenant(struct request *r)
 		reply_not_found(r);
 		return;
 	}
-	struct db_conn *c = req_db_or_reply(r, DB_PORTAL, "*");
-	if (c == NULL)
+	struct db_conn *c = req_db(r, DB_PORTAL, "*");
+	if (c == NULL || !db_begin(c)) {
+		reply_db_unreachable(r, DB_PORTAL);
 		return;
-	struct audit_ctx a = handler_audit_ctx(r);
-	switch (portal_tenant_delete(c, id, &a)) {
+	}
+	struct tenant_deletion d;
+	switch (portal_tenant_delete_lock(c, id, &d)) {
 	case ST_OK:
-		auth_cache_clear();
-		reply_empty(r, 204);
-		return;
+		break;
 	case ST_NOT_FOUND:
+		db_rollback(c);
 		reply_not_found(r);
 		return;
 	default:
+		db_rollback(c);
 		reply_db_failed(r, DB_PORTAL);
 		return;
 	}
+	if (strcmp(d.status, "deleted") == 0) {
+		db_rollback(c);
+		reply_empty(r, 204);
+		return;
+	}
+	struct audit_ctx a = handler_audit_ctx(r);
+	struct tenant_out t;
+	char job_id[37] = "";
+	bool offboard = d.live_namespaces > 0;
+	if (offboard && strcmp(d.status, "deleting") == 0 && strcmp(d.job_status, "failed") != 0 &&
+	    strcmp(d.job_status, "succeeded") != 0) {
+		/* Its offboarding runs: the same answer as the DELETE that started it. */
+		db_rollback(c);
+		if (portal_tenant_get(c, id, true, &r->arena, &t) != ST_OK) {
+			reply_db_failed(r, DB_PORTAL);
+			return;
+		}
+		reply_tenant(r, 202, &t);
+		reply_header(r, "Location", arena_printf(&r->arena, "/v1/tenants/%s", id));
+		return;
+	}
+	if (offboard) {
+		json_t *payload = req_own_json(r, json_object());
+		if (!jobs_enqueue(c, TENANT_OFFBOARD, id, payload, r->request_id, job_id)) {
+			db_rollback(c);
+			reply_db_failed(r, DB_PORTAL);
+			return;
+		}
+	}
+	if (portal_tenant_delete(c, id, offboard ? job_id : NULL, &a, &r->arena, &t) != ST_OK ||
+	    !db_commit(c)) {
+		db_rollback(c);
+		reply_db_failed(r, DB_PORTAL);
+		return;
+	}
+	auth_cache_clear();
+	if (!offboard) {
+		reply_empty(r, 204);
+		return;
+	}
+	reply_tenant(r, 202, &t);
+	reply_header(r, "Location", arena_printf(&r->arena, "/v1/tenants/%s", id));
 }
 
 const struct route tenants_routes[] = {

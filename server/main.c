@@ -19,6 +19,7 @@
 #include "server/jobs/jobs.h"
 #include "server/common/log.h"
 #include "workers/maintenance_jobs.h"
+#include "workers/tenant_jobs.h"
 #include "server/common/metrics.h"
 #include "server/http/metrics_http.h"
 #include "server/store/migrate.h"
@@ -137,6 +138,7 @@ static void register_all(void)
 	billing_register();
 	settlement_register();
 	maintenance_jobs_register();
+	tenant_jobs_register();
 	router_add(ops_routes, ops_routes_len);
 	router_add(problems_routes, problems_routes_len);
 	router_add(me_routes, me_routes_len);

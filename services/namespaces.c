@@ -73,6 +73,9 @@ static const struct db_stmt stmts[] = {
 	{"ns_tenant_lock",
 	 "SELECT slug, status, COALESCE(namespace_quota, -1)::text FROM tenants "
 	 "WHERE id = $1::uuid FOR UPDATE"},
+	{"ns_live_ids",
+	 "SELECT id::text FROM namespaces WHERE tenant_id = $1::uuid AND status <> 'deleted' "
+	 "ORDER BY created_at"},
 	{"ns_live_count",
 	 "SELECT count(*)::text FROM namespaces WHERE tenant_id = $1::uuid AND status <> 'deleted'"},
 	{"ns_create",
@@ -499,6 +502,37 @@ enum status namespaces_discard(struct db_conn *c, const char *id, const struct a
 	return change_one(c, "ns_discard", 4, v, ar, out);
 }
 
+enum ns_delete namespaces_delete_begin(struct db_conn *c, const char *tenant_id,
+				      const struct audit_ctx *a, struct arena *ar, struct ns_out *n)
+{
+	if (strcmp(n->status, "deprovisioning") == 0)
+		return NS_DELETE_ALREADY;
+	char *id = arena_strdup(ar, n->id);
+	if (strcmp(n->status, "pending_approval") == 0 || strcmp(n->status, "rejected") == 0)
+		/* Nothing was made in Azure: deleted at once. */
+		return namespaces_discard(c, id, a, ar, n) == ST_OK ? NS_DELETE_DISCARDED
+								    : NS_DELETE_FAILED;
+	const char *canceled = "";
+	if (strcmp(n->status, "pending") == 0 || strcmp(n->status, "provisioning") == 0 ||
+	    strcmp(n->status, "updating") == 0) {
+		bool done = false;
+		if (n->job_id[0] &&
+		    !jobs_cancel_if_queued(c, n->job_id, "Canceled",
+					   "the namespace was deleted before it was provisioned", &done))
+			return NS_DELETE_FAILED;
+		if (!done)
+			return NS_DELETE_BUSY;
+		canceled = arena_strdup(ar, n->job_id);
+	}
+	char job_id[37];
+	json_t *payload = json_pack("{s:s}", "namespace_id", id);
+	bool queued = jobs_enqueue(c, NAMESPACE_DEPROVISION, tenant_id, payload, a->request_id, job_id);
+	json_decref(payload);
+	if (!queued || namespaces_deprovision(c, id, job_id, canceled, a, ar, n) != ST_OK)
+		return NS_DELETE_FAILED;
+	return NS_DELETE_QUEUED;
+}
+
 enum status namespaces_resize(struct db_conn *c, const char *id, const struct ns_size *z,
 			      const char *job_id, const struct audit_ctx *a, struct arena *ar,
 			      struct ns_out *out)
@@ -663,6 +697,61 @@ bool namespaces_reconciled(const char *id, bool ok, json_t *repaired, json_t *er
 		snprintf(status, 24, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return moved;
+}
+
+bool namespaces_offboard_pass(const char *tenant_id, const char *request_id,
+			      struct ns_offboard *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct db_conn *c = db_acquire(DB_PORTAL);
+	if (c == NULL)
+		return false;
+	bool ok = db_scope(c, "*");
+	PGresult *ids = NULL;
+	struct arena ar = {0};
+	const struct audit_ctx a = {.actor_tid = "", .actor_oid = "", .request_id = request_id};
+	if (ok) {
+		const char *v[] = {tenant_id};
+		ids = db_exec(c, "ns_live_ids", 1, v);
+		ok = db_ok(ids);
+	}
+	for (int i = 0; ok && i < PQntuples(ids); i++) {
+		struct ns_out n;
+		if (!db_begin(c)) {
+			ok = false;
+			break;
+		}
+		enum status st = namespaces_lock(c, tenant_id, PQgetvalue(ids, i, 0), true, &ar, &n);
+		if (st != ST_OK) {
+			db_rollback(c);
+			ok = st == ST_NOT_FOUND; /* deleted meanwhile */
+			continue;
+		}
+		enum ns_delete d = namespaces_delete_begin(c, tenant_id, &a, &ar, &n);
+		if (d == NS_DELETE_FAILED || ((d == NS_DELETE_QUEUED || d == NS_DELETE_DISCARDED) &&
+					      !db_commit(c))) {
+			db_rollback(c);
+			ok = false;
+			break;
+		}
+		if (d == NS_DELETE_ALREADY || d == NS_DELETE_BUSY)
+			db_rollback(c);
+		out->queued += d == NS_DELETE_QUEUED;
+		out->busy += d == NS_DELETE_BUSY;
+		arena_free(&ar);
+	}
+	PQclear(ids);
+	if (ok) {
+		const char *v[] = {tenant_id};
+		PGresult *res = db_exec(c, "ns_live_count", 1, v);
+		ok = db_ok(res) && PQntuples(res) == 1;
+		if (ok)
+			out->remaining = atoi(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	arena_free(&ar);
+	db_release(c);
+	return ok;
 }
 
 bool namespaces_queue_regrant(struct db_conn *c, const char *tenant_id, const char *request_id,

@@ -76,8 +76,27 @@ enum status portal_tenant_update(struct db_conn *c, const char *id, json_t *patc
 					long long if_match, const struct audit_ctx *a,
 					struct arena *ar, struct tenant_out *out,
 					const char **conflict);
-enum status portal_tenant_delete(struct db_conn *c, const char *id,
-					const struct audit_ctx *a);
+/*
+ * Deleting a tenant, inside the caller's transaction. First lock it and
+ * read what the deletion must wait for; then portal_tenant_delete() with
+ * offboard_job NULL deletes it at once (no namespaces), or with the
+ * TENANT_OFFBOARD job queued in the same transaction makes it `deleting`
+ * until that job has deprovisioned its namespaces. Audited.
+ */
+struct tenant_deletion {
+	char status[16];          /* active, suspended, deleting, deleted */
+	int live_namespaces;      /* not deleted */
+	char job_status[16];      /* its offboarding job's, "" when none */
+};
+enum status portal_tenant_delete_lock(struct db_conn *c, const char *id,
+				      struct tenant_deletion *out);
+enum status portal_tenant_delete(struct db_conn *c, const char *id, const char *offboard_job,
+				 const struct audit_ctx *a, struct arena *ar, struct tenant_out *out);
+/* The offboarding's end (its own connection): deleting -> deleted. */
+bool portal_tenant_offboarded(const char *id, const char *request_id);
+/* Deprovisions every namespace of a `deleting` tenant, then deletes it
+ * (workers/tenant_jobs.c). Payload: {} (the job's tenant). */
+#define TENANT_OFFBOARD "tenant.offboard"
 /*
  * Writes one audit record. With c == NULL it leases its own portal_db
  * connection (for changes committed in another service's database); pass

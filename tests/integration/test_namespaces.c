@@ -244,6 +244,14 @@ Test(namespaces, a_tenant_without_admin_group_gets_no_role_assignment_and_says_w
  * an assignment already on the group alone, and removes it when the group
  * is cleared; a namespace provisioned without a group gets one.
  */
+/* The ARM id of a namespace's Kubernetes namespace (heap). */
+static char *mns_scope(const struct nst_tenant *t, const char *name)
+{
+	const char *cluster = getenv("ATRIUM_AKS_CLUSTER_ID");
+	cr_assert_not_null(cluster, "the stack sets ATRIUM_AKS_CLUSTER_ID");
+	return xasprintf("%s/managedNamespaces/%s-%s", cluster, t->slug, name);
+}
+
 Test(namespaces, changing_the_admin_group_regrants_every_ready_namespace)
 {
 	struct nst_tenant t;
@@ -278,6 +286,14 @@ Test(namespaces, changing_the_admin_group_regrants_every_ready_namespace)
 	p = fake_ra_principal(rgb);
 	cr_assert_str_eq(p, group, "api now grants the new group");
 	free(p);
+	/* Their Kubernetes namespaces' AKS RBAC Admin moved too. */
+	char *ka = mns_scope(&t, "web"), *kb = mns_scope(&t, "api");
+	p = fake_scope_ra_principal(ka);
+	cr_assert_str_eq(p, group, "web's Kubernetes namespace now grants the new group");
+	free(p);
+	p = fake_scope_ra_principal(kb);
+	cr_assert_str_eq(p, group, "api's Kubernetes namespace now grants the new group");
+	free(p);
 
 	/* The same group again: the jobs find the assignments in place. */
 	int deletes = fake_count("DELETE", "roleAssignments");
@@ -294,8 +310,12 @@ Test(namespaces, changing_the_admin_group_regrants_every_ready_namespace)
 	cr_assert(nst_drain_kind(t.id, "namespace.regrant", 30));
 	cr_assert_eq(fake_ra_count(rga), 0);
 	cr_assert_eq(fake_ra_count(rgb), 0);
+	cr_assert_eq(fake_scope_ra_count(ka), 0, "no one administers web's Kubernetes namespace");
+	cr_assert_eq(fake_scope_ra_count(kb), 0);
 	json_t *g = get_ns(&t, "web", 200);
 	cr_assert(json_is_null(json_object_get(json_object_get(g, "resources"), "role_assignment_id")));
+	cr_assert_eq(json_array_size(json_object_get(json_object_get(g, "kubernetes"),
+						     "role_assignment_ids")), 0);
 	json_decref(g);
 
 	/* Set again (a namespace without an assignment gets one). */
@@ -306,6 +326,10 @@ Test(namespaces, changing_the_admin_group_regrants_every_ready_namespace)
 	p = fake_ra_principal(rgb);
 	cr_assert_str_eq(p, group);
 	free(p);
+	p = fake_scope_ra_principal(kb);
+	cr_assert_str_eq(p, group);
+	free(p);
+	free(ka); free(kb);
 	free(super); free(rga); free(rgb); free(sa); free(sb);
 	json_decref(a); json_decref(b);
 	nst_tenant_free(&t);
@@ -972,6 +996,139 @@ Test(namespaces, a_deleted_tenant_gets_no_new_namespaces)
 	assert_problem(r, 409);
 	resp_free(r);
 	free(path); free(tp); free(super);
+	nst_tenant_free(&t);
+}
+
+/*
+ * Offboarding: DELETE on a tenant with namespaces answers 202 and makes it
+ * `deleting` (its members are refused, nothing new may start); a
+ * tenant.offboard job deprovisions every namespace (a prod one waiting for
+ * approval is simply dropped), and only when nothing is left in Azure is
+ * the tenant deleted. Asking again meanwhile queues nothing more.
+ */
+Test(namespaces, deleting_a_tenant_deprovisions_every_namespace_first_then_deletes_it)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	json_t *a = nst_create(&t, "web", "dev", "westeurope", 202);
+	json_t *b = nst_create(&t, "api", "staging", "westeurope", 202);
+	char *sa = nst_drive(id_of(a), ",ready,failed,", 30);
+	char *sb = nst_drive(id_of(b), ",ready,failed,", 30);
+	cr_assert_str_eq(sa, "ready");
+	cr_assert_str_eq(sb, "ready");
+	json_t *c = nst_create(&t, "live", "prod", "westeurope", 202);
+	cr_assert_str_eq(str(c, "status"), "pending_approval");
+	char *rga = xasprintf("atrium-%s-web", t.slug), *rgb = xasprintf("atrium-%s-api", t.slug);
+	char *ka = mns_scope(&t, "web");
+	char *kname = xasprintf("%s-web", t.slug);
+	cr_assert_eq(fake_rg_count(rga), 1);
+	cr_assert_eq(fake_scope_ra_count(ka), 1);
+
+	char *super = super_token();
+	char *tp = xasprintf("/v1/tenants/%s", t.id);
+	struct resp *r = http("DELETE", tp, super, NULL, NULL);
+	cr_assert_eq(r->status, 202, "%s", r->body);
+	cr_assert_str_eq(str(r->json, "status"), "deleting");
+	const char *job = str(r->json, "offboard_job_id");
+	cr_assert(job && util_is_uuid(job), "the tenant names its offboarding job");
+	char *job_id = xstrdup(job);
+	char *loc = resp_header(r, "location");
+	cr_assert_str_eq(loc, tp, "Location: the tenant, to follow");
+	free(loc);
+	resp_free(r);
+
+	/* Meanwhile: its members are refused, nothing new starts, and the
+	 * same DELETE answers the same job. */
+	char *nsp = xasprintf("/v1/tenants/%s/namespaces", t.id);
+	r = http("GET", nsp, t.admin, NULL, NULL);
+	assert_problem(r, 403);
+	cr_assert(strstr(r->body, "being deleted"), "%s", r->body);
+	resp_free(r);
+	r = http("POST", nsp, super, "{\"name\":\"late\",\"environment\":\"dev\",\"location\":\"westeurope\"}",
+		 NULL);
+	assert_problem(r, 409);
+	resp_free(r);
+	r = http("PATCH", tp, super, "{\"name\":\"Renamed\"}", NULL);
+	assert_problem(r, 409);
+	resp_free(r);
+	r = http("DELETE", tp, super, NULL, NULL);
+	cr_assert_eq(r->status, 202, "%s", r->body);
+	cr_assert_str_eq(str(r->json, "offboard_job_id"), job_id);
+	resp_free(r);
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM jobs WHERE tenant_id = $1::uuid AND kind = $2",
+				  t.id, "tenant.offboard"), 1);
+	/* The job is the tenant's, readable as any of its jobs. */
+	char *jp = xasprintf("/v1/tenants/%s/jobs/%s", t.id, job_id);
+	r = http("GET", jp, super, NULL, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert_str_eq(str(r->json, "kind"), "tenant.offboard");
+	resp_free(r);
+
+	cr_assert(nst_drain_kind(t.id, "tenant.offboard", 90), "the offboarding ends");
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM jobs WHERE id = $1::uuid AND status = 'succeeded'",
+				  job_id, NULL), 1, "the offboarding job succeeded");
+	/* Nothing is left in Azure, every namespace is deleted, then the tenant. */
+	cr_assert_eq(fake_rg_count(rga), 0, "web's resource group is gone");
+	cr_assert_eq(fake_rg_count(rgb), 0, "api's resource group is gone");
+	cr_assert_eq(fake_scope_ra_count(ka), 0);
+	json_t *m = fake_mns(kname);
+	cr_assert(m == NULL || json_is_null(m), "web's Kubernetes namespace is gone");
+	json_decref(m);
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM namespaces WHERE tenant_id = $1::uuid "
+				  "AND status <> 'deleted'", t.id, NULL), 0);
+	r = http("GET", tp, super, NULL, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert_str_eq(str(r->json, "status"), "deleted");
+	resp_free(r);
+	/* Each step is audited: the offboarding, the system's deletions, the end. */
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM audit_log WHERE tenant_id = $1::uuid "
+				  "AND action = $2", t.id, "tenant.offboard"), 1);
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM audit_log WHERE tenant_id = $1::uuid "
+				  "AND action = $2 AND actor_kind = 'system'", t.id, "tenant.delete"), 1);
+	/* Deleted now: DELETE is a no-op. */
+	r = http("DELETE", tp, super, NULL, NULL);
+	cr_assert_eq(r->status, 204);
+	resp_free(r);
+	free(jp); free(nsp); free(job_id); free(tp); free(super); free(kname); free(ka);
+	free(rga); free(rgb); free(sa); free(sb);
+	json_decref(a); json_decref(b); json_decref(c);
+	nst_tenant_free(&t);
+}
+
+/* Offboarding waits for a namespace whose provisioning runs, then deletes it. */
+Test(namespaces, offboarding_waits_for_a_provisioning_namespace_then_deletes_it)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	json_t *a = nst_create(&t, "slow", "dev", "westeurope", 202);
+	/* It is claimed and provisioning (a worker holds it) when the tenant is deleted. */
+	free(nst_sql("UPDATE namespaces SET status = 'provisioning' WHERE id = $1::uuid", id_of(a), NULL));
+	free(nst_sql("UPDATE jobs SET status = 'running', locked_by = 'elsewhere', "
+		     "locked_until = now() + interval '3 seconds' WHERE payload->>'namespace_id' = $1",
+		     id_of(a), NULL));
+	char *super = super_token();
+	char *tp = xasprintf("/v1/tenants/%s", t.id);
+	struct resp *r = http("DELETE", tp, super, NULL, NULL);
+	cr_assert_eq(r->status, 202, "%s", r->body);
+	resp_free(r);
+	/* The first pass finds it busy and says so. */
+	cr_assert(jobs_run_one("it-namespaces"));
+	char *err = nst_sql("SELECT last_error->>'code' FROM jobs WHERE tenant_id = $1::uuid "
+			    "AND kind = 'tenant.offboard'", t.id, NULL);
+	cr_assert_str_eq(err, "NamespacesRemaining");
+	free(err);
+	/* The lease lapses, its provisioning is taken over and finishes; then
+	 * the offboarding deletes it. */
+	cr_assert(nst_drain_kind(t.id, "tenant.offboard", 120), "the offboarding ends");
+	char *st = nst_status(id_of(a));
+	cr_assert_str_eq(st, "deleted");
+	char *rg = xasprintf("atrium-%s-slow", t.slug);
+	cr_assert_eq(fake_rg_count(rg), 0, "nothing is left in Azure");
+	r = http("GET", tp, super, NULL, NULL);
+	cr_assert_str_eq(str(r->json, "status"), "deleted");
+	resp_free(r);
+	free(rg); free(st); free(tp); free(super);
+	json_decref(a);
 	nst_tenant_free(&t);
 }
 
