@@ -178,6 +178,13 @@ enum status namespaces_resize(struct db_conn *c, const char *id, const struct ns
 			      const char *job_id, const struct audit_ctx *a, struct arena *ar,
 			      struct ns_out *out);
 
+/* Expiry of dev namespaces. ST_OK when `ts` (RFC 3339) is in the future
+ * and at most 30 days ahead, ST_INVALID when not. */
+enum status namespaces_expiry_check(struct db_conn *c, const char *ts);
+/* Sets (or, ts NULL, clears) the locked namespace's expires_at; audited. */
+enum status namespaces_set_expiry(struct db_conn *c, const char *id, const char *ts,
+				  const struct audit_ctx *a, struct arena *ar, struct ns_out *out);
+
 /* ---- for the worker's job steps (each leases its own connection) ---- */
 
 struct ns_work {
@@ -258,6 +265,14 @@ struct ns_offboard {
 };
 bool namespaces_offboard_pass(const char *tenant_id, const char *request_id,
 			      struct ns_offboard *out);
+
+/*
+ * Starts the deletion of up to `max` dev namespaces whose expires_at has
+ * passed (its own connection; namespaces_delete_begin() as the system, with
+ * a namespace.expired audit record). Ones still being provisioned wait for
+ * the next run. Returns how many started, -1 when portal_db failed.
+ */
+int namespaces_expire_due(const char *request_id, int max);
 
 /*
  * On the caller's portal_db connection and transaction: queues a

@@ -698,7 +698,8 @@ const struct job_kind namespace_regrant_kind = {
  * quota/policy (the size's), the AKS admin assignment. Each namespace's
  * outcome is recorded (last_reconciled_at; audit and a metric per repair);
  * RECONCILE_DEGRADE_AFTER failed repairs in a row make it degraded with the
- * Azure error. The next run is scheduled whatever became of this one.
+ * Azure error. Its second step deletes the dev namespaces that have
+ * expired. The next run is scheduled whatever became of this one.
  */
 #define RECONCILE_BATCH 20
 #define RECONCILE_DEGRADE_AFTER 3
@@ -895,12 +896,28 @@ static void reconcile_schedule_next(struct job *j)
 	db_release(c);
 }
 
+/* Expired dev namespaces (expires_at passed) are deleted as a DELETE
+ * would; the same periodic job carries it, so expiry needs no cycle of its
+ * own. */
+static enum job_result expire_namespaces(struct job *j)
+{
+	int started = namespaces_expire_due(j->request_id, RECONCILE_BATCH);
+	if (started < 0) {
+		job_error(j, "DatabaseUnavailable", "portal_db is unreachable");
+		return JOB_RETRY;
+	}
+	j->output = json_pack("{s:i}", "deletions_started", started);
+	return JOB_OK;
+}
+
 static const struct job_step reconcile_steps[] = {
 	{"namespaces", reconcile_namespaces},
+	{"expired", expire_namespaces},
 };
 
 const struct job_kind namespace_reconcile_kind = {
-	NAMESPACE_RECONCILE, reconcile_steps, 1, 3, reconcile_schedule_next, reconcile_schedule_next,
+	NAMESPACE_RECONCILE, reconcile_steps, sizeof(reconcile_steps) / sizeof(reconcile_steps[0]), 3,
+	reconcile_schedule_next, reconcile_schedule_next,
 };
 
 void namespace_jobs_worker_start(void)

@@ -1187,7 +1187,18 @@ run.check('clean-up: super admin deletes the test tenant', async () => {
   await page.goto(`${BASE}/app/tenants`);
   await tenantRow().getByRole('button', { name: 'Delete' }).click();
   await tenantRow().getByRole('button', { name: 'Confirm delete' }).click();
-  await page.getByText(`Tenant “${tenantForm.renamed}” deleted.`).waitFor();
+  // It still has its approved prod namespace: offboarding (202, `deleting`)
+  // deprovisions that first, and only then is the tenant deleted.
+  await page.getByText(`Tenant “${tenantForm.renamed}” is being deleted`, { exact: false }).waitFor();
+  await tenantRow().locator('.badge', { hasText: 'deleting' }).waitFor();
+  assert((await tenantRow().getByRole('button', { name: 'Delete' }).count()) === 0, 'a tenant being deleted offers Delete again');
+  let status;
+  for (let i = 0; i < 240 && status !== 'deleted'; i++) {
+    status = (await fromPage('GET', `/v1/tenants/${tenantId}`)).body?.status;
+    if (status !== 'deleted') await new Promise((r) => setTimeout(r, 500));
+  }
+  assert(status === 'deleted', `the tenant is ${status} after its offboarding`);
+  await page.reload();
   await tenantRow().waitFor({ state: 'detached' });
 });
 

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -1778,5 +1779,123 @@ Test(namespaces, drift_is_repaired_and_repeated_failures_make_the_namespace_degr
 	cr_assert_str_eq(st, "deleted");
 	free(st); resp_free(d); free(actions); free(fj); free(re); json_decref(g2); free(repaired);
 	free(k8s_name); free(b3); free(b2); free(b1); free(rg); json_decref(g); json_decref(ns);
+	nst_tenant_free(&t);
+}
+
+/* ---- expiry of dev namespaces ------------------------------------------------ */
+
+/* An RFC 3339 UTC time `seconds` from now (static buffer per call site). */
+static void iso_in(long seconds, char out[32])
+{
+	time_t t = time(NULL) + seconds;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+Test(namespaces, only_a_dev_namespace_expires_and_at_most_30_days_ahead)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	char *path = xasprintf("/v1/tenants/%s/namespaces", t.id);
+	char soon[32], past[32], far[32];
+	iso_in(86400, soon);
+	iso_in(-60, past);
+	iso_in(31L * 86400, far);
+	const char *bodies[][2] = {
+		{"staging", soon}, /* only dev expires */
+		{"dev", past},     /* in the past */
+		{"dev", far},      /* more than 30 days ahead */
+		{"dev", "tomorrow"},
+		{"dev", "2026-02-30T10:00:00Z"},
+	};
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		char *b = xasprintf("{\"name\":\"exp%zu\",\"environment\":\"%s\",\"location\":\"westeurope\","
+				    "\"expires_at\":\"%s\"}", i, bodies[i][0], bodies[i][1]);
+		struct resp *r = http("POST", path, t.admin, b, NULL);
+		assert_problem(r, 422);
+		cr_assert(strstr(r->body, "\"expires_at\""), "%s", r->body);
+		resp_free(r);
+		free(b);
+	}
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM namespaces WHERE tenant_id = $1::uuid", t.id, NULL), 0,
+		     "nothing was created");
+	/* A dev namespace without expiry never expires; null is the same. */
+	struct resp *r = http("POST", path, t.admin,
+			      "{\"name\":\"keep\",\"environment\":\"dev\",\"location\":\"westeurope\","
+			      "\"expires_at\":null}", NULL);
+	cr_assert_eq(r->status, 202, "%s", r->body);
+	cr_assert(json_is_null(json_object_get(r->json, "expires_at")));
+	resp_free(r);
+	/* Another environment cannot get one by PATCH either. */
+	json_t *st = nst_create(&t, "stage", "staging", "westeurope", 202);
+	char *b = xasprintf("{\"expires_at\":\"%s\"}", soon);
+	r = ns_call("PATCH", &t, "stage", NULL, t.admin, b);
+	assert_problem(r, 422);
+	resp_free(r);
+	free(b);
+	json_decref(st);
+	free(path);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, an_expired_dev_namespace_is_deleted_by_the_worker_and_expiry_can_be_extended)
+{
+	struct nst_tenant t, other;
+	nst_tenant(&t, true, NULL);
+	nst_tenant(&other, true, NULL);
+	char day[32], week[32], far[32];
+	iso_in(86400, day);
+	iso_in(7 * 86400, week);
+	iso_in(31L * 86400, far);
+	char *path = xasprintf("/v1/tenants/%s/namespaces", t.id);
+	char *b = xasprintf("{\"name\":\"temp\",\"environment\":\"dev\",\"location\":\"westeurope\","
+			    "\"expires_at\":\"%s\"}", day);
+	struct resp *r = http("POST", path, t.admin, b, NULL);
+	free(b);
+	cr_assert_eq(r->status, 202, "%s", r->body);
+	char *id = xstrdup(id_of(r->json));
+	const char *exp = str(r->json, "expires_at");
+	cr_assert(exp && strncmp(exp, day, 19) == 0, "expires_at %s, asked %s", exp, day);
+	resp_free(r);
+	char *st = nst_drive(id, ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	free(st);
+
+	/* Extended by its admin (200, no job), not past 30 days, not by another tenant. */
+	b = xasprintf("{\"expires_at\":\"%s\"}", week);
+	r = ns_call("PATCH", &t, "temp", NULL, t.admin, b);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert(strncmp(str(r->json, "expires_at"), week, 19) == 0);
+	cr_assert_str_eq(str(r->json, "status"), "ready");
+	resp_free(r);
+	char *cross = xasprintf("/v1/tenants/%s/namespaces/temp", t.id);
+	r = http("PATCH", cross, other.admin, b, NULL);
+	assert_problem(r, 404);
+	resp_free(r);
+	free(b);
+	b = xasprintf("{\"expires_at\":\"%s\"}", far);
+	r = ns_call("PATCH", &t, "temp", NULL, t.admin, b);
+	assert_problem(r, 422);
+	resp_free(r);
+	free(b);
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM audit_log WHERE resource_id = $1 AND action = $2",
+				  id, "namespace.expiry"), 1, "the extension is audited once");
+
+	/* Time passes: the reconcile run deletes it as a DELETE would. */
+	free(nst_sql("UPDATE namespaces SET expires_at = now() - interval '1 second' WHERE id = $1::uuid",
+		     id, NULL));
+	reconcile_now(id);
+	st = nst_status(id);
+	cr_assert(strcmp(st, "deprovisioning") == 0 || strcmp(st, "deleted") == 0, "status %s", st);
+	free(st);
+	st = nst_drive(id, ",deleted,failed,", 30);
+	cr_assert_str_eq(st, "deleted");
+	char *rg = xasprintf("atrium-%s-temp", t.slug);
+	cr_assert_eq(fake_rg_count(rg), 0, "nothing is left in Azure");
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM audit_log WHERE resource_id = $1 AND action = $2 "
+				  "AND actor_kind = 'system'", id, "namespace.expired"), 1);
+	free(rg); free(st); free(cross); free(path); free(id);
+	nst_tenant_free(&other);
 	nst_tenant_free(&t);
 }

@@ -218,6 +218,20 @@ export default async function namespaces(ctx) {
   expect(audit, 'approval, rejection and resize recorded', ['namespace.approve', 'namespace.reject', 'namespace.resize'].every((a) => decided.includes(a)),
     JSON.stringify(decided));
 
+  // -- expiry of dev namespaces (issue 14)
+  const inDays = (d) => new Date(Date.now() + d * 86400e3).toISOString();
+  const devBody = { name: 'tmp', environment: 'dev', location: 'westeurope', expires_at: inDays(1) };
+  const e1 = await call('ns: create dev with an expiry', { method: 'POST', path: base, token: admin, json: devBody }, 202);
+  expect(e1, 'its expiry', typeof e1.body?.expires_at === 'string' && e1.body.expires_at.slice(0, 16) === devBody.expires_at.slice(0, 16),
+    JSON.stringify(e1.body));
+  await call('ns: expiry on staging', { method: 'POST', path: base, token: admin, json: { ...devBody, name: 'tmp2', environment: 'staging' } }, 422);
+  await call('ns: expiry past 30 days', { method: 'POST', path: base, token: admin, json: { ...devBody, name: 'tmp3', expires_at: inDays(31) } }, 422);
+  await call('ns: expiry in the past', { method: 'POST', path: base, token: admin, json: { ...devBody, name: 'tmp4', expires_at: inDays(-1) } }, 422);
+  const e2 = await call('ns: extend the expiry', { method: 'PATCH', path: `${base}/tmp`, token: admin, json: { expires_at: inDays(7) } }, 200);
+  expect(e2, 'extended', e2.body?.expires_at?.slice(0, 10) === inDays(7).slice(0, 10), JSON.stringify(e2.body));
+  await call('ns: extend past 30 days', { method: 'PATCH', path: `${base}/tmp`, token: admin, json: { expires_at: inDays(40) } }, 422);
+  await call('ns: empty patch', { method: 'PATCH', path: `${base}/tmp`, token: admin, json: {} }, 422);
+
   // -- offboarding (issue 14): the tenant still has `live`, so its DELETE
   // is 202 and `deleting`; with a worker, it ends `deleted`.
   const tp = `/v1/tenants/${T.id}`;
