@@ -32,6 +32,9 @@
 #include "server/http/router.h"
 #include "workers/settlement_jobs.h"
 #include "workers/webhook_jobs.h"
+#include "workers/pax8_jobs.h"
+#include "server/outbound/pax8.h"
+#include "services/pax8.h"
 #include "services/webhooks.h"
 
 #include <pthread.h>
@@ -133,6 +136,8 @@ static void register_all(void)
 	namespace_jobs_register();
 	webhooks_register();
 	webhook_jobs_register();
+	pax8_register();
+	pax8_jobs_register();
 	betting_register();
 	billing_register();
 	settlement_register();
@@ -242,11 +247,13 @@ static int cmd_worker(const struct cli *cli)
 	settlement_worker_start();
 	namespace_jobs_worker_start();
 	maintenance_worker_start();
+	pax8_jobs_worker_start();
 	int rc = jobs_worker_main(concurrency);
 	webhook_jobs_sweeper_stop();
 	otlp_stop();
 	metrics_http_stop();
 	azure_token_reset();
+	pax8_token_reset();
 	db_stop();
 	return rc;
 }
