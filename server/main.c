@@ -35,6 +35,7 @@
 #include "workers/pax8_jobs.h"
 #include "server/outbound/pax8.h"
 #include "services/pax8.h"
+#include "services/billing_reports.h"
 #include "services/webhooks.h"
 
 #include <pthread.h>
@@ -137,6 +138,7 @@ static void register_all(void)
 	webhooks_register();
 	webhook_jobs_register();
 	pax8_register();
+	billing_reports_register();
 	pax8_jobs_register();
 	betting_register();
 	billing_register();
