@@ -39,6 +39,7 @@
 //   POST /_fake/faults {path (regex), method?, status, count (0 = until
 //        removed), retryAfter?}   GET/DELETE /_fake/faults
 //   POST /_fake/expire-tokens      (every issued token answers 401)
+//   GET  /_fake/tokens             (every token issued)
 //   GET  /_fake/requests           (method, path, status, token_request)
 //   DELETE /_fake/requests
 
@@ -203,6 +204,8 @@ export function createFakePax8(config) {
     let mm;
     if (path === '/_fake/health') return send(res, 200, { ok: true });
     if (path === '/_fake/reset' && m === 'POST') { reset(); return send(res, 200, { ok: true }); }
+    // The tokens issued so far (tests grep logs for them).
+    if (path === '/_fake/tokens' && m === 'GET') return send(res, 200, { tokens: [...tokens.keys()] });
     if (path === '/_fake/expire-tokens' && m === 'POST') {
       for (const k of tokens.keys()) tokens.set(k, 0);
       return send(res, 200, { expired: tokens.size });
