@@ -64,8 +64,7 @@ export function Billing() {
     else next.delete(k);
     setSearch(next);
   };
-  const linked =
-    tab === "invoices" || tab === "overview" ? tenant?.quickbooks_realm_id : tenant?.pax8_company_id;
+  const linked = tab === "invoices" ? tenant?.quickbooks_realm_id : tenant?.pax8_company_id;
   const status = search.get("status") ?? undefined;
   const csv =
     tab === "overview"
@@ -105,8 +104,19 @@ export function Billing() {
       </div>
       <p className="lead-text muted">
         From {source}
-        {tenant && (linked ? <> ({tab === "invoices" ? "realm" : "company"} <code>{linked}</code>)</> : <>: this tenant has no {tab === "invoices" ? "QuickBooks realm" : "Pax8 company"} id set.</>)}
-        {tenant && linked ? "." : ""}
+        {tab === "overview" ? (
+          tenant && (
+            <>
+              {" "}(realm {tenant.quickbooks_realm_id ? <code>{tenant.quickbooks_realm_id}</code> : "not set"}, company{" "}
+              {tenant.pax8_company_id ? <code>{tenant.pax8_company_id}</code> : "not set"}).
+            </>
+          )
+        ) : (
+          <>
+            {tenant && (linked ? <> ({tab === "invoices" ? "realm" : "company"} <code>{linked}</code>)</> : <>: this tenant has no {tab === "invoices" ? "QuickBooks realm" : "Pax8 company"} id set.</>)}
+            {tenant && linked ? "." : ""}
+          </>
+        )}
       </p>
       <Toolbar label={`Filter ${tab}`}>
         <SelectField
