@@ -569,6 +569,8 @@ _atrium_export_env() {
   export ATRIUM_QUICKBOOKS_VERIFIER_TOKEN="${ATRIUM_QUICKBOOKS_VERIFIER_TOKEN:-local-quickbooks-verifier-token}"
   export ATRIUM_PAX8_WEBHOOK_SECRET="${ATRIUM_PAX8_WEBHOOK_SECRET:-local-pax8-webhook-secret}"
   # the Pax8 Partner API (client credentials): the fake Pax8 when it runs
+  # (its rate limit raised: the suites pull back to back; 429 is tested by
+  # fault injection and by the fake's self-test)
   if [ -n "${ATRIUM_FAKE_PAX8_STARTED:-}" ]; then
     export ATRIUM_PAX8_CLIENT_ID="${ATRIUM_PAX8_CLIENT_ID:-fake-pax8-client}"
     export ATRIUM_PAX8_CLIENT_SECRET="${ATRIUM_PAX8_CLIENT_SECRET:-fake-pax8-secret}"
@@ -642,6 +644,7 @@ atrium_stack_start() {
       -- env FAKE_PAX8_PORT="$FAKE_PAX8_PORT" FAKE_PAX8_HOST=127.0.0.1 \
          FAKE_PAX8_CLIENT_ID="${ATRIUM_PAX8_CLIENT_ID:-fake-pax8-client}" \
          FAKE_PAX8_CLIENT_SECRET="${ATRIUM_PAX8_CLIENT_SECRET:-fake-pax8-secret}" \
+         FAKE_PAX8_RATE_LIMIT="${FAKE_PAX8_RATE_LIMIT:-100000}" \
          node tests/fake-pax8/server.mjs || return 1
     ATRIUM_FAKE_PAX8_STARTED=1
   fi

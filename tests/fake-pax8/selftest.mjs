@@ -99,6 +99,13 @@ test('faults: an injected 429 with Retry-After for a count, an outage until remo
   for (let i = 0; i < 3; i++) assert.equal((await call('GET', '/v1/companies', undefined, h)).status, 503);
   await call('DELETE', '/_fake/faults');
   assert.equal((await call('GET', '/v1/companies', undefined, h)).status, 200);
+  await call('POST', '/_fake/faults', { path: '^/v1/companies$', query: 'page=7', status: 500, count: 1 });
+  assert.equal((await call('GET', '/v1/companies?page=1', undefined, h)).status, 200, 'another query passes');
+  assert.equal((await call('GET', '/v1/companies?page=7', undefined, h)).status, 500);
+  await call('POST', '/_fake/faults', { path: '^/v1/companies$', status: 0, delayMs: 300, count: 1 });
+  const t0 = Date.now();
+  assert.equal((await call('GET', '/v1/companies', undefined, h)).status, 200);
+  assert.ok(Date.now() - t0 >= 290, 'the slow answer came late');
   const log = (await call('GET', '/_fake/requests')).body.requests;
   assert.ok(log.some((e) => e.status === 503));
 });

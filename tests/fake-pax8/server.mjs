@@ -36,8 +36,9 @@
 //   PATCH /_fake/subscriptions/{id} {...}  (updatedDate moves on)
 //   POST /_fake/usage-summaries {subscriptionId, currentCharges,
 //        partnerTotal, currencyCode, resourceGroup?, id?}
-//   POST /_fake/faults {path (regex), method?, status, count (0 = until
-//        removed), retryAfter?}   GET/DELETE /_fake/faults
+//   POST /_fake/faults {path (regex), query? (regex on "?a=b..."), method?, status, count (0 = until
+//        removed), retryAfter?, delayMs?} (status 0 + delayMs: slow, then
+//        the normal answer)   GET/DELETE /_fake/faults
 //   POST /_fake/expire-tokens      (every issued token answers 401)
 //   GET  /_fake/tokens             (every token issued)
 //   GET  /_fake/requests           (method, path, status, token_request)
@@ -116,17 +117,18 @@ export function createFakePax8(config) {
     return JSON.parse(text || '{}');
   }
 
-  function matchFault(method, path) {
+  function matchFault(method, path, search) {
     for (const f of faults) {
       if (f.method && f.method !== method) continue;
       if (!f.re.test(path)) continue;
+      if (f.qre && !f.qre.test(search)) continue;
       if (f.count > 0) { f.remaining--; if (f.remaining <= 0) faults = faults.filter((x) => x !== f); }
       f.hits++;
       return f;
     }
     return null;
   }
-  const publicFault = (f) => ({ id: f.id, path: f.path, method: f.method || null, status: f.status,
+  const publicFault = (f) => ({ id: f.id, path: f.path, query: f.query, method: f.method || null, status: f.status, delayMs: f.delayMs,
     count: f.count, remaining: f.count > 0 ? f.remaining : null, retryAfter: f.retryAfter ?? null, hits: f.hits });
 
   // ---- the token endpoint (login.pax8.com/oauth/token) -------------------
@@ -254,13 +256,17 @@ export function createFakePax8(config) {
       if (m === 'GET') return send(res, 200, { faults: faults.map(publicFault) });
       if (m === 'DELETE') { faults = []; return send(res, 200, { ok: true }); }
       if (m === 'POST') {
-        let re;
+        let re, qre = null;
         try { re = new RegExp(b.path || '.*'); } catch { return send(res, 400, { error: 'bad path regex' }); }
-        const status = Number(b.status);
-        if (!Number.isInteger(status) || status < 100 || status > 599) return send(res, 400, { error: 'bad status' });
+        try { if (b.query) qre = new RegExp(b.query); } catch { return send(res, 400, { error: 'bad query regex' }); }
+        // status 0 with delayMs: a slow answer, then the normal one.
+        const status = Number(b.status ?? 0);
+        if (!Number.isInteger(status) || (status !== 0 && (status < 100 || status > 599))) return send(res, 400, { error: 'bad status' });
+        const delayMs = Number(b.delayMs ?? 0);
+        if (!Number.isInteger(delayMs) || delayMs < 0 || delayMs > 60000) return send(res, 400, { error: 'bad delayMs' });
         const count = b.count === undefined ? 1 : Number(b.count);
-        const f = { id: String(nextFault++), path: b.path || '.*', re, method: b.method, status, count,
-          remaining: count, retryAfter: b.retryAfter, hits: 0 };
+        const f = { id: String(nextFault++), path: b.path || '.*', re, query: b.query || null, qre, method: b.method, status, count,
+          remaining: count, retryAfter: b.retryAfter, delayMs, hits: 0 };
         faults.push(f); return send(res, 201, publicFault(f));
       }
     }
@@ -283,8 +289,9 @@ export function createFakePax8(config) {
     });
     try {
       if (path.startsWith('/_fake/')) return await control(req, res, path);
-      const f = matchFault(req.method, path);
-      if (f) {
+      const f = matchFault(req.method, path, url.search);
+      if (f && f.delayMs > 0) await new Promise((r) => setTimeout(r, f.delayMs));
+      if (f && f.status !== 0) {
         const h = f.retryAfter !== undefined ? { 'Retry-After': String(f.retryAfter) } : {};
         return error(res, f.status, 'Injected fault', path, h);
       }

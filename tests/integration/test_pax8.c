@@ -119,12 +119,17 @@ static char *fake_subscription(const char *company, const char *product, int qua
 	return id;
 }
 
-static void fake_fault(const char *path_re, int status, int count, int retry_after)
+/* A fault on `path_re` for requests whose query has `query_re` (NULL:
+ * any): other tests' pulls of other companies never meet it. */
+static void fake_fault(const char *path_re, const char *query_re, int status, int count, int retry_after)
 {
-	char *body = retry_after >= 0
-			     ? xasprintf("{\"path\":\"%s\",\"status\":%d,\"count\":%d,\"retryAfter\":%d}",
-					 path_re, status, count, retry_after)
-			     : xasprintf("{\"path\":\"%s\",\"status\":%d,\"count\":%d}", path_re, status, count);
+	json_t *f = json_pack("{s:s, s:i, s:i}", "path", path_re, "status", status, "count", count);
+	if (query_re)
+		json_object_set_new(f, "query", json_string(query_re));
+	if (retry_after >= 0)
+		json_object_set_new(f, "retryAfter", json_integer(retry_after));
+	char *body = json_dumps(f, JSON_COMPACT);
+	json_decref(f);
 	json_decref(fake_call("POST", "/_fake/faults", body));
 	free(body);
 }
@@ -191,6 +196,15 @@ static char *job_summary(const char *tenant, const char *kind)
 	return q1(portal, "SELECT status || ' ' || attempts || ' ' || COALESCE(last_error->>'code', '-') "
 			  "FROM jobs WHERE tenant_id = $1::uuid AND kind = $2 ORDER BY created_at DESC LIMIT 1",
 		  tenant, kind);
+}
+
+/* The jobs of `kind` of the tenant, as "status/attempts" sorted: workers
+ * other tests start queue their own syncs, so a company may be pulled by
+ * more than one job; assertions hold for any of them. */
+static char *jobs_of(const char *tenant, const char *kind)
+{
+	return q1(portal, "SELECT string_agg(status || '/' || attempts, ',' ORDER BY attempts DESC, status) "
+			  "FROM jobs WHERE tenant_id = $1::uuid AND kind = $2", tenant, kind);
 }
 
 static void patch_company(const char *tenant, const char *company)
@@ -275,8 +289,8 @@ Test(pax8, a_pull_reads_every_page_with_products_prices_and_usage)
 				  "FROM usage_lines WHERE tenant_id = $1::uuid AND subscription_id = $2",
 			 t.id, last);
 	cr_assert_str_eq(usage, "1234 1050 api");
-	char *job = job_summary(t.id, PAX8_PULL_COMPANY_KIND);
-	cr_assert_str_eq(job, "succeeded 1 -");
+	char *job = jobs_of(t.id, PAX8_PULL_COMPANY_KIND);
+	cr_assert(strstr(job, "failed") == NULL, "%s", job);
 
 	/* A second pull changes nothing but synced_at: idempotent. */
 	const char *v[] = {t.id, company};
@@ -299,18 +313,21 @@ Test(pax8, a_429_waits_for_retry_after_then_succeeds)
 	char *company = fake_company();
 	char *product = fake_product("Exchange Online");
 	free(fake_subscription(company, product, 2, "4.00", "Monthly"));
-	char *re = xasprintf("^/v1/subscriptions$");
-	fake_fault(re, 429, 1, 1);
+	char *q = xasprintf("companyId=%s", company);
+	fake_fault("^/v1/subscriptions$", q, 429, 1, 1);
 	patch_company(t.id, company);
 	drain(t.id, NULL);
-	char *job = job_summary(t.id, PAX8_PULL_COMPANY_KIND);
-	cr_assert_str_eq(job, "succeeded 2 -", "%s", job);
+	cr_assert_eq(fake_count("/v1/subscriptions", 429, q), 1, "the fake throttled the pull once");
+	char *jobs = jobs_of(t.id, PAX8_PULL_COMPANY_KIND);
+	cr_assert(strncmp(jobs, "succeeded/2", 11) == 0 && strstr(jobs, "failed") == NULL,
+		  "the throttled pull succeeded on its second attempt: %s", jobs);
 	cr_assert_eq(subs_count(t.id, "price_minor = 400"), 1);
 	/* The retry came no sooner than Retry-After (1 s) after the 429. */
 	char *gap = q1(portal, "SELECT (updated_at - created_at >= interval '1 second')::text FROM jobs "
-			       "WHERE tenant_id = $1::uuid AND kind = 'pax8.pull_company'", t.id, NULL);
+			       "WHERE tenant_id = $1::uuid AND kind = 'pax8.pull_company' AND attempts = 2",
+		       t.id, NULL);
 	cr_assert_str_eq(gap, "true");
-	free(gap); free(job); free(re); free(product); free(company);
+	free(gap); free(jobs); free(q); free(product); free(company);
 }
 
 Test(pax8, an_outage_retries_the_job_and_it_recovers)
@@ -320,14 +337,16 @@ Test(pax8, an_outage_retries_the_job_and_it_recovers)
 	char *company = fake_company();
 	char *product = fake_product("Azure plan");
 	free(fake_subscription(company, product, 1, "100.00", "Monthly"));
-	char *re = xasprintf("^/v1/subscriptions$");
-	fake_fault(re, 503, 3, -1);
+	char *q = xasprintf("companyId=%s", company);
+	fake_fault("^/v1/subscriptions$", q, 503, 3, -1);
 	patch_company(t.id, company);
 	drain(t.id, NULL);
-	char *job = job_summary(t.id, PAX8_PULL_COMPANY_KIND);
-	cr_assert_str_eq(job, "succeeded 4 -", "%s", job);
+	cr_assert_eq(fake_count("/v1/subscriptions", 503, q), 3, "three answers of the outage");
+	char *jobs = jobs_of(t.id, PAX8_PULL_COMPANY_KIND);
+	cr_assert(strstr(jobs, "failed") == NULL && strncmp(jobs, "succeeded/", 10) == 0 && atoi(jobs + 10) >= 2,
+		  "the pull was retried through the outage and succeeded: %s", jobs);
 	cr_assert_eq(subs_count(t.id, "price_minor = 10000"), 1);
-	free(job); free(re); free(product); free(company);
+	free(jobs); free(q); free(product); free(company);
 }
 
 Test(pax8, an_expired_token_is_replaced_after_a_401)
@@ -348,9 +367,93 @@ Test(pax8, an_expired_token_is_replaced_after_a_401)
 	cr_assert_eq(subs_count(t.id, "true"), 2);
 	cr_assert_gt(fake_count("/v1/subscriptions", 401, NULL), refused_before, "the old token was refused");
 	cr_assert_gt(fake_count("/oauth/token", 200, NULL), tokens_before, "a new token was fetched");
-	char *job = job_summary(t.id, PAX8_PULL_COMPANY_KIND);
-	cr_assert_str_eq(job, "succeeded 1 -", "a 401 costs no retry: %s", job);
-	free(job); free(product); free(company);
+	char *jobs = jobs_of(t.id, PAX8_PULL_COMPANY_KIND);
+	cr_assert(strncmp(jobs, "succeeded/1", 11) == 0, "a 401 costs no retry: %s", jobs);
+	free(jobs); free(product); free(company);
+}
+
+/* `atrium worker` with a short lease, its stderr to `log`. */
+static pid_t spawn_worker(const char *log)
+{
+	const char *bin = getenv("ATRIUM_TEST_BINARY");
+	cr_assert_not_null(bin, "ATRIUM_TEST_BINARY must name the atrium binary");
+	pid_t pid = fork();
+	if (pid == 0) {
+		test_child_dies_with_parent();
+		setenv("ATRIUM_JOB_LEASE_SECONDS", "2", 1);
+		setenv("ATRIUM_WORKER_POLL_MS", "200", 1);
+		unsetenv("ATRIUM_WORKER_METRICS_LISTEN");
+		if (freopen(log, "a", stderr) == NULL)
+			_exit(126);
+		execl(bin, bin, "worker", (char *)NULL);
+		_exit(127);
+	}
+	cr_assert(pid > 0);
+	return pid;
+}
+
+Test(pax8, a_worker_killed_mid_pull_leaves_a_job_that_another_worker_finishes)
+{
+	struct tenant t;
+	create_tenant(&t);
+	char *company = fake_company();
+	char *product = fake_product("Killed mid-pull");
+	enum { N = 60 };
+	char *sub = NULL, *first = NULL;
+	for (int i = 0; i < N; i++) {
+		free(sub);
+		sub = fake_subscription(company, product, 1, "2.00", "Monthly");
+		if (first == NULL)
+			first = xstrdup(sub);
+	}
+	/* The first subscription's usage answers slowly: the worker is then
+	 * inside the second step. */
+	char *fault = xasprintf("{\"path\":\"^/v1/subscriptions/%s/usage-summaries$\",\"status\":0,"
+				"\"delayMs\":4000,\"count\":1}", first);
+	json_decref(fake_call("POST", "/_fake/faults", fault));
+	char log[512];
+	snprintf(log, sizeof(log), "%s/pax8-kill-%d.log", getenv("ATRIUM_TEST_RUNDIR") ?: "/tmp", getpid());
+	pid_t w = spawn_worker(log);
+	patch_company(t.id, company);
+	/* Wait for the slow usage call (its fault is used up when it
+	 * starts), then kill the worker in it. */
+	for (int i = 0; i < 1500; i++) {
+		json_t *faults = fake_call("GET", "/_fake/faults", NULL);
+		bool hit = json_array_size(json_object_get(faults, "faults")) == 0;
+		json_decref(faults);
+		if (hit)
+			break;
+		usleep(20000);
+	}
+	kill(w, SIGKILL);
+	int st;
+	waitpid(w, &st, 0);
+	char *mid = q1(portal, "SELECT id::text FROM jobs WHERE tenant_id = $1::uuid AND kind = 'pax8.pull_company' "
+			       "AND status = 'running' AND steps @> '[{\"name\":\"subscriptions\"}]'", t.id, NULL);
+	cr_assert_not_null(mid, "a pull was cut short while running, after its first step");
+	cr_assert_eq(subs_count(t.id, "true"), N, "the first step was done");
+	/* Another worker takes the job once its lease ends, and finishes it. */
+	w = spawn_worker(log);
+	char *end = NULL;
+	for (int i = 0; i < 600; i++) {
+		free(end);
+		end = q1(portal, "SELECT status FROM jobs WHERE id = $1::uuid", mid, NULL);
+		if (strcmp(end, "succeeded") == 0)
+			break;
+		usleep(50000);
+	}
+	kill(w, SIGTERM);
+	waitpid(w, &st, 0);
+	cr_assert_str_eq(end, "succeeded");
+	cr_assert_eq(subs_count(t.id, "true"), N, "each subscription once");
+	char *steps = q1(portal, "SELECT string_agg(s->>'name', ',') FROM jobs j, jsonb_array_elements(j.steps) s "
+				 "WHERE j.id = $1::uuid", mid, NULL);
+	cr_assert_str_eq(steps, "subscriptions,usage", "the first step was not run again");
+	char *attempts = q1(portal, "SELECT attempts::text FROM jobs WHERE id = $1::uuid", mid, NULL);
+	cr_assert_str_eq(attempts, "2");
+	free(attempts);
+	unlink(log);
+	free(steps); free(end); free(mid); free(sub); free(first); free(fault); free(product); free(company);
 }
 
 /* ---- webhooks ----------------------------------------------------------- */
@@ -421,8 +524,8 @@ Test(pax8, a_subscription_webhook_triggers_a_pull_of_that_subscription)
 	char *row = q1(billing, "SELECT quantity || ' ' || price_minor || ' ' || product_name || ' ' || source "
 				"FROM subscriptions WHERE tenant_id = $1::uuid AND external_id = $2", t.id, sub);
 	cr_assert_str_eq(row, "9 750 Teams Premium api");
-	char *job = job_summary(t.id, PAX8_PULL_SUBSCRIPTION_KIND);
-	cr_assert_str_eq(job, "succeeded 1 -");
+	char *job = jobs_of(t.id, PAX8_PULL_SUBSCRIPTION_KIND);
+	cr_assert_str_eq(job, "succeeded/1");
 	char *path = xasprintf("/v1/subscriptions/%s", sub);
 	cr_assert_geq(fake_count(path, 200, NULL), 1);
 	free(path); free(job); free(row); free(sub); free(product); free(company);
