@@ -403,7 +403,7 @@ function Overview({ tenantId, period }: { tenantId: string; period?: string }) {
       ) : (
         <>
           {series.length === 0 ? (
-            <Empty>No invoice amounts in the last 12 months{totals.unsynced_count > 0 ? "" : "."}</Empty>
+            <Empty>No invoice amounts in the last 12 months.</Empty>
           ) : (
             series.map((s) => {
               const money = (v: number) => formatMoney(v, s.currency);
