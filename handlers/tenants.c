@@ -8,6 +8,8 @@
 #include "handlers/handlers.h"
 #include "services/namespaces.h"
 #include "server/jobs/jobs.h"
+#include "services/pax8.h"
+#include "services/webhooks.h"
 #include "server/store/idempotency.h"
 #include "server/common/log.h"
 #include "server/http/reply.h"
@@ -67,6 +69,20 @@ static void reply_tenant(struct request *r, int status, const struct tenant_out 
 	reply_header(r, "ETag", handler_etag(r, t->version));
 }
 
+/* Jobs that follow a billing account being set on tenant `tid`, on the
+ * caller's transaction: the account's unmatched webhook events are
+ * re-processed; a Pax8 company is pulled at once. */
+static bool queue_billing_followups(struct db_conn *c, const char *tid, const char *realm,
+				    const char *company, const char *request_id)
+{
+	if (realm && !webhooks_queue_rematch(c, tid, "quickbooks", realm, request_id))
+		return false;
+	if (company && (!webhooks_queue_rematch(c, tid, "pax8", company, request_id) ||
+			!pax8_queue_pull_company(c, tid, company, request_id)))
+		return false;
+	return true;
+}
+
 static void create_tenant(struct request *r)
 {
 	if (!validate_body_or_reply(r, r->json, create_fields, NFIELDS(create_fields), 0))
@@ -78,18 +94,21 @@ static void create_tenant(struct request *r)
 	if (c == NULL)
 		return;
 	char *scope = arena_printf(&r->arena, "%s:%s", r->principal.tid, r->principal.oid);
-	if (key) {
-		if (!db_begin(c)) {
-			reply_db_failed(r, DB_PORTAL);
-			return;
-		}
-		if (!handler_idem_claim_or_reply(r, c, scope, key, NULL, NULL))
-			return;
+	const char *realm = json_string_value(json_object_get(r->json, "quickbooks_realm_id"));
+	const char *company = json_string_value(json_object_get(r->json, "pax8_company_id"));
+	bool in_tx = key || realm || company;
+	if (in_tx && !db_begin(c)) {
+		reply_db_failed(r, DB_PORTAL);
+		return;
 	}
+	if (key && !handler_idem_claim_or_reply(r, c, scope, key, NULL, NULL))
+		return;
 	struct audit_ctx a = handler_audit_ctx(r);
 	struct tenant_out t;
 	const char *conflict = NULL;
 	enum status st = portal_tenant_create(c, r->json, &a, &r->arena, &t, &conflict);
+	if (st == ST_OK && !queue_billing_followups(c, t.id, realm, company, r->request_id))
+		st = ST_UNAVAILABLE;
 	if (st != ST_OK) {
 		db_rollback(c);
 		if (st == ST_CONFLICT)
@@ -100,7 +119,8 @@ static void create_tenant(struct request *r)
 	}
 	char *location = arena_printf(&r->arena, "/v1/tenants/%s", t.id);
 	char *etag = handler_etag(r, t.version);
-	if (key && (!idem_finish(c, scope, key, 201, t.json, location, etag) || !db_commit(c))) {
+	if ((key && !idem_finish(c, scope, key, 201, t.json, location, etag)) ||
+	    (in_tx && !db_commit(c))) {
 		db_rollback(c);
 		reply_db_failed(r, DB_PORTAL);
 		return;
@@ -212,15 +232,23 @@ static void patch_tenant(struct request *r)
 	/* A new admin group must reach the namespaces' role assignments: the
 	 * worker re-grants them, queued in the change's own transaction. */
 	bool regrant = json_object_get(r->json, "aad_admin_group_id") != NULL;
-	if (regrant && !db_begin(c)) {
+	/* A billing account set now may have events waiting unmatched: they are
+	 * re-processed, and a Pax8 company is pulled, queued with the change. */
+	const char *realm = json_string_value(json_object_get(r->json, "quickbooks_realm_id"));
+	const char *company = json_string_value(json_object_get(r->json, "pax8_company_id"));
+	bool in_tx = regrant || realm || company;
+	if (in_tx && !db_begin(c)) {
 		reply_db_failed(r, DB_PORTAL);
 		return;
 	}
 	enum status st = portal_tenant_update(c, id, r->json, if_match, &a, &r->arena, &t, &conflict);
-	if (regrant) {
+	if (in_tx) {
 		int queued = 0;
-		if (st == ST_OK && (!namespaces_queue_regrant(c, id, r->request_id, &queued) ||
-					!db_commit(c)))
+		if (st == ST_OK && regrant && !namespaces_queue_regrant(c, id, r->request_id, &queued))
+			st = ST_UNAVAILABLE;
+		if (st == ST_OK && !queue_billing_followups(c, t.id, realm, company, r->request_id))
+			st = ST_UNAVAILABLE;
+		if (st == ST_OK && !db_commit(c))
 			st = ST_UNAVAILABLE;
 		if (st != ST_OK)
 			db_rollback(c);

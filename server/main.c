@@ -33,6 +33,10 @@
 #include "server/http/router.h"
 #include "workers/settlement_jobs.h"
 #include "workers/webhook_jobs.h"
+#include "workers/pax8_jobs.h"
+#include "server/outbound/pax8.h"
+#include "services/pax8.h"
+#include "services/billing_reports.h"
 #include "services/webhooks.h"
 
 #include <pthread.h>
@@ -134,6 +138,9 @@ static void register_all(void)
 	namespace_jobs_register();
 	webhooks_register();
 	webhook_jobs_register();
+	pax8_register();
+	billing_reports_register();
+	pax8_jobs_register();
 	betting_register();
 	billing_register();
 	settlement_register();
@@ -244,11 +251,13 @@ static int cmd_worker(const struct cli *cli)
 	settlement_worker_start();
 	namespace_jobs_worker_start();
 	maintenance_worker_start();
+	pax8_jobs_worker_start();
 	int rc = jobs_worker_main(concurrency);
 	webhook_jobs_sweeper_stop();
 	otlp_stop();
 	metrics_http_stop();
 	azure_token_reset();
+	pax8_token_reset();
 	db_stop();
 	return rc;
 }

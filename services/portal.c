@@ -18,6 +18,9 @@ static const struct db_stmt stmts[] = {
 	{"portal_tenant_by_billing_account",
 	 "SELECT id FROM tenants WHERE status <> 'deleted' AND CASE $1 "
 	 "  WHEN 'quickbooks' THEN quickbooks_realm_id = $2 WHEN 'pax8' THEN pax8_company_id = $2 END"},
+	{"portal_pax8_companies",
+	 "SELECT COALESCE(json_agg(json_build_object('tenant_id', id, 'company_id', pax8_company_id) "
+	 "  ORDER BY id), '[]')::text FROM tenants WHERE status <> 'deleted' AND pax8_company_id IS NOT NULL"},
 	{"portal_tenant_get",
 	 "SELECT CASE WHEN $2::boolean THEN tenant_json(t) ELSE tenant_member_json(t) END::text, "
 	 "  t.version, t.id FROM tenants t WHERE t.id = $1"},
@@ -154,6 +157,16 @@ enum status portal_tenant_by_directory(const char *tid, char tenant_id[37], char
 	}
 	db_release(c);
 	return st;
+}
+
+json_t *portal_pax8_companies(struct db_conn *c)
+{
+	PGresult *res = db_exec(c, "portal_pax8_companies", 0, NULL);
+	json_t *out = NULL;
+	if (db_ok(res) && PQntuples(res) == 1)
+		out = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	PQclear(res);
+	return out;
 }
 
 enum status portal_tenant_by_billing_account(const char *provider, const char *account_id,

@@ -59,6 +59,10 @@ enum status portal_tenant_by_directory(const char *tid, char tenant_id[37],
 enum status portal_tenant_by_billing_account(const char *provider, const char *account_id,
 						    char tenant_id[37]);
 
+/* Every live tenant with a Pax8 company id: [{tenant_id, company_id}]
+ * (new reference), NULL on database failure. `c` is scoped "*". */
+json_t *portal_pax8_companies(struct db_conn *c);
+
 /* Does tenant `id` exist (in any status)? Leases its own connection. */
 enum status portal_tenant_exists(const char *id);
 

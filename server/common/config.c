@@ -301,6 +301,11 @@ bool config_load(void)
 	cfg.storage_key = env_str("ATRIUM_STORAGE_KEY", NULL);
 	cfg.quickbooks_verifier_token = env_str("ATRIUM_QUICKBOOKS_VERIFIER_TOKEN", NULL);
 	cfg.pax8_webhook_secret = env_str("ATRIUM_PAX8_WEBHOOK_SECRET", NULL);
+	cfg.pax8_client_id = env_str("ATRIUM_PAX8_CLIENT_ID", NULL);
+	cfg.pax8_client_secret = env_str("ATRIUM_PAX8_CLIENT_SECRET", NULL);
+	cfg.pax8_api_url = env_str("ATRIUM_PAX8_API_URL", "https://api.pax8.com/v1");
+	cfg.pax8_token_url = env_str("ATRIUM_PAX8_TOKEN_URL", "https://login.pax8.com/oauth/token");
+	ok &= env_int("ATRIUM_PAX8_SYNC_SECONDS", 3600, 1, 86400 * 7, &cfg.pax8_sync_s);
 	cfg.arm_scope = env_str("ATRIUM_ARM_SCOPE", "https://management.azure.com/.default");
 	ok &= env_int("ATRIUM_OUTBOUND_TIMEOUT_MS", 30000, 100, 600000, &cfg.outbound_timeout_ms);
 	ok &= env_int("ATRIUM_OUTBOUND_CONNECT_TIMEOUT_MS", 5000, 100, 60000,
@@ -377,6 +382,7 @@ void config_free(void)
 		&cfg.azure_federated_token_file, &cfg.arm_url, &cfg.azure_subscription_id, &cfg.aks_cluster_id,
 		&cfg.storage_blob_url, &cfg.storage_account, &cfg.storage_key,
 		&cfg.quickbooks_verifier_token, &cfg.pax8_webhook_secret,
+		&cfg.pax8_client_id, &cfg.pax8_client_secret, &cfg.pax8_api_url, &cfg.pax8_token_url,
 		&cfg.arm_scope, &cfg.worker_metrics_listen, &cfg.otlp_endpoint, &cfg.migrations_dir, &cfg.migrations_table,
 	};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {

@@ -63,6 +63,10 @@ struct config {
 	char *aks_cluster_id;
 	char *storage_blob_url, *storage_account, *storage_key;
 	char *quickbooks_verifier_token, *pax8_webhook_secret;
+	/* Pax8 Partner API (server/outbound/pax8.c): client credentials; pulls
+	 * are skipped while the id or the secret is unset. */
+	char *pax8_client_id, *pax8_client_secret, *pax8_api_url, *pax8_token_url;
+	int pax8_sync_s;              /* how often every mapped company is pulled */
 	/* outbound calls of the worker (server/outbound/outbound.c, arm.c) */
 	char *arm_scope;              /* token scope for ARM */
 	int outbound_timeout_ms;      /* whole exchange */

@@ -856,6 +856,22 @@ run.check('admin: billing shows the invoice, the subscription and the usage from
   await shots('billing-usage');
 });
 
+run.check('admin: the billing overview sums usage by product, and a list downloads as CSV', async () => {
+  await page.getByRole('tab', { name: 'Overview' }).click();
+  const row = page.getByTestId('usage-by-product').locator('tbody tr').first();
+  await row.waitFor();
+  const rowText = await row.textContent();
+  assert(rowText.includes('Azure plan') && rowText.includes('US$30.95'), `usage by product: ${rowText}`);
+  await page.getByTestId('monthly-cost').waitFor({ state: 'attached' });
+  await shots('billing-overview', { phone: false });
+  await page.getByRole('tab', { name: 'Subscriptions' }).click();
+  await page.locator('table[aria-label="Subscriptions"] tbody tr').first().waitFor();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-csv').click()]);
+  assert(/^subscriptions-[0-9a-f-]{36}\.csv$/.test(download.suggestedFilename()), `file name: ${download.suggestedFilename()}`);
+  const csv = readFileSync(await download.path(), 'utf8');
+  assert(csv.startsWith('id,external_id,company_id,') && csv.includes('Microsoft 365 Business Premium'), `CSV: ${csv.slice(0, 300)}`);
+});
+
 run.check('accessibility: billing (title, axe in light and dark)', async () => {
   assert((await page.title()) === `Billing · ${tenantForm.renamed} · Atrium`, `title: ${await page.title()}`);
   return axeBoth(page, 'billing');
