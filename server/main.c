@@ -33,6 +33,8 @@
 #include "workers/settlement_jobs.h"
 #include "workers/webhook_jobs.h"
 #include "services/webhooks.h"
+#include "services/quickbooks.h"
+#include "workers/quickbooks_jobs.h"
 
 #include <pthread.h>
 #include <stddef.h>
@@ -133,6 +135,8 @@ static void register_all(void)
 	namespace_jobs_register();
 	webhooks_register();
 	webhook_jobs_register();
+	quickbooks_register();
+	quickbooks_jobs_register();
 	betting_register();
 	billing_register();
 	settlement_register();
@@ -147,6 +151,7 @@ static void register_all(void)
 	router_add(namespaces_routes, namespaces_routes_len);
 	router_add(webhooks_routes, webhooks_routes_len);
 	router_add(billing_reads_routes, billing_reads_routes_len);
+	router_add(integrations_routes, integrations_routes_len);
 	router_add(events_routes, events_routes_len);
 	router_add(bets_routes, bets_routes_len);
 	router_add(payments_routes, payments_routes_len);
@@ -242,6 +247,7 @@ static int cmd_worker(const struct cli *cli)
 	settlement_worker_start();
 	namespace_jobs_worker_start();
 	maintenance_worker_start();
+	quickbooks_worker_start();
 	int rc = jobs_worker_main(concurrency);
 	webhook_jobs_sweeper_stop();
 	otlp_stop();

@@ -8,6 +8,7 @@
  * short by a crash and run again by another worker applies the event once.
  */
 #include "workers/webhook_jobs.h"
+#include "workers/quickbooks_jobs.h"
 #include "server/common/config.h"
 #include "server/jobs/jobs.h"
 #include "server/common/log.h"
@@ -172,8 +173,9 @@ static void on_failed(struct job *j)
 	db_release(b);
 }
 
-static const struct job_step steps[] = {{"apply", step_apply}};
-static const struct job_kind kind = {WEBHOOK_JOB_KIND, steps, 1, 8, on_failed, NULL};
+/* fetch: a QuickBooks event names an entity; its amounts come from the API. */
+static const struct job_step steps[] = {{"apply", step_apply}, {"fetch", quickbooks_step_fetch}};
+static const struct job_kind kind = {WEBHOOK_JOB_KIND, steps, 2, 8, on_failed, NULL};
 
 void webhook_jobs_register(void)
 {

@@ -28,6 +28,7 @@ static const char *const target_names[OUT_TARGET_COUNT] = {
 	[OUT_ARM] = "arm",
 	[OUT_BLOB] = "blob",
 	[OUT_IDP] = "idp",
+	[OUT_INTUIT] = "intuit",
 };
 
 void outbound_global_init(void)
