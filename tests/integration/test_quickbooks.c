@@ -83,11 +83,11 @@ static void exec1(PGconn *pg, const char *sql, const char *p1)
 	free(q1(pg, sql, p1, NULL));
 }
 
-/* Runs jobs here until `sql` (one boolean, $1 = p1) is true. */
-static void until(const char *sql, const char *p1, int seconds, const char *what)
+/* Runs jobs here until `sql` (one boolean; $1 = p1, $2 = p2 if not NULL) is true. */
+static void until2(const char *sql, const char *p1, const char *p2, int seconds, const char *what)
 {
 	for (int i = 0; i < seconds * 20; i++) {
-		char *v = q1(billing, sql, p1, NULL);
+		char *v = q1(billing, sql, p1, p2);
 		bool done = v && strcmp(v, "t") == 0;
 		free(v);
 		if (done)
@@ -96,6 +96,11 @@ static void until(const char *sql, const char *p1, int seconds, const char *what
 			usleep(50000);
 	}
 	cr_assert_fail("%s did not happen within %d s", what, seconds);
+}
+
+static void until(const char *sql, const char *p1, int seconds, const char *what)
+{
+	until2(sql, p1, NULL, seconds, what);
 }
 
 static char *conn_field(const char *tenant, const char *expr)
@@ -199,6 +204,9 @@ static void connect_tenant(struct admin *a)
 	resp_free(r);
 	until("SELECT status = 'connected' FROM quickbooks_connections WHERE tenant_id = $1::uuid", a->t.id,
 	      30, "the connection");
+	/* Tests that want a CDC read ask for it: none runs behind their back. */
+	exec1(billing, "UPDATE quickbooks_connections SET next_cdc_at = now() + interval '1 day' "
+		       "WHERE tenant_id = $1::uuid", a->t.id);
 	free(cb);
 	free(url);
 }
@@ -279,7 +287,8 @@ static json_t *invoice_of(const char *token, const char *tenant, const char *ext
 }
 
 static const char *synced_sql =
-	"SELECT EXISTS (SELECT 1 FROM invoices WHERE external_id = $1 AND NOT needs_sync AND synced_at IS NOT NULL)";
+	"SELECT EXISTS (SELECT 1 FROM invoices WHERE external_id = $1 AND realm_id = $2 AND NOT needs_sync "
+	"  AND synced_at IS NOT NULL)";
 
 /* ---- connecting ----------------------------------------------------------- */
 
@@ -528,7 +537,7 @@ Test(quickbooks, a_webhook_event_becomes_an_invoice_with_amounts_lines_and_due_d
 					 "{\"Amount\":30,\"Description\":\"Support\"}],\"Balance\":100.25,"
 					 "\"DueDate\":\"2027-01-15\",\"CustomerId\":7,\"CustomerName\":\"Contoso\"}");
 	notify(a.realm, "invoice", id, "created");
-	until(synced_sql, id, 30, "the invoice fetch");
+	until2(synced_sql, id, a.realm, 30, "the invoice fetch");
 	json_t *inv = invoice_of(a.token, a.t.id, id);
 	cr_assert_eq(json_integer_value(json_object_get(inv, "total_minor")), 15050);
 	cr_assert_eq(json_integer_value(json_object_get(inv, "balance_minor")), 10025);
@@ -546,9 +555,9 @@ Test(quickbooks, a_webhook_event_becomes_an_invoice_with_amounts_lines_and_due_d
 	char *vp = xasprintf("/admin/companies/%s/invoice/%s/void", a.realm, id);
 	struct resp *r = fake_call("POST", vp, "{}");
 	resp_free(r);
-	exec1(billing, "UPDATE invoices SET synced_at = NULL WHERE external_id = $1", id);
+	free(q1(billing, "UPDATE invoices SET synced_at = NULL WHERE external_id = $1 AND realm_id = $2", id, a.realm));
 	notify(a.realm, "invoice", id, "voided");
-	until(synced_sql, id, 30, "the voided invoice fetch");
+	until2(synced_sql, id, a.realm, 30, "the voided invoice fetch");
 	inv = invoice_of(a.token, a.t.id, id);
 	cr_assert_str_eq(json_string_value(json_object_get(inv, "status")), "voided");
 	cr_assert_eq(json_integer_value(json_object_get(inv, "total_minor")), 0);
@@ -563,6 +572,7 @@ Test(quickbooks, a_lost_webhook_is_recovered_by_change_data_capture)
 	connect_tenant(&a);
 	/* Let the first CDC (soon after connecting) pass, then change things
 	 * with no webhook at all. */
+	exec1(billing, "UPDATE quickbooks_connections SET next_cdc_at = now() WHERE tenant_id = $1::uuid", a.t.id);
 	run_tick();
 	until("SELECT last_sync_at IS NOT NULL FROM quickbooks_connections WHERE tenant_id = $1::uuid", a.t.id, 30,
 	      "the first CDC read");
@@ -571,7 +581,7 @@ Test(quickbooks, a_lost_webhook_is_recovered_by_change_data_capture)
 	exec1(billing, "UPDATE quickbooks_connections SET next_cdc_at = now(), "
 		       "last_sync_at = now() - interval '10 seconds' WHERE tenant_id = $1::uuid", a.t.id);
 	run_tick();
-	until(synced_sql, id, 30, "the CDC recovery");
+	until2(synced_sql, id, a.realm, 30, "the CDC recovery");
 	json_t *inv = invoice_of(a.token, a.t.id, id);
 	cr_assert_eq(json_integer_value(json_object_get(inv, "total_minor")), 4242);
 	cr_assert_str_eq(json_string_value(json_object_get(inv, "status")), "open");
@@ -582,8 +592,8 @@ Test(quickbooks, a_lost_webhook_is_recovered_by_change_data_capture)
 	resp_free(r);
 	exec1(billing, "UPDATE quickbooks_connections SET next_cdc_at = now() WHERE tenant_id = $1::uuid", a.t.id);
 	run_tick();
-	until("SELECT EXISTS (SELECT 1 FROM invoices WHERE external_id = $1 AND status = 'deleted')", gone, 30,
-	      "the deletion");
+	until2("SELECT EXISTS (SELECT 1 FROM invoices WHERE external_id = $1 AND realm_id = $2 AND status = 'deleted')",
+	       gone, a.realm, 30, "the deletion");
 	char *synced = conn_field(a.t.id, "last_sync_at > now() - interval '1 minute'");
 	cr_assert_str_eq(synced, "true");
 	free(synced); free(dp); free(gone); free(id); free(a.token);
@@ -599,14 +609,16 @@ Test(quickbooks, throttling_and_an_outage_are_retried_until_the_fetch_succeeds)
 			     a.realm, id);
 	char *f2 = xasprintf("{\"path\":\"/v3/company/%s/invoice/%s\",\"status\":503,\"count\":2}", a.realm, id);
 	struct resp *r = fake_call("POST", "/admin/faults", f1);
+	cr_assert_eq(r->status, 201, "%s", r->body);
 	resp_free(r);
 	r = fake_call("POST", "/admin/faults", f2);
+	cr_assert_eq(r->status, 201, "%s", r->body);
 	resp_free(r);
 	/* A revoked access token (401) on top: one refresh, then on. */
 	exec1(billing, "UPDATE quickbooks_connections SET access_token_sealed = NULL, "
 		       "access_expires_at = now() - interval '1 second' WHERE tenant_id = $1::uuid", a.t.id);
 	notify(a.realm, "invoice", id, "created");
-	until(synced_sql, id, 60, "the fetch after throttling and an outage");
+	until2(synced_sql, id, a.realm, 60, "the fetch after throttling and an outage");
 	char *lp = xasprintf("/admin/log?realmId=%s", a.realm);
 	r = fake_call("GET", lp, NULL);
 	char *want = xasprintf("/invoice/%s", id);
@@ -725,7 +737,7 @@ Test(quickbooks, no_token_code_or_client_secret_appears_in_serve_or_worker_logs,
 	      a.t.id);
 	char *id = fake_invoice(a.realm, "{\"TotalAmt\":1}");
 	notify(a.realm, "invoice", id, "created");
-	until(synced_sql, id, 60, "the fetch");
+	until2(synced_sql, id, a.realm, 60, "the fetch");
 	char *path = xasprintf("/v1/tenants/%s/integrations/quickbooks", a.t.id);
 	r = http_at(serve_base, "DELETE", path, a.token, NULL, NULL);
 	cr_assert_eq(r->status, 200);
