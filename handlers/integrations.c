@@ -245,6 +245,11 @@ static void callback_quickbooks(struct request *r)
 	reply_header(r, "Cache-Control", "no-store");
 }
 
+/* The integration of a tenant that never connected. */
+static const char NEVER_CONNECTED[] =
+	"{\"provider\":\"quickbooks\",\"status\":\"disconnected\",\"realm_id\":null,"
+	"\"connected_at\":null,\"last_sync_at\":null,\"last_error\":null,\"updated_at\":null}";
+
 static void list_integrations(struct request *r)
 {
 	const char *tenant = r->params[0];
@@ -256,8 +261,7 @@ static void list_integrations(struct request *r)
 	case ST_OK:
 		break;
 	case ST_NOT_FOUND:
-		json = "{\"provider\":\"quickbooks\",\"status\":\"disconnected\",\"realm_id\":null,"
-		       "\"connected_at\":null,\"last_sync_at\":null,\"last_error\":null,\"updated_at\":null}";
+		json = (char *)NEVER_CONNECTED;
 		break;
 	default:
 		reply_db_failed(r, DB_BILLING);
@@ -277,8 +281,8 @@ static void disconnect_quickbooks(struct request *r)
 	switch (quickbooks_disconnect(c, tenant, "disconnected by a user", &r->arena, &json, &revoke)) {
 	case ST_OK:
 		break;
-	case ST_NOT_FOUND:
-		reply_not_found(r);
+	case ST_NOT_FOUND: /* never connected: already what was asked */
+		reply_json_text(r, 200, NEVER_CONNECTED);
 		return;
 	default:
 		reply_db_failed(r, DB_BILLING);
