@@ -242,6 +242,16 @@ char *secretbox_open(const char *aad, const char *sealed, enum secretbox_status 
 	return (char *)pt;
 }
 
+int secretbox_key_count(void)
+{
+	return process_keys.n;
+}
+
+const char *secretbox_sealing_key_id(void)
+{
+	return process_keys.n ? process_keys.k[0].id : "";
+}
+
 void secretbox_free(char *secret)
 {
 	if (secret) {

@@ -62,6 +62,9 @@ bool secretbox_ready(void);
  * no key is loaded (seal) or on any failure (open: *st says which). */
 char *secretbox_seal(const char *aad, const char *secret);
 char *secretbox_open(const char *aad, const char *sealed, enum secretbox_status *st);
+/* How many keys are loaded, and the id of the one that seals ("" when none). */
+int secretbox_key_count(void);
+const char *secretbox_sealing_key_id(void);
 /* Overwrites and frees a secret (NULL is fine). */
 void secretbox_free(char *secret);
 
