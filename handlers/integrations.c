@@ -223,12 +223,11 @@ static void callback_quickbooks(struct request *r)
 		reply_db_failed(r, DB_BILLING);
 		return;
 	}
-	char job_id[37], revoke_id[37];
+	char job_id[37];
 	json_t *payload = json_object();
 	struct audit_ctx a = handler_audit_ctx(r);
 	json_t *changes = json_pack("{s:s, s:b}", "realm_id", realm, "realm_id_set", set);
 	ok = jobs_enqueue(p, QUICKBOOKS_CONNECT_JOB, tenant, payload, r->request_id, job_id) &&
-	     jobs_enqueue(p, QUICKBOOKS_REVOKE_JOB, tenant, payload, r->request_id, revoke_id) &&
 	     portal_audit_record(p, tenant, &a, "integration.connect", "integration", "quickbooks", changes) &&
 	     db_commit(p);
 	json_decref(payload);

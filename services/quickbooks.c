@@ -35,8 +35,8 @@ static const struct db_stmt stmts[] = {
 	 "VALUES ($1::uuid, $2, 'connecting', $3, $4) "
 	 "ON CONFLICT (tenant_id) DO UPDATE SET realm_id = EXCLUDED.realm_id, status = 'connecting', "
 	 "  auth_code_sealed = EXCLUDED.auth_code_sealed, connected_by = EXCLUDED.connected_by, "
-	 "  revoke_token_sealed = COALESCE(quickbooks_connections.refresh_token_sealed, "
-	 "                                 quickbooks_connections.revoke_token_sealed), "
+	 /* A reconnect replaces the tokens; the old ones are not revoked: at
+	  * Intuit they may share the new consent's grant. */
 	 "  refresh_token_sealed = NULL, access_token_sealed = NULL, access_expires_at = NULL, "
 	 "  last_error = NULL, version = quickbooks_connections.version + 1, updated_at = clock_timestamp()"},
 	{"qb_conn_load",
@@ -134,6 +134,14 @@ static const struct db_stmt stmts[] = {
 	 "  source_updated_at = GREATEST(x.source_updated_at, EXCLUDED.source_updated_at), "
 	 "  updated_at = clock_timestamp() "
 	 "WHERE EXCLUDED.source_updated_at >= x.source_updated_at OR x.data IS NULL"},
+	{"qb_invoice_totals",
+	 "SELECT COALESCE(json_agg(json_build_object('currency', x.currency, 'count', x.n, "
+	 "    'total_minor', x.total, 'balance_minor', x.balance) ORDER BY x.currency), '[]')::text "
+	 "FROM (SELECT currency, count(*) AS n, sum(total_minor) AS total, sum(balance_minor) AS balance "
+	 "  FROM invoices i WHERE i.tenant_id = $1::uuid AND i.currency IS NOT NULL "
+	 "  AND ($2::text IS NULL OR (i.issued_at >= ($2 || '-01T00:00:00Z')::timestamptz "
+	 "       AND i.issued_at < ($2 || '-01T00:00:00Z')::timestamptz + interval '1 month')) "
+	 "  AND ($3::text IS NULL OR i.status = $3) GROUP BY currency) x"},
 	{"qb_event_load",
 	 "SELECT status, COALESCE(tenant_id::text, ''), provider, entity_type, entity_id, account_id, operation "
 	 "FROM webhook_inbox WHERE id = $1::uuid"},
@@ -402,4 +410,16 @@ void quickbooks_event_free(struct qb_event *e)
 	free(e->account_id);
 	free(e->operation);
 	memset(e, 0, sizeof(*e));
+}
+
+enum status quickbooks_invoice_totals(struct db_conn *c, const char *tenant_id, const char *period,
+				      const char *status, struct arena *a, char **json)
+{
+	const char *v[] = {tenant_id, period, status};
+	PGresult *res = run(c, "qb_invoice_totals", 3, v);
+	if (res == NULL)
+		return ST_UNAVAILABLE;
+	*json = arena_strdup(a, PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "[]");
+	PQclear(res);
+	return ST_OK;
 }

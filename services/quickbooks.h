@@ -84,6 +84,12 @@ enum status quickbooks_store_entity(struct db_conn *c, const char *tenant_id, co
 bool quickbooks_invoice_gone(struct db_conn *c, const char *tenant_id, const char *realm_id,
 			     const char *external_id);
 
+/* Per currency: count, total and open balance of the tenant's invoices
+ * with known amounts, for the invoice list's filter (period "YYYY-MM" and
+ * status may be NULL). JSON array text in the arena. */
+enum status quickbooks_invoice_totals(struct db_conn *c, const char *tenant_id, const char *period,
+				      const char *status, struct arena *a, char **json);
+
 /* The inbox event a fetch step works on (heap strings, free with _free). */
 struct qb_event {
 	char status[16];

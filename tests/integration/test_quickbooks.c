@@ -551,6 +551,15 @@ Test(quickbooks, a_webhook_event_becomes_an_invoice_with_amounts_lines_and_due_d
 	cr_assert_eq(json_array_size(lines), 2);
 	cr_assert_eq(json_integer_value(json_object_get(json_array_get(lines, 0), "amount_minor")), 12050);
 	json_decref(inv);
+	/* The list's totals per currency. */
+	char *lp = xasprintf("/v1/tenants/%s/invoices?status=open", a.t.id);
+	struct resp *l = http("GET", lp, a.token, NULL, NULL);
+	json_t *tot = json_array_get(json_object_get(l->json, "totals"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(tot, "currency")), "USD", "%s", l->body);
+	cr_assert_eq(json_integer_value(json_object_get(tot, "total_minor")), 15050, "%s", l->body);
+	cr_assert_eq(json_integer_value(json_object_get(tot, "balance_minor")), 10025, "%s", l->body);
+	resp_free(l);
+	free(lp);
 
 	/* Voided in QuickBooks: the invoice follows. */
 	char *vp = xasprintf("/admin/companies/%s/invoice/%s/void", a.realm, id);
