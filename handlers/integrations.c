@@ -11,8 +11,9 @@
  * session cookie travels on Intuit's top-level redirect, SameSite=Lax).
  * The callback does no outbound call (HACKING: never on a request thread):
  * it seals the code, marks the connection `connecting`, queues
- * `quickbooks.connect` and sends the browser to the portal's integrations
- * page, which shows `connecting` until the worker made it `connected`.
+ * `quickbooks.connect` and sends the browser to the portal's billing page
+ * (/app/tenants/{id}/billing), whose QuickBooks card shows `connecting`
+ * until the worker made it `connected`.
  */
 #include "handlers/handlers.h"
 #include "server/common/config.h"
@@ -240,7 +241,7 @@ static void callback_quickbooks(struct request *r)
 	}
 	reply_empty(r, 303);
 	reply_header(r, "Location",
-		     arena_printf(&r->arena, "%s/tenants/%s/integrations?quickbooks=connecting", cfg.public_url, tenant));
+		     arena_printf(&r->arena, "%s/app/tenants/%s/billing?quickbooks=connecting", cfg.public_url, tenant));
 	reply_header(r, "Cache-Control", "no-store");
 }
 

@@ -305,8 +305,8 @@ Test(quickbooks, connect_through_the_fake_consent_ends_connected_with_the_realm_
 	struct resp *r = callback(base_url(), cb, a.token);
 	cr_assert_eq(r->status, 303, "callback: %ld %s", r->status, r->body);
 	char *loc = resp_header(r, "Location");
-	char *want = xasprintf("/tenants/%s/integrations", a.t.id);
-	cr_assert_not_null(strstr(loc, want), "the browser goes to the portal's integrations page: %s", loc);
+	char *want = xasprintf("/app/tenants/%s/billing", a.t.id);
+	cr_assert_not_null(strstr(loc, want), "the browser goes to the portal's billing page: %s", loc);
 	resp_free(r);
 
 	json_t *mid = integration(a.token, a.t.id, 200);

@@ -52,7 +52,7 @@ export default async function quickbooks(ctx) {
   record(consent.status === 302 && loc.pathname === '/v1/integrations/quickbooks/callback', 'quickbooks', 'the fake redirects back to the callback',
     `${consent.status} ${consent.headers.location}`);
   const back = await call('quickbooks: callback', { path: `${loc.pathname}${loc.search}`, token: admin }, 303);
-  expect(back, 'to the portal integrations page', String(back.headers.location ?? '').includes(`/tenants/${T.id}/integrations`), back.headers.location);
+  expect(back, 'to the portal billing page', String(back.headers.location ?? '').includes(`/app/tenants/${T.id}/billing`), back.headers.location);
   await call('quickbooks: callback again (state used)', { path: `${loc.pathname}${loc.search}`, token: admin }, 400);
 
   let status = '';
