@@ -206,3 +206,13 @@ test('the request log records grants without token values', async () => {
   assert.deepEqual(log.filter((e) => e.grant_type).map((e) => e.grant_type), ['authorization_code', 'refresh_token']);
   assert.ok(!JSON.stringify(log).includes(t.refresh_token));
 });
+
+test('POST /admin/consent picks the company of the next consent that names none (browsers)', async () => {
+  assert.equal((await post('/admin/consent', { realmId: 'abc' })).status, 400);
+  await post('/admin/consent', { realmId: '9130357000000777' });
+  const q = new URLSearchParams({ client_id: ID, response_type: 'code', scope: 'com.intuit.quickbooks.accounting', redirect_uri: REDIRECT, state: 's' });
+  const first = await fetch(`${base}/connect/oauth2?${q}`, { redirect: 'manual' });
+  assert.equal(new URL(first.headers.get('location')).searchParams.get('realmId'), '9130357000000777');
+  const second = await fetch(`${base}/connect/oauth2?${q}`, { redirect: 'manual' });
+  assert.notEqual(new URL(second.headers.get('location')).searchParams.get('realmId'), '9130357000000777', 'used once');
+});

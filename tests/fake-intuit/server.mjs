@@ -169,7 +169,9 @@ export function createFake(opts = {}) {
       return send(res, 400, { error: 'invalid_scope' });
     // The user picks a company on the consent page; tests say which with a
     // header (the "browser" is the test), else a new realm is made.
-    const realmId = req.headers['x-fake-intuit-realm'] ?? String(9130000000000000 + crypto.randomInt(1e9));
+    // A browser cannot add a header: POST /admin/consent sets the next one.
+    const realmId = req.headers['x-fake-intuit-realm'] ?? st.nextRealm ?? String(9130000000000000 + crypto.randomInt(1e9));
+    if (!req.headers['x-fake-intuit-realm']) st.nextRealm = undefined;
     if (req.headers['x-fake-intuit-deny'] === '1') {
       target.searchParams.set('error', 'access_denied');
     } else {
@@ -360,6 +362,11 @@ export function createFake(opts = {}) {
       }
       if (req.method === 'DELETE') { st.faults = []; return send(res, 200, { ok: true }); }
       return send(res, 200, st.faults);
+    }
+    if (p === '/admin/consent' && req.method === 'POST') {
+      if (typeof body.realmId !== 'string' || !/^[0-9]{1,32}$/.test(body.realmId)) return send(res, 400, { error: 'realmId: digits' });
+      st.nextRealm = body.realmId;
+      return send(res, 200, { realmId: body.realmId });
     }
     if (p === '/admin/log') {
       const realm = url.searchParams.get('realmId');
