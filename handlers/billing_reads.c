@@ -16,6 +16,7 @@
 #include "server/http/validate.h"
 #include "services/billing_reports.h"
 #include "services/webhooks.h"
+#include "services/quickbooks.h"
 
 #include <stdio.h>
 #include <strings.h>
@@ -200,10 +201,20 @@ static void list_invoices(struct request *r)
 		bad_query(r, "status", "must be open, voided or deleted");
 		return;
 	}
-	if (fmt == FMT_CSV)
+	if (fmt == FMT_CSV) {
 		csv_of_list(r, "invoices", &f, BR_INVOICES);
-	else
-		answer(r, &f, webhooks_invoice_list);
+		return;
+	}
+	/* The page, plus totals per currency over the whole filter (issue 15). */
+	struct db_conn *c = req_db(r, DB_BILLING, f.tenant_id);
+	char *page = NULL, *totals = NULL;
+	if (c == NULL || webhooks_invoice_list(c, &f, &r->arena, &page) != ST_OK ||
+	    quickbooks_invoice_totals(c, f.tenant_id, f.period, f.status, &r->arena, &totals) != ST_OK ||
+	    page[0] != '{') {
+		reply_db_unreachable(r, DB_BILLING);
+		return;
+	}
+	reply_json_text(r, 200, arena_printf(&r->arena, "{\"totals\":%s,%s", totals, page + 1));
 }
 
 static void list_subscriptions(struct request *r)

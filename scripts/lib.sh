@@ -10,9 +10,9 @@
 #   atrium_build DIR [meson opts]  meson setup (or reconfigure) + ninja -j2
 #
 # Ports (docs/CONTRACT.md), each overridable: PG_PORT 25432, REDIS_PORT 26379,
-# IDP_PORT 28080, FAKE_ARM_PORT 28090, AZURITE_PORT 28100, PGBOUNCER_PORT
-# 25433 (PgBouncer in transaction mode in front of the same PostgreSQL), FAKE_PAX8_PORT
-# 28120. Everything listens
+# IDP_PORT 28080, FAKE_ARM_PORT 28090, AZURITE_PORT 28100, FAKE_INTUIT_PORT 28110,
+# FAKE_PAX8_PORT 28120, PGBOUNCER_PORT 25433 (PgBouncer in transaction mode in
+# front of the same PostgreSQL). Everything listens
 # on 127.0.0.1 only. Quiet when all is well; on failure it says what failed
 # and shows the tail of that component's log.
 
@@ -23,6 +23,7 @@ ATRIUM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${IDP_PORT:=28080}"
 : "${IDP_HOST:=127.0.0.1}"
 : "${FAKE_ARM_PORT:=28090}"
+: "${FAKE_INTUIT_PORT:=28110}"   # fake Intuit OAuth + QuickBooks Accounting API
 : "${AZURITE_PORT:=28100}"
 : "${PGBOUNCER_PORT:=25433}"
 : "${FAKE_PAX8_PORT:=28120}"       # fake Pax8 Partner API + token endpoint (tests/fake-pax8)
@@ -577,6 +578,19 @@ _atrium_export_env() {
     export ATRIUM_PAX8_API_URL="${ATRIUM_PAX8_API_URL:-http://127.0.0.1:$FAKE_PAX8_PORT/v1}"
     export ATRIUM_PAX8_TOKEN_URL="${ATRIUM_PAX8_TOKEN_URL:-http://127.0.0.1:$FAKE_PAX8_PORT/oauth/token}"
   fi
+  # QuickBooks Online connection (issue 15): the fake Intuit serves OAuth and
+  # the Accounting API; local client credentials and a local secrets key
+  if [ -n "${ATRIUM_FAKE_INTUIT_STARTED:-}" ]; then
+    local intuit="http://127.0.0.1:$FAKE_INTUIT_PORT"
+    export ATRIUM_QUICKBOOKS_AUTH_URL="$intuit/connect/oauth2"
+    export ATRIUM_QUICKBOOKS_TOKEN_URL="$intuit/oauth2/v1/tokens/bearer"
+    export ATRIUM_QUICKBOOKS_REVOKE_URL="$intuit/v2/oauth2/tokens/revoke"
+    export ATRIUM_QUICKBOOKS_API_URL="$intuit"
+    export ATRIUM_TEST_FAKE_INTUIT_URL="$intuit"
+  fi
+  export ATRIUM_QUICKBOOKS_CLIENT_ID="${ATRIUM_QUICKBOOKS_CLIENT_ID:-local-quickbooks-client}"
+  export ATRIUM_QUICKBOOKS_CLIENT_SECRET="${ATRIUM_QUICKBOOKS_CLIENT_SECRET:-local-quickbooks-secret}"
+  export ATRIUM_SECRETS_KEY="${ATRIUM_SECRETS_KEY:-local1:bG9jYWwtYXRyaXVtLXNlY3JldHMta2V5LTMyYnl0ZSE=}"
   export ATRIUM_TEST_RUNDIR="$rundir"
   export ATRIUM_TEST_PG_SOCKET_DIR="${ATRIUM_PG_SOCKET_DIR:-}"
   export ATRIUM_TEST_PGBOUNCER_PORT="$PGBOUNCER_PORT"
@@ -649,6 +663,18 @@ atrium_stack_start() {
     ATRIUM_FAKE_PAX8_STARTED=1
   fi
 
+  ATRIUM_FAKE_INTUIT_STARTED=
+  if [ -f "$ATRIUM_ROOT/tests/fake-intuit/server.mjs" ]; then
+    _atrium_bg_start "fake Intuit on 127.0.0.1:$FAKE_INTUIT_PORT" "$rundir/fake-intuit.pid" \
+      "$rundir/logs/fake-intuit.log" "$FAKE_INTUIT_PORT" tests/fake-intuit/server.mjs \
+      atrium_port_busy "$FAKE_INTUIT_PORT" \
+      -- env FAKE_INTUIT_PORT="$FAKE_INTUIT_PORT" FAKE_INTUIT_HOST=127.0.0.1 \
+         FAKE_INTUIT_CLIENT_ID="${ATRIUM_QUICKBOOKS_CLIENT_ID:-local-quickbooks-client}" \
+         FAKE_INTUIT_CLIENT_SECRET="${ATRIUM_QUICKBOOKS_CLIENT_SECRET:-local-quickbooks-secret}" \
+         node tests/fake-intuit/server.mjs || return 1
+    ATRIUM_FAKE_INTUIT_STARTED=1
+  fi
+
   _atrium_export_env "$rundir"
 }
 
@@ -658,6 +684,7 @@ atrium_stack_stop() {
   rundir=$(cd "$rundir" && pwd)
   atrium_kill_pidfile "$rundir/fake-arm.pid" tests/fake-arm
   atrium_kill_pidfile "$rundir/fake-pax8.pid" tests/fake-pax8
+  atrium_kill_pidfile "$rundir/fake-intuit.pid" tests/fake-intuit
   atrium_kill_pidfile "$rundir/azurite/azurite.pid" azurite-blob
   atrium_kill_pidfile "$rundir/idp/idp.pid" tests/idp/idp.mjs
   atrium_kill_pidfile "$rundir/redis/redis.pid" redis-server

@@ -38,6 +38,8 @@
 #include "services/pax8.h"
 #include "services/billing_reports.h"
 #include "services/webhooks.h"
+#include "services/quickbooks.h"
+#include "workers/quickbooks_jobs.h"
 
 #include <pthread.h>
 #include <stddef.h>
@@ -141,6 +143,8 @@ static void register_all(void)
 	pax8_register();
 	billing_reports_register();
 	pax8_jobs_register();
+	quickbooks_register();
+	quickbooks_jobs_register();
 	betting_register();
 	billing_register();
 	settlement_register();
@@ -156,6 +160,7 @@ static void register_all(void)
 	router_add(namespaces_routes, namespaces_routes_len);
 	router_add(webhooks_routes, webhooks_routes_len);
 	router_add(billing_reads_routes, billing_reads_routes_len);
+	router_add(integrations_routes, integrations_routes_len);
 	router_add(events_routes, events_routes_len);
 	router_add(bets_routes, bets_routes_len);
 	router_add(payments_routes, payments_routes_len);
@@ -252,6 +257,7 @@ static int cmd_worker(const struct cli *cli)
 	namespace_jobs_worker_start();
 	maintenance_worker_start();
 	pax8_jobs_worker_start();
+	quickbooks_worker_start();
 	int rc = jobs_worker_main(concurrency);
 	webhook_jobs_sweeper_stop();
 	otlp_stop();

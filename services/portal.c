@@ -130,9 +130,12 @@ static const struct db_stmt stmts[] = {
 	 "ORDER BY a.created_at DESC, a.id DESC LIMIT $6"},
 };
 
+static void quickbooks_stmts_register(void);
+
 void portal_register(void)
 {
 	db_register(DB_PORTAL, stmts, sizeof(stmts) / sizeof(stmts[0]));
+	quickbooks_stmts_register();
 }
 
 enum status portal_tenant_by_directory(const char *tid, char tenant_id[37], char status[16])
@@ -453,4 +456,46 @@ bool portal_audit_record(struct db_conn *c, const char *tenant_id, const struct 
 	free(ch);
 	db_release(own);
 	return ok;
+}
+
+/* ---- QuickBooks connection (issue 15) -------------------------------------- */
+
+static const struct db_stmt quickbooks_stmts[] = {
+	{"portal_tenant_claim_realm",
+	 "WITH t AS (SELECT id, quickbooks_realm_id FROM tenants "
+	 "    WHERE id = $1::uuid AND status <> 'deleted' FOR UPDATE), "
+	 "other AS (SELECT 1 FROM tenants WHERE quickbooks_realm_id = $2 AND id <> $1::uuid), "
+	 "up AS (UPDATE tenants SET quickbooks_realm_id = $2, version = version + 1, updated_at = now() "
+	 "  WHERE id = (SELECT id FROM t) AND quickbooks_realm_id IS NULL "
+	 "    AND NOT EXISTS (SELECT 1 FROM other) RETURNING 1) "
+	 "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM t) THEN 'missing' "
+	 "  WHEN EXISTS (SELECT 1 FROM other) THEN 'taken' WHEN EXISTS (SELECT 1 FROM up) THEN 'set' "
+	 "  WHEN (SELECT quickbooks_realm_id FROM t) = $2 THEN 'same' ELSE 'mapped' END"},
+};
+
+static void quickbooks_stmts_register(void)
+{
+	db_register(DB_PORTAL, quickbooks_stmts, sizeof(quickbooks_stmts) / sizeof(quickbooks_stmts[0]));
+}
+
+enum status portal_tenant_claim_realm(struct db_conn *c, const char *tenant_id, const char *realm_id,
+				      bool *set)
+{
+	*set = false;
+	const char *v[] = {tenant_id, realm_id};
+	PGresult *res = db_exec(c, "portal_tenant_claim_realm", 2, v);
+	if (res == NULL)
+		return ST_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
+	if (db_ok(res) && PQntuples(res) == 1) {
+		const char *o = PQgetvalue(res, 0, 0);
+		st = strcmp(o, "missing") == 0 ? ST_NOT_FOUND
+		     : strcmp(o, "set") == 0 || strcmp(o, "same") == 0 ? ST_OK
+									: ST_CONFLICT;
+		*set = strcmp(o, "set") == 0;
+	} else if (!db_ok(res) && strcmp(db_sqlstate(res), "23505") == 0) {
+		st = ST_CONFLICT; /* another tenant took it at the same moment */
+	}
+	PQclear(res);
+	return st;
 }

@@ -62,6 +62,13 @@ enum status portal_tenant_by_billing_account(const char *provider, const char *a
 /* Every live tenant with a Pax8 company id: [{tenant_id, company_id}]
  * (new reference), NULL on database failure. `c` is scoped "*". */
 json_t *portal_pax8_companies(struct db_conn *c);
+/* Connecting QuickBooks (issue 15): sets the tenant's quickbooks_realm_id
+ * when it has none, on the caller's connection (scoped "*") and
+ * transaction. ST_OK (*set says whether it changed), ST_CONFLICT when the
+ * realm belongs to another tenant or the tenant has another realm,
+ * ST_NOT_FOUND for an unknown or deleted tenant. */
+enum status portal_tenant_claim_realm(struct db_conn *c, const char *tenant_id, const char *realm_id,
+				      bool *set);
 
 /* Does tenant `id` exist (in any status)? Leases its own connection. */
 enum status portal_tenant_exists(const char *id);

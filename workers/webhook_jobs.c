@@ -8,6 +8,7 @@
  * short by a crash and run again by another worker applies the event once.
  */
 #include "workers/webhook_jobs.h"
+#include "workers/quickbooks_jobs.h"
 #include "server/common/config.h"
 #include "server/jobs/jobs.h"
 #include "server/common/log.h"
@@ -221,8 +222,14 @@ cleanup:
 	return rc;
 }
 
-static const struct job_step steps[] = {{"apply", step_apply}, {"queue_pull", step_queue_pull}};
-static const struct job_kind kind = {WEBHOOK_JOB_KIND, steps, 2, 8, on_failed, NULL};
+/* After `apply`: a Pax8 subscription event queues a pull of it; a
+ * QuickBooks event's entity is read from the Accounting API (`fetch`: its
+ * amounts). Each step passes over the other provider's events. */
+static const struct job_step steps[] = {
+	{"apply", step_apply}, {"queue_pull", step_queue_pull}, {"fetch", quickbooks_step_fetch},
+};
+static const struct job_kind kind = {WEBHOOK_JOB_KIND, steps, sizeof(steps) / sizeof(steps[0]), 8,
+				     on_failed, NULL};
 
 /*
  * webhooks.rematch: the account's unmatched events go back to `received`

@@ -29,6 +29,7 @@ static const char *const target_names[OUT_TARGET_COUNT] = {
 	[OUT_BLOB] = "blob",
 	[OUT_IDP] = "idp",
 	[OUT_PAX8] = "pax8",
+	[OUT_INTUIT] = "intuit",
 };
 
 void outbound_global_init(void)

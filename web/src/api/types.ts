@@ -55,6 +55,8 @@ export type LedgerAccount = Schemas["LedgerAccount"];
 
 export type Invoice = Schemas["Invoice"];
 export type InvoiceStatus = Schemas["InvoiceStatus"];
+export type InvoiceList = Schemas["InvoiceList"];
+export type Integration = Schemas["Integration"];
 export type Subscription = Schemas["Subscription"];
 export type SubscriptionStatus = Schemas["SubscriptionStatus"];
 export type UsageLine = Schemas["UsageLine"];

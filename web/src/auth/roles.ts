@@ -26,7 +26,8 @@ export type Capability =
   | "wallet.use" // own wallet: balance, deposit, withdraw, own payments (members only)
   | "payments.read_all" // every member's payments and wallets
   | "ledger.read"
-  | "billing.read"; // invoices, subscriptions, usage
+  | "billing.read" // invoices, subscriptions, usage
+  | "billing.connect"; // connect or disconnect the tenant's QuickBooks company
 
 const ALL: readonly Role[] = ["super_admin", "tenant_admin", "billing_viewer", "support_user", "member"];
 
@@ -54,6 +55,7 @@ const RULES: Record<Capability, { roles: readonly Role[]; personal?: boolean }> 
   "payments.read_all": { roles: ["tenant_admin", "support_user", "billing_viewer"] },
   "ledger.read": { roles: ["tenant_admin", "billing_viewer"] },
   "billing.read": { roles: ["tenant_admin", "billing_viewer"] },
+  "billing.connect": { roles: ["tenant_admin"] },
 };
 
 /** Which roles a capability needs, in words (for the access-denied page). */

@@ -2,20 +2,23 @@
 // and Pax8 subscriptions and usage, as the providers' webhooks and the Pax8
 // API pulls reported them; an overview with a chart of monthly invoice
 // totals, the subscriptions' monthly cost and usage by product; a CSV
-// download of each list.
+// download of each list; the QuickBooks Online connection (tenant admins
+// connect and disconnect it).
 import { useState } from "react";
 import { useSearchParams } from "react-router";
 import { api, call, fetchCsv } from "../api/client";
 import type { ErrorView } from "../api/problem";
-import type { Invoice, InvoiceStatus, Subscription, SubscriptionStatus, UsageLine } from "../api/types";
+import type { Integration, Invoice, InvoiceList, InvoiceStatus, Subscription, SubscriptionStatus, UsageLine } from "../api/types";
+import { can } from "../auth/roles";
+import { useMe } from "../auth/session";
 import { LineChart } from "../components/Chart";
 import { PagedTable } from "../components/PagedTable";
 import { useTenantScope } from "../components/tenantContext";
-import { Empty, ErrorBanner, Loading, Money, PageHeader, SelectField, StatusBadge, Time, Toolbar, cx } from "../components/ui";
+import { ConfirmButton, Empty, ErrorBanner, Loading, Money, PageHeader, SelectField, StatusBadge, Time, Toolbar, cx } from "../components/ui";
 import { csvFileName, lastMonths, monthStart, monthlyTotals, monthsBetween } from "../lib/billing";
 import { formatMoney } from "../lib/money";
 import { dataOf, useLoad } from "../lib/useLoad";
-import { usePaged } from "../lib/usePaged";
+import { usePaged, usePoll } from "../lib/usePaged";
 
 const TABS = [
   { key: "invoices", label: "Invoices", from: "QuickBooks Online" },
@@ -102,6 +105,7 @@ export function Billing() {
           </button>
         ))}
       </div>
+      {tab === "invoices" && <QuickBooksConnection tenantId={tenantId} />}
       <p className="lead-text muted">
         From {source}
         {tab === "overview" ? (
@@ -163,6 +167,93 @@ export function Billing() {
   );
 }
 
+/** The tenant's QuickBooks Online connection: status, last sync and last
+ * error; connect (to Intuit's consent page) and disconnect for admins. */
+function QuickBooksConnection({ tenantId }: { tenantId: string }) {
+  const { viewer } = useMe();
+  const manage = can(viewer, "billing.connect", tenantId);
+  const [load, reload] = useLoad(
+    () => call(api.GET("/v1/tenants/{tenant_id}/integrations", { params: { path: { tenant_id: tenantId } } })),
+    [tenantId],
+  );
+  const [error, setError] = useState<ErrorView>();
+  const qb: Integration | undefined = dataOf(load)?.data.find((i) => i.provider === "quickbooks");
+  usePoll(qb?.status === "connecting", reload, 1500);
+
+  async function connect() {
+    const r = await call(
+      api.POST("/v1/tenants/{tenant_id}/integrations/quickbooks/connect", { params: { path: { tenant_id: tenantId } } }),
+    );
+    if (!r.ok) return setError(r.error);
+    window.location.assign(r.data.authorize_url);
+  }
+  async function disconnect() {
+    const r = await call(
+      api.DELETE("/v1/tenants/{tenant_id}/integrations/quickbooks", { params: { path: { tenant_id: tenantId } } }),
+    );
+    if (!r.ok) return setError(r.error);
+    setError(undefined);
+    reload();
+  }
+
+  return (
+    <section className="card" aria-label="QuickBooks Online connection" data-integration="quickbooks">
+      <div className="card-row">
+        <div>
+          <span className="strong">QuickBooks Online</span>{" "}
+          {qb && <StatusBadge status={qb.status} />}
+          {qb?.realm_id && (
+            <span className="muted small">
+              {" "}
+              company <code>{qb.realm_id}</code>
+            </span>
+          )}
+          <div className="muted small">
+            {qb?.status === "connected" && (
+              <>
+                Connected <Time iso={qb.connected_at} />
+                {qb.last_sync_at ? (
+                  <>
+                    {" "}
+                    · last full sync <Time iso={qb.last_sync_at} />
+                  </>
+                ) : (
+                  " · first sync pending"
+                )}
+              </>
+            )}
+            {qb?.status === "connecting" && "Finishing the connection with Intuit…"}
+            {qb?.status === "disconnected" && !qb.last_error && "Not connected: invoices show no amounts until QuickBooks is connected."}
+          </div>
+          {qb?.last_error && (
+            <div className="small" role="status" data-last-error>
+              Last error: {qb.last_error}
+            </div>
+          )}
+        </div>
+        {manage && qb && (
+          <div>
+            {qb.status === "connected" || qb.status === "connecting" ? (
+              <ConfirmButton
+                label="Disconnect"
+                confirm="Disconnect QuickBooks? Amounts stop updating."
+                confirmLabel="Disconnect"
+                onConfirm={disconnect}
+              />
+            ) : (
+              <button type="button" className="btn btn-primary btn-small" onClick={() => void connect()}>
+                {qb.status === "disconnected" && !qb.realm_id ? "Connect QuickBooks" : "Reconnect QuickBooks"}
+              </button>
+            )}
+          </div>
+        )}
+      </div>
+      {load.kind === "error" && <ErrorBanner error={load.error} onRetry={reload} />}
+      {error && <ErrorBanner error={error} />}
+    </section>
+  );
+}
+
 function Invoices({ tenantId, period, status }: { tenantId: string; period?: string; status?: InvoiceStatus }) {
   const list = usePaged(
     (cursor) =>
@@ -173,7 +264,22 @@ function Invoices({ tenantId, period, status }: { tenantId: string; period?: str
       ),
     [tenantId, period, status],
   );
+  const totals = (dataOf(list.load) as InvoiceList | undefined)?.totals ?? [];
   return (
+    <>
+    {totals.length > 0 && (
+      <p className="lead-text" data-invoice-totals>
+        {totals.map((t) => (
+          <span key={t.currency} className="badge-gap">
+            {t.count} invoice{t.count === 1 ? "" : "s"}: <Money minor={t.total_minor} currency={t.currency} /> billed,{" "}
+            <span className="strong">
+              <Money minor={t.balance_minor} currency={t.currency} />
+            </span>{" "}
+            open.{" "}
+          </span>
+        ))}
+      </p>
+    )}
     <PagedTable<Invoice>
       label="Invoices"
       {...list}
@@ -183,6 +289,7 @@ function Invoices({ tenantId, period, status }: { tenantId: string; period?: str
           <th scope="col">Invoice</th>
           <th scope="col">Status</th>
           <th scope="col">Issued</th>
+          <th scope="col">Due</th>
           <th scope="col">Last change</th>
           <th scope="col" className="num">
             Total
@@ -195,14 +302,17 @@ function Invoices({ tenantId, period, status }: { tenantId: string; period?: str
       row={(i) => (
         <tr key={i.id} data-invoice={i.external_id}>
           <td data-label="Invoice">
-            <span className="strong">#{i.external_id}</span>
-            {i.customer_id && <div className="muted small">customer {i.customer_id}</div>}
+            <span className="strong">#{i.doc_number ?? i.external_id}</span>
+            {(i.customer_name || i.customer_id) && <div className="muted small">{i.customer_name ?? `customer ${i.customer_id}`}</div>}
           </td>
           <td data-label="Status">
             <StatusBadge status={i.status} />
           </td>
           <td data-label="Issued" className="nowrap">
             <Time iso={i.issued_at} />
+          </td>
+          <td data-label="Due" className="nowrap">
+            <DateOnly date={i.due_date} />
           </td>
           <td data-label="Last change">
             {i.last_operation} <span className="muted small">
@@ -218,6 +328,7 @@ function Invoices({ tenantId, period, status }: { tenantId: string; period?: str
         </tr>
       )}
     />
+    </>
   );
 }
 
