@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "atrium_build.h"
 #include "server/common/util.h"
 
 static const char *env_or(const char *name, const char *def)
@@ -279,4 +280,33 @@ int stop_serve(pid_t pid)
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
 	return status;
+}
+
+char *fixture(const char *name, const char *const *subs)
+{
+	char *path = xasprintf("%s/tests/fixtures/webhooks/%s", ATRIUM_SOURCE_ROOT, name);
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "fixture %s", path);
+	free(path);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	char buf[4096];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, mem);
+	fclose(f);
+	fclose(mem);
+	for (const char *const *s = subs; s && s[0]; s += 2) {
+		char *key = xasprintf("{{%s}}", s[0]);
+		char *p;
+		while ((p = strstr(text, key)) != NULL) {
+			char *next = xasprintf("%.*s%s%s", (int)(p - text), text, s[1], p + strlen(key));
+			free(text);
+			text = next;
+		}
+		free(key);
+	}
+	cr_assert_null(strstr(text, "{{"), "unfilled placeholder in %s: %s", name, strstr(text, "{{"));
+	return text;
 }

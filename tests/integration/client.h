@@ -69,4 +69,8 @@ int stop_serve(pid_t pid);
 /* A direct connection to a service database as the application role. */
 PGconn *db_connect(const char *env_var);
 
+/* tests/fixtures/webhooks/<name> with each "{{NAME}}" of subs (pairs,
+ * NULL-terminated) filled; heap. */
+char *fixture(const char *name, const char *const *subs);
+
 #endif

@@ -458,33 +458,6 @@ Test(pax8, a_worker_killed_mid_pull_leaves_a_job_that_another_worker_finishes)
 
 /* ---- webhooks ----------------------------------------------------------- */
 
-static char *fixture(const char *name, const char *const *subs)
-{
-	char *path = xasprintf("%s/tests/fixtures/webhooks/%s", ATRIUM_SOURCE_ROOT, name);
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "fixture %s", path);
-	free(path);
-	char *text = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&text, &len);
-	char buf[4096];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, mem);
-	fclose(f);
-	fclose(mem);
-	for (const char *const *s = subs; s && s[0]; s += 2) {
-		char *key = xasprintf("{{%s}}", s[0]);
-		char *p;
-		while ((p = strstr(text, key)) != NULL) {
-			char *next = xasprintf("%.*s%s%s", (int)(p - text), text, s[1], p + strlen(key));
-			free(text);
-			text = next;
-		}
-		free(key);
-	}
-	return text;
-}
 
 /* Posts a Pax8 SUBSCRIPTION.UPDATED event for (company, subscription). */
 static void post_subscription_event(const char *company, const char *sub, char event_id[37])

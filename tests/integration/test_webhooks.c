@@ -90,35 +90,6 @@ static char *sign(const char *key, const char *body, size_t len)
 	return out;
 }
 
-/* A fixture with each "{{NAME}}" of subs (pairs, NULL-terminated) filled. */
-static char *fixture(const char *name, const char *const *subs)
-{
-	char *path = xasprintf("%s/tests/fixtures/webhooks/%s", ATRIUM_SOURCE_ROOT, name);
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "fixture %s", path);
-	free(path);
-	char *text = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&text, &len);
-	char buf[4096];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, mem);
-	fclose(f);
-	fclose(mem);
-	for (const char *const *s = subs; s && s[0]; s += 2) {
-		char *key = xasprintf("{{%s}}", s[0]);
-		char *p;
-		while ((p = strstr(text, key)) != NULL) {
-			char *next = xasprintf("%.*s%s%s", (int)(p - text), text, s[1], p + strlen(key));
-			free(text);
-			text = next;
-		}
-		free(key);
-	}
-	cr_assert_null(strstr(text, "{{"), "unfilled placeholder in %s: %s", name, strstr(text, "{{"));
-	return text;
-}
 
 static struct resp *post_qbo_sig(const char *body, const char *signature)
 {
