@@ -25,6 +25,7 @@ static const struct field_spec create_fields[] = {
 	{"name", FT_STRING, F_REQUIRED, 1, 200, NULL},
 	{"aad_tenant_id", FT_UUID, F_REQUIRED, 0, 0, NULL},
 	{"aad_admin_group_id", FT_UUID, 0, 0, 0, NULL},
+	{"aad_members_group_id", FT_UUID, 0, 0, 0, NULL},
 	{"tags", FT_STRING_MAP, 0, 0, 50, NULL},
 	{"quickbooks_realm_id", FT_STRING, 0, 1, 64, NULL},
 	{"pax8_company_id", FT_STRING, 0, 1, 64, NULL},
@@ -40,6 +41,7 @@ static const struct field_spec patch_fields[] = {
 	{"status", FT_ENUM, 0, 0, 0, patch_status},
 	{"tags", FT_STRING_MAP_PATCH, 0, 0, 50, NULL},
 	{"aad_admin_group_id", FT_UUID, F_NULLABLE, 0, 0, NULL},
+	{"aad_members_group_id", FT_UUID, F_NULLABLE, 0, 0, NULL},
 	{"quickbooks_realm_id", FT_STRING, F_NULLABLE, 1, 64, NULL},
 	{"pax8_company_id", FT_STRING, F_NULLABLE, 1, 64, NULL},
 	{"namespace_quota", FT_INTEGER, F_NULLABLE, 0, 100000, NULL},
@@ -231,7 +233,8 @@ static void patch_tenant(struct request *r)
 	const char *conflict = NULL;
 	/* A new admin group must reach the namespaces' role assignments: the
 	 * worker re-grants them, queued in the change's own transaction. */
-	bool regrant = json_object_get(r->json, "aad_admin_group_id") != NULL;
+	bool regrant = json_object_get(r->json, "aad_admin_group_id") != NULL ||
+		       json_object_get(r->json, "aad_members_group_id") != NULL;
 	/* A billing account set now may have events waiting unmatched: they are
 	 * re-processed, and a Pax8 company is pulled, queued with the change. */
 	const char *realm = json_string_value(json_object_get(r->json, "quickbooks_realm_id"));

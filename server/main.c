@@ -88,8 +88,8 @@ static void write_gauges(char **buf, size_t *len, size_t *cap)
 		if (strcmp(depth[i].state, "due") == 0)
 			metrics_appendf(buf, len, cap, "atrium_job_queue_oldest_age_seconds{kind=\"%s\"} %.3f\n",
 					depth[i].kind, depth[i].oldest_s > 0 ? depth[i].oldest_s : 0.0);
-	struct ns_state_count ns[8];
-	int m = n >= 0 ? namespaces_count_by_state(ns, 8) : -1;
+	struct ns_state_count ns[16];
+	int m = n >= 0 ? namespaces_count_by_state(ns, 16) : -1;
 	metrics_family(buf, len, cap, "atrium_namespaces", "gauge",
 		       "Namespaces in each live state. Cluster-wide: aggregate with max().");
 	for (int i = 0; i < m; i++)

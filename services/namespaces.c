@@ -59,8 +59,9 @@ json_t *namespaces_kubernetes_json(const char *cluster_id, const char *k8s_name,
 static const struct db_stmt stmts[] = {
 	/* Every live state, zero included, so the gauge never loses a series. */
 	{"ns_count_by_state",
-	 "SELECT s.state, count(n.id) FROM unnest(ARRAY['pending', 'provisioning', 'ready', "
-	 "  'failed', 'deprovisioning']) AS s(state) LEFT JOIN namespaces n ON n.status = s.state "
+	 "SELECT s.state, count(n.id) FROM unnest(ARRAY['pending_approval', 'pending', "
+	 "  'provisioning', 'ready', 'updating', 'degraded', 'failed', 'rejected', "
+	 "  'deprovisioning']) AS s(state) LEFT JOIN namespaces n ON n.status = s.state "
 	 "GROUP BY s.state ORDER BY s.state"},
 	{"ns_regrant_ids",
 	 "SELECT id::text FROM namespaces WHERE tenant_id = $1::uuid "
@@ -247,7 +248,8 @@ static const struct db_stmt stmts[] = {
 	 "SELECT json_build_object('id', n.id, 'tenant_id', n.tenant_id, 'name', n.name, "
 	 "  'environment', n.environment, 'location', n.location, 'status', n.status, "
 	 "  'job_id', n.job_id, 'resource_group', n.resource_group, 'containers', n.containers, "
-	 "  'tenant_slug', t.slug, 'admin_group', t.aad_admin_group_id, 'size', n.size, "
+	 "  'tenant_slug', t.slug, 'admin_group', t.aad_admin_group_id, "
+	 "  'members_group', t.aad_members_group_id, 'size', n.size, "
 	 "  'k8s_cluster_id', n.kubernetes->>'cluster_id', 'k8s_namespace', n.kubernetes->>'namespace', "
 	 "  'tags', json_build_object('Project', 'atrium', 'Tenant', t.slug, "
 	 "    'Environment', n.environment, "
@@ -634,6 +636,7 @@ enum status namespaces_work_load(const char *id, struct ns_work *out)
 			copy_str(o, "resource_group", out->resource_group, sizeof(out->resource_group));
 			copy_str(o, "tenant_slug", out->tenant_slug, sizeof(out->tenant_slug));
 			copy_str(o, "admin_group", out->admin_group, sizeof(out->admin_group));
+			copy_str(o, "members_group", out->members_group, sizeof(out->members_group));
 			copy_str(o, "size", out->size, sizeof(out->size));
 			copy_str(o, "k8s_cluster_id", out->k8s_cluster_id, sizeof(out->k8s_cluster_id));
 			copy_str(o, "k8s_namespace", out->k8s_namespace, sizeof(out->k8s_namespace));

@@ -94,7 +94,7 @@ void namespaces_register(void);
 /* Namespaces in each live state (platform-wide, for /metrics): fills up to
  * max rows, returns their number, -1 when portal_db is unreachable. */
 struct ns_state_count {
-	char state[16];
+	char state[24];
 	long long count;
 };
 int namespaces_count_by_state(struct ns_state_count *out, int max);
@@ -195,6 +195,7 @@ struct ns_work {
 	int ncontainers;
 	char tenant_slug[64];
 	char admin_group[37];    /* "" when the tenant has none */
+	char members_group[37];  /* "" when the tenant has none */
 	char size[16];
 	char k8s_cluster_id[512]; /* "" when the namespace has no Kubernetes namespace */
 	char k8s_namespace[64];

@@ -27,9 +27,10 @@ static const struct db_stmt stmts[] = {
 	{"portal_tenant_create",
 	 "WITH t AS ("
 	 "  INSERT INTO tenants (slug, name, aad_tenant_id, aad_admin_group_id, tags, "
-	 "                       quickbooks_realm_id, pax8_company_id, namespace_quota) "
+	 "                       quickbooks_realm_id, pax8_company_id, namespace_quota, "
+	 "                       aad_members_group_id) "
 	 "  VALUES ($1, $2, $3::uuid, $4::uuid, COALESCE($5::jsonb, '{}'::jsonb), $6, $7, "
-	 "          $11::integer) "
+	 "          $11::integer, $12::uuid) "
 	 "  RETURNING tenant_json(tenants) AS j, id, version), "
 	 "a AS (INSERT INTO audit_log (tenant_id, actor_tid, actor_oid, actor_kind, action, "
 	 "        resource_type, resource_id, request_id, changes) "
@@ -47,6 +48,8 @@ static const struct db_stmt stmts[] = {
 	 "      THEN jsonb_strip_nulls(tenants.tags || ($2::jsonb->'tags')) ELSE tenants.tags END, "
 	 "    aad_admin_group_id = CASE WHEN $2::jsonb ? 'aad_admin_group_id' "
 	 "      THEN ($2::jsonb->>'aad_admin_group_id')::uuid ELSE tenants.aad_admin_group_id END, "
+	 "    aad_members_group_id = CASE WHEN $2::jsonb ? 'aad_members_group_id' "
+	 "      THEN ($2::jsonb->>'aad_members_group_id')::uuid ELSE tenants.aad_members_group_id END, "
 	 "    quickbooks_realm_id = CASE WHEN $2::jsonb ? 'quickbooks_realm_id' "
 	 "      THEN $2::jsonb->>'quickbooks_realm_id' ELSE tenants.quickbooks_realm_id END, "
 	 "    pax8_company_id = CASE WHEN $2::jsonb ? 'pax8_company_id' "
@@ -258,8 +261,9 @@ enum status portal_tenant_create(struct db_conn *c, json_t *in, const struct aud
 		opt_str(in, "slug"), opt_str(in, "name"), opt_str(in, "aad_tenant_id"),
 		opt_str(in, "aad_admin_group_id"), tags, opt_str(in, "quickbooks_realm_id"),
 		opt_str(in, "pax8_company_id"), a->actor_tid, a->actor_oid, a->request_id, quota,
+		opt_str(in, "aad_members_group_id"),
 	};
-	PGresult *res = db_exec(c, "portal_tenant_create", 11, v);
+	PGresult *res = db_exec(c, "portal_tenant_create", 12, v);
 	free(tags);
 	enum status st = ST_UNAVAILABLE;
 	if (db_ok(res) && PQntuples(res) == 1) {

@@ -102,16 +102,45 @@ static void end(struct step_ctx *s, struct outbound_result *r)
 struct regrant_target {
 	const char *role;          /* role definition GUID */
 	bool aks;                  /* on the managed namespace, else on the resource group */
+	bool members;              /* the members group's (dev only), else the admin group's */
+	const char *role_name;
 	const char *description;
 };
 
 static const struct regrant_target regrant_group = {
-	ARM_ROLE_CONTRIBUTOR, false, "Atrium: the tenant's admin group manages its namespace",
+	ARM_ROLE_CONTRIBUTOR, false, false, "Contributor",
+	"Atrium: the tenant's admin group manages its namespace",
 };
 static const struct regrant_target regrant_aks = {
-	ARM_ROLE_AKS_RBAC_ADMIN, true,
+	ARM_ROLE_AKS_RBAC_ADMIN, true, false, "Azure Kubernetes Service RBAC Admin",
 	"Atrium: the tenant's admin group administers its Kubernetes namespace",
 };
+/* Members work in dev namespaces only: "Azure Kubernetes Service RBAC
+ * Writer" (read/write of most namespaced objects, no roles or quotas). */
+static const struct regrant_target regrant_members = {
+	ARM_ROLE_AKS_RBAC_WRITER, true, true, "Azure Kubernetes Service RBAC Writer",
+	"Atrium: the tenant's members group works in its dev Kubernetes namespace",
+};
+
+/* The group an assignment of `t` names for namespace `ns`: NULL when there
+ * is none (no such group, or members outside dev). */
+static const char *target_principal(const struct ns_work *ns, const struct regrant_target *t)
+{
+	if (t->members)
+		return strcmp(ns->environment, "dev") == 0 && ns->members_group[0] ? ns->members_group : NULL;
+	return ns->admin_group[0] ? ns->admin_group : NULL;
+}
+
+/* The resources patch naming the assignment `id` (NULL: none any more). */
+static json_t *regrant_patch(const struct regrant_target *t, const char *id)
+{
+	if (t->members)
+		return json_pack("{s:s?}", "aks_members_role_assignment_id", id);
+	if (t->aks)
+		return id ? json_pack("{s:[s]}", "aks_role_assignment_ids", id)
+			  : json_pack("{s:[]}", "aks_role_assignment_ids");
+	return json_pack("{s:s?}", "role_assignment_id", id);
+}
 
 static enum job_result provision_resource_group(struct job *j)
 {
@@ -325,10 +354,10 @@ cleanup:
 
 /*
  * The tenant's admin group gets "Azure Kubernetes Service RBAC Admin" on
- * the managed namespace (deterministic assignment name, as the resource
- * group's). Tenants have no members group yet, so a dev namespace's
- * Writer assignment for members has no principal to name: the output
- * says so.
+ * the managed namespace and, in a dev namespace, its members group "Azure
+ * Kubernetes Service RBAC Writer" (deterministic assignment names, as the
+ * resource group's). A tenant without such a group gets no assignment for
+ * it; the output says so.
  */
 static enum job_result provision_aks_role_assignments(struct job *j)
 {
@@ -341,30 +370,39 @@ static enum job_result provision_aks_role_assignments(struct job *j)
 		j->output = aks_skipped();
 		goto cleanup;
 	}
-	if (s.ns.admin_group[0] == '\0') {
-		j->output = json_pack("{s:b, s:s}", "skipped", 1, "reason",
-				      "the tenant has no aad_admin_group_id");
-		goto cleanup;
-	}
 	char *scope = arm_managed_namespace_id(s.ns.k8s_cluster_id, s.ns.k8s_namespace);
-	char guid[37];
-	arm_role_assignment_guid(s.ns.tenant_id, s.ns.name, ARM_ROLE_AKS_RBAC_ADMIN, guid);
-	arm_scoped_role_assignment_put(&s.out, scope, guid, regrant_aks.role, s.ns.admin_group,
-				       regrant_aks.description, &r);
+	json_t *made = json_array(), *none = json_array();
+	const struct regrant_target *targets[] = {&regrant_aks, &regrant_members};
+	for (size_t i = 0; i < 2 && res == JOB_OK; i++) {
+		const struct regrant_target *t = targets[i];
+		const char *principal = target_principal(&s.ns, t);
+		if (principal == NULL) {
+			if (!t->members || strcmp(s.ns.environment, "dev") == 0)
+				json_array_append_new(none, json_string(t->members ? "aad_members_group_id"
+										  : "aad_admin_group_id"));
+			continue;
+		}
+		char guid[37];
+		arm_role_assignment_guid(s.ns.tenant_id, s.ns.name, t->role, guid);
+		outbound_result_clear(&r);
+		arm_scoped_role_assignment_put(&s.out, scope, guid, t->role, principal, t->description, &r);
+		res = verdict(j, &s, &r);
+		if (res != JOB_OK)
+			break;
+		const char *id = json_string_value(json_object_get(r.body, "id"));
+		json_array_append_new(made, json_pack("{s:s?, s:s, s:s, s:s}", "id", id, "name", guid,
+						      "principal_id", principal, "role", t->role_name));
+		json_t *patch = regrant_patch(t, id);
+		namespaces_work_resources(s.ns.id, j->id, patch);
+		json_decref(patch);
+	}
 	free(scope);
-	res = verdict(j, &s, &r);
-	if (res != JOB_OK)
-		goto cleanup;
-	const char *id = json_string_value(json_object_get(r.body, "id"));
-	j->output = json_pack("{s:[{s:s?, s:s, s:s, s:s}], s:s?}", "assignments", "id", id, "name", guid,
-			      "principal_id", s.ns.admin_group, "role",
-			      "Azure Kubernetes Service RBAC Admin", "members",
-			      strcmp(s.ns.environment, "dev") == 0
-				      ? "the tenant has no members group: no Writer assignment"
-				      : NULL);
-	json_t *patch = json_pack("{s:[s?]}", "aks_role_assignment_ids", id);
-	namespaces_work_resources(s.ns.id, j->id, patch);
-	json_decref(patch);
+	if (res == JOB_OK)
+		j->output = json_pack("{s:o, s:o}", "assignments", made, "tenant_has_no", none);
+	else {
+		json_decref(made);
+		json_decref(none);
+	}
 cleanup:
 	end(&s, &r);
 	return res;
@@ -381,18 +419,30 @@ static enum job_result deprovision_aks_role_assignments(struct job *j)
 		j->output = aks_skipped();
 		goto cleanup;
 	}
+	/* Both, whatever the groups are now: one made under an earlier group
+	 * or environment must go too (a missing one is already gone). */
 	char *scope = arm_managed_namespace_id(s.ns.k8s_cluster_id, s.ns.k8s_namespace);
-	char guid[37];
-	arm_role_assignment_guid(s.ns.tenant_id, s.ns.name, ARM_ROLE_AKS_RBAC_ADMIN, guid);
-	arm_scoped_role_assignment_delete(&s.out, scope, guid, &r);
+	json_t *gone = json_array();
+	const struct regrant_target *targets[] = {&regrant_aks, &regrant_members};
+	for (size_t i = 0; i < 2 && res == JOB_OK; i++) {
+		char guid[37];
+		arm_role_assignment_guid(s.ns.tenant_id, s.ns.name, targets[i]->role, guid);
+		outbound_result_clear(&r);
+		arm_scoped_role_assignment_delete(&s.out, scope, guid, &r);
+		res = verdict(j, &s, &r);
+		if (res == JOB_OK) {
+			json_array_append_new(gone, json_pack("{s:s, s:b}", "name", guid, "already_gone",
+							      r.already));
+			json_t *patch = regrant_patch(targets[i], NULL);
+			namespaces_work_resources(s.ns.id, j->id, patch);
+			json_decref(patch);
+		}
+	}
 	free(scope);
-	res = verdict(j, &s, &r);
-	if (res != JOB_OK)
-		goto cleanup;
-	j->output = json_pack("{s:s, s:b}", "name", guid, "already_gone", r.already);
-	json_t *patch = json_pack("{s:[]}", "aks_role_assignment_ids");
-	namespaces_work_resources(s.ns.id, j->id, patch);
-	json_decref(patch);
+	if (res == JOB_OK)
+		j->output = json_pack("{s:o}", "assignments", gone);
+	else
+		json_decref(gone);
 cleanup:
 	end(&s, &r);
 	return res;
@@ -564,15 +614,6 @@ const struct job_kind namespace_deprovision_kind = {
  * this kind does not take it over, and waits (retries) while the namespace
  * is still being provisioned.
  */
-/* The resources patch naming the assignment `id` (NULL: none any more). */
-static json_t *regrant_patch(const struct regrant_target *t, const char *id)
-{
-	if (t->aks)
-		return id ? json_pack("{s:[s]}", "aks_role_assignment_ids", id)
-			  : json_pack("{s:[]}", "aks_role_assignment_ids");
-	return json_pack("{s:s?}", "role_assignment_id", id);
-}
-
 static enum job_result regrant(struct job *j, const struct regrant_target *t)
 {
 	struct step_ctx s;
@@ -613,6 +654,12 @@ static enum job_result regrant(struct job *j, const struct regrant_target *t)
 		j->output = aks_skipped();
 		goto cleanup;
 	}
+	if (t->members && strcmp(s.ns.environment, "dev") != 0) {
+		j->output = json_pack("{s:b, s:s}", "skipped", 1, "reason",
+				      "members work in dev namespaces only");
+		goto cleanup;
+	}
+	const char *principal = target_principal(&s.ns, t);
 	scope = t->aks ? arm_managed_namespace_id(s.ns.k8s_cluster_id, s.ns.k8s_namespace)
 		       : arm_resource_group_id(s.ns.resource_group);
 	char guid[37];
@@ -626,8 +673,8 @@ static enum job_result regrant(struct job *j, const struct regrant_target *t)
 	const char *holder = exists ? json_string_value(json_object_get(
 					      json_object_get(r.body, "properties"), "principalId"))
 				    : NULL;
-	if (holder && s.ns.admin_group[0] && strcasecmp(holder, s.ns.admin_group) == 0) {
-		j->output = json_pack("{s:s, s:s, s:b}", "name", guid, "principal_id", s.ns.admin_group,
+	if (holder && principal && strcasecmp(holder, principal) == 0) {
+		j->output = json_pack("{s:s, s:s, s:b}", "name", guid, "principal_id", principal,
 				      "unchanged", 1);
 		goto cleanup;
 	}
@@ -641,13 +688,13 @@ static enum job_result regrant(struct job *j, const struct regrant_target *t)
 			goto cleanup;
 	}
 	json_t *patch;
-	if (s.ns.admin_group[0] == '\0') {
+	if (principal == NULL) {
 		j->output = json_pack("{s:s, s:s?, s:b}", "name", guid, "removed_principal_id", previous,
 				      "removed", 1);
 		patch = regrant_patch(t, NULL);
 	} else {
-		arm_scoped_role_assignment_put(&s.out, scope, guid, t->role, s.ns.admin_group,
-					       t->description, &r);
+		arm_scoped_role_assignment_put(&s.out, scope, guid, t->role, principal, t->description,
+					       &r);
 		res = verdict(j, &s, &r);
 		if (res != JOB_OK)
 			goto cleanup;
@@ -655,7 +702,7 @@ static enum job_result regrant(struct job *j, const struct regrant_target *t)
 		char *fallback = xasprintf("%s/providers/Microsoft.Authorization/roleAssignments/%s",
 					   scope, guid);
 		j->output = json_pack("{s:s, s:s, s:s, s:s?}", "id", rid ? rid : fallback, "name", guid,
-				      "principal_id", s.ns.admin_group, "replaced_principal_id", previous);
+				      "principal_id", principal, "replaced_principal_id", previous);
 		free(fallback);
 		patch = regrant_patch(t, json_string_value(json_object_get(j->output, "id")));
 	}
@@ -678,9 +725,15 @@ static enum job_result regrant_aks_role_assignment(struct job *j)
 	return regrant(j, &regrant_aks);
 }
 
+static enum job_result regrant_members_role_assignment(struct job *j)
+{
+	return regrant(j, &regrant_members);
+}
+
 static const struct job_step regrant_steps[] = {
 	{"role_assignment", regrant_role_assignment},
 	{"aks_role_assignment", regrant_aks_role_assignment},
+	{"aks_members_role_assignment", regrant_members_role_assignment},
 };
 
 const struct job_kind namespace_regrant_kind = {
@@ -747,11 +800,14 @@ static bool repair_assignment(struct step_ctx *s, const char *scope, const struc
 	bool ok = true;
 	char guid[37];
 	arm_role_assignment_guid(s->ns.tenant_id, s->ns.name, t->role, guid);
+	const char *principal = target_principal(&s->ns, t);
+	if (principal == NULL)
+		return true;
 	arm_scoped_role_assignment_get(&s->out, scope, guid, &r);
 	if (r.cls != OUT_OK && r.status == 404) {
 		outbound_result_clear(&r);
-		arm_scoped_role_assignment_put(&s->out, scope, guid, t->role, s->ns.admin_group,
-					       t->description, &r);
+		arm_scoped_role_assignment_put(&s->out, scope, guid, t->role, principal, t->description,
+					       &r);
 		if (r.cls == OUT_OK)
 			repaired(list, what);
 	}
@@ -832,11 +888,12 @@ static bool repair_namespace(struct step_ctx *s, json_t *list, json_t **error)
 		repaired(list, missing ? "aks_namespace" : "aks_namespace_quota_policy");
 		outbound_result_clear(&r);
 	}
-	if (s->ns.admin_group[0]) {
-		char *scope = arm_managed_namespace_id(s->ns.k8s_cluster_id, s->ns.k8s_namespace);
-		ok = repair_assignment(s, scope, &regrant_aks, "aks_role_assignment", list, error);
-		free(scope);
-	}
+	/* Each assignment whose group the tenant has (repair_assignment
+	 * passes over the others). */
+	char *scope = arm_managed_namespace_id(s->ns.k8s_cluster_id, s->ns.k8s_namespace);
+	ok = repair_assignment(s, scope, &regrant_aks, "aks_role_assignment", list, error) &&
+	     repair_assignment(s, scope, &regrant_members, "aks_members_role_assignment", list, error);
+	free(scope);
 cleanup:
 	outbound_result_clear(&r);
 	return ok;

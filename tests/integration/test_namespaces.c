@@ -1019,6 +1019,18 @@ Test(namespaces, deleting_a_tenant_deprovisions_every_namespace_first_then_delet
 	cr_assert_str_eq(sb, "ready");
 	json_t *c = nst_create(&t, "live", "prod", "westeurope", 202);
 	cr_assert_str_eq(str(c, "status"), "pending_approval");
+	/* The gauge counts every live state, the AKS ones included. */
+	struct resp *mr = http("GET", "/metrics", NULL, NULL, NULL);
+	cr_assert_eq(mr->status, 200);
+	const char *states[] = {"pending_approval", "updating", "degraded", "rejected", "ready", "deprovisioning"};
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		char *line = xasprintf("atrium_namespaces{state=\"%s\"} ", states[i]);
+		cr_assert(strstr(mr->body, line), "/metrics has %s", line);
+		free(line);
+	}
+	cr_assert(!strstr(mr->body, "atrium_namespaces{state=\"pending_approval\"} 0\n"),
+		  "a namespace waits for approval");
+	resp_free(mr);
 	char *rga = xasprintf("atrium-%s-web", t.slug), *rgb = xasprintf("atrium-%s-api", t.slug);
 	char *ka = mns_scope(&t, "web");
 	char *kname = xasprintf("%s-web", t.slug);
@@ -1337,9 +1349,9 @@ Test(namespaces, aks_namespace_and_admin_assignment_are_made_with_labels_quota_a
 	cr_assert_eq(found, 1, "one assignment on the managed namespace");
 	json_decref(state);
 	/* dev: the members' Writer assignment has no group to name yet. */
-	char *members = nst_job(id, "(SELECT s->'output'->>'members' FROM jsonb_array_elements(j.steps) s "
+	char *members = nst_job(id, "(SELECT s->'output'->>'tenant_has_no' FROM jsonb_array_elements(j.steps) s "
 				    "WHERE s->>'name' = 'aks_role_assignments')");
-	cr_assert(members && strstr(members, "no members group"), "%s", members ? members : "(null)");
+	cr_assert(members && strstr(members, "aad_members_group_id"), "%s", members ? members : "(null)");
 
 	/* Delete: the assignment and the managed namespace go. */
 	struct resp *d = delete_ns(&t, "kube");
@@ -1897,5 +1909,110 @@ Test(namespaces, an_expired_dev_namespace_is_deleted_by_the_worker_and_expiry_ca
 				  "AND actor_kind = 'system'", id, "namespace.expired"), 1);
 	free(rg); free(st); free(cross); free(path); free(id);
 	nst_tenant_free(&other);
+	nst_tenant_free(&t);
+}
+
+/* ---- the members group's AKS Writer (dev namespaces) ---------------------------- */
+
+/* The principal of the assignment of role `role_guid` with exactly `scope`
+ * in the fake (heap), NULL when there is none; *n: how many such. */
+static char *principal_of_role(const char *scope, const char *role_guid, int *n)
+{
+	json_t *s = fake_call("GET", "/_fake/state", NULL);
+	char *found = NULL;
+	*n = 0;
+	size_t i;
+	json_t *ra;
+	json_array_foreach(json_object_get(s, "role_assignments"), i, ra) {
+		json_t *p = json_object_get(ra, "properties");
+		const char *sc = json_string_value(json_object_get(p, "scope"));
+		const char *role = json_string_value(json_object_get(p, "roleDefinitionId"));
+		if (sc && role && strcasecmp(sc, scope) == 0 && strcasestr(role, role_guid)) {
+			(*n)++;
+			free(found);
+			found = xstrdup(json_string_value(json_object_get(p, "principalId")));
+		}
+	}
+	json_decref(s);
+	return found;
+}
+
+Test(namespaces, a_dev_namespace_gives_the_members_group_aks_writer_which_follows_the_group)
+{
+	const char *writer = "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb"; /* AKS RBAC Writer */
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	char *super = super_token();
+	char *tp = xasprintf("/v1/tenants/%s", t.id);
+	char m1[37], m2[37], body[128];
+	random_uuid(m1);
+	random_uuid(m2);
+	snprintf(body, sizeof(body), "{\"aad_members_group_id\":\"%s\"}", m1);
+	struct resp *r = http("PATCH", tp, super, body, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert_str_eq(str(r->json, "aad_members_group_id"), m1);
+	resp_free(r);
+	/* A malformed group id is refused. */
+	r = http("PATCH", tp, t.admin, "{\"aad_members_group_id\":\"not-a-uuid\"}", NULL);
+	assert_problem(r, 422);
+	resp_free(r);
+
+	json_t *a = nst_create(&t, "work", "dev", "westeurope", 202);
+	json_t *b = nst_create(&t, "stage", "staging", "westeurope", 202);
+	char *sa = nst_drive(id_of(a), ",ready,failed,", 30);
+	char *sb = nst_drive(id_of(b), ",ready,failed,", 30);
+	cr_assert_str_eq(sa, "ready");
+	cr_assert_str_eq(sb, "ready");
+	char *ka = mns_scope(&t, "work"), *kb = mns_scope(&t, "stage");
+	int n;
+	char *p = principal_of_role(ka, writer, &n);
+	cr_assert_eq(n, 1, "the dev namespace has one Writer assignment");
+	cr_assert_str_eq(p, m1, "for the members group");
+	free(p);
+	cr_assert_eq(fake_scope_ra_count(ka), 2, "admin and members");
+	p = principal_of_role(kb, writer, &n);
+	cr_assert_eq(n, 0, "members get nothing outside dev");
+	cr_assert_null(p);
+	cr_assert_eq(fake_scope_ra_count(kb), 1, "admin only");
+	json_t *g = get_ns(&t, "work", 200);
+	const char *mid = k8s(g, "members_role_assignment_id");
+	cr_assert(mid && strncasecmp(mid, ka, strlen(ka)) == 0, "%s", mid);
+	char *ra_id = xstrdup(mid);
+	json_decref(g);
+
+	/* A new members group: the Writer assignment moves to it. */
+	snprintf(body, sizeof(body), "{\"aad_members_group_id\":\"%s\"}", m2);
+	r = http("PATCH", tp, super, body, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	resp_free(r);
+	cr_assert(nst_drain_kind(t.id, "namespace.regrant", 30));
+	p = principal_of_role(ka, writer, &n);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(p, m2, "the Writer assignment names the new members group");
+	free(p);
+
+	/* Deleted behind Atrium's back: drift repair puts it back. */
+	char *rb = xasprintf("{\"id\":\"%s\"}", ra_id);
+	json_decref(fake_call("DELETE", "/_fake/role-assignments", rb));
+	p = principal_of_role(ka, writer, &n);
+	cr_assert_eq(n, 0);
+	reconcile_now(id_of(a));
+	p = principal_of_role(ka, writer, &n);
+	cr_assert_eq(n, 1, "repaired");
+	cr_assert_str_eq(p, m2);
+	free(p);
+
+	/* Cleared: it goes. */
+	r = http("PATCH", tp, super, "{\"aad_members_group_id\":null}", NULL);
+	cr_assert_eq(r->status, 200);
+	resp_free(r);
+	cr_assert(nst_drain_kind(t.id, "namespace.regrant", 30));
+	p = principal_of_role(ka, writer, &n);
+	cr_assert_eq(n, 0, "no members group, no Writer");
+	g = get_ns(&t, "work", 200);
+	cr_assert(json_is_null(json_object_get(json_object_get(g, "kubernetes"), "members_role_assignment_id")));
+	json_decref(g);
+	free(rb); free(ra_id); free(ka); free(kb); free(sa); free(sb); free(tp); free(super);
+	json_decref(a); json_decref(b);
 	nst_tenant_free(&t);
 }
