@@ -26,7 +26,7 @@ ATRIUM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${PGBOUNCER_PORT:=25433}"
 : "${ATRIUM_STACK_TIMEOUT:=60}"   # seconds each component may take to come up
 
-ATRIUM_DATABASES=(auth_db portal_db betting_db billing_db)
+ATRIUM_DATABASES=(auth_db portal_db betting_db billing_db catalog_db)
 ATRIUM_HOME_TID_DEFAULT=99999999-9999-4999-8999-999999999999
 ATRIUM_DEMO_TID_DEFAULT=11111111-1111-4111-8111-111111111111
 # Azurite's documented, public development account.
@@ -336,7 +336,7 @@ BEGIN
 END
 $$;
 SELECT format('CREATE DATABASE %I OWNER atrium', d)
-  FROM unnest(ARRAY['auth_db','portal_db','betting_db','billing_db']) AS d
+  FROM unnest(ARRAY['auth_db','portal_db','betting_db','billing_db','catalog_db']) AS d
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = d)
 \gexec
 SQL

@@ -18,7 +18,7 @@ struct config {
 	char *listen_host;
 	unsigned short listen_port;
 	char *tls_cert, *tls_key;   /* paths; both NULL means plain HTTP */
-	char *db_url[4];            /* indexed by enum db_service */
+	char *db_url[5];            /* indexed by enum db_service */
 	char *redis_url;
 	char *redis_prefix;         /* namespace for every key, e.g. "atrium:" */
 	char *oidc_metadata_url;
