@@ -328,7 +328,7 @@ const char *cp_request_parse(json_t *body, struct cp_request *rq, char *field, s
 	json_object_foreach(body, key, v)
 		if (strcmp(key, "bom") && strcmp(key, "links") && strcmp(key, "slack_percent") &&
 		    strcmp(key, "standard_lengths_m"))
-			FAIL("is not a known field", "%.60s", key);
+			FAIL("is not a known field", "%.60s", key[0] ? key : "\"\"");
 	const char *msg = parse_config(body, rq, field, len);
 	if (msg == NULL)
 		msg = parse_bom(json_object_get(body, "bom"), rq, field, len);
