@@ -305,6 +305,43 @@ static void reply_row(struct request *r, int status, const struct cat_out *o,
 		reply_header(r, "Location", location);
 }
 
+/*
+ * A create under an optional Idempotency-Key: the row and the stored answer
+ * commit together (catalog_db's idempotency_keys), so a retry gets the
+ * first 201 again. *key is NULL without the header. False after replying
+ * (400 bad key, 503, or the replayed answer / 422 for a reused key).
+ */
+static bool idem_begin_or_reply(struct request *r, struct db_conn *c, const char **key,
+				char **scope)
+{
+	if (!handler_idem_key_or_reply(r, key))
+		return false;
+	if (*key == NULL)
+		return true;
+	*scope = arena_printf(&r->arena, "catalog:%s:%s:%s", r->params[0], r->principal.tid,
+			      r->principal.oid);
+	if (!db_begin(c)) {
+		reply_db_failed(r, DB_CATALOG);
+		return false;
+	}
+	return handler_idem_claim_or_reply(r, c, *scope, *key, NULL, NULL);
+}
+
+/* Stores the 201 with the key and commits; false after a 503. */
+static bool idem_finish_or_reply(struct request *r, struct db_conn *c, const char *key,
+				 const char *scope, const struct cat_out *o, const char *location)
+{
+	if (key == NULL)
+		return true;
+	char *etag = arena_printf(&r->arena, "\"%s\"", o->etag);
+	if (!idem_finish(c, scope, key, 201, o->json, location, etag) || !db_commit(c)) {
+		db_rollback(c);
+		reply_db_failed(r, DB_CATALOG);
+		return false;
+	}
+	return true;
+}
+
 /* ---- categories ------------------------------------------------------- */
 
 static void list_categories(struct request *r)
@@ -351,17 +388,24 @@ static void create_category(struct request *r)
 	    !new_owner_or_reply(r, &owner))
 		return;
 	struct db_conn *c = write_db_or_reply(r, owner);
-	if (c == NULL)
+	const char *key;
+	char *scope = NULL;
+	if (c == NULL || !idem_begin_or_reply(r, c, &key, &scope))
 		return;
 	struct cat_out o;
 	enum status st = catalog_category_create(c, owner, body_text(r), &r->arena, &o);
 	if (st != ST_OK) {
+		if (key)
+			db_rollback(c);
 		reply_write_failed(r, st, &o, "slug", "parent_id");
 		return;
 	}
+	char *location = arena_printf(&r->arena, "/v1/tenants/%s/catalog/categories/%s",
+				      r->params[0], o.id);
+	if (!idem_finish_or_reply(r, c, key, scope, &o, location))
+		return;
 	handler_audit(r, r->params[0], "catalog.category.create", "catalog_category", o.id, r->json);
-	reply_row(r, 201, &o,
-		  arena_printf(&r->arena, "/v1/tenants/%s/catalog/categories/%s", r->params[0], o.id));
+	reply_row(r, 201, &o, location);
 }
 
 static void update_category(struct request *r)
@@ -487,19 +531,27 @@ static void create_item(struct request *r)
 	if (!check_body_or_reply(r, specs, n, true, !is_service(r)) || !new_owner_or_reply(r, &owner))
 		return;
 	struct db_conn *c = write_db_or_reply(r, owner);
-	if (c == NULL)
+	const char *key;
+	char *scope = NULL;
+	if (c == NULL || !idem_begin_or_reply(r, c, &key, &scope))
 		return;
 	struct cat_out o;
 	enum status st = catalog_item_create(c, kind_of(r), owner, body_text(r), &r->arena, &o);
 	if (st != ST_OK) {
+		if (key)
+			db_rollback(c);
 		reply_write_failed(r, st, &o, "sku", "category_id");
 		return;
 	}
+	/* A new item has no price override yet: its JSON is the tenant's view
+	 * whatever the scope it was written on. */
+	char *location = arena_printf(&r->arena, "/v1/tenants/%s/catalog/%ss/%s", r->params[0],
+				      kind_of(r), o.id);
+	if (!idem_finish_or_reply(r, c, key, scope, &o, location))
+		return;
 	handler_audit(r, r->params[0], is_service(r) ? "catalog.service.create" : "catalog.product.create",
 		      is_service(r) ? "catalog_service" : "catalog_product", o.id, r->json);
-	reply_item_as_tenant(r, 201, &o,
-			     arena_printf(&r->arena, "/v1/tenants/%s/catalog/%ss/%s", r->params[0],
-					  kind_of(r), o.id));
+	reply_row(r, 201, &o, location);
 }
 
 static void update_item(struct request *r)

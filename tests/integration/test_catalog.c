@@ -178,6 +178,57 @@ Test(catalog, tenant_admins_write_private_items_members_read_them_and_billing_vi
 	ctx_free(&c);
 }
 
+Test(catalog, an_idempotency_key_replays_the_first_create_and_creates_nothing_more)
+{
+	struct ctx c;
+	ctx_new(&c);
+	char *body = xasprintf("{\"sku\": \"IDEM-%s\", \"name\": \"Once\", \"unit_price_minor\": 1, "
+			       "\"currency\": \"EUR\"}", c.run);
+	char key[64];
+	snprintf(key, sizeof(key), "Idempotency-Key: cat-%s", c.run);
+	const char *h[] = {key, NULL};
+	struct resp *a = cat(&c, "POST", c.admin, body, h, "/products");
+	cr_assert_eq(a->status, 201, "%s", a->body);
+	struct resp *b = cat(&c, "POST", c.admin, body, h, "/products");
+	cr_assert_eq(b->status, 201, "%s", b->body);
+	char *replayed = resp_header(b, "Idempotent-Replayed");
+	cr_assert_not_null(replayed);
+	cr_assert_str_eq(replayed, "true");
+	cr_assert_str_eq(str(a->json, "id"), str(b->json, "id"));
+	free(replayed);
+	/* the same key with another body: 422, nothing made */
+	char *other = xasprintf("{\"sku\": \"IDEM2-%s\", \"name\": \"Twice\", \"unit_price_minor\": 1, "
+				"\"currency\": \"EUR\"}", c.run);
+	struct resp *d = cat(&c, "POST", c.admin, other, h, "/products");
+	assert_problem(d, 422);
+	struct resp *l = cat(&c, "GET", c.member, NULL, NULL, "/products?q=IDEM2-%s", c.run);
+	cr_assert_eq(json_array_size(json_object_get(l->json, "data")), 0, "%s", l->body);
+	/* categories too; a key names one request per tenant and caller,
+	 * whatever the path */
+	char *cb = xasprintf("{\"slug\": \"idem-%s\", \"name\": \"Once\"}", c.run);
+	struct resp *c0 = cat(&c, "POST", c.admin, cb, h, "/categories");
+	assert_problem(c0, 422);
+	resp_free(c0);
+	char key2[64];
+	snprintf(key2, sizeof(key2), "Idempotency-Key: cat2-%s", c.run);
+	const char *h2[] = {key2, NULL};
+	struct resp *c1 = cat(&c, "POST", c.admin, cb, h2, "/categories");
+	cr_assert_eq(c1->status, 201, "%s", c1->body);
+	struct resp *c2 = cat(&c, "POST", c.admin, cb, h2, "/categories");
+	cr_assert_eq(c2->status, 201, "%s", c2->body);
+	cr_assert_str_eq(str(c1->json, "id"), str(c2->json, "id"));
+	resp_free(a);
+	resp_free(b);
+	resp_free(d);
+	resp_free(l);
+	resp_free(c1);
+	resp_free(c2);
+	free(cb);
+	free(other);
+	free(body);
+	ctx_free(&c);
+}
+
 Test(catalog, the_global_catalog_is_written_only_by_super_admins_and_read_by_every_tenant)
 {
 	struct ctx a, b;

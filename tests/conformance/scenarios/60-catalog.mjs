@@ -118,6 +118,11 @@ export default async function catalog(ctx) {
     method: 'POST', path: `${base}/services`, token: admin,
     json: { sku: `MS-${run}`, name: 'Managed switching', unit_price_minor: 1500, currency: 'EUR', billing: 'monthly', unit: 'switch' },
   }, 201);
+  const svcKey = { 'Idempotency-Key': `cat-${run}` };
+  const svcBody = { sku: `MS2-${run}`, name: 'Managed routing', unit_price_minor: 900, currency: 'EUR', billing: 'yearly', unit: 'site' };
+  const once = await call('cat: create service with a key', { method: 'POST', path: `${base}/services`, token: admin, json: svcBody, headers: svcKey }, 201);
+  const again = await call('cat: idempotent replay', { method: 'POST', path: `${base}/services`, token: admin, json: svcBody, headers: svcKey }, 201);
+  expect(again, 'replayed, the same service', again.headers['idempotent-replayed'] === 'true' && again.body?.id === once.body?.id);
   await call('cat: list services', { path: `${base}/services`, token: member }, 200);
   await call('cat: get service', { path: `${base}/services/${svc.body?.id}`, token: member }, 200);
   await call('cat: update service', {
