@@ -880,7 +880,7 @@ run.check("a member of the new tenant signs in (no roles)", async () => {
 
 run.check('member: Events, My bets and Wallet in the navigation, no admin screens', async () => {
   const links = (await navLinks()).filter((l) => l !== tenantForm.renamed); // the tenant's heading links to its overview
-  assert(links.join('|') === 'Overview|Events|My bets|Wallet', `links: ${links.join(', ')}`);
+  assert(links.join('|') === 'Overview|Events|My bets|Wallet|Catalog', `links: ${links.join(', ')}`);
   for (const admin of ['Tenants', 'Webhook events', 'Namespaces', 'Payments', 'Ledger', 'Billing', 'Settings', 'Audit log']) {
     assert(!links.includes(admin), `member sees "${admin}" (links: ${links.join(', ')})`);
   }
