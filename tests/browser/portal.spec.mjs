@@ -582,6 +582,63 @@ run.check('the tenant admin signs in: tenant screens, no platform screens, no wa
   return links.join(', ');
 });
 
+run.check('admin adds a product in the catalog, finds it, and builds a cable plan (tables and a diagram)', async () => {
+  const cat = `/v1/tenants/${tenantId}/catalog`;
+  const sw = await fromPage('POST', `${cat}/products`, {
+    sku: `BR-SW-${suffix}`, name: `Browser switch ${suffix}`, unit_price_minor: 19900, currency: 'EUR',
+    attributes: { ports: [{ count: 8, type: 'rj45', speed_mbps: 1000 }], poe_budget_w: 30 },
+  });
+  const ap = await fromPage('POST', `${cat}/products`, {
+    sku: `BR-AP-${suffix}`, name: `Browser AP ${suffix}`, unit_price_minor: 9900, currency: 'EUR',
+    attributes: { ports: [{ count: 1, type: 'rj45', speed_mbps: 1000 }], poe_draw_w: 12.5 },
+  });
+  assert(sw.status === 201 && ap.status === 201, `products: ${sw.status} ${ap.status}`);
+  await nav().getByRole('link', { name: 'Catalog' }).click();
+  await page.waitForURL(at(tp('/catalog')));
+  await page.getByRole('button', { name: 'New product' }).click();
+  const form = page.getByRole('form', { name: 'New product' });
+  await form.getByLabel('SKU').fill(`BR-P-${suffix}`);
+  await form.getByLabel('Name').fill(`Patch box ${suffix}`);
+  await form.getByLabel('Price').fill('12.50');
+  await form.getByRole('button', { name: 'Add product' }).click();
+  await page.getByText(`Product “Patch box ${suffix}” added.`).waitFor();
+  await page.getByRole('searchbox').fill(`BR-SW-${suffix}`);
+  await page.getByRole('searchbox').press('Enter');
+  await page.getByRole('link', { name: `BR-SW-${suffix}` }).click();
+  await page.getByRole('heading', { name: `Browser switch ${suffix}` }).waitFor();
+  const price = (await page.getByTestId('product-price').textContent()) ?? '';
+  assert(price.includes('199'), `price shown: ${price}`);
+  await axe(page, 'catalog product');
+
+  await page.getByRole('link', { name: 'Back to the catalog' }).click();
+  await page.getByRole('link', { name: 'Cable plan' }).click();
+  await page.getByRole('heading', { name: 'Cable plan' }).waitFor();
+  const bom = page.getByTestId('bom-row');
+  await bom.nth(0).getByLabel('Name').fill('sw');
+  await bom.nth(0).getByLabel('Product').locator(`option[value="${sw.body.id}"]`).waitFor({ state: 'attached' });
+  await bom.nth(0).getByLabel('Product').selectOption(sw.body.id);
+  await page.getByRole('button', { name: 'Add a product' }).click();
+  await bom.nth(1).getByLabel('Name').fill('ap');
+  await bom.nth(1).getByLabel('Product').selectOption(ap.body.id);
+  await bom.nth(1).getByLabel('Quantity').fill('3');
+  const links = page.getByTestId('link-row');
+  for (let k = 0; k < 3; k++) {
+    if (k > 0) await page.getByRole('button', { name: 'Add a link' }).click();
+    await links.nth(k).getByLabel('From').selectOption('sw');
+    await links.nth(k).getByLabel('To').selectOption(`ap#${k + 1}`);
+    await links.nth(k).getByLabel('Distance (m)').fill('10');
+  }
+  await page.getByRole('button', { name: 'Calculate' }).click();
+  await page.getByRole('table', { name: 'Cables' }).waitFor();
+  const count = (await page.getByTestId('cable-count').first().textContent())?.trim();
+  assert(count === '3', `cables: ${count}`);
+  const problems = (await page.getByTestId('plan-problems').textContent()) ?? '';
+  assert(problems.includes('poe over budget'), `problems: ${problems}`);
+  assert((await page.getByTestId('cable-diagram').locator('rect').count()) === 4, 'the diagram has 4 devices');
+  await axe(page, 'cable plan');
+  return `3 cables, ${problems.trim()}`;
+});
+
 let progressSeen = '';
 run.check('admin creates a namespace and watches it reach "ready" (polled every 2 s), with a progress bar, then a notice', async () => {
   await nav().getByRole('link', { name: 'Namespaces' }).click();
