@@ -548,6 +548,8 @@ _atrium_export_env() {
   export ATRIUM_STORAGE_BLOB_URL="http://127.0.0.1:$AZURITE_PORT/$ATRIUM_AZURITE_ACCOUNT"
   export ATRIUM_STORAGE_ACCOUNT="$ATRIUM_AZURITE_ACCOUNT"
   export ATRIUM_STORAGE_KEY="$ATRIUM_AZURITE_KEY"
+  # The portal uploads catalog media straight to Azurite (CORS, set by the worker).
+  export ATRIUM_STORAGE_CORS_ORIGINS="*"
   # the worker's own identity (client credentials): the fake ARM serves the
   # Entra token endpoint for it when it runs, else the local IdP does
   export ATRIUM_AZURE_TENANT_ID="${ATRIUM_AZURE_TENANT_ID:-$ATRIUM_HOME_TENANT_ID}"

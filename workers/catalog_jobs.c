@@ -10,6 +10,7 @@
  * that does not match what the API signed for is never served.
  */
 #include "workers/catalog_jobs.h"
+#include "server/common/config.h"
 #include "server/common/log.h"
 #include "server/jobs/jobs.h"
 #include "server/outbound/blob.h"
@@ -170,6 +171,15 @@ void catalog_worker_start(void)
 		if (r.cls != OUT_OK)
 			log_warn("catalog: container %s not created: %s %s", containers[i], r.code,
 				 r.message);
+		outbound_result_clear(&r);
+	}
+	/* Browsers upload straight to Blob Storage: locally the worker allows
+	 * the portal's origin; in Azure, Terraform owns the rule (unset). */
+	if (cfg.storage_cors_origins) {
+		struct outbound_result r = {0};
+		blob_set_cors(NULL, cfg.storage_cors_origins, &r);
+		if (r.cls != OUT_OK)
+			log_warn("catalog: Blob CORS rule not set: %s %s", r.code, r.message);
 		outbound_result_clear(&r);
 	}
 }

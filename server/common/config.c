@@ -300,6 +300,7 @@ bool config_load(void)
 	cfg.storage_blob_url = env_str("ATRIUM_STORAGE_BLOB_URL", NULL);
 	cfg.storage_account = env_str("ATRIUM_STORAGE_ACCOUNT", NULL);
 	cfg.storage_key = env_str("ATRIUM_STORAGE_KEY", NULL);
+	cfg.storage_cors_origins = env_str("ATRIUM_STORAGE_CORS_ORIGINS", NULL);
 	cfg.quickbooks_verifier_token = env_str("ATRIUM_QUICKBOOKS_VERIFIER_TOKEN", NULL);
 	cfg.pax8_webhook_secret = env_str("ATRIUM_PAX8_WEBHOOK_SECRET", NULL);
 	cfg.arm_scope = env_str("ATRIUM_ARM_SCOPE", "https://management.azure.com/.default");
@@ -376,7 +377,7 @@ void config_free(void)
 		&cfg.azure_authority, &cfg.azure_tenant_id, &cfg.azure_client_id,
 		&cfg.azure_client_secret, &cfg.azure_client_certificate,
 		&cfg.azure_federated_token_file, &cfg.arm_url, &cfg.azure_subscription_id, &cfg.aks_cluster_id,
-		&cfg.storage_blob_url, &cfg.storage_account, &cfg.storage_key,
+		&cfg.storage_blob_url, &cfg.storage_account, &cfg.storage_key, &cfg.storage_cors_origins,
 		&cfg.quickbooks_verifier_token, &cfg.pax8_webhook_secret,
 		&cfg.arm_scope, &cfg.worker_metrics_listen, &cfg.otlp_endpoint, &cfg.migrations_dir, &cfg.migrations_table,
 	};

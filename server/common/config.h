@@ -62,6 +62,7 @@ struct config {
 	 * namespaces (ATRIUM_AKS_CLUSTER_ID); NULL: no Kubernetes namespaces. */
 	char *aks_cluster_id;
 	char *storage_blob_url, *storage_account, *storage_key;
+	char *storage_cors_origins;     /* set by the worker on the Blob service; NULL: left alone */
 	char *quickbooks_verifier_token, *pax8_webhook_secret;
 	/* outbound calls of the worker (server/outbound/outbound.c, arm.c) */
 	char *arm_scope;              /* token scope for ARM */

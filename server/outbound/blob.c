@@ -382,3 +382,80 @@ void blob_get_sha256(const struct outbound_ctx *ctx, const char *container, cons
 	outbound_response_free(&resp);
 	EVP_MD_CTX_free(md);
 }
+
+/*
+ * Set Blob Service Properties with one CORS rule: `origins` (comma-separated,
+ * or "*") may PUT, GET and HEAD with any header, for 10 minutes of preflight
+ * cache. Only the Cors element is sent, so the other service properties
+ * stay as they are; the service's other CORS rules are replaced.
+ */
+void blob_set_cors(const struct outbound_ctx *ctx, const char *origins, struct outbound_result *out)
+{
+	outbound_result_clear(out);
+	if (!cfg.storage_blob_url || !cfg.storage_account || !cfg.storage_key) {
+		outbound_result_set(out, OUT_PERMANENT, "ConfigurationMissing",
+				    "ATRIUM_STORAGE_BLOB_URL, ATRIUM_STORAGE_ACCOUNT and ATRIUM_STORAGE_KEY "
+				    "must be set to call the Blob service");
+		return;
+	}
+	size_t n = strlen(origins);
+	if (n == 0 || n > 2000 || strpbrk(origins, "<>&\"' \r\n") != NULL) {
+		outbound_result_set(out, OUT_PERMANENT, "ConfigurationInvalid",
+				    "ATRIUM_STORAGE_CORS_ORIGINS must be origins separated by commas, or *");
+		return;
+	}
+	char *path = endpoint_path();
+	if (path == NULL) {
+		outbound_result_set(out, OUT_PERMANENT, "ConfigurationInvalid",
+				    "ATRIUM_STORAGE_BLOB_URL is not a URL");
+		return;
+	}
+	char *body = xasprintf("<?xml version=\"1.0\" encoding=\"utf-8\"?><StorageServiceProperties><Cors>"
+			       "<CorsRule><AllowedOrigins>%s</AllowedOrigins><AllowedMethods>PUT,GET,HEAD"
+			       "</AllowedMethods><MaxAgeInSeconds>600</MaxAgeInSeconds><ExposedHeaders>*"
+			       "</ExposedHeaders><AllowedHeaders>*</AllowedHeaders></CorsRule></Cors>"
+			       "</StorageServiceProperties>",
+			       origins);
+	char date[40];
+	blob_http_date(time(NULL), date);
+	bool has_rid = ctx && ctx->request_id && *ctx->request_id;
+	char *h_rid = has_rid ? xasprintf("x-ms-client-request-id:%s", ctx->request_id) : NULL;
+	char *h_date = xasprintf("x-ms-date:%s", date);
+	const char *ms[] = {has_rid ? h_rid : h_date, has_rid ? h_date : "x-ms-version:" BLOB_API_VERSION,
+			    has_rid ? "x-ms-version:" BLOB_API_VERSION : NULL, NULL};
+	char *full_path = xasprintf("%s/", path);
+	const char *params[] = {"comp:properties", "restype:service", NULL};
+	char *resource = blob_canonical_resource(cfg.storage_account, full_path, params);
+	char *sts = blob_string_to_sign("PUT", strlen(body), "application/xml", ms, resource);
+	char sig[128];
+	if (!blob_signature(cfg.storage_key, sts, sig, sizeof(sig))) {
+		outbound_result_set(out, OUT_PERMANENT, "ConfigurationInvalid", "ATRIUM_STORAGE_KEY is not base64");
+	} else {
+		size_t blen = strlen(cfg.storage_blob_url);
+		while (blen > 0 && cfg.storage_blob_url[blen - 1] == '/')
+			blen--;
+		char *url = xasprintf("%.*s/?restype=service&comp=properties", (int)blen, cfg.storage_blob_url);
+		char *auth = xasprintf("Authorization: SharedKey %s:%s", cfg.storage_account, sig);
+		char *x_date = xasprintf("x-ms-date: %s", date);
+		char *x_rid = has_rid ? xasprintf("x-ms-client-request-id: %s", ctx->request_id) : NULL;
+		const char *headers[] = {auth, x_date, "x-ms-version: " BLOB_API_VERSION,
+					 "Content-Type: application/xml", x_rid, NULL};
+		struct outbound_request req = {.target = OUT_BLOB, .method = "PUT", .url = url,
+					       .headers = headers, .body = body, .body_len = strlen(body)};
+		struct outbound_response resp;
+		outbound_perform(&req, &resp);
+		outbound_result_from(OUT_CREATE, &req, &resp, "set the Blob service's CORS rules", out);
+		outbound_response_free(&resp);
+		free(x_rid);
+		free(x_date);
+		free(auth);
+		free(url);
+	}
+	free(sts);
+	free(resource);
+	free(full_path);
+	free(h_date);
+	free(h_rid);
+	free(path);
+	free(body);
+}

@@ -68,6 +68,10 @@ char *blob_sas_url(const char *container, const char *blob, const char *perms, l
 char *blob_sas_string_to_sign(const char *perms, const char *expiry, const char *account,
 			      const char *container, const char *blob, const char *protocol);
 
+/* One CORS rule on the Blob service for `origins` ("a,b" or "*"): PUT, GET,
+ * HEAD with any header (Set Blob Service Properties, only <Cors>). */
+void blob_set_cors(const struct outbound_ctx *ctx, const char *origins, struct outbound_result *out);
+
 /* Deletes a blob; an absent one is OK (out->already). */
 void blob_delete(const struct outbound_ctx *ctx, const char *container, const char *blob,
 		 struct outbound_result *out);

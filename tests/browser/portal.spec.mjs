@@ -639,6 +639,33 @@ run.check('admin adds a product in the catalog, finds it, and builds a cable pla
   return `3 cables, ${problems.trim()}`;
 });
 
+run.check('admin uploads a product image straight to Blob Storage (SAS), with a progress bar; the worker checks it and the page shows it', async () => {
+  const found = await fromPage('GET', `/v1/tenants/${tenantId}/catalog/products?q=BR-SW-${suffix}`);
+  const id = found.body?.data?.[0]?.id;
+  assert(id, `the switch: ${JSON.stringify(found.body)}`);
+  await page.goto(`${BASE}${tp(`/catalog/products/${id}`)}`);
+  await page.getByRole('heading', { name: `Browser switch ${suffix}` }).waitFor();
+  // The bar may come and go quickly: remember that it was there.
+  await page.evaluate(() => {
+    window.__progressSeen = false;
+    new MutationObserver(() => {
+      if (document.querySelector('[data-testid="upload-progress"]')) window.__progressSeen = true;
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+  // A 1x1 PNG.
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+  await page.getByLabel('Add an image').setInputFiles({ name: 'switch.png', mimeType: 'image/png', buffer: png });
+  await page.getByText('switch.png is uploaded; it is checked now.').waitFor({ timeout: 20000 });
+  assert(await page.evaluate(() => window.__progressSeen), 'no progress bar during the upload');
+  await page.locator('[data-testid="media-line"][data-status="ready"]').waitFor({ timeout: 30000 });
+  const img = page.locator('img.catalog-image');
+  await img.waitFor();
+  const loaded = await img.evaluate((el) => el.complete && el.naturalWidth === 1);
+  assert(loaded, 'the image from its read SAS link is not shown');
+  await axe(page, 'product with an image');
+  return 'ready, shown';
+});
+
 let progressSeen = '';
 run.check('admin creates a namespace and watches it reach "ready" (polled every 2 s), with a progress bar, then a notice', async () => {
   await nav().getByRole('link', { name: 'Namespaces' }).click();
