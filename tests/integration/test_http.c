@@ -481,8 +481,8 @@ static int run_as_bypass_role(const char *cmd, bool allow, char **log)
 	if (pid == 0) {
 		test_child_dies_with_parent();
 		const char *vars[] = {"ATRIUM_DB_AUTH_URL", "ATRIUM_DB_PORTAL_URL", "ATRIUM_DB_BETTING_URL",
-				      "ATRIUM_DB_BILLING_URL"};
-		for (int i = 0; i < 4; i++) {
+				      "ATRIUM_DB_BILLING_URL", "ATRIUM_DB_CATALOG_URL"};
+		for (int i = 0; i < 5; i++) {
 			const char *u = getenv(vars[i]);
 			const char *at = u ? strchr(u, '@') : NULL;
 			if (at == NULL)
