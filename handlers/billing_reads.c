@@ -1,17 +1,30 @@
 /*
- * billing_reads.c - a tenant's billing data as the providers' webhooks
- * reported it: GET /v1/tenants/{tenant_id}/invoices (QuickBooks),
+ * billing_reads.c - a tenant's billing data as the providers' webhooks and
+ * API pulls reported it: GET /v1/tenants/{tenant_id}/invoices (QuickBooks),
  * …/subscriptions and …/usage (Pax8). Read-only; tenant admins and billing
  * viewers (super admins pass every role check). Newest first, paginated,
  * filterable by period (YYYY-MM) and status (usage: subscription_id).
+ *
+ * Reports: …/usage/by-product and …/billing/totals (period, or from/to
+ * months), and GET /v1/billing/summary for super admins. Every list and
+ * report answers CSV for `Accept: text/csv` (built by PostgreSQL's COPY,
+ * services/billing_reports.c) with a Content-Disposition file name; an
+ * Accept naming neither JSON nor CSV is 406.
  */
 #include "handlers/handlers.h"
 #include "server/http/reply.h"
 #include "server/http/validate.h"
+#include "services/billing_reports.h"
 #include "services/webhooks.h"
+#include "services/quickbooks.h"
+
+#include <stdio.h>
+#include <strings.h>
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void bad_query(struct request *r, const char *field, const char *message)
 {
@@ -57,6 +70,99 @@ static bool common_filter_or_reply(struct request *r, struct billing_filter *f)
 	return true;
 }
 
+/* ---- content negotiation ------------------------------------------------ */
+
+enum format { FMT_JSON, FMT_CSV, FMT_NONE };
+
+/* The media ranges of Accept (q=0 ranges refused): an explicit text/csv
+ * wins when CSV is offered; JSON for application/json, any application
+ * type, any type, or no Accept; any text type gives CSV; anything else is
+ * not acceptable. */
+static enum format negotiate(const char *accept, bool csv_ok)
+{
+	if (accept == NULL || *accept == '\0')
+		return FMT_JSON;
+	bool json = false, csv = false, text_any = false;
+	const char *p = accept;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		char range[128];
+		snprintf(range, sizeof(range), "%.*s", (int)(n < sizeof(range) ? n : sizeof(range) - 1), p);
+		p += n + (p[n] == ',');
+		char *params = strchr(range, ';');
+		bool refused = false;
+		if (params) {
+			*params++ = '\0';
+			char *q = strstr(params, "q=");
+			refused = q && strtod(q + 2, NULL) <= 0.0;
+		}
+		char *t = range;
+		while (*t == ' ' || *t == '\t')
+			t++;
+		size_t e = strlen(t);
+		while (e > 0 && (t[e - 1] == ' ' || t[e - 1] == '\t'))
+			t[--e] = '\0';
+		if (refused)
+			continue;
+		if (strcasecmp(t, "application/json") == 0 || strcasecmp(t, "application/*") == 0 ||
+		    strcmp(t, "*/*") == 0 || strcasecmp(t, "application/problem+json") == 0)
+			json = true;
+		else if (strcasecmp(t, "text/csv") == 0)
+			csv = true;
+		else if (strcasecmp(t, "text/*") == 0)
+			text_any = true;
+	}
+	if (csv && csv_ok)
+		return FMT_CSV;
+	if (json)
+		return FMT_JSON;
+	if (text_any && csv_ok)
+		return FMT_CSV;
+	return FMT_NONE;
+}
+
+/* The format asked for; FMT_NONE after answering 406. */
+static enum format format_or_reply(struct request *r, bool csv_ok)
+{
+	enum format f = negotiate(req_header(r, "Accept"), csv_ok);
+	if (f == FMT_NONE)
+		reply_problem(r, 406, "not-acceptable", "Not Acceptable",
+			      csv_ok ? "This resource is available as application/json or text/csv."
+				     : "This resource is available as application/json.",
+			      NULL);
+	return f;
+}
+
+/* "YYYY-MM" + months, as the first day "YYYY-MM-01" (arena). */
+static char *month_start(struct request *r, const char *ym, int add)
+{
+	int y = atoi(ym), m = atoi(ym + 5) - 1 + add;
+	y += m / 12;
+	m %= 12;
+	return arena_printf(&r->arena, "%04d-%02d-01", y, m + 1);
+}
+
+static void reply_csv(struct request *r, const char *what, const char *tenant,
+		      const struct report_filter *rf, enum billing_report rep)
+{
+	struct db_conn *c = req_db(r, DB_BILLING, tenant ? tenant : "*");
+	char *csv = NULL;
+	size_t len = 0;
+	long rows = 0;
+	if (c == NULL || billing_report_csv(c, rep, rf, &r->arena, &csv, &len, &rows) != ST_OK) {
+		reply_db_unreachable(r, DB_BILLING);
+		return;
+	}
+	reply_bytes(r, 200, "text/csv; charset=utf-8", csv, len);
+	/* Ids and months only: nothing in the name needs quoting. */
+	char *name = arena_printf(&r->arena, "attachment; filename=\"%s%s%s%s%s.csv\"", what,
+				  tenant ? "-" : "", tenant ? tenant : "", rf->from ? "-" : "",
+				  rf->from ? arena_printf(&r->arena, "%.7s", rf->from) : "");
+	reply_header(r, "Content-Disposition", name);
+	if (rows >= BILLING_CSV_MAX_ROWS)
+		reply_header(r, "X-Atrium-Truncated", "true");
+}
+
 typedef enum status (*list_fn)(struct db_conn *, const struct billing_filter *,
 					struct arena *, char **);
 
@@ -71,18 +177,44 @@ static void answer(struct request *r, const struct billing_filter *f, list_fn fn
 	reply_json_text(r, 200, page);
 }
 
+/* A list as CSV: every row its filters select (no paging). */
+static void csv_of_list(struct request *r, const char *what, const struct billing_filter *f,
+			enum billing_report rep)
+{
+	struct report_filter rf = {.status = f->status, .subscription_id = f->subscription_id};
+	if (f->period) {
+		rf.from = month_start(r, f->period, 0);
+		rf.to = month_start(r, f->period, 1);
+	}
+	reply_csv(r, what, f->tenant_id, &rf, rep);
+}
+
 static void list_invoices(struct request *r)
 {
 	static const char *const statuses[] = {"open", "voided", "deleted", NULL};
 	struct billing_filter f;
-	if (!common_filter_or_reply(r, &f))
+	enum format fmt = format_or_reply(r, true);
+	if (fmt == FMT_NONE || !common_filter_or_reply(r, &f))
 		return;
 	f.status = req_query(r, "status");
 	if (f.status && !one_of(f.status, statuses)) {
 		bad_query(r, "status", "must be open, voided or deleted");
 		return;
 	}
-	answer(r, &f, webhooks_invoice_list);
+	if (fmt == FMT_CSV) {
+		csv_of_list(r, "invoices", &f, BR_INVOICES);
+		return;
+	}
+	/* The page, plus totals per currency over the whole filter (issue 15). */
+	struct db_conn *c = req_db(r, DB_BILLING, f.tenant_id);
+	char *page = NULL, *totals = NULL;
+	if (c == NULL || webhooks_invoice_list(c, &f, &r->arena, &page) != ST_OK ||
+	    quickbooks_invoice_totals(c, f.tenant_id, f.period, f.status, &r->arena, &totals) != ST_OK ||
+	    page[0] != '{') {
+		reply_db_unreachable(r, DB_BILLING);
+		return;
+	}
+	reply_json_text(r, 200, arena_printf(&r->arena, "{\"totals\":%s,%s", totals, page + 1));
 }
 
 static void list_subscriptions(struct request *r)
@@ -92,20 +224,25 @@ static void list_subscriptions(struct request *r)
 		"active", "cancelled", "pending_manual", "pending_automated", "pending_cancel",
 		"waiting_for_details", "trial", "converted", "pending_activation", "activated", NULL};
 	struct billing_filter f;
-	if (!common_filter_or_reply(r, &f))
+	enum format fmt = format_or_reply(r, true);
+	if (fmt == FMT_NONE || !common_filter_or_reply(r, &f))
 		return;
 	f.status = req_query(r, "status");
 	if (f.status && !one_of(f.status, statuses)) {
 		bad_query(r, "status", "must be one of Pax8's subscription statuses, e.g. active or cancelled");
 		return;
 	}
-	answer(r, &f, webhooks_subscription_list);
+	if (fmt == FMT_CSV)
+		csv_of_list(r, "subscriptions", &f, BR_SUBSCRIPTIONS);
+	else
+		answer(r, &f, webhooks_subscription_list);
 }
 
 static void list_usage(struct request *r)
 {
 	struct billing_filter f;
-	if (!common_filter_or_reply(r, &f))
+	enum format fmt = format_or_reply(r, true);
+	if (fmt == FMT_NONE || !common_filter_or_reply(r, &f))
 		return;
 	f.subscription_id = req_query(r, "subscription_id");
 	if (f.subscription_id) {
@@ -118,7 +255,98 @@ static void list_usage(struct request *r)
 			return;
 		}
 	}
-	answer(r, &f, webhooks_usage_list);
+	if (fmt == FMT_CSV)
+		csv_of_list(r, "usage", &f, BR_USAGE);
+	else
+		answer(r, &f, webhooks_usage_list);
+}
+
+/* period=YYYY-MM, or from=YYYY-MM and/or to=YYYY-MM (inclusive months);
+ * false after answering 400. */
+static bool range_or_reply(struct request *r, struct report_filter *rf)
+{
+	memset(rf, 0, sizeof(*rf));
+	const char *period = req_query(r, "period");
+	const char *from = req_query(r, "from");
+	const char *to = req_query(r, "to");
+	if (period && (from || to)) {
+		bad_query(r, "period", "give period, or from and to, not both");
+		return false;
+	}
+	const struct {
+		const char *name, *value;
+	} q[] = {{"period", period}, {"from", from}, {"to", to}};
+	for (size_t i = 0; i < 3; i++)
+		if (q[i].value && !valid_period(q[i].value)) {
+			bad_query(r, q[i].name, "must be a month as YYYY-MM");
+			return false;
+		}
+	if (from && to && strcmp(from, to) > 0) {
+		bad_query(r, "from", "must not be after to");
+		return false;
+	}
+	if (period) {
+		rf->from = month_start(r, period, 0);
+		rf->to = month_start(r, period, 1);
+	} else {
+		rf->from = from ? month_start(r, from, 0) : NULL;
+		rf->to = to ? month_start(r, to, 1) : NULL;
+	}
+	return true;
+}
+
+static void report(struct request *r, enum billing_report rep, const char *what)
+{
+	struct report_filter rf;
+	enum format fmt = format_or_reply(r, true);
+	if (fmt == FMT_NONE || !range_or_reply(r, &rf))
+		return;
+	const char *tenant = r->params[0];
+	if (fmt == FMT_CSV) {
+		reply_csv(r, what, tenant, &rf, rep);
+		return;
+	}
+	struct db_conn *c = req_db(r, DB_BILLING, tenant);
+	char *json = NULL;
+	if (c == NULL || billing_report_json(c, rep, &rf, &r->arena, &json) != ST_OK) {
+		reply_db_unreachable(r, DB_BILLING);
+		return;
+	}
+	reply_json_text(r, 200, json);
+}
+
+static void usage_by_product(struct request *r)
+{
+	report(r, BR_USAGE_BY_PRODUCT, "usage-by-product");
+}
+
+static void invoice_totals(struct request *r)
+{
+	report(r, BR_INVOICE_TOTALS, "billing-totals");
+}
+
+static void platform_summary(struct request *r)
+{
+	struct report_filter rf;
+	if (format_or_reply(r, false) == FMT_NONE || !range_or_reply(r, &rf))
+		return;
+	/* Twelve months to this one when no range is given. */
+	if (rf.from == NULL && rf.to == NULL) {
+		char now[8];
+		time_t t = time(NULL);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(now, sizeof(now), "%Y-%m", &tm);
+		rf.from = month_start(r, now, -11);
+		rf.to = month_start(r, now, 1);
+	}
+	struct db_conn *c = req_db(r, DB_BILLING, "*");
+	char *json = NULL;
+	if (c == NULL || billing_summary_json(c, &rf, &r->arena, &json) != ST_OK) {
+		reply_db_unreachable(r, DB_BILLING);
+		return;
+	}
+	reply_json_text(r, 200, json);
 }
 
 #define BILLING_READERS (ROLE_TENANT_ADMIN | ROLE_BILLING_VIEWER)
@@ -130,5 +358,11 @@ const struct route billing_reads_routes[] = {
 	 BILLING_READERS, BODY_NONE, "subscriptions.list"},
 	{HTTP_GET, "/v1/tenants/{tenant_id}/usage", list_usage, AUTH_REQUIRED, BILLING_READERS, BODY_NONE,
 	 "usage.list"},
+	{HTTP_GET, "/v1/tenants/{tenant_id}/usage/by-product", usage_by_product, AUTH_REQUIRED,
+	 BILLING_READERS, BODY_NONE, "usage.by_product"},
+	{HTTP_GET, "/v1/tenants/{tenant_id}/billing/totals", invoice_totals, AUTH_REQUIRED,
+	 BILLING_READERS, BODY_NONE, "billing.totals"},
+	{HTTP_GET, "/v1/billing/summary", platform_summary, AUTH_REQUIRED, ROLE_SUPER_ADMIN, BODY_NONE,
+	 "billing.summary"},
 };
 const size_t billing_reads_routes_len = sizeof(billing_reads_routes) / sizeof(billing_reads_routes[0]);

@@ -48,6 +48,7 @@ ROUTES(auth_flow);
 ROUTES(namespaces);
 ROUTES(webhooks);
 ROUTES(billing_reads);
+ROUTES(integrations);
 
 /* atrium_webhook_deliveries_total, for the /metrics gauge writer. */
 void webhook_metrics_write(char **buf, size_t *len, size_t *cap);

@@ -51,6 +51,7 @@ static const struct field_spec create_fields[] = {
 	{"environment", FT_ENUM, F_REQUIRED, 0, 0, environments},
 	{"location", FT_STRING, F_REQUIRED, 2, 40, NULL},
 	{"size", FT_ENUM, 0, 0, 0, sizes},
+	{"expires_at", FT_TIMESTAMP, F_NULLABLE, 0, 0, NULL},
 	{"id", FT_UUID, F_READONLY, 0, 0, NULL},
 	{"tenant_id", FT_UUID, F_READONLY, 0, 0, NULL},
 	{"status", FT_ENUM, F_READONLY, 0, 0, statuses},
@@ -64,10 +65,49 @@ static const struct field_spec create_fields[] = {
 	{"updated_at", FT_STRING, F_READONLY, 0, 0, NULL},
 };
 
-/* PATCH: the size, nothing else. */
+/* PATCH: the size and/or a dev namespace's expiry. */
 static const struct field_spec patch_fields[] = {
-	{"size", FT_ENUM, F_REQUIRED, 0, 0, sizes},
+	{"size", FT_ENUM, 0, 0, 0, sizes},
+	{"expires_at", FT_TIMESTAMP, F_NULLABLE, 0, 0, NULL},
 };
+
+/* A 422 naming expires_at. */
+static void reply_bad_expiry(struct request *r, const char *message)
+{
+	json_t *errors = NULL;
+	problem_add_error(&errors, "expires_at", message);
+	reply_problem(r, 422, "validation", "Unprocessable Content",
+		      "The request body has invalid fields; see errors.", errors);
+}
+
+/*
+ * expires_at of a create or PATCH, in the open transaction: only a dev
+ * namespace expires, at a time in the future at most 30 days ahead (null:
+ * never). False after rolling back and replying.
+ */
+static bool expiry_ok_or_reply(struct request *r, struct db_conn *c, const char *env)
+{
+	json_t *v = json_object_get(r->json, "expires_at");
+	if (v == NULL || json_is_null(v))
+		return true;
+	if (strcmp(env, "dev") != 0) {
+		db_rollback(c);
+		reply_bad_expiry(r, "only a dev namespace expires");
+		return false;
+	}
+	switch (namespaces_expiry_check(c, json_string_value(v))) {
+	case ST_OK:
+		return true;
+	case ST_INVALID:
+		db_rollback(c);
+		reply_bad_expiry(r, "must be in the future, at most 30 days ahead");
+		return false;
+	default:
+		db_rollback(c);
+		reply_db_failed(r, DB_PORTAL);
+		return false;
+	}
+}
 
 /* approve (reason optional) and reject (reason required). */
 static const struct field_spec approve_fields[] = {
@@ -202,10 +242,10 @@ static bool create_in_tx_or_reply(struct request *r, struct db_conn *c, const ch
 		reply_db_failed(r, DB_PORTAL);
 		return false;
 	}
-	if (strcmp(tstatus, "deleted") == 0) {
+	if (strcmp(tstatus, "deleted") == 0 || strcmp(tstatus, "deleting") == 0) {
 		db_rollback(c);
 		reply_problem(r, 409, "tenant-deleted", "Conflict",
-			      "A deleted tenant cannot have new namespaces.", NULL);
+			      "A deleted tenant, or one being deleted, cannot have new namespaces.", NULL);
 		return false;
 	}
 	/* The tenant's own quota when the operator set one, else the
@@ -224,6 +264,8 @@ static bool create_in_tx_or_reply(struct request *r, struct db_conn *c, const ch
 	util_uuid_v4(id);
 	/* prod waits for a super admin's approval before anything is made. */
 	const char *env = json_string_value(json_object_get(r->json, "environment"));
+	if (!expiry_ok_or_reply(r, c, env))
+		return false;
 	bool needs_approval = strcmp(env, "prod") == 0;
 	const char *size = json_string_value(json_object_get(r->json, "size"));
 	const struct ns_size *z = namespaces_size(size ? size : "small");
@@ -408,57 +450,35 @@ static void delete_namespace(struct request *r)
 		reply_db_failed(r, DB_PORTAL);
 		return;
 	}
-	if (strcmp(n.status, "deprovisioning") == 0) {
+	struct audit_ctx a = handler_audit_ctx(r);
+	switch (namespaces_delete_begin(c, tenant, &a, &r->arena, &n)) {
+	case NS_DELETE_ALREADY:
 		/* Already going: the same answer as the DELETE that started it. */
 		db_rollback(c);
 		reply_namespace(r, 202, tenant, &n);
 		return;
-	}
-	if (strcmp(n.status, "pending_approval") == 0 || strcmp(n.status, "rejected") == 0) {
-		/* Nothing was made in Azure: deleted at once. */
-		struct audit_ctx a = handler_audit_ctx(r);
-		char *nid = arena_strdup(&r->arena, n.id);
-		if (namespaces_discard(c, nid, &a, &r->arena, &n) != ST_OK || !db_commit(c)) {
-			db_rollback(c);
-			reply_db_failed(r, DB_PORTAL);
-			return;
-		}
-		reply_namespace(r, 200, tenant, &n);
+	case NS_DELETE_BUSY:
+		db_rollback(c);
+		reply_problem(r, 409, "namespace-busy", "Conflict",
+			      "The namespace is being provisioned right now; delete it when its "
+			      "status is ready or failed.",
+			      NULL);
 		return;
+	case NS_DELETE_FAILED:
+		db_rollback(c);
+		reply_db_failed(r, DB_PORTAL);
+		return;
+	case NS_DELETE_DISCARDED:
+	case NS_DELETE_QUEUED:
+		break;
 	}
-	const char *canceled = "";
-	if (strcmp(n.status, "pending") == 0 || strcmp(n.status, "provisioning") == 0 ||
-	    strcmp(n.status, "updating") == 0) {
-		bool done = false;
-		if (n.job_id[0] &&
-		    !jobs_cancel_if_queued(c, n.job_id, "Canceled",
-					   "the namespace was deleted before it was provisioned", &done)) {
-			db_rollback(c);
-			reply_db_failed(r, DB_PORTAL);
-			return;
-		}
-		if (!done) {
-			db_rollback(c);
-			reply_problem(r, 409, "namespace-busy", "Conflict",
-				      "The namespace is being provisioned right now; delete it when its "
-				      "status is ready or failed.",
-				      NULL);
-			return;
-		}
-		canceled = n.job_id;
-	}
-	char job_id[37];
-	json_t *payload = req_own_json(r, json_pack("{s:s}", "namespace_id", n.id));
-	bool queued = jobs_enqueue(c, NAMESPACE_DEPROVISION, tenant, payload, r->request_id, job_id);
-	struct audit_ctx a = handler_audit_ctx(r);
-	char *canceled_copy = arena_strdup(&r->arena, canceled);
-	if (!queued || namespaces_deprovision(c, n.id, job_id, canceled_copy, &a, &r->arena, &n) != ST_OK ||
-	    !db_commit(c)) {
+	if (!db_commit(c)) {
 		db_rollback(c);
 		reply_db_failed(r, DB_PORTAL);
 		return;
 	}
-	reply_namespace(r, 202, tenant, &n);
+	/* Discarded: deleted now (200); else deprovisioning (202). */
+	reply_namespace(r, strcmp(n.status, "deleted") == 0 ? 200 : 202, tenant, &n);
 }
 
 /* Locks the live namespace {namespace} of the route's tenant inside a new
@@ -519,8 +539,9 @@ static void patch_namespace(struct request *r)
 	long long if_match;
 	if (!handler_if_match_or_reply(r, &if_match))
 		return;
-	const struct ns_size *z =
-		namespaces_size(json_string_value(json_object_get(r->json, "size")));
+	const char *size = json_string_value(json_object_get(r->json, "size"));
+	const struct ns_size *z = size ? namespaces_size(size) : NULL;
+	json_t *expiry = json_object_get(r->json, "expires_at");
 	struct db_conn *c;
 	struct ns_out n;
 	if (!lock_or_reply(r, &c, &n))
@@ -533,19 +554,34 @@ static void patch_namespace(struct request *r)
 	bool waiting = strcmp(n.status, "pending_approval") == 0;
 	bool settled = strcmp(n.status, "ready") == 0 || strcmp(n.status, "failed") == 0 ||
 		       strcmp(n.status, "degraded") == 0;
-	if (!waiting && !settled) {
+	struct audit_ctx a = handler_audit_ctx(r);
+	char *nid = arena_strdup(&r->arena, n.id);
+	if (expiry) {
+		/* An expiry changes in any state but deprovisioning (a deletion
+		 * already runs); the environment is the namespace's. */
+		json_t *cur = req_own_json(r, json_loads(n.json, 0, NULL));
+		const char *env = json_string_value(json_object_get(cur, "environment"));
+		if (strcmp(n.status, "deprovisioning") == 0) {
+			reply_wrong_status(r, c, "The namespace is being deleted.");
+			return;
+		}
+		if (!expiry_ok_or_reply(r, c, env ? env : ""))
+			return;
+		if (namespaces_set_expiry(c, nid, json_string_value(expiry), &a, &r->arena, &n) != ST_OK) {
+			db_rollback(c);
+			reply_db_failed(r, DB_PORTAL);
+			return;
+		}
+	}
+	bool resize = z != NULL && !(same_size(&n, z->name) && strcmp(n.status, "ready") == 0);
+	if (z && !waiting && !settled) {
 		reply_wrong_status(r, c,
 				   "The namespace's size can change when it is ready, degraded, failed or "
 				   "waiting for approval.");
 		return;
 	}
-	if (same_size(&n, z->name) && !strcmp(n.status, "ready")) {
-		db_rollback(c);
-		reply_namespace(r, 200, tenant, &n);
-		return;
-	}
 	char job_id[37] = "";
-	if (settled) {
+	if (resize && settled) {
 		json_t *payload = req_own_json(r, json_pack("{s:s}", "namespace_id", n.id));
 		if (!jobs_enqueue(c, NAMESPACE_UPDATE, tenant, payload, r->request_id, job_id)) {
 			db_rollback(c);
@@ -553,15 +589,13 @@ static void patch_namespace(struct request *r)
 			return;
 		}
 	}
-	struct audit_ctx a = handler_audit_ctx(r);
-	char *nid = arena_strdup(&r->arena, n.id);
-	if (namespaces_resize(c, nid, z, settled ? job_id : NULL, &a, &r->arena, &n) != ST_OK ||
+	if ((resize && namespaces_resize(c, nid, z, settled ? job_id : NULL, &a, &r->arena, &n) != ST_OK) ||
 	    !db_commit(c)) {
 		db_rollback(c);
 		reply_db_failed(r, DB_PORTAL);
 		return;
 	}
-	reply_namespace(r, settled ? 202 : 200, tenant, &n);
+	reply_namespace(r, resize && settled ? 202 : 200, tenant, &n);
 }
 
 /* approve/reject: super admins only (the route's role bits). */

@@ -7,6 +7,9 @@
  */
 #include "handlers/handlers.h"
 #include "services/namespaces.h"
+#include "server/jobs/jobs.h"
+#include "services/pax8.h"
+#include "services/webhooks.h"
 #include "server/store/idempotency.h"
 #include "server/common/log.h"
 #include "server/http/reply.h"
@@ -66,6 +69,20 @@ static void reply_tenant(struct request *r, int status, const struct tenant_out 
 	reply_header(r, "ETag", handler_etag(r, t->version));
 }
 
+/* Jobs that follow a billing account being set on tenant `tid`, on the
+ * caller's transaction: the account's unmatched webhook events are
+ * re-processed; a Pax8 company is pulled at once. */
+static bool queue_billing_followups(struct db_conn *c, const char *tid, const char *realm,
+				    const char *company, const char *request_id)
+{
+	if (realm && !webhooks_queue_rematch(c, tid, "quickbooks", realm, request_id))
+		return false;
+	if (company && (!webhooks_queue_rematch(c, tid, "pax8", company, request_id) ||
+			!pax8_queue_pull_company(c, tid, company, request_id)))
+		return false;
+	return true;
+}
+
 static void create_tenant(struct request *r)
 {
 	if (!validate_body_or_reply(r, r->json, create_fields, NFIELDS(create_fields), 0))
@@ -77,18 +94,21 @@ static void create_tenant(struct request *r)
 	if (c == NULL)
 		return;
 	char *scope = arena_printf(&r->arena, "%s:%s", r->principal.tid, r->principal.oid);
-	if (key) {
-		if (!db_begin(c)) {
-			reply_db_failed(r, DB_PORTAL);
-			return;
-		}
-		if (!handler_idem_claim_or_reply(r, c, scope, key, NULL, NULL))
-			return;
+	const char *realm = json_string_value(json_object_get(r->json, "quickbooks_realm_id"));
+	const char *company = json_string_value(json_object_get(r->json, "pax8_company_id"));
+	bool in_tx = key || realm || company;
+	if (in_tx && !db_begin(c)) {
+		reply_db_failed(r, DB_PORTAL);
+		return;
 	}
+	if (key && !handler_idem_claim_or_reply(r, c, scope, key, NULL, NULL))
+		return;
 	struct audit_ctx a = handler_audit_ctx(r);
 	struct tenant_out t;
 	const char *conflict = NULL;
 	enum status st = portal_tenant_create(c, r->json, &a, &r->arena, &t, &conflict);
+	if (st == ST_OK && !queue_billing_followups(c, t.id, realm, company, r->request_id))
+		st = ST_UNAVAILABLE;
 	if (st != ST_OK) {
 		db_rollback(c);
 		if (st == ST_CONFLICT)
@@ -99,7 +119,8 @@ static void create_tenant(struct request *r)
 	}
 	char *location = arena_printf(&r->arena, "/v1/tenants/%s", t.id);
 	char *etag = handler_etag(r, t.version);
-	if (key && (!idem_finish(c, scope, key, 201, t.json, location, etag) || !db_commit(c))) {
+	if ((key && !idem_finish(c, scope, key, 201, t.json, location, etag)) ||
+	    (in_tx && !db_commit(c))) {
 		db_rollback(c);
 		reply_db_failed(r, DB_PORTAL);
 		return;
@@ -125,9 +146,9 @@ static void list_tenants(struct request *r)
 	f.status = req_query(r, "status");
 	f.slug = req_query(r, "slug");
 	if (f.status && strcmp(f.status, "active") != 0 && strcmp(f.status, "suspended") != 0 &&
-	    strcmp(f.status, "deleted") != 0) {
+	    strcmp(f.status, "deleting") != 0 && strcmp(f.status, "deleted") != 0) {
 		json_t *errors = NULL;
-		problem_add_error(&errors, "status", "must be active, suspended or deleted");
+		problem_add_error(&errors, "status", "must be active, suspended, deleting or deleted");
 		reply_problem(r, 400, "invalid-query", "Bad Request", "The query parameter status is invalid.", errors);
 		return;
 	}
@@ -211,15 +232,23 @@ static void patch_tenant(struct request *r)
 	/* A new admin group must reach the namespaces' role assignments: the
 	 * worker re-grants them, queued in the change's own transaction. */
 	bool regrant = json_object_get(r->json, "aad_admin_group_id") != NULL;
-	if (regrant && !db_begin(c)) {
+	/* A billing account set now may have events waiting unmatched: they are
+	 * re-processed, and a Pax8 company is pulled, queued with the change. */
+	const char *realm = json_string_value(json_object_get(r->json, "quickbooks_realm_id"));
+	const char *company = json_string_value(json_object_get(r->json, "pax8_company_id"));
+	bool in_tx = regrant || realm || company;
+	if (in_tx && !db_begin(c)) {
 		reply_db_failed(r, DB_PORTAL);
 		return;
 	}
 	enum status st = portal_tenant_update(c, id, r->json, if_match, &a, &r->arena, &t, &conflict);
-	if (regrant) {
+	if (in_tx) {
 		int queued = 0;
-		if (st == ST_OK && (!namespaces_queue_regrant(c, id, r->request_id, &queued) ||
-					!db_commit(c)))
+		if (st == ST_OK && regrant && !namespaces_queue_regrant(c, id, r->request_id, &queued))
+			st = ST_UNAVAILABLE;
+		if (st == ST_OK && !queue_billing_followups(c, t.id, realm, company, r->request_id))
+			st = ST_UNAVAILABLE;
+		if (st == ST_OK && !db_commit(c))
 			st = ST_UNAVAILABLE;
 		if (st != ST_OK)
 			db_rollback(c);
@@ -234,7 +263,7 @@ static void patch_tenant(struct request *r)
 		reply_conflict(r, conflict);
 		return;
 	case ST_GONE:
-		reply_problem(r, 409, "tenant-deleted", "Conflict", "A deleted tenant cannot be changed.", NULL);
+		reply_problem(r, 409, "tenant-deleted", "Conflict", "A deleted tenant, or one being deleted, cannot be changed.", NULL);
 		return;
 	case ST_INVALID: {
 		json_t *errors = NULL;
@@ -249,6 +278,12 @@ static void patch_tenant(struct request *r)
 	}
 }
 
+/*
+ * DELETE: a tenant without namespaces is deleted at once (204). One with
+ * namespaces becomes `deleting` and a TENANT_OFFBOARD job deprovisions
+ * them all, then deletes it (202, Location: the job). Asked again while it
+ * runs: the same 202; after that job failed: a new one. Deleted: 204.
+ */
 static void delete_tenant(struct request *r)
 {
 	const char *id = r->params[0];
@@ -256,22 +291,66 @@ static void delete_tenant(struct request *r)
 		reply_not_found(r);
 		return;
 	}
-	struct db_conn *c = req_db_or_reply(r, DB_PORTAL, "*");
-	if (c == NULL)
+	struct db_conn *c = req_db(r, DB_PORTAL, "*");
+	if (c == NULL || !db_begin(c)) {
+		reply_db_unreachable(r, DB_PORTAL);
 		return;
-	struct audit_ctx a = handler_audit_ctx(r);
-	switch (portal_tenant_delete(c, id, &a)) {
+	}
+	struct tenant_deletion d;
+	switch (portal_tenant_delete_lock(c, id, &d)) {
 	case ST_OK:
-		auth_cache_clear();
-		reply_empty(r, 204);
-		return;
+		break;
 	case ST_NOT_FOUND:
+		db_rollback(c);
 		reply_not_found(r);
 		return;
 	default:
+		db_rollback(c);
 		reply_db_failed(r, DB_PORTAL);
 		return;
 	}
+	if (strcmp(d.status, "deleted") == 0) {
+		db_rollback(c);
+		reply_empty(r, 204);
+		return;
+	}
+	struct audit_ctx a = handler_audit_ctx(r);
+	struct tenant_out t;
+	char job_id[37] = "";
+	bool offboard = d.live_namespaces > 0;
+	if (offboard && strcmp(d.status, "deleting") == 0 && strcmp(d.job_status, "failed") != 0 &&
+	    strcmp(d.job_status, "succeeded") != 0) {
+		/* Its offboarding runs: the same answer as the DELETE that started it. */
+		db_rollback(c);
+		if (portal_tenant_get(c, id, true, &r->arena, &t) != ST_OK) {
+			reply_db_failed(r, DB_PORTAL);
+			return;
+		}
+		reply_tenant(r, 202, &t);
+		reply_header(r, "Location", arena_printf(&r->arena, "/v1/tenants/%s", id));
+		return;
+	}
+	if (offboard) {
+		json_t *payload = req_own_json(r, json_object());
+		if (!jobs_enqueue(c, TENANT_OFFBOARD, id, payload, r->request_id, job_id)) {
+			db_rollback(c);
+			reply_db_failed(r, DB_PORTAL);
+			return;
+		}
+	}
+	if (portal_tenant_delete(c, id, offboard ? job_id : NULL, &a, &r->arena, &t) != ST_OK ||
+	    !db_commit(c)) {
+		db_rollback(c);
+		reply_db_failed(r, DB_PORTAL);
+		return;
+	}
+	auth_cache_clear();
+	if (!offboard) {
+		reply_empty(r, 204);
+		return;
+	}
+	reply_tenant(r, 202, &t);
+	reply_header(r, "Location", arena_printf(&r->arena, "/v1/tenants/%s", id));
 }
 
 const struct route tenants_routes[] = {

@@ -10,8 +10,9 @@
 #   atrium_build DIR [meson opts]  meson setup (or reconfigure) + ninja -j2
 #
 # Ports (docs/CONTRACT.md), each overridable: PG_PORT 25432, REDIS_PORT 26379,
-# IDP_PORT 28080, FAKE_ARM_PORT 28090, AZURITE_PORT 28100, PGBOUNCER_PORT
-# 25433 (PgBouncer in transaction mode in front of the same PostgreSQL). Everything listens
+# IDP_PORT 28080, FAKE_ARM_PORT 28090, AZURITE_PORT 28100, FAKE_INTUIT_PORT 28110,
+# FAKE_PAX8_PORT 28120, PGBOUNCER_PORT 25433 (PgBouncer in transaction mode in
+# front of the same PostgreSQL). Everything listens
 # on 127.0.0.1 only. Quiet when all is well; on failure it says what failed
 # and shows the tail of that component's log.
 
@@ -22,8 +23,10 @@ ATRIUM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${IDP_PORT:=28080}"
 : "${IDP_HOST:=127.0.0.1}"
 : "${FAKE_ARM_PORT:=28090}"
+: "${FAKE_INTUIT_PORT:=28110}"   # fake Intuit OAuth + QuickBooks Accounting API
 : "${AZURITE_PORT:=28100}"
 : "${PGBOUNCER_PORT:=25433}"
+: "${FAKE_PAX8_PORT:=28120}"       # fake Pax8 Partner API + token endpoint (tests/fake-pax8)
 : "${ATRIUM_STACK_TIMEOUT:=60}"   # seconds each component may take to come up
 
 ATRIUM_DATABASES=(auth_db portal_db betting_db billing_db catalog_db)
@@ -568,6 +571,28 @@ _atrium_export_env() {
   # webhook verification secrets (local values; production sets its own)
   export ATRIUM_QUICKBOOKS_VERIFIER_TOKEN="${ATRIUM_QUICKBOOKS_VERIFIER_TOKEN:-local-quickbooks-verifier-token}"
   export ATRIUM_PAX8_WEBHOOK_SECRET="${ATRIUM_PAX8_WEBHOOK_SECRET:-local-pax8-webhook-secret}"
+  # the Pax8 Partner API (client credentials): the fake Pax8 when it runs
+  # (its rate limit raised: the suites pull back to back; 429 is tested by
+  # fault injection and by the fake's self-test)
+  if [ -n "${ATRIUM_FAKE_PAX8_STARTED:-}" ]; then
+    export ATRIUM_PAX8_CLIENT_ID="${ATRIUM_PAX8_CLIENT_ID:-fake-pax8-client}"
+    export ATRIUM_PAX8_CLIENT_SECRET="${ATRIUM_PAX8_CLIENT_SECRET:-fake-pax8-secret}"
+    export ATRIUM_PAX8_API_URL="${ATRIUM_PAX8_API_URL:-http://127.0.0.1:$FAKE_PAX8_PORT/v1}"
+    export ATRIUM_PAX8_TOKEN_URL="${ATRIUM_PAX8_TOKEN_URL:-http://127.0.0.1:$FAKE_PAX8_PORT/oauth/token}"
+  fi
+  # QuickBooks Online connection (issue 15): the fake Intuit serves OAuth and
+  # the Accounting API; local client credentials and a local secrets key
+  if [ -n "${ATRIUM_FAKE_INTUIT_STARTED:-}" ]; then
+    local intuit="http://127.0.0.1:$FAKE_INTUIT_PORT"
+    export ATRIUM_QUICKBOOKS_AUTH_URL="$intuit/connect/oauth2"
+    export ATRIUM_QUICKBOOKS_TOKEN_URL="$intuit/oauth2/v1/tokens/bearer"
+    export ATRIUM_QUICKBOOKS_REVOKE_URL="$intuit/v2/oauth2/tokens/revoke"
+    export ATRIUM_QUICKBOOKS_API_URL="$intuit"
+    export ATRIUM_TEST_FAKE_INTUIT_URL="$intuit"
+  fi
+  export ATRIUM_QUICKBOOKS_CLIENT_ID="${ATRIUM_QUICKBOOKS_CLIENT_ID:-local-quickbooks-client}"
+  export ATRIUM_QUICKBOOKS_CLIENT_SECRET="${ATRIUM_QUICKBOOKS_CLIENT_SECRET:-local-quickbooks-secret}"
+  export ATRIUM_SECRETS_KEY="${ATRIUM_SECRETS_KEY:-local1:bG9jYWwtYXRyaXVtLXNlY3JldHMta2V5LTMyYnl0ZSE=}"
   export ATRIUM_TEST_RUNDIR="$rundir"
   export ATRIUM_TEST_PG_SOCKET_DIR="${ATRIUM_PG_SOCKET_DIR:-}"
   export ATRIUM_TEST_PGBOUNCER_PORT="$PGBOUNCER_PORT"
@@ -627,6 +652,31 @@ atrium_stack_start() {
     ATRIUM_FAKE_ARM_STARTED=1
   fi
 
+  ATRIUM_FAKE_PAX8_STARTED=
+  if [ -f "$ATRIUM_ROOT/tests/fake-pax8/server.mjs" ]; then
+    _atrium_bg_start "fake Pax8 on 127.0.0.1:$FAKE_PAX8_PORT" "$rundir/fake-pax8.pid" \
+      "$rundir/logs/fake-pax8.log" "$FAKE_PAX8_PORT" tests/fake-pax8/server.mjs \
+      curl -fsS -o /dev/null "http://127.0.0.1:$FAKE_PAX8_PORT/_fake/health" \
+      -- env FAKE_PAX8_PORT="$FAKE_PAX8_PORT" FAKE_PAX8_HOST=127.0.0.1 \
+         FAKE_PAX8_CLIENT_ID="${ATRIUM_PAX8_CLIENT_ID:-fake-pax8-client}" \
+         FAKE_PAX8_CLIENT_SECRET="${ATRIUM_PAX8_CLIENT_SECRET:-fake-pax8-secret}" \
+         FAKE_PAX8_RATE_LIMIT="${FAKE_PAX8_RATE_LIMIT:-100000}" \
+         node tests/fake-pax8/server.mjs || return 1
+    ATRIUM_FAKE_PAX8_STARTED=1
+  fi
+
+  ATRIUM_FAKE_INTUIT_STARTED=
+  if [ -f "$ATRIUM_ROOT/tests/fake-intuit/server.mjs" ]; then
+    _atrium_bg_start "fake Intuit on 127.0.0.1:$FAKE_INTUIT_PORT" "$rundir/fake-intuit.pid" \
+      "$rundir/logs/fake-intuit.log" "$FAKE_INTUIT_PORT" tests/fake-intuit/server.mjs \
+      atrium_port_busy "$FAKE_INTUIT_PORT" \
+      -- env FAKE_INTUIT_PORT="$FAKE_INTUIT_PORT" FAKE_INTUIT_HOST=127.0.0.1 \
+         FAKE_INTUIT_CLIENT_ID="${ATRIUM_QUICKBOOKS_CLIENT_ID:-local-quickbooks-client}" \
+         FAKE_INTUIT_CLIENT_SECRET="${ATRIUM_QUICKBOOKS_CLIENT_SECRET:-local-quickbooks-secret}" \
+         node tests/fake-intuit/server.mjs || return 1
+    ATRIUM_FAKE_INTUIT_STARTED=1
+  fi
+
   _atrium_export_env "$rundir"
 }
 
@@ -635,6 +685,8 @@ atrium_stack_stop() {
   [ -d "$rundir" ] || return 0
   rundir=$(cd "$rundir" && pwd)
   atrium_kill_pidfile "$rundir/fake-arm.pid" tests/fake-arm
+  atrium_kill_pidfile "$rundir/fake-pax8.pid" tests/fake-pax8
+  atrium_kill_pidfile "$rundir/fake-intuit.pid" tests/fake-intuit
   atrium_kill_pidfile "$rundir/azurite/azurite.pid" azurite-blob
   atrium_kill_pidfile "$rundir/idp/idp.pid" tests/idp/idp.mjs
   atrium_kill_pidfile "$rundir/redis/redis.pid" redis-server

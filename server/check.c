@@ -8,6 +8,7 @@
 #include "server/check.h"
 #include "server/auth/jwks.h"
 #include "server/common/config.h"
+#include "server/common/secretbox.h"
 #include "server/common/util.h"
 #include "server/outbound/azure_token.h"
 #include "server/outbound/outbound.h"
@@ -259,6 +260,29 @@ static void check_azure(struct report *rep)
 	outbound_response_free(&resp);
 }
 
+/* ---- secrets at rest and QuickBooks (issue 15) ------------------------------ */
+
+static void check_secrets(struct report *rep)
+{
+	bool qbo = cfg.quickbooks_client_id && *cfg.quickbooks_client_id;
+	if (!secretbox_ready()) {
+		line(rep, "skip", "secrets key", "ATRIUM_SECRETS_KEY unset (QuickBooks cannot be connected)");
+		return;
+	}
+	char *sealed = secretbox_seal("atrium.check", "probe");
+	char *opened = sealed ? secretbox_open("atrium.check", sealed, NULL) : NULL;
+	bool ok = opened && strcmp(opened, "probe") == 0;
+	line(rep, ok ? "ok" : "FAIL", "secrets key", "%d key(s); new secrets sealed with '%s'%s",
+	     secretbox_key_count(), secretbox_sealing_key_id(), ok ? "" : ": a seal/open round trip failed");
+	secretbox_free(opened);
+	free(sealed);
+	if (qbo)
+		line(rep, cfg.quickbooks_client_secret && *cfg.quickbooks_client_secret ? "ok" : "FAIL", "quickbooks",
+		     "client %s, API %s", cfg.quickbooks_client_secret && *cfg.quickbooks_client_secret
+						? "and secret set" : "set but ATRIUM_QUICKBOOKS_CLIENT_SECRET is not",
+		     cfg.quickbooks_api_url);
+}
+
 int check_run(unsigned scope, FILE *out)
 {
 	struct report rep = {.out = out};
@@ -267,6 +291,7 @@ int check_run(unsigned scope, FILE *out)
 	line(&rep, "ok", "configuration", "every ATRIUM_* setting parsed");
 	check_databases(&rep);
 	check_migrations(&rep);
+	check_secrets(&rep);
 	if (scope & CHECK_SERVE) {
 		check_tls(&rep);
 		check_redis(&rep);

@@ -22,6 +22,7 @@
 #include "server/jobs/jobs.h"
 #include "server/common/log.h"
 #include "workers/maintenance_jobs.h"
+#include "workers/tenant_jobs.h"
 #include "server/common/metrics.h"
 #include "server/http/metrics_http.h"
 #include "server/store/migrate.h"
@@ -35,7 +36,13 @@
 #include "server/http/router.h"
 #include "workers/settlement_jobs.h"
 #include "workers/webhook_jobs.h"
+#include "workers/pax8_jobs.h"
+#include "server/outbound/pax8.h"
+#include "services/pax8.h"
+#include "services/billing_reports.h"
 #include "services/webhooks.h"
+#include "services/quickbooks.h"
+#include "workers/quickbooks_jobs.h"
 
 #include <pthread.h>
 #include <stddef.h>
@@ -136,6 +143,11 @@ static void register_all(void)
 	namespace_jobs_register();
 	webhooks_register();
 	webhook_jobs_register();
+	pax8_register();
+	billing_reports_register();
+	pax8_jobs_register();
+	quickbooks_register();
+	quickbooks_jobs_register();
 	betting_register();
 	billing_register();
 	settlement_register();
@@ -143,6 +155,7 @@ static void register_all(void)
 	catalog_register();
 	catalog_jobs_register();
 	catalog_set_sas(blob_sas_url);
+	tenant_jobs_register();
 	router_add(ops_routes, ops_routes_len);
 	router_add(problems_routes, problems_routes_len);
 	router_add(me_routes, me_routes_len);
@@ -153,6 +166,7 @@ static void register_all(void)
 	router_add(namespaces_routes, namespaces_routes_len);
 	router_add(webhooks_routes, webhooks_routes_len);
 	router_add(billing_reads_routes, billing_reads_routes_len);
+	router_add(integrations_routes, integrations_routes_len);
 	router_add(events_routes, events_routes_len);
 	router_add(bets_routes, bets_routes_len);
 	router_add(payments_routes, payments_routes_len);
@@ -250,11 +264,14 @@ static int cmd_worker(const struct cli *cli)
 	namespace_jobs_worker_start();
 	maintenance_worker_start();
 	catalog_worker_start();
+	pax8_jobs_worker_start();
+	quickbooks_worker_start();
 	int rc = jobs_worker_main(concurrency);
 	webhook_jobs_sweeper_stop();
 	otlp_stop();
 	metrics_http_stop();
 	azure_token_reset();
+	pax8_token_reset();
 	db_stop();
 	return rc;
 }

@@ -73,14 +73,18 @@ static const struct db_stmt stmts[] = {
 	{"ns_tenant_lock",
 	 "SELECT slug, status, COALESCE(namespace_quota, -1)::text FROM tenants "
 	 "WHERE id = $1::uuid FOR UPDATE"},
+	{"ns_live_ids",
+	 "SELECT id::text FROM namespaces WHERE tenant_id = $1::uuid AND status <> 'deleted' "
+	 "ORDER BY created_at"},
 	{"ns_live_count",
 	 "SELECT count(*)::text FROM namespaces WHERE tenant_id = $1::uuid AND status <> 'deleted'"},
 	{"ns_create",
 	 "WITH n AS ("
 	 "  INSERT INTO namespaces (id, tenant_id, name, environment, location, quota, "
-	 "                          resource_group, containers, job_id, size, kubernetes, status) "
+	 "                          resource_group, containers, job_id, size, kubernetes, status, "
+	 "                          expires_at) "
 	 "  VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::jsonb, $7, $8::text[], $9::uuid, $13, "
-	 "          $14::jsonb, $15) "
+	 "          $14::jsonb, $15, $16::timestamptz) "
 	 "  ON CONFLICT (resource_group) WHERE status <> 'deleted' DO NOTHING "
 	 "  RETURNING namespace_json(namespaces) AS j, id, version, status), "
 	 "a AS (INSERT INTO audit_log (tenant_id, actor_tid, actor_oid, actor_kind, action, "
@@ -142,6 +146,30 @@ static const struct db_stmt stmts[] = {
 	 "          'previous_size', (SELECT size FROM o), 'status', n.status, 'job_id', $4::text)) "
 	 "      FROM n) "
 	 "SELECT n.j::text, n.version, n.id, n.status FROM n"},
+	/* Expiry: at most 30 days ahead, in the future. */
+	{"ns_expiry_window",
+	 "SELECT ($1::timestamptz > now() AND $1::timestamptz <= now() + interval '30 days')::text"},
+	{"ns_set_expiry",
+	 "WITH o AS (SELECT expires_at FROM namespaces WHERE id = $1::uuid), "
+	 "n AS (UPDATE namespaces SET expires_at = $2::timestamptz, version = version + 1, "
+	 "    updated_at = now() WHERE id = $1::uuid AND status <> 'deleted' "
+	 "  RETURNING namespace_json(namespaces) AS j, id, version, status, tenant_id), "
+	 "a AS (INSERT INTO audit_log (tenant_id, actor_tid, actor_oid, actor_kind, action, "
+	 "        resource_type, resource_id, request_id, changes) "
+	 "      SELECT n.tenant_id, NULLIF($3, '')::uuid, NULLIF($4, '')::uuid, "
+	 "        CASE WHEN $4 = '' THEN 'system' ELSE 'user' END, 'namespace.expiry', 'namespace', "
+	 "        n.id::text, $5, jsonb_build_object('expires_at', "
+	 "          CASE WHEN $2 IS NULL THEN NULL ELSE rfc3339($2::timestamptz) END, "
+	 "          'previous_expires_at', (SELECT CASE WHEN o.expires_at IS NULL THEN NULL "
+	 "            ELSE rfc3339(o.expires_at) END FROM o)) FROM n) "
+	 "SELECT n.j::text, n.version, n.id, n.status FROM n"},
+	/* Expired dev namespaces whose deletion can start (one still being
+	 * provisioned or updated waits for the next run). */
+	{"ns_expired",
+	 "SELECT id::text, tenant_id::text, rfc3339(expires_at) FROM namespaces "
+	 "WHERE expires_at <= now() AND environment = 'dev' "
+	 "  AND status IN ('ready', 'degraded', 'failed', 'pending_approval', 'rejected') "
+	 "ORDER BY expires_at LIMIT $1"},
 	{"ns_get",
 	 "SELECT namespace_json(n)::text, n.version, n.id, n.status, COALESCE(n.job_id::text, '') "
 	 "FROM namespaces n "
@@ -383,8 +411,9 @@ enum status namespaces_create(struct db_conn *c, const char *tenant_id, const ch
 		json_string_value(json_object_get(in, "environment")),
 		json_string_value(json_object_get(in, "location")), quota, names->resource_group,
 		containers, job_id, a->actor_tid, a->actor_oid, a->request_id, size, k8s, status,
+		json_string_value(json_object_get(in, "expires_at")),
 	};
-	PGresult *res = db_exec(c, "ns_create", 15, v);
+	PGresult *res = db_exec(c, "ns_create", 16, v);
 	free(quota);
 	free(k8s);
 	enum status st = ST_UNAVAILABLE;
@@ -497,6 +526,55 @@ enum status namespaces_discard(struct db_conn *c, const char *id, const struct a
 {
 	const char *v[] = {id, a->actor_tid, a->actor_oid, a->request_id};
 	return change_one(c, "ns_discard", 4, v, ar, out);
+}
+
+enum ns_delete namespaces_delete_begin(struct db_conn *c, const char *tenant_id,
+				      const struct audit_ctx *a, struct arena *ar, struct ns_out *n)
+{
+	if (strcmp(n->status, "deprovisioning") == 0)
+		return NS_DELETE_ALREADY;
+	char *id = arena_strdup(ar, n->id);
+	if (strcmp(n->status, "pending_approval") == 0 || strcmp(n->status, "rejected") == 0)
+		/* Nothing was made in Azure: deleted at once. */
+		return namespaces_discard(c, id, a, ar, n) == ST_OK ? NS_DELETE_DISCARDED
+								    : NS_DELETE_FAILED;
+	const char *canceled = "";
+	if (strcmp(n->status, "pending") == 0 || strcmp(n->status, "provisioning") == 0 ||
+	    strcmp(n->status, "updating") == 0) {
+		bool done = false;
+		if (n->job_id[0] &&
+		    !jobs_cancel_if_queued(c, n->job_id, "Canceled",
+					   "the namespace was deleted before it was provisioned", &done))
+			return NS_DELETE_FAILED;
+		if (!done)
+			return NS_DELETE_BUSY;
+		canceled = arena_strdup(ar, n->job_id);
+	}
+	char job_id[37];
+	json_t *payload = json_pack("{s:s}", "namespace_id", id);
+	bool queued = jobs_enqueue(c, NAMESPACE_DEPROVISION, tenant_id, payload, a->request_id, job_id);
+	json_decref(payload);
+	if (!queued || namespaces_deprovision(c, id, job_id, canceled, a, ar, n) != ST_OK)
+		return NS_DELETE_FAILED;
+	return NS_DELETE_QUEUED;
+}
+
+enum status namespaces_expiry_check(struct db_conn *c, const char *ts)
+{
+	const char *v[] = {ts};
+	PGresult *res = db_exec(c, "ns_expiry_window", 1, v);
+	enum status st = ST_UNAVAILABLE;
+	if (db_ok(res) && PQntuples(res) == 1)
+		st = strcmp(PQgetvalue(res, 0, 0), "true") == 0 ? ST_OK : ST_INVALID;
+	PQclear(res);
+	return st;
+}
+
+enum status namespaces_set_expiry(struct db_conn *c, const char *id, const char *ts,
+				  const struct audit_ctx *a, struct arena *ar, struct ns_out *out)
+{
+	const char *v[] = {id, ts, a->actor_tid, a->actor_oid, a->request_id};
+	return change_one(c, "ns_set_expiry", 5, v, ar, out);
 }
 
 enum status namespaces_resize(struct db_conn *c, const char *id, const struct ns_size *z,
@@ -663,6 +741,107 @@ bool namespaces_reconciled(const char *id, bool ok, json_t *repaired, json_t *er
 		snprintf(status, 24, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return moved;
+}
+
+bool namespaces_offboard_pass(const char *tenant_id, const char *request_id,
+			      struct ns_offboard *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct db_conn *c = db_acquire(DB_PORTAL);
+	if (c == NULL)
+		return false;
+	bool ok = db_scope(c, "*");
+	PGresult *ids = NULL;
+	struct arena ar = {0};
+	const struct audit_ctx a = {.actor_tid = "", .actor_oid = "", .request_id = request_id};
+	if (ok) {
+		const char *v[] = {tenant_id};
+		ids = db_exec(c, "ns_live_ids", 1, v);
+		ok = db_ok(ids);
+	}
+	for (int i = 0; ok && i < PQntuples(ids); i++) {
+		struct ns_out n;
+		if (!db_begin(c)) {
+			ok = false;
+			break;
+		}
+		enum status st = namespaces_lock(c, tenant_id, PQgetvalue(ids, i, 0), true, &ar, &n);
+		if (st != ST_OK) {
+			db_rollback(c);
+			ok = st == ST_NOT_FOUND; /* deleted meanwhile */
+			continue;
+		}
+		enum ns_delete d = namespaces_delete_begin(c, tenant_id, &a, &ar, &n);
+		if (d == NS_DELETE_FAILED || ((d == NS_DELETE_QUEUED || d == NS_DELETE_DISCARDED) &&
+					      !db_commit(c))) {
+			db_rollback(c);
+			ok = false;
+			break;
+		}
+		if (d == NS_DELETE_ALREADY || d == NS_DELETE_BUSY)
+			db_rollback(c);
+		out->queued += d == NS_DELETE_QUEUED;
+		out->busy += d == NS_DELETE_BUSY;
+		arena_free(&ar);
+	}
+	PQclear(ids);
+	if (ok) {
+		const char *v[] = {tenant_id};
+		PGresult *res = db_exec(c, "ns_live_count", 1, v);
+		ok = db_ok(res) && PQntuples(res) == 1;
+		if (ok)
+			out->remaining = atoi(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	arena_free(&ar);
+	db_release(c);
+	return ok;
+}
+
+int namespaces_expire_due(const char *request_id, int max)
+{
+	struct db_conn *c = db_acquire(DB_PORTAL);
+	if (c == NULL)
+		return -1;
+	int started = -1;
+	PGresult *due = NULL;
+	struct arena ar = {0};
+	const struct audit_ctx a = {.actor_tid = "", .actor_oid = "", .request_id = request_id};
+	char lim[12];
+	snprintf(lim, sizeof(lim), "%d", max);
+	const char *lv[] = {lim};
+	if (!db_scope(c, "*") || !db_ok(due = db_exec(c, "ns_expired", 1, lv)))
+		goto cleanup;
+	started = 0;
+	for (int i = 0; i < PQntuples(due); i++) {
+		const char *id = PQgetvalue(due, i, 0), *tenant = PQgetvalue(due, i, 1);
+		struct ns_out n;
+		if (!db_begin(c)) {
+			started = -1;
+			break;
+		}
+		if (namespaces_lock(c, tenant, id, true, &ar, &n) != ST_OK) {
+			db_rollback(c);
+			continue;
+		}
+		json_t *why = json_pack("{s:s}", "expires_at", PQgetvalue(due, i, 2));
+		bool ok = portal_audit_record(c, tenant, &a, "namespace.expired", "namespace", id, why);
+		json_decref(why);
+		enum ns_delete d = ok ? namespaces_delete_begin(c, tenant, &a, &ar, &n) : NS_DELETE_FAILED;
+		if ((d == NS_DELETE_QUEUED || d == NS_DELETE_DISCARDED) && db_commit(c)) {
+			log_info("namespace %s expired at %s: its deletion started", id,
+				 PQgetvalue(due, i, 2));
+			started++;
+		} else {
+			db_rollback(c);
+		}
+		arena_free(&ar);
+	}
+cleanup:
+	PQclear(due);
+	arena_free(&ar);
+	db_release(c);
+	return started;
 }
 
 bool namespaces_queue_regrant(struct db_conn *c, const char *tenant_id, const char *request_id,

@@ -140,6 +140,26 @@ enum status namespaces_deprovision(struct db_conn *c, const char *id, const char
 					  struct arena *ar, struct ns_out *out);
 
 /*
+ * Starts the deletion of namespace *n, locked by namespaces_lock() in the
+ * caller's transaction (the DELETE of the API, a tenant's offboarding, a
+ * dev namespace's expiry): pending_approval or rejected ones are deleted
+ * at once (nothing was made in Azure); a provision job still queued is
+ * canceled; then a NAMESPACE_DEPROVISION job is queued and the namespace
+ * moves to deprovisioning. NS_DELETE_BUSY (nothing changed) while a
+ * provision or update runs now; NS_DELETE_ALREADY when it is being
+ * deleted. *n is the namespace after. The caller commits.
+ */
+enum ns_delete {
+	NS_DELETE_QUEUED,
+	NS_DELETE_DISCARDED,
+	NS_DELETE_ALREADY,
+	NS_DELETE_BUSY,
+	NS_DELETE_FAILED,
+};
+enum ns_delete namespaces_delete_begin(struct db_conn *c, const char *tenant_id,
+				      const struct audit_ctx *a, struct arena *ar, struct ns_out *n);
+
+/*
  * A super admin's decision on a namespace in pending_approval (locked by
  * the caller): approve -> pending under provision job `job_id` (queued in
  * the same transaction); reject -> rejected. `reason` may be NULL for an
@@ -157,6 +177,13 @@ enum status namespaces_discard(struct db_conn *c, const char *id, const struct a
 enum status namespaces_resize(struct db_conn *c, const char *id, const struct ns_size *z,
 			      const char *job_id, const struct audit_ctx *a, struct arena *ar,
 			      struct ns_out *out);
+
+/* Expiry of dev namespaces. ST_OK when `ts` (RFC 3339) is in the future
+ * and at most 30 days ahead, ST_INVALID when not. */
+enum status namespaces_expiry_check(struct db_conn *c, const char *ts);
+/* Sets (or, ts NULL, clears) the locked namespace's expires_at; audited. */
+enum status namespaces_set_expiry(struct db_conn *c, const char *id, const char *ts,
+				  const struct audit_ctx *a, struct arena *ar, struct ns_out *out);
 
 /* ---- for the worker's job steps (each leases its own connection) ---- */
 
@@ -223,6 +250,29 @@ bool namespaces_reconciled(const char *id, bool ok, json_t *repaired, json_t *er
 /* Makes a ready namespace's role assignment name the tenant's current
  * admin group, after aad_admin_group_id changed. */
 #define NAMESPACE_REGRANT "namespace.regrant"
+
+/*
+ * One pass of a tenant's offboarding (its own connection): starts the
+ * deletion of each of the tenant's namespaces that is not being deleted
+ * (namespaces_delete_begin(), audited as the system), one transaction
+ * each; a namespace whose provisioning runs now is left for the next
+ * pass. Then counts those not yet deleted. False on database failure.
+ */
+struct ns_offboard {
+	int remaining;   /* not deleted after this pass */
+	int queued;      /* deletions started by this pass */
+	int busy;        /* being provisioned or updated: the next pass */
+};
+bool namespaces_offboard_pass(const char *tenant_id, const char *request_id,
+			      struct ns_offboard *out);
+
+/*
+ * Starts the deletion of up to `max` dev namespaces whose expires_at has
+ * passed (its own connection; namespaces_delete_begin() as the system, with
+ * a namespace.expired audit record). Ones still being provisioned wait for
+ * the next run. Returns how many started, -1 when portal_db failed.
+ */
+int namespaces_expire_due(const char *request_id, int max);
 
 /*
  * On the caller's portal_db connection and transaction: queues a

@@ -18,6 +18,9 @@ static const struct db_stmt stmts[] = {
 	{"portal_tenant_by_billing_account",
 	 "SELECT id FROM tenants WHERE status <> 'deleted' AND CASE $1 "
 	 "  WHEN 'quickbooks' THEN quickbooks_realm_id = $2 WHEN 'pax8' THEN pax8_company_id = $2 END"},
+	{"portal_pax8_companies",
+	 "SELECT COALESCE(json_agg(json_build_object('tenant_id', id, 'company_id', pax8_company_id) "
+	 "  ORDER BY id), '[]')::text FROM tenants WHERE status <> 'deleted' AND pax8_company_id IS NOT NULL"},
 	{"portal_tenant_get",
 	 "SELECT CASE WHEN $2::boolean THEN tenant_json(t) ELSE tenant_member_json(t) END::text, "
 	 "  t.version, t.id FROM tenants t WHERE t.id = $1"},
@@ -51,7 +54,7 @@ static const struct db_stmt stmts[] = {
 	 "    namespace_quota = CASE WHEN $2::jsonb ? 'namespace_quota' "
 	 "      THEN ($2::jsonb->>'namespace_quota')::integer ELSE tenants.namespace_quota END, "
 	 "    version = tenants.version + 1, updated_at = now() "
-	 "  FROM cur WHERE tenants.id = cur.id AND cur.status <> 'deleted' "
+	 "  FROM cur WHERE tenants.id = cur.id AND cur.status NOT IN ('deleted', 'deleting') "
 	 "    AND ($3::bigint IS NULL OR cur.version = $3::bigint) "
 	 "  RETURNING tenant_json(tenants) AS j, tenants.id, tenants.version), "
 	 "a AS (INSERT INTO audit_log (tenant_id, actor_tid, actor_oid, actor_kind, action, "
@@ -62,17 +65,38 @@ static const struct db_stmt stmts[] = {
 	 "SELECT (SELECT count(*) FROM cur), u.j::text, u.version, u.id, "
 	 "  (SELECT status FROM cur) "
 	 "FROM (SELECT 1) one LEFT JOIN u ON true"},
+	/* The tenant (locked), how many namespaces it has that are not
+	 * deleted, and the state of its offboarding job. */
+	{"portal_tenant_delete_lock",
+	 "SELECT t.status, "
+	 "  (SELECT count(*) FROM namespaces n WHERE n.tenant_id = t.id AND n.status <> 'deleted'), "
+	 "  COALESCE((SELECT j.status FROM jobs j WHERE j.id = t.offboard_job_id), '') "
+	 "FROM tenants t WHERE t.id = $1 FOR UPDATE"},
+	/* $5: the offboarding job, or '' to delete at once. */
 	{"portal_tenant_delete",
-	 "WITH cur AS (SELECT id, status FROM tenants WHERE id = $1 FOR UPDATE), "
-	 "u AS (UPDATE tenants SET status = 'deleted', version = tenants.version + 1, "
-	 "        updated_at = now() FROM cur "
-	 "      WHERE tenants.id = cur.id AND cur.status <> 'deleted' RETURNING tenants.id), "
+	 "WITH u AS (UPDATE tenants SET "
+	 "    status = CASE WHEN $5 = '' THEN 'deleted' ELSE 'deleting' END, "
+	 "    offboard_job_id = NULLIF($5, '')::uuid, "
+	 "    version = tenants.version + 1, updated_at = now() "
+	 "  WHERE id = $1 RETURNING tenant_json(tenants) AS j, tenants.id, tenants.version, "
+	 "    tenants.status), "
 	 "a AS (INSERT INTO audit_log (tenant_id, actor_tid, actor_oid, actor_kind, action, "
 	 "        resource_type, resource_id, request_id, changes) "
 	 "      SELECT u.id, NULLIF($2, '')::uuid, NULLIF($3, '')::uuid, "
-	 "        CASE WHEN $3 = '' THEN 'system' ELSE 'user' END, 'tenant.delete', 'tenant', "
-	 "        u.id::text, $4, '{\"status\":\"deleted\"}'::jsonb FROM u) "
-	 "SELECT count(*) FROM cur"},
+	 "        CASE WHEN $3 = '' THEN 'system' ELSE 'user' END, "
+	 "        CASE WHEN $5 = '' THEN 'tenant.delete' ELSE 'tenant.offboard' END, 'tenant', "
+	 "        u.id::text, $4, jsonb_build_object('status', u.status, "
+	 "          'offboard_job_id', NULLIF($5, '')) FROM u) "
+	 "SELECT u.j::text, u.version, u.id FROM u"},
+	/* The offboarding job's last step: deleting -> deleted. */
+	{"portal_tenant_offboarded",
+	 "WITH u AS (UPDATE tenants SET status = 'deleted', version = tenants.version + 1, "
+	 "    updated_at = now() WHERE id = $1 AND status = 'deleting' RETURNING id), "
+	 "a AS (INSERT INTO audit_log (tenant_id, actor_kind, action, resource_type, resource_id, "
+	 "        request_id, changes) "
+	 "      SELECT u.id, 'system', 'tenant.delete', 'tenant', u.id::text, $2, "
+	 "        '{\"status\":\"deleted\"}'::jsonb FROM u) "
+	 "SELECT count(*) FROM u"},
 	{"portal_tenant_list",
 	 "SELECT CASE WHEN $7::boolean THEN tenant_json(t) ELSE tenant_member_json(t) END::text, "
 	 "  ((extract(epoch FROM t.created_at) * 1000000)::bigint)::text || '|' || t.id::text "
@@ -106,9 +130,12 @@ static const struct db_stmt stmts[] = {
 	 "ORDER BY a.created_at DESC, a.id DESC LIMIT $6"},
 };
 
+static void quickbooks_stmts_register(void);
+
 void portal_register(void)
 {
 	db_register(DB_PORTAL, stmts, sizeof(stmts) / sizeof(stmts[0]));
+	quickbooks_stmts_register();
 }
 
 enum status portal_tenant_by_directory(const char *tid, char tenant_id[37], char status[16])
@@ -133,6 +160,16 @@ enum status portal_tenant_by_directory(const char *tid, char tenant_id[37], char
 	}
 	db_release(c);
 	return st;
+}
+
+json_t *portal_pax8_companies(struct db_conn *c)
+{
+	PGresult *res = db_exec(c, "portal_pax8_companies", 0, NULL);
+	json_t *out = NULL;
+	if (db_ok(res) && PQntuples(res) == 1)
+		out = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	PQclear(res);
+	return out;
 }
 
 enum status portal_tenant_by_billing_account(const char *provider, const char *account_id,
@@ -289,7 +326,8 @@ enum status portal_tenant_update(struct db_conn *c, const char *id, json_t *patc
 	if (db_ok(res) && PQntuples(res) == 1) {
 		if (atoi(PQgetvalue(res, 0, 0)) == 0)
 			st = ST_NOT_FOUND;
-		else if (strcmp(PQgetvalue(res, 0, 4), "deleted") == 0)
+		else if (strcmp(PQgetvalue(res, 0, 4), "deleted") == 0 ||
+			 strcmp(PQgetvalue(res, 0, 4), "deleting") == 0)
 			st = ST_GONE;
 		else if (PQgetisnull(res, 0, 1))
 			st = ST_PRECONDITION;
@@ -307,15 +345,58 @@ enum status portal_tenant_update(struct db_conn *c, const char *id, json_t *patc
 	return st;
 }
 
-enum status portal_tenant_delete(struct db_conn *c, const char *id, const struct audit_ctx *a)
+enum status portal_tenant_delete_lock(struct db_conn *c, const char *id,
+				      struct tenant_deletion *out)
 {
-	const char *v[] = {id, a->actor_tid, a->actor_oid, a->request_id};
-	PGresult *res = db_exec(c, "portal_tenant_delete", 4, v);
+	memset(out, 0, sizeof(*out));
+	const char *v[] = {id};
+	PGresult *res = db_exec(c, "portal_tenant_delete_lock", 1, v);
 	enum status st = ST_UNAVAILABLE;
-	if (db_ok(res) && PQntuples(res) == 1)
-		st = atoi(PQgetvalue(res, 0, 0)) ? ST_OK : ST_NOT_FOUND;
+	if (db_ok(res)) {
+		st = PQntuples(res) == 1 ? ST_OK : ST_NOT_FOUND;
+		if (st == ST_OK) {
+			snprintf(out->status, sizeof(out->status), "%s", PQgetvalue(res, 0, 0));
+			out->live_namespaces = atoi(PQgetvalue(res, 0, 1));
+			snprintf(out->job_status, sizeof(out->job_status), "%s", PQgetvalue(res, 0, 2));
+		}
+	}
 	PQclear(res);
 	return st;
+}
+
+enum status portal_tenant_delete(struct db_conn *c, const char *id, const char *offboard_job,
+				 const struct audit_ctx *a, struct arena *ar, struct tenant_out *out)
+{
+	const char *v[] = {id, a->actor_tid, a->actor_oid, a->request_id,
+			   offboard_job ? offboard_job : ""};
+	PGresult *res = db_exec(c, "portal_tenant_delete", 5, v);
+	enum status st = ST_UNAVAILABLE;
+	if (db_ok(res)) {
+		st = PQntuples(res) == 1 ? ST_OK : ST_NOT_FOUND;
+		if (st == ST_OK && out) {
+			out->json = arena_strdup(ar, PQgetvalue(res, 0, 0));
+			out->version = atoll(PQgetvalue(res, 0, 1));
+			snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 2));
+		}
+	}
+	PQclear(res);
+	return st;
+}
+
+bool portal_tenant_offboarded(const char *id, const char *request_id)
+{
+	struct db_conn *c = db_acquire(DB_PORTAL);
+	if (c == NULL)
+		return false;
+	bool ok = false;
+	if (db_scope(c, "*")) {
+		const char *v[] = {id, request_id};
+		PGresult *res = db_exec(c, "portal_tenant_offboarded", 2, v);
+		ok = db_ok(res);
+		PQclear(res);
+	}
+	db_release(c);
+	return ok;
 }
 
 enum status portal_audit_list(struct db_conn *c, const struct audit_filter *f,
@@ -375,4 +456,46 @@ bool portal_audit_record(struct db_conn *c, const char *tenant_id, const struct 
 	free(ch);
 	db_release(own);
 	return ok;
+}
+
+/* ---- QuickBooks connection (issue 15) -------------------------------------- */
+
+static const struct db_stmt quickbooks_stmts[] = {
+	{"portal_tenant_claim_realm",
+	 "WITH t AS (SELECT id, quickbooks_realm_id FROM tenants "
+	 "    WHERE id = $1::uuid AND status <> 'deleted' FOR UPDATE), "
+	 "other AS (SELECT 1 FROM tenants WHERE quickbooks_realm_id = $2 AND id <> $1::uuid), "
+	 "up AS (UPDATE tenants SET quickbooks_realm_id = $2, version = version + 1, updated_at = now() "
+	 "  WHERE id = (SELECT id FROM t) AND quickbooks_realm_id IS NULL "
+	 "    AND NOT EXISTS (SELECT 1 FROM other) RETURNING 1) "
+	 "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM t) THEN 'missing' "
+	 "  WHEN EXISTS (SELECT 1 FROM other) THEN 'taken' WHEN EXISTS (SELECT 1 FROM up) THEN 'set' "
+	 "  WHEN (SELECT quickbooks_realm_id FROM t) = $2 THEN 'same' ELSE 'mapped' END"},
+};
+
+static void quickbooks_stmts_register(void)
+{
+	db_register(DB_PORTAL, quickbooks_stmts, sizeof(quickbooks_stmts) / sizeof(quickbooks_stmts[0]));
+}
+
+enum status portal_tenant_claim_realm(struct db_conn *c, const char *tenant_id, const char *realm_id,
+				      bool *set)
+{
+	*set = false;
+	const char *v[] = {tenant_id, realm_id};
+	PGresult *res = db_exec(c, "portal_tenant_claim_realm", 2, v);
+	if (res == NULL)
+		return ST_UNAVAILABLE;
+	enum status st = ST_UNAVAILABLE;
+	if (db_ok(res) && PQntuples(res) == 1) {
+		const char *o = PQgetvalue(res, 0, 0);
+		st = strcmp(o, "missing") == 0 ? ST_NOT_FOUND
+		     : strcmp(o, "set") == 0 || strcmp(o, "same") == 0 ? ST_OK
+									: ST_CONFLICT;
+		*set = strcmp(o, "set") == 0;
+	} else if (!db_ok(res) && strcmp(db_sqlstate(res), "23505") == 0) {
+		st = ST_CONFLICT; /* another tenant took it at the same moment */
+	}
+	PQclear(res);
+	return st;
 }

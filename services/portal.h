@@ -59,6 +59,17 @@ enum status portal_tenant_by_directory(const char *tid, char tenant_id[37],
 enum status portal_tenant_by_billing_account(const char *provider, const char *account_id,
 						    char tenant_id[37]);
 
+/* Every live tenant with a Pax8 company id: [{tenant_id, company_id}]
+ * (new reference), NULL on database failure. `c` is scoped "*". */
+json_t *portal_pax8_companies(struct db_conn *c);
+/* Connecting QuickBooks (issue 15): sets the tenant's quickbooks_realm_id
+ * when it has none, on the caller's connection (scoped "*") and
+ * transaction. ST_OK (*set says whether it changed), ST_CONFLICT when the
+ * realm belongs to another tenant or the tenant has another realm,
+ * ST_NOT_FOUND for an unknown or deleted tenant. */
+enum status portal_tenant_claim_realm(struct db_conn *c, const char *tenant_id, const char *realm_id,
+				      bool *set);
+
 /* Does tenant `id` exist (in any status)? Leases its own connection. */
 enum status portal_tenant_exists(const char *id);
 
@@ -76,8 +87,27 @@ enum status portal_tenant_update(struct db_conn *c, const char *id, json_t *patc
 					long long if_match, const struct audit_ctx *a,
 					struct arena *ar, struct tenant_out *out,
 					const char **conflict);
-enum status portal_tenant_delete(struct db_conn *c, const char *id,
-					const struct audit_ctx *a);
+/*
+ * Deleting a tenant, inside the caller's transaction. First lock it and
+ * read what the deletion must wait for; then portal_tenant_delete() with
+ * offboard_job NULL deletes it at once (no namespaces), or with the
+ * TENANT_OFFBOARD job queued in the same transaction makes it `deleting`
+ * until that job has deprovisioned its namespaces. Audited.
+ */
+struct tenant_deletion {
+	char status[16];          /* active, suspended, deleting, deleted */
+	int live_namespaces;      /* not deleted */
+	char job_status[16];      /* its offboarding job's, "" when none */
+};
+enum status portal_tenant_delete_lock(struct db_conn *c, const char *id,
+				      struct tenant_deletion *out);
+enum status portal_tenant_delete(struct db_conn *c, const char *id, const char *offboard_job,
+				 const struct audit_ctx *a, struct arena *ar, struct tenant_out *out);
+/* The offboarding's end (its own connection): deleting -> deleted. */
+bool portal_tenant_offboarded(const char *id, const char *request_id);
+/* Deprovisions every namespace of a `deleting` tenant, then deletes it
+ * (workers/tenant_jobs.c). Payload: {} (the job's tenant). */
+#define TENANT_OFFBOARD "tenant.offboard"
 /*
  * Writes one audit record. With c == NULL it leases its own portal_db
  * connection (for changes committed in another service's database); pass

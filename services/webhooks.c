@@ -61,8 +61,14 @@ static const struct db_stmt stmts[] = {
 	 "  AND received_at < clock_timestamp() - make_interval(secs => $1::int) "
 	 "ORDER BY received_at LIMIT $2::int FOR UPDATE SKIP LOCKED"},
 	{"webhooks_event_load",
-	 "SELECT id::text, provider, status, account_id, entity_type, operation "
-	 "FROM webhook_inbox WHERE id = $1::uuid"},
+	 "SELECT id::text, provider, status, account_id, entity_type, operation, entity_id, "
+	 "  COALESCE(tenant_id::text, '') FROM webhook_inbox WHERE id = $1::uuid"},
+	{"webhooks_reopen_unmatched",
+	 "UPDATE webhook_inbox SET status = 'received', outcome = NULL, tenant_id = NULL, error = NULL, "
+	 "  enqueued = false, processed_at = NULL, updated_at = clock_timestamp() "
+	 "WHERE id IN (SELECT id FROM webhook_inbox WHERE status = 'unmatched' AND provider = $1 "
+	 "  AND account_id = $2 ORDER BY received_at LIMIT 1000 FOR UPDATE SKIP LOCKED) "
+	 "RETURNING id::text"},
 	{"webhooks_event_finish",
 	 "UPDATE webhook_inbox SET status = $2, outcome = $3, tenant_id = COALESCE($4::uuid, tenant_id), "
 	 "  error = $5, processed_at = clock_timestamp(), updated_at = clock_timestamp() "
@@ -361,6 +367,8 @@ enum status webhooks_event_load(struct db_conn *c, const char *id, struct webhoo
 			e->account_id = opt_dup(res, 0, 3);
 			e->entity_type = opt_dup(res, 0, 4);
 			e->operation = opt_dup(res, 0, 5);
+			e->entity_id = opt_dup(res, 0, 6);
+			snprintf(e->tenant_id, sizeof(e->tenant_id), "%s", PQgetvalue(res, 0, 7));
 		}
 	}
 	PQclear(res);
@@ -372,7 +380,8 @@ void webhooks_event_free(struct webhook_event *e)
 	free(e->account_id);
 	free(e->entity_type);
 	free(e->operation);
-	e->account_id = e->entity_type = e->operation = NULL;
+	free(e->entity_id);
+	e->account_id = e->entity_type = e->operation = e->entity_id = NULL;
 }
 
 bool webhooks_event_finish(struct db_conn *c, const char *id, const char *status,
@@ -505,4 +514,33 @@ bool webhooks_enqueue_processing(struct db_conn *portal, struct db_conn *billing
 	/* A failure here leaves the jobs queued and the events unenqueued: the
 	 * sweep queues them again, and the second job finds them processed. */
 	return webhooks_mark_enqueued(billing, ids, n);
+}
+
+bool webhooks_queue_rematch(struct db_conn *portal, const char *tenant_id, const char *provider,
+			    const char *account_id, const char *request_id)
+{
+	json_t *p = json_pack("{s:s, s:s}", "provider", provider, "account_id", account_id);
+	char id[37];
+	bool ok = p && jobs_enqueue(portal, WEBHOOK_REMATCH_KIND, tenant_id, p, request_id, id);
+	json_decref(p);
+	return ok;
+}
+
+bool webhooks_reopen_unmatched(struct db_conn *c, const char *provider, const char *account_id,
+			       char ***ids, int *n)
+{
+	const char *v[] = {provider, account_id};
+	PGresult *res = db_exec(c, "webhooks_reopen_unmatched", 2, v);
+	*ids = NULL;
+	*n = 0;
+	bool ok = db_ok(res);
+	if (ok) {
+		int rows = PQntuples(res);
+		*ids = xcalloc((size_t)(rows ? rows : 1), sizeof(char *));
+		for (int i = 0; i < rows; i++)
+			(*ids)[i] = xstrdup(PQgetvalue(res, i, 0));
+		*n = rows;
+	}
+	PQclear(res);
+	return ok;
 }

@@ -68,6 +68,8 @@ struct webhook_event {
 	char *account_id;
 	char *entity_type;
 	char *operation;
+	char *entity_id;
+	char tenant_id[37];      /* "" until matched */
 };
 
 enum status webhooks_event_load(struct db_conn *c, const char *id, struct webhook_event *e);
@@ -129,6 +131,21 @@ enum status webhooks_usage_list(struct db_conn *c, const struct billing_filter *
 
 /* The job kind that processes one inbox event (workers/webhook_jobs.c). */
 #define WEBHOOK_JOB_KIND "webhooks.process"
+/* {provider, account_id}: re-processes the account's unmatched events once
+ * a tenant has that QuickBooks realm or Pax8 company id. */
+#define WEBHOOK_REMATCH_KIND "webhooks.rematch"
+
+/* Queues a rematch on the caller's portal_db connection (its transaction). */
+bool webhooks_queue_rematch(struct db_conn *portal, const char *tenant_id, const char *provider,
+			    const char *account_id, const char *request_id);
+
+/*
+ * Puts the account's unmatched events back to `received` (not enqueued),
+ * locked inside the caller's transaction; ids are heap strings the caller
+ * frees (each and the array).
+ */
+bool webhooks_reopen_unmatched(struct db_conn *c, const char *provider, const char *account_id,
+			       char ***ids, int *n);
 
 /*
  * Queues one job per event id in portal_db (one transaction on `portal`),

@@ -96,6 +96,23 @@ static void end(struct step_ctx *s, struct outbound_result *r)
 /* The statuses a provision or update job works in (after its first step). */
 #define WORKING "provisioning,updating"
 
+/* The tenant admin group's role assignments of a namespace: on its resource
+ * group, and on its Kubernetes namespace. Made by provisioning, put back by
+ * drift repair, moved to a new group by regrant. */
+struct regrant_target {
+	const char *role;          /* role definition GUID */
+	bool aks;                  /* on the managed namespace, else on the resource group */
+	const char *description;
+};
+
+static const struct regrant_target regrant_group = {
+	ARM_ROLE_CONTRIBUTOR, false, "Atrium: the tenant's admin group manages its namespace",
+};
+static const struct regrant_target regrant_aks = {
+	ARM_ROLE_AKS_RBAC_ADMIN, true,
+	"Atrium: the tenant's admin group administers its Kubernetes namespace",
+};
+
 static enum job_result provision_resource_group(struct job *j)
 {
 	struct step_ctx s;
@@ -332,10 +349,8 @@ static enum job_result provision_aks_role_assignments(struct job *j)
 	char *scope = arm_managed_namespace_id(s.ns.k8s_cluster_id, s.ns.k8s_namespace);
 	char guid[37];
 	arm_role_assignment_guid(s.ns.tenant_id, s.ns.name, ARM_ROLE_AKS_RBAC_ADMIN, guid);
-	arm_scoped_role_assignment_put(&s.out, scope, guid, ARM_ROLE_AKS_RBAC_ADMIN, s.ns.admin_group,
-				       "Atrium: the tenant's admin group administers its Kubernetes "
-				       "namespace",
-				       &r);
+	arm_scoped_role_assignment_put(&s.out, scope, guid, regrant_aks.role, s.ns.admin_group,
+				       regrant_aks.description, &r);
 	free(scope);
 	res = verdict(j, &s, &r);
 	if (res != JOB_OK)
@@ -539,8 +554,9 @@ const struct job_kind namespace_deprovision_kind = {
 
 /*
  * namespace.regrant: after the tenant's aad_admin_group_id changed, makes
- * the namespace's Contributor assignment name the new group. Role
- * assignments cannot be updated in place (ARM answers
+ * the namespace's role assignments name the new group: the resource
+ * group's Contributor and, with a Kubernetes namespace, its AKS RBAC Admin.
+ * Role assignments cannot be updated in place (ARM answers
  * RoleAssignmentUpdateNotPermitted), so an assignment of another principal
  * under the derived name is deleted, then the new one is put; one already
  * naming the group is left alone, and without a group the old one is only
@@ -548,11 +564,21 @@ const struct job_kind namespace_deprovision_kind = {
  * this kind does not take it over, and waits (retries) while the namespace
  * is still being provisioned.
  */
-static enum job_result regrant_role_assignment(struct job *j)
+/* The resources patch naming the assignment `id` (NULL: none any more). */
+static json_t *regrant_patch(const struct regrant_target *t, const char *id)
+{
+	if (t->aks)
+		return id ? json_pack("{s:[s]}", "aks_role_assignment_ids", id)
+			  : json_pack("{s:[]}", "aks_role_assignment_ids");
+	return json_pack("{s:s?}", "role_assignment_id", id);
+}
+
+static enum job_result regrant(struct job *j, const struct regrant_target *t)
 {
 	struct step_ctx s;
 	struct outbound_result r = {0};
 	enum job_result res = JOB_OK;
+	char *scope = NULL;
 	memset(&s, 0, sizeof(s));
 	s.out.request_id = j->request_id;
 	s.out.stopping = stopping;
@@ -583,9 +609,15 @@ static enum job_result regrant_role_assignment(struct job *j)
 				      "the namespace is not ready", "status", s.ns.status);
 		goto cleanup;
 	}
+	if (t->aks && s.ns.k8s_cluster_id[0] == '\0') {
+		j->output = aks_skipped();
+		goto cleanup;
+	}
+	scope = t->aks ? arm_managed_namespace_id(s.ns.k8s_cluster_id, s.ns.k8s_namespace)
+		       : arm_resource_group_id(s.ns.resource_group);
 	char guid[37];
-	arm_role_assignment_guid(s.ns.tenant_id, s.ns.name, ARM_ROLE_CONTRIBUTOR, guid);
-	arm_role_assignment_get(&s.out, s.ns.resource_group, guid, &r);
+	arm_role_assignment_guid(s.ns.tenant_id, s.ns.name, t->role, guid);
+	arm_scoped_role_assignment_get(&s.out, scope, guid, &r);
 	bool exists = r.cls == OUT_OK;
 	if (!exists && r.status != 404) {
 		res = verdict(j, &s, &r);
@@ -602,7 +634,7 @@ static enum job_result regrant_role_assignment(struct job *j)
 	const char *previous = holder ? arena_strdup(&j->arena, holder) : NULL;
 	outbound_result_clear(&r);
 	if (exists) {
-		arm_role_assignment_delete(&s.out, s.ns.resource_group, guid, &r);
+		arm_scoped_role_assignment_delete(&s.out, scope, guid, &r);
 		res = verdict(j, &s, &r);
 		outbound_result_clear(&r);
 		if (res != JOB_OK)
@@ -612,30 +644,43 @@ static enum job_result regrant_role_assignment(struct job *j)
 	if (s.ns.admin_group[0] == '\0') {
 		j->output = json_pack("{s:s, s:s?, s:b}", "name", guid, "removed_principal_id", previous,
 				      "removed", 1);
-		patch = json_pack("{s:n}", "role_assignment_id");
+		patch = regrant_patch(t, NULL);
 	} else {
-		arm_role_assignment_put(&s.out, s.ns.resource_group, guid, ARM_ROLE_CONTRIBUTOR,
-					s.ns.admin_group, &r);
+		arm_scoped_role_assignment_put(&s.out, scope, guid, t->role, s.ns.admin_group,
+					       t->description, &r);
 		res = verdict(j, &s, &r);
 		if (res != JOB_OK)
 			goto cleanup;
 		const char *rid = json_string_value(json_object_get(r.body, "id"));
-		char *fallback = arm_role_assignment_id(s.ns.resource_group, guid);
+		char *fallback = xasprintf("%s/providers/Microsoft.Authorization/roleAssignments/%s",
+					   scope, guid);
 		j->output = json_pack("{s:s, s:s, s:s, s:s?}", "id", rid ? rid : fallback, "name", guid,
 				      "principal_id", s.ns.admin_group, "replaced_principal_id", previous);
 		free(fallback);
-		patch = json_pack("{s:O}", "role_assignment_id", json_object_get(j->output, "id"));
+		patch = regrant_patch(t, json_string_value(json_object_get(j->output, "id")));
 	}
 	/* Under the namespace's own job, which this kind does not take over. */
 	namespaces_work_resources(s.ns.id, s.ns.job_id, patch);
 	json_decref(patch);
 cleanup:
+	free(scope);
 	end(&s, &r);
 	return res;
 }
 
+static enum job_result regrant_role_assignment(struct job *j)
+{
+	return regrant(j, &regrant_group);
+}
+
+static enum job_result regrant_aks_role_assignment(struct job *j)
+{
+	return regrant(j, &regrant_aks);
+}
+
 static const struct job_step regrant_steps[] = {
 	{"role_assignment", regrant_role_assignment},
+	{"aks_role_assignment", regrant_aks_role_assignment},
 };
 
 const struct job_kind namespace_regrant_kind = {
@@ -653,7 +698,8 @@ const struct job_kind namespace_regrant_kind = {
  * quota/policy (the size's), the AKS admin assignment. Each namespace's
  * outcome is recorded (last_reconciled_at; audit and a metric per repair);
  * RECONCILE_DEGRADE_AFTER failed repairs in a row make it degraded with the
- * Azure error. The next run is scheduled whatever became of this one.
+ * Azure error. Its second step deletes the dev namespaces that have
+ * expired. The next run is scheduled whatever became of this one.
  */
 #define RECONCILE_BATCH 20
 #define RECONCILE_DEGRADE_AFTER 3
@@ -692,24 +738,20 @@ static bool aks_matches(json_t *mn, const struct ns_size *z)
 	return in && eg && strcmp(in, NS_INGRESS) == 0 && strcmp(eg, z->egress) == 0;
 }
 
-/* A role assignment: GET, and PUT when it is missing. */
-static bool repair_assignment(struct step_ctx *s, const char *scope, bool on_group, const char *guid,
-			      const char *role, const char *description, const char *what,
-			      json_t *list, json_t **error)
+/* A role assignment (regrant_group's or regrant_aks's): GET, and PUT when
+ * it is missing. */
+static bool repair_assignment(struct step_ctx *s, const char *scope, const struct regrant_target *t,
+			      const char *what, json_t *list, json_t **error)
 {
 	struct outbound_result r = {0};
 	bool ok = true;
-	if (on_group)
-		arm_role_assignment_get(&s->out, scope, guid, &r);
-	else
-		arm_scoped_role_assignment_get(&s->out, scope, guid, &r);
+	char guid[37];
+	arm_role_assignment_guid(s->ns.tenant_id, s->ns.name, t->role, guid);
+	arm_scoped_role_assignment_get(&s->out, scope, guid, &r);
 	if (r.cls != OUT_OK && r.status == 404) {
 		outbound_result_clear(&r);
-		if (on_group)
-			arm_role_assignment_put(&s->out, scope, guid, role, s->ns.admin_group, &r);
-		else
-			arm_scoped_role_assignment_put(&s->out, scope, guid, role, s->ns.admin_group,
-						       description, &r);
+		arm_scoped_role_assignment_put(&s->out, scope, guid, t->role, s->ns.admin_group,
+					       t->description, &r);
 		if (r.cls == OUT_OK)
 			repaired(list, what);
 	}
@@ -742,11 +784,11 @@ static bool repair_namespace(struct step_ctx *s, json_t *list, json_t **error)
 		repaired(list, missing ? "resource_group" : "resource_group_tags");
 		outbound_result_clear(&r);
 	}
-	char guid[37];
 	if (s->ns.admin_group[0]) {
-		arm_role_assignment_guid(s->ns.tenant_id, s->ns.name, ARM_ROLE_CONTRIBUTOR, guid);
-		if (!repair_assignment(s, s->ns.resource_group, true, guid, ARM_ROLE_CONTRIBUTOR, NULL,
-				       "role_assignment", list, error)) {
+		char *scope = arm_resource_group_id(s->ns.resource_group);
+		bool done = repair_assignment(s, scope, &regrant_group, "role_assignment", list, error);
+		free(scope);
+		if (!done) {
 			ok = false;
 			goto cleanup;
 		}
@@ -792,11 +834,7 @@ static bool repair_namespace(struct step_ctx *s, json_t *list, json_t **error)
 	}
 	if (s->ns.admin_group[0]) {
 		char *scope = arm_managed_namespace_id(s->ns.k8s_cluster_id, s->ns.k8s_namespace);
-		arm_role_assignment_guid(s->ns.tenant_id, s->ns.name, ARM_ROLE_AKS_RBAC_ADMIN, guid);
-		ok = repair_assignment(s, scope, false, guid, ARM_ROLE_AKS_RBAC_ADMIN,
-				       "Atrium: the tenant's admin group administers its Kubernetes "
-				       "namespace",
-				       "aks_role_assignment", list, error);
+		ok = repair_assignment(s, scope, &regrant_aks, "aks_role_assignment", list, error);
 		free(scope);
 	}
 cleanup:
@@ -858,12 +896,28 @@ static void reconcile_schedule_next(struct job *j)
 	db_release(c);
 }
 
+/* Expired dev namespaces (expires_at passed) are deleted as a DELETE
+ * would; the same periodic job carries it, so expiry needs no cycle of its
+ * own. */
+static enum job_result expire_namespaces(struct job *j)
+{
+	int started = namespaces_expire_due(j->request_id, RECONCILE_BATCH);
+	if (started < 0) {
+		job_error(j, "DatabaseUnavailable", "portal_db is unreachable");
+		return JOB_RETRY;
+	}
+	j->output = json_pack("{s:i}", "deletions_started", started);
+	return JOB_OK;
+}
+
 static const struct job_step reconcile_steps[] = {
 	{"namespaces", reconcile_namespaces},
+	{"expired", expire_namespaces},
 };
 
 const struct job_kind namespace_reconcile_kind = {
-	NAMESPACE_RECONCILE, reconcile_steps, 1, 3, reconcile_schedule_next, reconcile_schedule_next,
+	NAMESPACE_RECONCILE, reconcile_steps, sizeof(reconcile_steps) / sizeof(reconcile_steps[0]), 3,
+	reconcile_schedule_next, reconcile_schedule_next,
 };
 
 void namespace_jobs_worker_start(void)

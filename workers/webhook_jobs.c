@@ -8,9 +8,12 @@
  * short by a crash and run again by another worker applies the event once.
  */
 #include "workers/webhook_jobs.h"
+#include "workers/quickbooks_jobs.h"
 #include "server/common/config.h"
 #include "server/jobs/jobs.h"
 #include "server/common/log.h"
+#include "server/outbound/pax8.h"
+#include "services/pax8.h"
 #include "services/portal.h"
 #include "services/webhooks.h"
 
@@ -172,12 +175,118 @@ static void on_failed(struct job *j)
 	db_release(b);
 }
 
-static const struct job_step steps[] = {{"apply", step_apply}};
-static const struct job_kind kind = {WEBHOOK_JOB_KIND, steps, 1, 8, on_failed, NULL};
+/*
+ * A Pax8 subscription event names the subscription; the API has all of it
+ * (price, product, usage): queue a pull of it for the event's tenant. The
+ * step runs after `apply` is checkpointed, so a crash here queues the pull
+ * again at worst (pulls are idempotent).
+ */
+static enum job_result step_queue_pull(struct job *j)
+{
+	const char *id = json_string_value(json_object_get(j->payload, "event_id"));
+	if (id == NULL || !util_is_uuid(id) || !pax8_configured())
+		return JOB_OK;
+	enum job_result rc = JOB_RETRY;
+	struct webhook_event e;
+	memset(&e, 0, sizeof(e));
+	struct db_conn *p = NULL;
+	struct db_conn *b = db_acquire(DB_BILLING);
+	if (b == NULL || !db_scope(b, "*")) {
+		job_error(j, "BillingUnavailable", "billing_db is unreachable");
+		goto cleanup;
+	}
+	enum status st = webhooks_event_load(b, id, &e);
+	if (st != ST_OK) {
+		rc = st == ST_NOT_FOUND ? JOB_OK : JOB_RETRY;
+		goto cleanup;
+	}
+	if (strcmp(e.provider, "pax8") != 0 || strcmp(e.status, "processed") != 0 ||
+	    e.entity_type == NULL || strcmp(e.entity_type, "subscription") != 0 || e.entity_id == NULL ||
+	    e.account_id == NULL || e.tenant_id[0] == '\0') {
+		rc = JOB_OK;
+		goto cleanup;
+	}
+	p = db_acquire(DB_PORTAL);
+	if (p == NULL || !db_scope(p, "*") ||
+	    !pax8_queue_pull_subscription(p, e.tenant_id, e.account_id, e.entity_id, j->request_id)) {
+		job_error(j, "PortalUnavailable", "could not queue the Pax8 pull");
+		goto cleanup;
+	}
+	json_decref(j->output);
+	j->output = json_pack("{s:s}", "queued", PAX8_PULL_SUBSCRIPTION_KIND);
+	rc = JOB_OK;
+cleanup:
+	db_release(p);
+	db_release(b);
+	webhooks_event_free(&e);
+	return rc;
+}
+
+/* After `apply`: a Pax8 subscription event queues a pull of it; a
+ * QuickBooks event's entity is read from the Accounting API (`fetch`: its
+ * amounts). Each step passes over the other provider's events. */
+static const struct job_step steps[] = {
+	{"apply", step_apply}, {"queue_pull", step_queue_pull}, {"fetch", quickbooks_step_fetch},
+};
+static const struct job_kind kind = {WEBHOOK_JOB_KIND, steps, sizeof(steps) / sizeof(steps[0]), 8,
+				     on_failed, NULL};
+
+/*
+ * webhooks.rematch: the account's unmatched events go back to `received`
+ * and get a webhooks.process job each, in the pattern of the sweep (the
+ * reopened rows commit with enqueued = false after their jobs are queued;
+ * a crash in between leaves them to the sweep).
+ */
+static enum job_result step_requeue(struct job *j)
+{
+	const char *provider = json_string_value(json_object_get(j->payload, "provider"));
+	const char *account = json_string_value(json_object_get(j->payload, "account_id"));
+	if (provider == NULL || account == NULL) {
+		job_error(j, "InvalidPayload", "the job names no provider account");
+		return JOB_FAIL;
+	}
+	enum job_result rc = JOB_RETRY;
+	int n = 0;
+	char **ids = NULL;
+	struct db_conn *p = NULL;
+	struct db_conn *b = db_acquire(DB_BILLING);
+	/* Reopened rows commit first (received, not enqueued), as an intake
+	 * does: a processing job queued before that commit could read them
+	 * still unmatched and end. */
+	if (b == NULL || !db_scope(b, "*") || !db_begin(b) ||
+	    !webhooks_reopen_unmatched(b, provider, account, &ids, &n) || !db_commit(b)) {
+		job_error(j, "BillingUnavailable", "billing_db is unreachable");
+		goto cleanup;
+	}
+	bool queued = true;
+	if (n > 0) {
+		p = db_acquire(DB_PORTAL);
+		/* A failure leaves them received and unenqueued: the sweep
+		 * queues them. */
+		queued = p != NULL && db_scope(p, "*") &&
+			 webhooks_enqueue_processing(p, b, ids, n, j->request_id);
+	}
+	log_info("webhook rematch: %d unmatched %s event(s) of account %s %s", n, provider, account,
+		 queued ? "queued again" : "reopened (the sweep queues them)");
+	json_decref(j->output);
+	j->output = json_pack("{s:i, s:b}", "requeued", n, "queued", queued);
+	rc = JOB_OK;
+cleanup:
+	db_release(p);
+	db_release(b);
+	for (int i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	return rc;
+}
+
+static const struct job_step rematch_steps[] = {{"requeue", step_requeue}};
+static const struct job_kind rematch_kind = {WEBHOOK_REMATCH_KIND, rematch_steps, 1, 10, NULL, NULL};
 
 void webhook_jobs_register(void)
 {
 	jobs_register_kind(&kind);
+	jobs_register_kind(&rematch_kind);
 }
 
 int webhook_jobs_sweep(int min_age_s)

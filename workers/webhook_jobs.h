@@ -6,9 +6,11 @@
  *
  * Processing maps the provider's account (QuickBooks realm, Pax8 company)
  * to a tenant, then applies the event to the tenant's invoices,
- * subscriptions or usage lines. Unknown accounts are kept as `unmatched`.
- * Nothing here calls the providers' APIs: fetching full invoices and
- * subscriptions is a follow-up that needs API credentials.
+ * subscriptions or usage lines. Unknown accounts are kept as `unmatched`
+ * until a tenant gets that realm or company id: `webhooks.rematch` (queued
+ * by the tenant change) then processes them again. Nothing here calls the
+ * providers' APIs: a Pax8 subscription event queues a
+ * `pax8.pull_subscription` (workers/pax8_jobs.c) as its second step.
  */
 #ifndef ATRIUM_WEBHOOK_JOBS_H
 #define ATRIUM_WEBHOOK_JOBS_H

@@ -472,9 +472,20 @@ enum tenant_access auth_tenant_access(const struct principal *p, const char *ten
 	}
 	if (strcasecmp(p->tenant_id, tenant_id) != 0)
 		return ACCESS_NOT_FOUND;
-	if (strcmp(p->tenant_status, "suspended") == 0)
+	if (auth_tenant_closed(p->tenant_status))
 		return ACCESS_SUSPENDED;
 	return ACCESS_OK;
+}
+
+bool auth_tenant_closed(const char *status)
+{
+	return strcmp(status, "suspended") == 0 || strcmp(status, "deleting") == 0;
+}
+
+const char *auth_tenant_closed_reason(const char *status)
+{
+	return strcmp(status, "deleting") == 0 ? "This tenant is being deleted."
+					       : "This tenant is suspended.";
 }
 
 /* ---- signature --------------------------------------------------------- */

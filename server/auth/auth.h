@@ -118,6 +118,11 @@ const char *auth_role_name(unsigned bit);
 bool auth_has_role(const struct principal *p, unsigned roles);
 
 enum tenant_access { ACCESS_OK, ACCESS_NOT_FOUND, ACCESS_SUSPENDED, ACCESS_UNAVAILABLE };
+/* A tenant whose members are refused (403) though it exists: suspended, or
+ * being deleted (offboarding); super admins still pass. The reason is the
+ * problem's detail. */
+bool auth_tenant_closed(const char *status);
+const char *auth_tenant_closed_reason(const char *status);
 
 /*
  * May this caller act in tenant `tenant_id`? Super admins anywhere the

@@ -2,6 +2,7 @@
  * config.c - ATRIUM_* environment variables into `cfg`.
  */
 #include "server/common/config.h"
+#include "server/common/secretbox.h"
 #include "server/common/util.h"
 
 #include <errno.h>
@@ -303,6 +304,44 @@ bool config_load(void)
 	cfg.storage_cors_origins = env_str("ATRIUM_STORAGE_CORS_ORIGINS", NULL);
 	cfg.quickbooks_verifier_token = env_str("ATRIUM_QUICKBOOKS_VERIFIER_TOKEN", NULL);
 	cfg.pax8_webhook_secret = env_str("ATRIUM_PAX8_WEBHOOK_SECRET", NULL);
+	cfg.pax8_client_id = env_str("ATRIUM_PAX8_CLIENT_ID", NULL);
+	cfg.pax8_client_secret = env_str("ATRIUM_PAX8_CLIENT_SECRET", NULL);
+	cfg.pax8_api_url = env_str("ATRIUM_PAX8_API_URL", "https://api.pax8.com/v1");
+	cfg.pax8_token_url = env_str("ATRIUM_PAX8_TOKEN_URL", "https://login.pax8.com/oauth/token");
+	ok &= env_int("ATRIUM_PAX8_SYNC_SECONDS", 3600, 1, 86400 * 7, &cfg.pax8_sync_s);
+	/* QuickBooks Online: Intuit's production endpoints unless told otherwise. */
+	cfg.quickbooks_client_id = env_str("ATRIUM_QUICKBOOKS_CLIENT_ID", NULL);
+	cfg.quickbooks_client_secret = env_str("ATRIUM_QUICKBOOKS_CLIENT_SECRET", NULL);
+	cfg.quickbooks_auth_url = env_str("ATRIUM_QUICKBOOKS_AUTH_URL", "https://appcenter.intuit.com/connect/oauth2");
+	cfg.quickbooks_token_url = env_str("ATRIUM_QUICKBOOKS_TOKEN_URL",
+					   "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer");
+	cfg.quickbooks_revoke_url = env_str("ATRIUM_QUICKBOOKS_REVOKE_URL",
+					    "https://developer.api.intuit.com/v2/oauth2/tokens/revoke");
+	cfg.quickbooks_api_url = env_str("ATRIUM_QUICKBOOKS_API_URL", "https://quickbooks.api.intuit.com");
+	for (size_t n = strlen(cfg.quickbooks_api_url); n > 0 && cfg.quickbooks_api_url[n - 1] == '/'; n--)
+		cfg.quickbooks_api_url[n - 1] = '\0';
+	{
+		char def[512];
+		snprintf(def, sizeof(def), "%s/v1/integrations/quickbooks/callback", cfg.public_url);
+		cfg.quickbooks_redirect_uri = env_str("ATRIUM_QUICKBOOKS_REDIRECT_URI", def);
+	}
+	ok &= env_int("ATRIUM_QUICKBOOKS_CDC_SECONDS", 86400, 1, 86400 * 30, &cfg.quickbooks_cdc_s);
+	ok &= env_int("ATRIUM_QUICKBOOKS_TICK_SECONDS", 60, 1, 86400, &cfg.quickbooks_tick_s);
+	ok &= env_int("ATRIUM_QUICKBOOKS_REFRESH_MARGIN_SECONDS", 300, 0, 3000, &cfg.quickbooks_refresh_margin_s);
+	ok &= env_int("ATRIUM_QUICKBOOKS_STATE_SECONDS", 600, 10, 3600, &cfg.quickbooks_state_ttl_s);
+	{
+		char err[256];
+		if (!secretbox_load(getenv("ATRIUM_SECRETS_KEY"), err, sizeof(err))) {
+			fprintf(stderr, "atrium: ATRIUM_SECRETS_KEY is invalid (%s); it must be one or more "
+					"keyid:base64(32 random bytes) entries, comma-separated, the first encrypting\n",
+				err);
+			ok = false;
+		} else if (cfg.quickbooks_client_id && *cfg.quickbooks_client_id && !secretbox_ready()) {
+			fprintf(stderr, "atrium: ATRIUM_QUICKBOOKS_CLIENT_ID is set but ATRIUM_SECRETS_KEY is not: "
+					"QuickBooks tokens are only stored encrypted\n");
+			ok = false;
+		}
+	}
 	cfg.arm_scope = env_str("ATRIUM_ARM_SCOPE", "https://management.azure.com/.default");
 	ok &= env_int("ATRIUM_OUTBOUND_TIMEOUT_MS", 30000, 100, 600000, &cfg.outbound_timeout_ms);
 	ok &= env_int("ATRIUM_OUTBOUND_CONNECT_TIMEOUT_MS", 5000, 100, 60000,
@@ -379,6 +418,10 @@ void config_free(void)
 		&cfg.azure_federated_token_file, &cfg.arm_url, &cfg.azure_subscription_id, &cfg.aks_cluster_id,
 		&cfg.storage_blob_url, &cfg.storage_account, &cfg.storage_key, &cfg.storage_cors_origins,
 		&cfg.quickbooks_verifier_token, &cfg.pax8_webhook_secret,
+		&cfg.pax8_client_id, &cfg.pax8_client_secret, &cfg.pax8_api_url, &cfg.pax8_token_url,
+		&cfg.quickbooks_client_id, &cfg.quickbooks_client_secret, &cfg.quickbooks_auth_url,
+		&cfg.quickbooks_token_url, &cfg.quickbooks_revoke_url, &cfg.quickbooks_api_url,
+		&cfg.quickbooks_redirect_uri,
 		&cfg.arm_scope, &cfg.worker_metrics_listen, &cfg.otlp_endpoint, &cfg.migrations_dir, &cfg.migrations_table,
 	};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {

@@ -64,6 +64,18 @@ struct config {
 	char *storage_blob_url, *storage_account, *storage_key;
 	char *storage_cors_origins;     /* set by the worker on the Blob service; NULL: left alone */
 	char *quickbooks_verifier_token, *pax8_webhook_secret;
+	/* Pax8 Partner API (server/outbound/pax8.c): client credentials; pulls
+	 * are skipped while the id or the secret is unset. */
+	char *pax8_client_id, *pax8_client_secret, *pax8_api_url, *pax8_token_url;
+	int pax8_sync_s;              /* how often every mapped company is pulled */
+	/* QuickBooks Online connection (issue 15; workers/quickbooks_jobs.c) */
+	char *quickbooks_client_id, *quickbooks_client_secret;
+	char *quickbooks_auth_url, *quickbooks_token_url, *quickbooks_revoke_url, *quickbooks_api_url;
+	char *quickbooks_redirect_uri;    /* default: ATRIUM_PUBLIC_URL + the callback path */
+	int quickbooks_cdc_s;             /* change data capture per connected tenant */
+	int quickbooks_tick_s;            /* how often due refreshes and CDC reads are looked for */
+	int quickbooks_refresh_margin_s;  /* access tokens are refreshed this long before expiry */
+	int quickbooks_state_ttl_s;       /* lifetime of a connect's OAuth state */
 	/* outbound calls of the worker (server/outbound/outbound.c, arm.c) */
 	char *arm_scope;              /* token scope for ARM */
 	int outbound_timeout_ms;      /* whole exchange */

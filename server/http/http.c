@@ -441,8 +441,8 @@ static void dispatch_route(struct request *r)
 	if (!rate_limit_or_reply(r, true))
 		return;
 	if (r->authenticated && !(r->principal.roles & ROLE_SUPER_ADMIN) &&
-	    strcmp(r->principal.tenant_status, "suspended") == 0) {
-		reply_forbidden(r, "This tenant is suspended.");
+	    auth_tenant_closed(r->principal.tenant_status)) {
+		reply_forbidden(r, auth_tenant_closed_reason(r->principal.tenant_status));
 		return;
 	}
 	if (r->authenticated && r->tenant_id) {
@@ -453,7 +453,7 @@ static void dispatch_route(struct request *r)
 			reply_not_found(r);
 			return;
 		case ACCESS_SUSPENDED:
-			reply_forbidden(r, "This tenant is suspended.");
+			reply_forbidden(r, auth_tenant_closed_reason(r->principal.tenant_status));
 			return;
 		case ACCESS_UNAVAILABLE:
 			reply_unavailable(r, "portal_db is unreachable");

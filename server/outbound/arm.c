@@ -358,63 +358,32 @@ static bool existing_assignment(const char *msg, char out[37])
 	return true;
 }
 
-static char *role_assignment_path(const char *resource_group, const char *guid)
-{
-	const char *sub = cfg.azure_subscription_id ? cfg.azure_subscription_id : "";
-	return xasprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Authorization/"
-			 "roleAssignments/%s?api-version=" ARM_API_ROLE_ASSIGNMENTS,
-			 sub, resource_group, guid);
-}
-
+/* A resource group's role assignments are scoped ones, the group's ARM id
+ * their scope (arm_scoped_role_assignment_* below). */
 void arm_role_assignment_get(const struct outbound_ctx *ctx, const char *resource_group,
 			     const char *guid, struct outbound_result *out)
 {
-	char *path = role_assignment_path(resource_group, guid);
-	char *what = xasprintf("GET role assignment %s on %s", guid, resource_group);
-	arm_call(ctx, "GET", path, NULL, OUT_READ, what, out);
-	free(what);
-	free(path);
+	char *scope = arm_resource_group_id(resource_group);
+	arm_scoped_role_assignment_get(ctx, scope, guid, out);
+	free(scope);
 }
 
 void arm_role_assignment_delete(const struct outbound_ctx *ctx, const char *resource_group,
 				const char *guid, struct outbound_result *out)
 {
-	char *path = role_assignment_path(resource_group, guid);
-	char *what = xasprintf("DELETE role assignment %s on %s", guid, resource_group);
-	arm_call(ctx, "DELETE", path, NULL, OUT_DELETE, what, out);
-	free(what);
-	free(path);
+	char *scope = arm_resource_group_id(resource_group);
+	arm_scoped_role_assignment_delete(ctx, scope, guid, out);
+	free(scope);
 }
 
 void arm_role_assignment_put(const struct outbound_ctx *ctx, const char *resource_group,
 			     const char *guid, const char *role_guid, const char *principal_id,
 			     struct outbound_result *out)
 {
-	const char *sub = cfg.azure_subscription_id ? cfg.azure_subscription_id : "";
-	char *path = xasprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Authorization/"
-			       "roleAssignments/%s?api-version=" ARM_API_ROLE_ASSIGNMENTS,
-			       sub, resource_group, guid);
-	char *role = xasprintf("/subscriptions/%s/providers/Microsoft.Authorization/roleDefinitions/%s",
-			       sub, role_guid);
-	char *what = xasprintf("PUT role assignment %s on %s", guid, resource_group);
-	json_t *body = json_pack("{s:{s:s, s:s, s:s, s:s}}", "properties", "roleDefinitionId", role,
-				 "principalId", principal_id, "principalType", "Group", "description",
-				 "Atrium: the tenant's admin group manages its namespace");
-	arm_call(ctx, "PUT", path, body, OUT_CREATE, what, out);
-	if (out->cls == OUT_OK && out->already) {
-		/* Same role, principal and scope under another name: name that one. */
-		char existing[37];
-		const char *msg = json_string_value(json_object_get(json_object_get(out->body, "error"), "message"));
-		char *id = existing_assignment(msg, existing) ? arm_role_assignment_id(resource_group, existing)
-							      : arm_role_assignment_id(resource_group, guid);
-		json_decref(out->body);
-		out->body = json_pack("{s:s}", "id", id);
-		free(id);
-	}
-	json_decref(body);
-	free(what);
-	free(role);
-	free(path);
+	char *scope = arm_resource_group_id(resource_group);
+	arm_scoped_role_assignment_put(ctx, scope, guid, role_guid, principal_id,
+				       "Atrium: the tenant's admin group manages its namespace", out);
+	free(scope);
 }
 
 /* ---- AKS managed namespaces --------------------------------------------- */
@@ -515,10 +484,10 @@ void arm_scoped_role_assignment_put(const struct outbound_ctx *ctx, const char *
 				    const char *principal_id, const char *description,
 				    struct outbound_result *out)
 {
-	/* The scope's subscription: "/subscriptions/<36>/...". */
-	char sub[37] = "";
+	/* The scope's subscription: "/subscriptions/<id>/...". */
+	char sub[128] = "";
 	if (strncasecmp(scope, "/subscriptions/", 15) == 0)
-		snprintf(sub, sizeof(sub), "%.36s", scope + 15);
+		snprintf(sub, sizeof(sub), "%.*s", (int)strcspn(scope + 15, "/"), scope + 15);
 	char *path = scoped_assignment_path(scope, guid);
 	char *role = xasprintf("/subscriptions/%s/providers/Microsoft.Authorization/roleDefinitions/%s",
 			       sub, role_guid);

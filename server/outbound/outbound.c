@@ -28,6 +28,8 @@ static const char *const target_names[OUT_TARGET_COUNT] = {
 	[OUT_ARM] = "arm",
 	[OUT_BLOB] = "blob",
 	[OUT_IDP] = "idp",
+	[OUT_PAX8] = "pax8",
+	[OUT_INTUIT] = "intuit",
 };
 
 void outbound_global_init(void)
@@ -385,6 +387,11 @@ static void azure_error(const struct outbound_response *resp, json_t *body, char
 			size_t n = strcspn(d, "\r\n");
 			snprintf(msg, msg_len, "%.*s", (int)(n < msg_len ? n : msg_len - 1), d);
 		}
+	} else if (json_is_string(json_object_get(body, "message"))) { /* Pax8: {type, message, status} */
+		const char *c = json_string_value(json_object_get(body, "type"));
+		if (c)
+			snprintf(code, code_len, "%s", c);
+		copy_message(msg, msg_len, json_string_value(json_object_get(body, "message")));
 	}
 	if (code[0] == '\0' && resp->ms_error_code) /* Storage: x-ms-error-code */
 		snprintf(code, code_len, "%s", resp->ms_error_code);

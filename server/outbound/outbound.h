@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 /* Who is called, for metrics and error messages. */
-enum outbound_target { OUT_ENTRA, OUT_ARM, OUT_BLOB, OUT_IDP, OUT_TARGET_COUNT };
+enum outbound_target { OUT_ENTRA, OUT_ARM, OUT_BLOB, OUT_IDP, OUT_PAX8, OUT_INTUIT, OUT_TARGET_COUNT };
 
 /* What the call means to do: an "already exists" answer to a create and a
  * "not found" answer to a delete both mean the goal is reached. */

@@ -18,6 +18,7 @@
 //   ATRIUM_TEST_IDP_URL    the identity provider (default http://127.0.0.1:28080)
 //   ATRIUM_HOME_TENANT_ID  the operator's directory (its users may be super_admin)
 //   ATRIUM_QUICKBOOKS_VERIFIER_TOKEN, ATRIUM_PAX8_WEBHOOK_SECRET  to sign webhooks
+//   ATRIUM_TEST_FAKE_INTUIT_URL   the fake Intuit: the admin connects QuickBooks through it
 //   ATRIUM_ARM_URL         the fake ARM: the test throttles one call through its
 //                          /_fake/faults so a namespace is seen while it provisions
 //   ATRIUM_TEST_WORKER_RUNNING=1 is not required: a worker must run (scripts/test starts one)
@@ -43,6 +44,7 @@ const HOME = process.env.ATRIUM_HOME_TENANT_ID;
 if (!HOME) fatal('ATRIUM_HOME_TENANT_ID is not set (the operator directory whose users may be super_admin; see docs/CONTRACT.md)');
 const QBO_VERIFIER = process.env.ATRIUM_QUICKBOOKS_VERIFIER_TOKEN || '';
 const PAX8_SECRET = process.env.ATRIUM_PAX8_WEBHOOK_SECRET || '';
+const FAKE_INTUIT = (process.env.ATRIUM_TEST_FAKE_INTUIT_URL || '').replace(/\/+$/, '');
 const ARM = (process.env.ATRIUM_ARM_URL || '').replace(/\/+$/, '');
 if (!ARM) fatal('ATRIUM_ARM_URL is not set: the browser test needs the fake ARM (tests/fake-arm) the stack runs');
 if (!QBO_VERIFIER || !PAX8_SECRET) fatal('ATRIUM_QUICKBOOKS_VERIFIER_TOKEN and ATRIUM_PAX8_WEBHOOK_SECRET must be set (scripts/lib.sh exports them with the stack)');
@@ -940,6 +942,63 @@ run.check('admin: billing shows the invoice, the subscription and the usage from
   await shots('billing-usage');
 });
 
+run.check('admin: the billing overview sums usage by product, and a list downloads as CSV', async () => {
+  await page.getByRole('tab', { name: 'Overview' }).click();
+  const row = page.getByTestId('usage-by-product').locator('tbody tr').first();
+  await row.waitFor();
+  const rowText = await row.textContent();
+  assert(rowText.includes('Azure plan') && rowText.includes('US$30.95'), `usage by product: ${rowText}`);
+  await page.getByTestId('monthly-cost').waitFor({ state: 'attached' });
+  await shots('billing-overview', { phone: false });
+  await page.getByRole('tab', { name: 'Subscriptions' }).click();
+  await page.locator('table[aria-label="Subscriptions"] tbody tr').first().waitFor();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-csv').click()]);
+  assert(/^subscriptions-[0-9a-f-]{36}\.csv$/.test(download.suggestedFilename()), `file name: ${download.suggestedFilename()}`);
+  const csv = readFileSync(await download.path(), 'utf8');
+  assert(csv.startsWith('id,external_id,company_id,') && csv.includes('Microsoft 365 Business Premium'), `CSV: ${csv.slice(0, 300)}`);
+});
+
+run.check('admin connects QuickBooks through the fake Intuit consent; a notified invoice then shows its amounts', async () => {
+  assert(FAKE_INTUIT, 'ATRIUM_TEST_FAKE_INTUIT_URL must name the fake Intuit (scripts/lib.sh)');
+  // The user picks the tenant's company on Intuit's consent page.
+  const c = await request(`${FAKE_INTUIT}/admin/consent`, { method: 'POST', body: { realmId: tenantForm.realm } });
+  assert(c.status === 200, `fake consent: ${c.status} ${c.text}`);
+  await page.getByRole('tab', { name: 'Invoices' }).click();
+  const card = page.locator('section[data-integration="quickbooks"]');
+  await card.getByRole('button', { name: /Connect QuickBooks/ }).click();
+  // Intuit's consent redirects to the callback, which sends the browser back here.
+  await page.waitForURL((u) => at(tp('/billing'))(u) && u.searchParams.get('quickbooks') === 'connecting', { timeout: 20000 });
+  await eventually('the card shows connected', async () => /connected/i.test((await card.textContent()) ?? '') &&
+    !/connecting/i.test((await card.textContent()) ?? ''), 30000);
+  const text = await card.textContent();
+  assert(text.includes(tenantForm.realm), `the card names the company: ${text}`);
+  // An invoice in QuickBooks, then its notification: the worker reads it.
+  const inv = await request(`${FAKE_INTUIT}/admin/companies/${tenantForm.realm}/invoice`, {
+    method: 'POST', body: { Line: [{ Amount: 200, Description: 'Managed services' }, { Amount: 50, Description: 'Licences' }], Balance: 120, CustomerName: 'Contoso' },
+  });
+  assert(inv.status === 201, `fake invoice: ${inv.status} ${inv.text}`);
+  const id = inv.body.Invoice.Id;
+  const doc = inv.body.Invoice.DocNumber;
+  const body = JSON.stringify([{
+    specversion: '1.0', id: `${suffix}-inv-qbo-connected`, source: 'intuit.browser-test', type: 'qbo.invoice.created.v1',
+    datacontenttype: 'application/json', time: new Date().toISOString(), intuitentityid: id, intuitaccountid: tenantForm.realm, data: {},
+  }]);
+  const q = await request(`${BASE}/v1/webhooks/quickbooks`, {
+    method: 'POST', body, headers: { 'intuit-signature': createHmac('sha256', QBO_VERIFIER).update(body).digest('base64') },
+  });
+  assert(q.status === 200, `QuickBooks delivery answered ${q.status}: ${q.text}`);
+  const row = page.locator(`table[aria-label="Invoices"] tbody tr[data-invoice="${id}"]`);
+  await eventually('the invoice row shows its amounts', async () => {
+    await page.reload();
+    await row.waitFor({ timeout: 5000 });
+    const t = (await row.textContent()) ?? '';
+    return t.includes(`#${doc}`) && t.includes('US$250.00') && t.includes('US$120.00') && t.includes('Contoso');
+  }, 45000, 1000);
+  const totals = (await page.locator('[data-invoice-totals]').textContent()) ?? '';
+  assert(totals.includes('US$250.00') && totals.includes('US$120.00'), `totals: ${totals}`);
+  await shots('billing-quickbooks-connected', { phone: false });
+});
+
 run.check('accessibility: billing (title, axe in light and dark)', async () => {
   assert((await page.title()) === `Billing · ${tenantForm.renamed} · Atrium`, `title: ${await page.title()}`);
   return axeBoth(page, 'billing');
@@ -1271,7 +1330,18 @@ run.check('clean-up: super admin deletes the test tenant', async () => {
   await page.goto(`${BASE}/app/tenants`);
   await tenantRow().getByRole('button', { name: 'Delete' }).click();
   await tenantRow().getByRole('button', { name: 'Confirm delete' }).click();
-  await page.getByText(`Tenant “${tenantForm.renamed}” deleted.`).waitFor();
+  // It still has its approved prod namespace: offboarding (202, `deleting`)
+  // deprovisions that first, and only then is the tenant deleted.
+  await page.getByText(`Tenant “${tenantForm.renamed}” is being deleted`, { exact: false }).waitFor();
+  await tenantRow().locator('.badge', { hasText: 'deleting' }).waitFor();
+  assert((await tenantRow().getByRole('button', { name: 'Delete' }).count()) === 0, 'a tenant being deleted offers Delete again');
+  let status;
+  for (let i = 0; i < 240 && status !== 'deleted'; i++) {
+    status = (await fromPage('GET', `/v1/tenants/${tenantId}`)).body?.status;
+    if (status !== 'deleted') await new Promise((r) => setTimeout(r, 500));
+  }
+  assert(status === 'deleted', `the tenant is ${status} after its offboarding`);
+  await page.reload();
   await tenantRow().waitFor({ state: 'detached' });
 });
 

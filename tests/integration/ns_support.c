@@ -23,6 +23,7 @@
 #include "server/store/db.h"
 #include "server/jobs/jobs.h"
 #include "workers/namespace_jobs.h"
+#include "workers/tenant_jobs.h"
 #include "services/namespaces.h"
 #include "services/portal.h"
 #include "server/common/util.h"
@@ -38,6 +39,7 @@ void nst_setup(void)
 	portal_register();
 	namespaces_register();
 	namespace_jobs_register();
+	tenant_jobs_register();
 	db_start(8);
 	pg = db_connect("ATRIUM_DB_PORTAL_URL");
 	PQclear(PQexec(pg, "SELECT set_config('atrium.tenant_id', '*', false)"));
@@ -282,28 +284,42 @@ int fake_scope_ra_count(const char *scope)
 	return n;
 }
 
-char *fake_ra_principal(const char *rg)
+/* The principal of the one role assignment whose scope is `scope` (or,
+ * with suffix, ends with it); NULL when none. */
+static char *principal_on(const char *scope, bool suffix)
 {
 	json_t *s = fake_call("GET", "/_fake/state", NULL);
-	char *suffix = xasprintf("/resourceGroups/%s", rg);
 	char *found = NULL;
 	int n = 0;
-	size_t i;
+	size_t i, fl = strlen(scope);
 	json_t *ra;
 	json_array_foreach(json_object_get(s, "role_assignments"), i, ra) {
 		json_t *p = json_object_get(ra, "properties");
-		const char *scope = json_string_value(json_object_get(p, "scope"));
-		size_t sl = scope ? strlen(scope) : 0, fl = strlen(suffix);
-		if (sl >= fl && strcasecmp(scope + sl - fl, suffix) == 0) {
+		const char *sc = json_string_value(json_object_get(p, "scope"));
+		size_t sl = sc ? strlen(sc) : 0;
+		if (sc && (suffix ? sl >= fl && strcasecmp(sc + sl - fl, scope) == 0
+				  : strcasecmp(sc, scope) == 0)) {
 			n++;
 			free(found);
 			found = xstrdup(json_string_value(json_object_get(p, "principalId")));
 		}
 	}
-	cr_assert(n <= 1, "%d role assignments on %s", n, rg);
-	free(suffix);
+	cr_assert(n <= 1, "%d role assignments on %s", n, scope);
 	json_decref(s);
 	return found;
+}
+
+char *fake_ra_principal(const char *rg)
+{
+	char *suffix = xasprintf("/resourceGroups/%s", rg);
+	char *p = principal_on(suffix, true);
+	free(suffix);
+	return p;
+}
+
+char *fake_scope_ra_principal(const char *scope)
+{
+	return principal_on(scope, false);
 }
 
 bool nst_drain_kind(const char *tenant_id, const char *kind, int timeout_s)

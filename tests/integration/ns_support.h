@@ -58,6 +58,8 @@ char *fake_ra_principal(const char *rg);
 json_t *fake_mns(const char *name);
 /* Role assignments whose scope is exactly `scope` (case-insensitive). */
 int fake_scope_ra_count(const char *scope);
+/* The principal of the one assignment with exactly that scope; NULL: none. */
+char *fake_scope_ra_principal(const char *scope);
 /* Runs due jobs in-process until no job of `kind` for the tenant is
  * queued or running, at most timeout_s seconds; true when none is left. */
 bool nst_drain_kind(const char *tenant_id, const char *kind, int timeout_s);

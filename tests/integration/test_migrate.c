@@ -493,6 +493,12 @@ Test(cli, a_bad_integer_setting_stops_the_program_naming_the_variable)
 		{"ATRIUM_OUTBOUND_TIMEOUT_MS=fast", "check", "ATRIUM_OUTBOUND_TIMEOUT_MS"},
 		{"ATRIUM_PUBLIC_URL=https://atrium.example.com/portal", "serve", "ATRIUM_PUBLIC_URL"},
 		{"ATRIUM_PUBLIC_URL=atrium.example.com", "serve", "ATRIUM_PUBLIC_URL"},
+		/* secrets at rest (issue 15): a key that is not 32 bytes, a duplicate id */
+		{"ATRIUM_SECRETS_KEY=k1:c2hvcnQ=", "serve", "ATRIUM_SECRETS_KEY"},
+		{"ATRIUM_SECRETS_KEY=k1:QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=,k1:QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=",
+		 "worker", "ATRIUM_SECRETS_KEY"},
+		{"ATRIUM_SECRETS_KEY=nocolon", "check", "ATRIUM_SECRETS_KEY"},
+		{"ATRIUM_QUICKBOOKS_CDC_SECONDS=0", "worker", "ATRIUM_QUICKBOOKS_CDC_SECONDS"},
 	};
 	struct run r;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -500,7 +506,7 @@ Test(cli, a_bad_integer_setting_stops_the_program_naming_the_variable)
 		cr_assert_eq(r.rc, 1, "%s atrium %s: %d\n%s", cases[i].env, cases[i].cmd, r.rc, r.err);
 		cr_assert_not_null(strstr(r.err, cases[i].name), "names the variable: %s", r.err);
 		cr_assert(strstr(r.err, "must be an integer in [") || strstr(r.err, "must be 0 or 1") ||
-			  strstr(r.err, "must be an origin"),
+			  strstr(r.err, "must be an origin") || strstr(r.err, "must be one or more keyid:base64"),
 			  "says what it accepts: %s", r.err);
 	}
 	cr_assert_eq(recorded("0001_base.sql"), -1, "nothing was applied");
@@ -526,7 +532,7 @@ Test(cli, check_passes_against_the_stack_naming_every_dependency)
 	cr_assert_eq(r.rc, 0, "atrium check: %d\n%s\n%s", r.rc, r.out, r.err);
 	const char *names[] = {"configuration", "auth_db", "portal_db", "betting_db", "billing_db",
 			       "catalog_db", "migrations", "tls", "redis", "identity provider", "token audience",
-			       "worker settings", "azure credential", "blob storage"};
+			       "worker settings", "azure credential", "blob storage", "secrets key"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		cr_assert(has_line(r.out, "ok", names[i]), "no ok line for %s:\n%s", names[i], r.out);
 	cr_assert_not_null(strstr(r.out, "1 applied, 0 pending"), "%s", r.out);

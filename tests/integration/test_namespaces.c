@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -244,6 +245,14 @@ Test(namespaces, a_tenant_without_admin_group_gets_no_role_assignment_and_says_w
  * an assignment already on the group alone, and removes it when the group
  * is cleared; a namespace provisioned without a group gets one.
  */
+/* The ARM id of a namespace's Kubernetes namespace (heap). */
+static char *mns_scope(const struct nst_tenant *t, const char *name)
+{
+	const char *cluster = getenv("ATRIUM_AKS_CLUSTER_ID");
+	cr_assert_not_null(cluster, "the stack sets ATRIUM_AKS_CLUSTER_ID");
+	return xasprintf("%s/managedNamespaces/%s-%s", cluster, t->slug, name);
+}
+
 Test(namespaces, changing_the_admin_group_regrants_every_ready_namespace)
 {
 	struct nst_tenant t;
@@ -278,6 +287,14 @@ Test(namespaces, changing_the_admin_group_regrants_every_ready_namespace)
 	p = fake_ra_principal(rgb);
 	cr_assert_str_eq(p, group, "api now grants the new group");
 	free(p);
+	/* Their Kubernetes namespaces' AKS RBAC Admin moved too. */
+	char *ka = mns_scope(&t, "web"), *kb = mns_scope(&t, "api");
+	p = fake_scope_ra_principal(ka);
+	cr_assert_str_eq(p, group, "web's Kubernetes namespace now grants the new group");
+	free(p);
+	p = fake_scope_ra_principal(kb);
+	cr_assert_str_eq(p, group, "api's Kubernetes namespace now grants the new group");
+	free(p);
 
 	/* The same group again: the jobs find the assignments in place. */
 	int deletes = fake_count("DELETE", "roleAssignments");
@@ -294,8 +311,12 @@ Test(namespaces, changing_the_admin_group_regrants_every_ready_namespace)
 	cr_assert(nst_drain_kind(t.id, "namespace.regrant", 30));
 	cr_assert_eq(fake_ra_count(rga), 0);
 	cr_assert_eq(fake_ra_count(rgb), 0);
+	cr_assert_eq(fake_scope_ra_count(ka), 0, "no one administers web's Kubernetes namespace");
+	cr_assert_eq(fake_scope_ra_count(kb), 0);
 	json_t *g = get_ns(&t, "web", 200);
 	cr_assert(json_is_null(json_object_get(json_object_get(g, "resources"), "role_assignment_id")));
+	cr_assert_eq(json_array_size(json_object_get(json_object_get(g, "kubernetes"),
+						     "role_assignment_ids")), 0);
 	json_decref(g);
 
 	/* Set again (a namespace without an assignment gets one). */
@@ -306,6 +327,10 @@ Test(namespaces, changing_the_admin_group_regrants_every_ready_namespace)
 	p = fake_ra_principal(rgb);
 	cr_assert_str_eq(p, group);
 	free(p);
+	p = fake_scope_ra_principal(kb);
+	cr_assert_str_eq(p, group);
+	free(p);
+	free(ka); free(kb);
 	free(super); free(rga); free(rgb); free(sa); free(sb);
 	json_decref(a); json_decref(b);
 	nst_tenant_free(&t);
@@ -975,6 +1000,139 @@ Test(namespaces, a_deleted_tenant_gets_no_new_namespaces)
 	nst_tenant_free(&t);
 }
 
+/*
+ * Offboarding: DELETE on a tenant with namespaces answers 202 and makes it
+ * `deleting` (its members are refused, nothing new may start); a
+ * tenant.offboard job deprovisions every namespace (a prod one waiting for
+ * approval is simply dropped), and only when nothing is left in Azure is
+ * the tenant deleted. Asking again meanwhile queues nothing more.
+ */
+Test(namespaces, deleting_a_tenant_deprovisions_every_namespace_first_then_deletes_it)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	json_t *a = nst_create(&t, "web", "dev", "westeurope", 202);
+	json_t *b = nst_create(&t, "api", "staging", "westeurope", 202);
+	char *sa = nst_drive(id_of(a), ",ready,failed,", 30);
+	char *sb = nst_drive(id_of(b), ",ready,failed,", 30);
+	cr_assert_str_eq(sa, "ready");
+	cr_assert_str_eq(sb, "ready");
+	json_t *c = nst_create(&t, "live", "prod", "westeurope", 202);
+	cr_assert_str_eq(str(c, "status"), "pending_approval");
+	char *rga = xasprintf("atrium-%s-web", t.slug), *rgb = xasprintf("atrium-%s-api", t.slug);
+	char *ka = mns_scope(&t, "web");
+	char *kname = xasprintf("%s-web", t.slug);
+	cr_assert_eq(fake_rg_count(rga), 1);
+	cr_assert_eq(fake_scope_ra_count(ka), 1);
+
+	char *super = super_token();
+	char *tp = xasprintf("/v1/tenants/%s", t.id);
+	struct resp *r = http("DELETE", tp, super, NULL, NULL);
+	cr_assert_eq(r->status, 202, "%s", r->body);
+	cr_assert_str_eq(str(r->json, "status"), "deleting");
+	const char *job = str(r->json, "offboard_job_id");
+	cr_assert(job && util_is_uuid(job), "the tenant names its offboarding job");
+	char *job_id = xstrdup(job);
+	char *loc = resp_header(r, "location");
+	cr_assert_str_eq(loc, tp, "Location: the tenant, to follow");
+	free(loc);
+	resp_free(r);
+
+	/* Meanwhile: its members are refused, nothing new starts, and the
+	 * same DELETE answers the same job. */
+	char *nsp = xasprintf("/v1/tenants/%s/namespaces", t.id);
+	r = http("GET", nsp, t.admin, NULL, NULL);
+	assert_problem(r, 403);
+	cr_assert(strstr(r->body, "being deleted"), "%s", r->body);
+	resp_free(r);
+	r = http("POST", nsp, super, "{\"name\":\"late\",\"environment\":\"dev\",\"location\":\"westeurope\"}",
+		 NULL);
+	assert_problem(r, 409);
+	resp_free(r);
+	r = http("PATCH", tp, super, "{\"name\":\"Renamed\"}", NULL);
+	assert_problem(r, 409);
+	resp_free(r);
+	r = http("DELETE", tp, super, NULL, NULL);
+	cr_assert_eq(r->status, 202, "%s", r->body);
+	cr_assert_str_eq(str(r->json, "offboard_job_id"), job_id);
+	resp_free(r);
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM jobs WHERE tenant_id = $1::uuid AND kind = $2",
+				  t.id, "tenant.offboard"), 1);
+	/* The job is the tenant's, readable as any of its jobs. */
+	char *jp = xasprintf("/v1/tenants/%s/jobs/%s", t.id, job_id);
+	r = http("GET", jp, super, NULL, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert_str_eq(str(r->json, "kind"), "tenant.offboard");
+	resp_free(r);
+
+	cr_assert(nst_drain_kind(t.id, "tenant.offboard", 90), "the offboarding ends");
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM jobs WHERE id = $1::uuid AND status = 'succeeded'",
+				  job_id, NULL), 1, "the offboarding job succeeded");
+	/* Nothing is left in Azure, every namespace is deleted, then the tenant. */
+	cr_assert_eq(fake_rg_count(rga), 0, "web's resource group is gone");
+	cr_assert_eq(fake_rg_count(rgb), 0, "api's resource group is gone");
+	cr_assert_eq(fake_scope_ra_count(ka), 0);
+	json_t *m = fake_mns(kname);
+	cr_assert(m == NULL || json_is_null(m), "web's Kubernetes namespace is gone");
+	json_decref(m);
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM namespaces WHERE tenant_id = $1::uuid "
+				  "AND status <> 'deleted'", t.id, NULL), 0);
+	r = http("GET", tp, super, NULL, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert_str_eq(str(r->json, "status"), "deleted");
+	resp_free(r);
+	/* Each step is audited: the offboarding, the system's deletions, the end. */
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM audit_log WHERE tenant_id = $1::uuid "
+				  "AND action = $2", t.id, "tenant.offboard"), 1);
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM audit_log WHERE tenant_id = $1::uuid "
+				  "AND action = $2 AND actor_kind = 'system'", t.id, "tenant.delete"), 1);
+	/* Deleted now: DELETE is a no-op. */
+	r = http("DELETE", tp, super, NULL, NULL);
+	cr_assert_eq(r->status, 204);
+	resp_free(r);
+	free(jp); free(nsp); free(job_id); free(tp); free(super); free(kname); free(ka);
+	free(rga); free(rgb); free(sa); free(sb);
+	json_decref(a); json_decref(b); json_decref(c);
+	nst_tenant_free(&t);
+}
+
+/* Offboarding waits for a namespace whose provisioning runs, then deletes it. */
+Test(namespaces, offboarding_waits_for_a_provisioning_namespace_then_deletes_it)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	json_t *a = nst_create(&t, "slow", "dev", "westeurope", 202);
+	/* It is claimed and provisioning (a worker holds it) when the tenant is deleted. */
+	free(nst_sql("UPDATE namespaces SET status = 'provisioning' WHERE id = $1::uuid", id_of(a), NULL));
+	free(nst_sql("UPDATE jobs SET status = 'running', locked_by = 'elsewhere', "
+		     "locked_until = now() + interval '3 seconds' WHERE payload->>'namespace_id' = $1",
+		     id_of(a), NULL));
+	char *super = super_token();
+	char *tp = xasprintf("/v1/tenants/%s", t.id);
+	struct resp *r = http("DELETE", tp, super, NULL, NULL);
+	cr_assert_eq(r->status, 202, "%s", r->body);
+	resp_free(r);
+	/* The first pass finds it busy and says so. */
+	cr_assert(jobs_run_one("it-namespaces"));
+	char *err = nst_sql("SELECT last_error->>'code' FROM jobs WHERE tenant_id = $1::uuid "
+			    "AND kind = 'tenant.offboard'", t.id, NULL);
+	cr_assert_str_eq(err, "NamespacesRemaining");
+	free(err);
+	/* The lease lapses, its provisioning is taken over and finishes; then
+	 * the offboarding deletes it. */
+	cr_assert(nst_drain_kind(t.id, "tenant.offboard", 120), "the offboarding ends");
+	char *st = nst_status(id_of(a));
+	cr_assert_str_eq(st, "deleted");
+	char *rg = xasprintf("atrium-%s-slow", t.slug);
+	cr_assert_eq(fake_rg_count(rg), 0, "nothing is left in Azure");
+	r = http("GET", tp, super, NULL, NULL);
+	cr_assert_str_eq(str(r->json, "status"), "deleted");
+	resp_free(r);
+	free(rg); free(st); free(tp); free(super);
+	json_decref(a);
+	nst_tenant_free(&t);
+}
+
 /* ---- quota ------------------------------------------------------------------ */
 
 struct ns_racer {
@@ -1621,5 +1779,123 @@ Test(namespaces, drift_is_repaired_and_repeated_failures_make_the_namespace_degr
 	cr_assert_str_eq(st, "deleted");
 	free(st); resp_free(d); free(actions); free(fj); free(re); json_decref(g2); free(repaired);
 	free(k8s_name); free(b3); free(b2); free(b1); free(rg); json_decref(g); json_decref(ns);
+	nst_tenant_free(&t);
+}
+
+/* ---- expiry of dev namespaces ------------------------------------------------ */
+
+/* An RFC 3339 UTC time `seconds` from now (static buffer per call site). */
+static void iso_in(long seconds, char out[32])
+{
+	time_t t = time(NULL) + seconds;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+Test(namespaces, only_a_dev_namespace_expires_and_at_most_30_days_ahead)
+{
+	struct nst_tenant t;
+	nst_tenant(&t, true, NULL);
+	char *path = xasprintf("/v1/tenants/%s/namespaces", t.id);
+	char soon[32], past[32], far[32];
+	iso_in(86400, soon);
+	iso_in(-60, past);
+	iso_in(31L * 86400, far);
+	const char *bodies[][2] = {
+		{"staging", soon}, /* only dev expires */
+		{"dev", past},     /* in the past */
+		{"dev", far},      /* more than 30 days ahead */
+		{"dev", "tomorrow"},
+		{"dev", "2026-02-30T10:00:00Z"},
+	};
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		char *b = xasprintf("{\"name\":\"exp%zu\",\"environment\":\"%s\",\"location\":\"westeurope\","
+				    "\"expires_at\":\"%s\"}", i, bodies[i][0], bodies[i][1]);
+		struct resp *r = http("POST", path, t.admin, b, NULL);
+		assert_problem(r, 422);
+		cr_assert(strstr(r->body, "\"expires_at\""), "%s", r->body);
+		resp_free(r);
+		free(b);
+	}
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM namespaces WHERE tenant_id = $1::uuid", t.id, NULL), 0,
+		     "nothing was created");
+	/* A dev namespace without expiry never expires; null is the same. */
+	struct resp *r = http("POST", path, t.admin,
+			      "{\"name\":\"keep\",\"environment\":\"dev\",\"location\":\"westeurope\","
+			      "\"expires_at\":null}", NULL);
+	cr_assert_eq(r->status, 202, "%s", r->body);
+	cr_assert(json_is_null(json_object_get(r->json, "expires_at")));
+	resp_free(r);
+	/* Another environment cannot get one by PATCH either. */
+	json_t *st = nst_create(&t, "stage", "staging", "westeurope", 202);
+	char *b = xasprintf("{\"expires_at\":\"%s\"}", soon);
+	r = ns_call("PATCH", &t, "stage", NULL, t.admin, b);
+	assert_problem(r, 422);
+	resp_free(r);
+	free(b);
+	json_decref(st);
+	free(path);
+	nst_tenant_free(&t);
+}
+
+Test(namespaces, an_expired_dev_namespace_is_deleted_by_the_worker_and_expiry_can_be_extended)
+{
+	struct nst_tenant t, other;
+	nst_tenant(&t, true, NULL);
+	nst_tenant(&other, true, NULL);
+	char day[32], week[32], far[32];
+	iso_in(86400, day);
+	iso_in(7 * 86400, week);
+	iso_in(31L * 86400, far);
+	char *path = xasprintf("/v1/tenants/%s/namespaces", t.id);
+	char *b = xasprintf("{\"name\":\"temp\",\"environment\":\"dev\",\"location\":\"westeurope\","
+			    "\"expires_at\":\"%s\"}", day);
+	struct resp *r = http("POST", path, t.admin, b, NULL);
+	free(b);
+	cr_assert_eq(r->status, 202, "%s", r->body);
+	char *id = xstrdup(id_of(r->json));
+	const char *exp = str(r->json, "expires_at");
+	cr_assert(exp && strncmp(exp, day, 19) == 0, "expires_at %s, asked %s", exp, day);
+	resp_free(r);
+	char *st = nst_drive(id, ",ready,failed,", 30);
+	cr_assert_str_eq(st, "ready");
+	free(st);
+
+	/* Extended by its admin (200, no job), not past 30 days, not by another tenant. */
+	b = xasprintf("{\"expires_at\":\"%s\"}", week);
+	r = ns_call("PATCH", &t, "temp", NULL, t.admin, b);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert(strncmp(str(r->json, "expires_at"), week, 19) == 0);
+	cr_assert_str_eq(str(r->json, "status"), "ready");
+	resp_free(r);
+	char *cross = xasprintf("/v1/tenants/%s/namespaces/temp", t.id);
+	r = http("PATCH", cross, other.admin, b, NULL);
+	assert_problem(r, 404);
+	resp_free(r);
+	free(b);
+	b = xasprintf("{\"expires_at\":\"%s\"}", far);
+	r = ns_call("PATCH", &t, "temp", NULL, t.admin, b);
+	assert_problem(r, 422);
+	resp_free(r);
+	free(b);
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM audit_log WHERE resource_id = $1 AND action = $2",
+				  id, "namespace.expiry"), 1, "the extension is audited once");
+
+	/* Time passes: the reconcile run deletes it as a DELETE would. */
+	free(nst_sql("UPDATE namespaces SET expires_at = now() - interval '1 second' WHERE id = $1::uuid",
+		     id, NULL));
+	reconcile_now(id);
+	st = nst_status(id);
+	cr_assert(strcmp(st, "deprovisioning") == 0 || strcmp(st, "deleted") == 0, "status %s", st);
+	free(st);
+	st = nst_drive(id, ",deleted,failed,", 30);
+	cr_assert_str_eq(st, "deleted");
+	char *rg = xasprintf("atrium-%s-temp", t.slug);
+	cr_assert_eq(fake_rg_count(rg), 0, "nothing is left in Azure");
+	cr_assert_eq(nst_sql_long("SELECT count(*) FROM audit_log WHERE resource_id = $1 AND action = $2 "
+				  "AND actor_kind = 'system'", id, "namespace.expired"), 1);
+	free(rg); free(st); free(cross); free(path); free(id);
+	nst_tenant_free(&other);
 	nst_tenant_free(&t);
 }

@@ -32,6 +32,7 @@
 #include "server/common/util.h"
 #include "workers/webhook_jobs.h"
 #include "services/webhooks.h"
+#include "services/quickbooks.h"
 
 static PGconn *billing, *portal;
 
@@ -43,6 +44,7 @@ static void setup(void)
 	jobs_register();
 	webhooks_register();
 	webhook_jobs_register();
+	quickbooks_register(); /* the fetch step of webhooks.process */
 	db_start(6);
 	billing = db_connect("ATRIUM_DB_BILLING_URL");
 	portal = db_connect("ATRIUM_DB_PORTAL_URL");

@@ -509,7 +509,9 @@ class Fixtures {
 const consumes = (op) => {
   const last = op.params[op.params.length - 1];
   if (last === undefined) return false;
-  if (op.method === 'DELETE') return true;
+  // A DELETE of a singleton under its parent (/tenants/{tenant_id}/integrations/quickbooks)
+  // uses up that singleton, not the parent: it runs on the shared tenant.
+  if (op.method === 'DELETE') return new RegExp(`\\{${last}\\}$`).test(op.path);
   return op.method === 'POST' && last !== 'tenant_id' && new RegExp(`\\{${last}\\}/[^/{}]+$`).test(op.path);
 };
 

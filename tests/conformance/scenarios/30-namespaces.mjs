@@ -217,4 +217,42 @@ export default async function namespaces(ctx) {
   const decided = (audit.body?.data ?? []).filter((r) => r.resource_id === P?.id || r.resource_id === r1.body?.id).map((r) => r.action);
   expect(audit, 'approval, rejection and resize recorded', ['namespace.approve', 'namespace.reject', 'namespace.resize'].every((a) => decided.includes(a)),
     JSON.stringify(decided));
+
+  // -- expiry of dev namespaces (issue 14)
+  const inDays = (d) => new Date(Date.now() + d * 86400e3).toISOString();
+  const devBody = { name: 'tmp', environment: 'dev', location: 'westeurope', expires_at: inDays(1) };
+  const e1 = await call('ns: create dev with an expiry', { method: 'POST', path: base, token: admin, json: devBody }, 202);
+  expect(e1, 'its expiry', typeof e1.body?.expires_at === 'string' && e1.body.expires_at.slice(0, 16) === devBody.expires_at.slice(0, 16),
+    JSON.stringify(e1.body));
+  await call('ns: expiry on staging', { method: 'POST', path: base, token: admin, json: { ...devBody, name: 'tmp2', environment: 'staging' } }, 422);
+  await call('ns: expiry past 30 days', { method: 'POST', path: base, token: admin, json: { ...devBody, name: 'tmp3', expires_at: inDays(31) } }, 422);
+  await call('ns: expiry in the past', { method: 'POST', path: base, token: admin, json: { ...devBody, name: 'tmp4', expires_at: inDays(-1) } }, 422);
+  const e2 = await call('ns: extend the expiry', { method: 'PATCH', path: `${base}/tmp`, token: admin, json: { expires_at: inDays(7) } }, 200);
+  expect(e2, 'extended', e2.body?.expires_at?.slice(0, 10) === inDays(7).slice(0, 10), JSON.stringify(e2.body));
+  await call('ns: extend past 30 days', { method: 'PATCH', path: `${base}/tmp`, token: admin, json: { expires_at: inDays(40) } }, 422);
+  await call('ns: empty patch', { method: 'PATCH', path: `${base}/tmp`, token: admin, json: {} }, 422);
+
+  // -- offboarding (issue 14): the tenant still has `live`, so its DELETE
+  // is 202 and `deleting`; with a worker, it ends `deleted`.
+  const tp = `/v1/tenants/${T.id}`;
+  const off = await call('ns: delete the tenant', { method: 'DELETE', path: tp, token: superToken }, 202);
+  expect(off, 'deleting, with its offboarding job', off.body?.status === 'deleting' &&
+    typeof off.body?.offboard_job_id === 'string', JSON.stringify(off.body));
+  await call('ns: its admin, while it is deleted', { path: base, token: admin }, 403);
+  await call('ns: a new namespace while it is deleted', { method: 'POST', path: base, token: superToken, json: { ...body, name: 'late' } }, 409);
+  await call('ns: a change while it is deleted', { method: 'PATCH', path: tp, token: superToken, json: { name: 'Late' } }, 409);
+  const again = await call('ns: delete the tenant again', { method: 'DELETE', path: tp, token: superToken }, 202);
+  expect(again, 'the same offboarding job', again.body?.offboard_job_id === off.body?.offboard_job_id);
+  const oj = await call('ns: the offboarding job', { path: `${tp}/jobs/${off.body?.offboard_job_id}`, token: superToken }, 200);
+  expect(oj, 'a tenant.offboard job', oj.body?.kind === 'tenant.offboard', JSON.stringify(oj.body));
+  if (worker) {
+    let gone;
+    for (let i = 0; i < 240; i++) {
+      gone = await call('ns: poll the tenant until deleted', { path: tp, token: superToken }, 200);
+      if (gone.body?.status === 'deleted') break;
+      await sleep(500);
+    }
+    expect(gone, 'deleted once its namespaces are', gone.body?.status === 'deleted', JSON.stringify(gone.body));
+    await call('ns: delete a deleted tenant', { method: 'DELETE', path: tp, token: superToken }, 204);
+  }
 }

@@ -166,4 +166,29 @@ export default async function webhooksAndBilling(ctx) {
     JSON.stringify(u0));
   await call('usage: support user', { path: `/v1/tenants/${T.id}/usage`, token: await mustMint({ tid: aad, oid: randomUUID(), roles: ['support_user'] }) }, 403);
   await call('usage: bad limit', { path: `/v1/tenants/${T.id}/usage?limit=0`, token: admin }, 400);
+
+  // -- CSV of the lists (PostgreSQL's quoting), reports, the platform summary
+  const csv = { Accept: 'text/csv' };
+  for (const list of ['invoices', 'subscriptions', 'usage']) {
+    const r = await call(`${list}: CSV`, { path: `/v1/tenants/${T.id}/${list}?period=2026-03`, token: viewer, headers: csv }, 200);
+    expect(r, 'text/csv with a header line and a file name', /^text\/csv/.test(r.headers['content-type'] ?? '') &&
+      /^id,/.test(r.text) && /attachment; filename="/.test(r.headers['content-disposition'] ?? ''), r.text.slice(0, 200));
+    await call(`${list}: not acceptable`, { path: `/v1/tenants/${T.id}/${list}`, token: viewer, headers: { Accept: 'image/png' } }, 406);
+  }
+  const byProduct = await call('usage by product', { path: `/v1/tenants/${T.id}/usage/by-product?period=2026-03`, token: viewer }, 200);
+  const p0 = (byProduct.body?.data ?? []).find((p) => p.product_name === 'Azure plan');
+  expect(byProduct, 'the usage summed per product', p0?.amount_minor === 3095 && p0?.currency === 'USD', JSON.stringify(byProduct.body));
+  await call('usage by product: CSV', { path: `/v1/tenants/${T.id}/usage/by-product?from=2026-01&to=2026-03`, token: admin, headers: csv }, 200);
+  await call('usage by product: bad range', { path: `/v1/tenants/${T.id}/usage/by-product?from=2026-05&to=2026-01`, token: admin }, 400);
+  await call('usage by product: member', { path: `/v1/tenants/${T.id}/usage/by-product`, token: member }, 403);
+  const totals = await call('billing totals', { path: `/v1/tenants/${T.id}/billing/totals?period=2026-03`, token: viewer }, 200);
+  expect(totals, 'invoices without amounts are unsynced, not summed', typeof totals.body?.unsynced_count === 'number', totals.text);
+  await call('billing totals: CSV', { path: `/v1/tenants/${T.id}/billing/totals`, token: admin, headers: csv }, 200);
+  await call('billing totals: another tenant', { path: `/v1/tenants/${other.body?.id}/billing/totals`, token: admin }, 404);
+  await call('billing totals: bad period', { path: `/v1/tenants/${T.id}/billing/totals?period=2026-00`, token: admin }, 400);
+  const summary = await call('billing summary: super admin', { path: '/v1/billing/summary?from=2026-01&to=2026-12', token: superToken }, 200);
+  expect(summary, 'revenue by month, top tenants, overdue invoices', Array.isArray(summary.body?.revenue_by_month) &&
+    Array.isArray(summary.body?.top_tenants) && Array.isArray(summary.body?.overdue_invoices), summary.text.slice(0, 300));
+  await call('billing summary: tenant admin', { path: '/v1/billing/summary', token: admin }, 403);
+  await call('billing summary: CSV is not offered', { path: '/v1/billing/summary', token: superToken, headers: csv }, 406);
 }

@@ -61,7 +61,9 @@ const env = {
   },
 };
 
-export const api = createClient<paths>({ baseUrl: "", credentials: "same-origin" });
+// JSON media types only: a list that also offers text/csv is still typed
+// by its JSON body here (CSV is fetched by fetchCsv below).
+export const api = createClient<paths, "application/json" | "application/problem+json">({ baseUrl: "", credentials: "same-origin" });
 api.use(authMiddleware(env));
 
 export type Result<T> =
@@ -185,4 +187,44 @@ export async function sendIdempotent<T>(
   const r = await send(action.keyFor(body));
   action.settle(r.ok ? { status: r.response.status } : { status: r.error.status, code: r.error.code });
   return r;
+}
+
+/**
+ * A CSV export (`Accept: text/csv`) of a list the API offers as CSV: the
+ * file's bytes and the name the server gave it (Content-Disposition).
+ */
+export async function fetchCsv(
+  path: string,
+  query: Record<string, string | undefined> = {},
+): Promise<Result<{ blob: Blob; disposition: string | null }>> {
+  const url = new URL(path, window.location.origin);
+  for (const [k, v] of Object.entries(query)) if (v) url.searchParams.set(k, v);
+  let response: Response;
+  try {
+    response = await fetch(`${url.pathname}${url.search}`, {
+      headers: { Accept: "text/csv" },
+      credentials: "same-origin",
+    });
+  } catch {
+    return { ok: false, error: describeError({ network: true }) };
+  }
+  if (!response.ok) {
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch {
+      body = undefined;
+    }
+    return {
+      ok: false,
+      response,
+      error: describeError({
+        status: response.status,
+        body,
+        retryAfter: response.headers.get("Retry-After"),
+        requestId: response.headers.get("X-Request-Id"),
+      }),
+    };
+  }
+  return { ok: true, data: { blob: await response.blob(), disposition: response.headers.get("Content-Disposition") }, response };
 }

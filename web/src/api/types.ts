@@ -55,9 +55,13 @@ export type LedgerAccount = Schemas["LedgerAccount"];
 
 export type Invoice = Schemas["Invoice"];
 export type InvoiceStatus = Schemas["InvoiceStatus"];
+export type InvoiceList = Schemas["InvoiceList"];
+export type Integration = Schemas["Integration"];
 export type Subscription = Schemas["Subscription"];
 export type SubscriptionStatus = Schemas["SubscriptionStatus"];
 export type UsageLine = Schemas["UsageLine"];
+export type UsageByProduct = Schemas["UsageByProduct"];
+export type BillingTotals = Schemas["BillingTotals"];
 export type WebhookEvent = Schemas["WebhookEvent"];
 export type WebhookEventStatus = Schemas["WebhookEventStatus"];
 export type WebhookProvider = Schemas["WebhookProvider"];

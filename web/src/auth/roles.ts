@@ -28,7 +28,8 @@ export type Capability =
   | "ledger.read"
   | "billing.read" // invoices, subscriptions, usage
   | "catalog.read" // products, services, categories, media, cable plans
-  | "catalog.manage"; // the tenant's private items, prices and media
+  | "catalog.manage" // the tenant's private items, prices and media
+  | "billing.connect"; // connect or disconnect the tenant's QuickBooks company
 
 const ALL: readonly Role[] = ["super_admin", "tenant_admin", "billing_viewer", "support_user", "member"];
 
@@ -58,6 +59,7 @@ const RULES: Record<Capability, { roles: readonly Role[]; personal?: boolean }> 
   "billing.read": { roles: ["tenant_admin", "billing_viewer"] },
   "catalog.read": { roles: ALL },
   "catalog.manage": { roles: ["tenant_admin"] },
+  "billing.connect": { roles: ["tenant_admin"] },
 };
 
 /** Which roles a capability needs, in words (for the access-denied page). */

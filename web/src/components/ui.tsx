@@ -197,6 +197,7 @@ const STATUS_TONE: Record<string, string> = {
   running: "info",
   provisioning: "info",
   deprovisioning: "info",
+  deleting: "info",
   scheduled: "info",
   failed: "bad",
   rejected: "bad",

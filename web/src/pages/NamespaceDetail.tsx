@@ -11,6 +11,7 @@ import { useMe } from "../auth/session";
 import { useOperations } from "../components/Operations";
 import { useTenantScope } from "../components/tenantContext";
 import { ConfirmButton, ErrorBanner, Field, Loading, Notice, PageHeader, SelectField, StatusBadge, Time } from "../components/ui";
+import { expiryCountdown, expiryIn, MAX_EXPIRY_DAYS } from "../lib/expiry";
 import { quotaSummary, sizeLabel, SIZES } from "../lib/namespaceSize";
 import { dataOf, useLoad } from "../lib/useLoad";
 import { usePoll } from "../lib/usePaged";
@@ -153,6 +154,23 @@ export function NamespaceDetail() {
             </dd>
             <dt>Last checked</dt>
             <dd>{n.last_reconciled_at ? <Time iso={n.last_reconciled_at} /> : <span className="muted">not yet</span>}</dd>
+            {n.environment === "dev" && (
+              <>
+                <dt>Expires</dt>
+                <dd data-testid="namespace-expires">
+                  {n.expires_at ? (
+                    <>
+                      <strong>{expiryCountdown(n.expires_at)}</strong> (<Time iso={n.expires_at} />)
+                    </>
+                  ) : (
+                    <span className="muted">never</span>
+                  )}
+                  {canResize && n.status !== "deprovisioning" && n.status !== "deleted" && (
+                    <ExtendExpiry tenantId={tenantId} n={n} onDone={changed} onError={setActionError} />
+                  )}
+                </dd>
+              </>
+            )}
           </dl>
           {canResize && <Resize tenantId={tenantId} n={n} onDone={changed} onError={setActionError} />}
         </section>
@@ -261,6 +279,51 @@ function Resize({ tenantId, n, onDone, onError }: ActionProps) {
       <button type="submit" className="btn" disabled={busy || size === n.size}>
         {busy ? "Saving…" : "Change size"}
       </button>
+    </form>
+  );
+}
+
+/** A dev namespace's expiry: set to N days from now (1..30), or never. */
+function ExtendExpiry({ tenantId, n, onDone, onError }: ActionProps) {
+  const [days, setDays] = useState("7");
+  const [busy, setBusy] = useState(false);
+  async function save(expires_at: string | null) {
+    setBusy(true);
+    const r = await call(
+      api.PATCH("/v1/tenants/{tenant_id}/namespaces/{namespace}", {
+        params: { path: { tenant_id: tenantId, namespace: n.id } },
+        body: { expires_at },
+      }),
+      ["expires_at"],
+    );
+    setBusy(false);
+    if (!r.ok) return onError(r.error);
+    onDone(r.data, expires_at ? `“${n.name}” now expires ${expiryCountdown(expires_at)}.` : `“${n.name}” no longer expires.`);
+  }
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    const at = expiryIn(days);
+    if (!at) return onError({ message: `Give a whole number of days from 1 to ${MAX_EXPIRY_DAYS}.`, fields: { expires_at: ["1 to 30 days"] }, other: [] });
+    void save(at);
+  }
+  return (
+    <form onSubmit={submit} className="form-inline" aria-label="Change the expiry">
+      <Field
+        label="Expire in (days)"
+        name="expires_days"
+        className="field-inline"
+        inputMode="numeric"
+        value={days}
+        onChange={(e) => setDays(e.target.value)}
+      />
+      <button type="submit" className="btn" disabled={busy}>
+        {busy ? "Saving…" : "Set expiry"}
+      </button>
+      {n.expires_at && (
+        <button type="button" className="btn btn-quiet" disabled={busy} onClick={() => void save(null)}>
+          Never expire
+        </button>
+      )}
     </form>
   );
 }

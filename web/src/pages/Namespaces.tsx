@@ -14,6 +14,7 @@ import { NamespaceStateChart } from "../components/StatusCharts";
 import { useTenantScope } from "../components/tenantContext";
 import { ConfirmButton, ErrorBanner, Field, Notice, PageHeader, SelectField, StatusBadge, Time, Toolbar, cx } from "../components/ui";
 import { SLUG_PATTERN } from "../lib/format";
+import { MAX_EXPIRY_DAYS, expiryCountdown, expiryIn } from "../lib/expiry";
 import { SIZES } from "../lib/namespaceSize";
 import { dataOf } from "../lib/useLoad";
 import { useIdempotentAction, usePaged, usePoll } from "../lib/usePaged";
@@ -194,7 +195,14 @@ export function Namespaces() {
               </Link>
               <div className="muted small">{n.resource_group}</div>
             </td>
-            <td data-label="Environment">{ENVIRONMENTS.find((e) => e.value === n.environment)?.label ?? n.environment}</td>
+            <td data-label="Environment">
+              {ENVIRONMENTS.find((e) => e.value === n.environment)?.label ?? n.environment}
+              {n.expires_at && n.status !== "deleted" && (
+                <div className="muted small" data-testid="namespace-expiry">
+                  expires {expiryCountdown(n.expires_at)}
+                </div>
+              )}
+            </td>
             <td data-label="Location">{n.location}</td>
             <td data-label="Status" className="status-cell">
               <StatusBadge status={n.status} />
@@ -220,13 +228,15 @@ export function Namespaces() {
   );
 }
 
-const NS_FIELDS = ["name", "environment", "location", "quota", "size"] as const;
+const NS_FIELDS = ["name", "environment", "location", "quota", "size", "expires_at"] as const;
 
 interface NsForm {
   name: string;
   environment: Environment;
   location: string;
   size: NamespaceSize;
+  /** dev only: whole days until the worker deletes it; "" never */
+  expiresDays: string;
   cpu: string;
   memory: string;
   storage: string;
@@ -249,7 +259,16 @@ function quotaOf(f: NsForm, fields: Record<string, string[]>): NamespaceQuota | 
 }
 
 function CreateNamespace({ tenantId, onCreated, onCancel }: { tenantId: string; onCreated: (n: Namespace) => void; onCancel: () => void }) {
-  const [form, setForm] = useState<NsForm>({ name: "", environment: "dev", location: "westeurope", size: "small", cpu: "", memory: "", storage: "" });
+  const [form, setForm] = useState<NsForm>({
+    name: "",
+    environment: "dev",
+    location: "westeurope",
+    size: "small",
+    expiresDays: "",
+    cpu: "",
+    memory: "",
+    storage: "",
+  });
   const [error, setError] = useState<ErrorView>();
   const [busy, setBusy] = useState(false);
   const action = useIdempotentAction();
@@ -268,8 +287,18 @@ function CreateNamespace({ tenantId, onCreated, onCancel }: { tenantId: string; 
     else if (!SLUG_PATTERN.test(name)) fields.name = ["Lower-case letters, digits and hyphens, 1 to 63 characters, not starting or ending with a hyphen"];
     if (!/^[a-z][a-z0-9]{1,39}$/.test(location)) fields.location = ["An Azure region as ARM names it, like westeurope"];
     const quota = quotaOf(form, fields);
+    const dev = form.environment === "dev";
+    const expiresAt = dev && form.expiresDays.trim() !== "" ? expiryIn(form.expiresDays) : undefined;
+    if (dev && form.expiresDays.trim() !== "" && !expiresAt) fields.expires_at = [`A whole number of days from 1 to ${MAX_EXPIRY_DAYS}`];
     if (Object.keys(fields).length > 0) return setError({ message: "Some of what you entered needs fixing.", fields, other: [] });
-    const body: NamespaceCreate = { name, environment: form.environment, location, size: form.size, ...(quota ? { quota } : {}) };
+    const body: NamespaceCreate = {
+      name,
+      environment: form.environment,
+      location,
+      size: form.size,
+      ...(quota ? { quota } : {}),
+      ...(expiresAt ? { expires_at: expiresAt } : {}),
+    };
     setBusy(true);
     const r = await sendIdempotent(action, body, (key) =>
       call(
@@ -320,6 +349,17 @@ function CreateNamespace({ tenantId, onCreated, onCancel }: { tenantId: string; 
             error={fieldMessage(error, "size")}
             onChange={(e) => set({ size: e.target.value as NamespaceSize })}
           />
+          {form.environment === "dev" && (
+            <Field
+              label="Expires after (days)"
+              name="expires_at"
+              inputMode="numeric"
+              value={form.expiresDays}
+              hint={`Optional: the worker deletes it after 1 to ${MAX_EXPIRY_DAYS} days; extend it later on its page.`}
+              error={fieldMessage(error, "expires_at")}
+              onChange={(e) => set({ expiresDays: e.target.value })}
+            />
+          )}
           <Field
             label="Location"
             name="location"

@@ -13,14 +13,15 @@ import { dataOf, useLoad } from "../lib/useLoad";
 
 const PAGE_SIZE = 20;
 const STATUS_FILTERS = [
-  { value: "", label: "Active and suspended" },
+  { value: "", label: "All but deleted" },
   { value: "active", label: "Active" },
   { value: "suspended", label: "Suspended" },
+  { value: "deleting", label: "Being deleted" },
   { value: "deleted", label: "Deleted" },
 ] as const;
 
 function statusFilter(v: string | null): TenantStatus | undefined {
-  return v === "active" || v === "suspended" || v === "deleted" ? v : undefined;
+  return v === "active" || v === "suspended" || v === "deleting" || v === "deleted" ? v : undefined;
 }
 
 export function Tenants() {
@@ -162,10 +163,13 @@ function TenantRow({ tenant: t, onDone, onError }: { tenant: Tenant; onDone: (m:
     setBusy(undefined);
     setConfirmDelete(false);
     if (!r.ok) onError(r.error);
+    else if (r.data?.status === "deleting")
+      onDone(`Tenant “${t.name}” is being deleted: its namespaces are deprovisioned first, then it is deleted.`);
     else onDone(`Tenant “${t.name}” deleted.`);
   }
 
   const deleted = t.status === "deleted";
+  const deleting = t.status === "deleting";
   return (
     <tr data-tenant-slug={t.slug}>
       <td>
@@ -209,6 +213,7 @@ function TenantRow({ tenant: t, onDone, onError }: { tenant: Tenant; onDone: (m:
               Audit
             </Link>
             {!deleted &&
+              !deleting &&
               (t.status === "active" ? (
                 <button type="button" className="btn btn-small" onClick={() => setStatus("suspended")}>
                   Suspend
@@ -218,7 +223,7 @@ function TenantRow({ tenant: t, onDone, onError }: { tenant: Tenant; onDone: (m:
                   Reactivate
                 </button>
               ))}
-            {!deleted && (
+            {!deleted && !deleting && (
               <button type="button" className="btn btn-small btn-danger-quiet" onClick={() => setConfirmDelete(true)}>
                 Delete
               </button>

@@ -1,0 +1,238 @@
+/*
+ * billing_reports.c - billing_db reports (see billing_reports.h).
+ */
+#include "services/billing_reports.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TENANT "current_setting('atrium.tenant_id')::uuid"
+#define P_FROM "NULLIF(current_setting('atrium.r_from', true), '')::date"
+#define P_TO "NULLIF(current_setting('atrium.r_to', true), '')::date"
+#define P_STATUS "NULLIF(current_setting('atrium.r_status', true), '')"
+#define P_SUB "NULLIF(current_setting('atrium.r_sub', true), '')"
+#define UTC_MONTH(col) "to_char(date_trunc('month', " col " AT TIME ZONE 'UTC'), 'YYYY-MM')"
+#define LIMIT_ROWS " LIMIT 100000"
+
+static const struct db_stmt stmts[] = {
+	{"billing_report_params",
+	 "SELECT set_config('atrium.r_from', COALESCE($1, ''), true), "
+	 "  set_config('atrium.r_to', COALESCE($2, ''), true), "
+	 "  set_config('atrium.r_status', COALESCE($3, ''), true), "
+	 "  set_config('atrium.r_sub', COALESCE($4, ''), true)"},
+};
+
+/* The rows of each report, newest first for the lists. */
+static const char *const report_sql[BR_COUNT] = {
+	[BR_INVOICES] =
+	"SELECT i.id, i.external_id, i.realm_id, i.status, rfc3339(i.issued_at) AS issued_at, "
+	"  i.customer_id, i.total_minor, i.balance_minor, i.currency, i.needs_sync, "
+	"  rfc3339(i.updated_at) AS updated_at "
+	"FROM invoices i WHERE i.tenant_id = " TENANT " "
+	"  AND (" P_FROM " IS NULL OR i.issued_at >= " P_FROM "::timestamp AT TIME ZONE 'UTC') "
+	"  AND (" P_TO " IS NULL OR i.issued_at < " P_TO "::timestamp AT TIME ZONE 'UTC') "
+	"  AND (" P_STATUS " IS NULL OR i.status = " P_STATUS ") "
+	"ORDER BY i.created_at DESC, i.id DESC" LIMIT_ROWS,
+	[BR_SUBSCRIPTIONS] =
+	"SELECT s.id, s.external_id, s.company_id, s.product_id, s.product_name, s.vendor_name, "
+	"  s.quantity, s.billing_term, s.price_minor, s.currency, "
+	"  subscription_monthly_minor(s) AS monthly_cost_minor, s.status, "
+	"  rfc3339(s.start_date) AS start_date, rfc3339(s.end_date) AS end_date, s.source, "
+	"  rfc3339(s.synced_at) AS synced_at "
+	"FROM subscriptions s WHERE s.tenant_id = " TENANT " "
+	"  AND (" P_TO " IS NULL OR s.start_date IS NULL OR s.start_date < " P_TO "::timestamp AT TIME ZONE 'UTC') "
+	"  AND (" P_FROM " IS NULL OR s.end_date IS NULL OR s.end_date >= " P_FROM "::timestamp AT TIME ZONE 'UTC') "
+	"  AND (" P_STATUS " IS NULL OR s.status = " P_STATUS ") "
+	"ORDER BY s.created_at DESC, s.id DESC" LIMIT_ROWS,
+	[BR_USAGE] =
+	"SELECT u.id, to_char(u.usage_date, 'YYYY-MM-DD') AS usage_date, u.subscription_id, "
+	"  u.product_id, u.product_name, u.quantity, u.unit_of_measure, u.amount_minor, "
+	"  u.partner_total_minor, u.currency, u.source "
+	"FROM usage_lines u WHERE u.tenant_id = " TENANT " "
+	"  AND (" P_FROM " IS NULL OR u.usage_date >= " P_FROM ") "
+	"  AND (" P_TO " IS NULL OR u.usage_date < " P_TO ") "
+	"  AND (" P_SUB " IS NULL OR u.subscription_id = " P_SUB ") "
+	"ORDER BY u.created_at DESC, u.id DESC" LIMIT_ROWS,
+	[BR_USAGE_BY_PRODUCT] =
+	"SELECT u.product_id, max(u.product_name) AS product_name, u.currency, count(*) AS lines, "
+	"  sum(u.quantity) AS quantity, sum(u.amount_minor) AS amount_minor, "
+	"  sum(u.partner_total_minor) AS partner_total_minor "
+	"FROM usage_lines u WHERE u.tenant_id = " TENANT " "
+	"  AND (" P_FROM " IS NULL OR u.usage_date >= " P_FROM ") "
+	"  AND (" P_TO " IS NULL OR u.usage_date < " P_TO ") "
+	"GROUP BY u.product_id, u.currency "
+	"ORDER BY sum(u.amount_minor) DESC NULLS LAST, u.product_id, u.currency" LIMIT_ROWS,
+	[BR_INVOICE_TOTALS] =
+	"SELECT " UTC_MONTH("i.issued_at") " AS month, i.currency, count(*) AS invoice_count, "
+	"  sum(i.total_minor) AS total_minor, sum(i.balance_minor) AS open_balance_minor, "
+	"  count(*) FILTER (WHERE i.total_minor IS NULL) AS unsynced_count "
+	"FROM invoices i WHERE i.tenant_id = " TENANT " AND i.status = 'open' "
+	"  AND (" P_FROM " IS NULL OR i.issued_at >= " P_FROM "::timestamp AT TIME ZONE 'UTC') "
+	"  AND (" P_TO " IS NULL OR i.issued_at < " P_TO "::timestamp AT TIME ZONE 'UTC') "
+	"GROUP BY 1, 2 ORDER BY 1, 2 NULLS LAST" LIMIT_ROWS,
+};
+
+void billing_reports_register(void)
+{
+	db_register(DB_BILLING, stmts, sizeof(stmts) / sizeof(stmts[0]));
+}
+
+/* Opens the report's transaction with its filters set. */
+static bool begin_with(struct db_conn *c, const struct report_filter *f)
+{
+	if (!db_begin(c))
+		return false;
+	const char *v[] = {f->from, f->to, f->status, f->subscription_id};
+	PGresult *res = db_exec(c, "billing_report_params", 4, v);
+	bool ok = db_ok(res);
+	PQclear(res);
+	if (!ok)
+		db_rollback(c);
+	return ok;
+}
+
+/* One JSON text from literal SQL (read-only; no parameters), arena. */
+static enum status one_json(struct db_conn *c, const char *sql, struct arena *a, char **json)
+{
+	PGresult *res = PQexec(db_pg(c), sql);
+	enum status st = ST_UNAVAILABLE;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		*json = arena_strdup(a, PQgetvalue(res, 0, 0));
+		st = ST_OK;
+	}
+	PQclear(res);
+	return st;
+}
+
+enum status billing_report_csv(struct db_conn *c, enum billing_report rep,
+			       const struct report_filter *f, struct arena *a, char **csv,
+			       size_t *len, long *rows)
+{
+	if (rep < 0 || rep >= BR_COUNT || !begin_with(c, f))
+		return ST_UNAVAILABLE;
+	char *sql = xasprintf("COPY (%s) TO STDOUT (FORMAT csv, HEADER)", report_sql[rep]);
+	PGconn *pg = db_pg(c);
+	PGresult *res = PQexec(pg, sql);
+	free(sql);
+	enum status st = ST_UNAVAILABLE;
+	char *buf = NULL;
+	size_t used = 0;
+	FILE *mem = open_memstream(&buf, &used);
+	long lines = 0;
+	if (mem && PQresultStatus(res) == PGRES_COPY_OUT) {
+		char *chunk;
+		int n;
+		/* Each chunk is one line (the header, then one per row). */
+		while ((n = PQgetCopyData(pg, &chunk, 0)) > 0) {
+			fwrite(chunk, 1, (size_t)n, mem);
+			lines++;
+			PQfreemem(chunk);
+		}
+		PQclear(res);
+		res = PQgetResult(pg);
+		if (n == -1 && PQresultStatus(res) == PGRES_COMMAND_OK)
+			st = ST_OK;
+		/* Drain: a connection left mid-COPY is unusable. */
+		while (res) {
+			PQclear(res);
+			res = PQgetResult(pg);
+		}
+	}
+	PQclear(res);
+	if (mem)
+		fclose(mem);
+	if (st == ST_OK) {
+		*csv = arena_alloc(a, used + 1);
+		memcpy(*csv, buf, used);
+		(*csv)[used] = '\0';
+		*len = used;
+		*rows = lines > 0 ? lines - 1 : 0;
+	}
+	free(buf);
+	db_rollback(c); /* read-only; the settings go with it */
+	return st;
+}
+
+enum status billing_report_json(struct db_conn *c, enum billing_report rep,
+				const struct report_filter *f, struct arena *a, char **json)
+{
+	if (rep < 0 || rep >= BR_COUNT || !begin_with(c, f))
+		return ST_UNAVAILABLE;
+	char *sql;
+	if (rep == BR_INVOICE_TOTALS)
+		sql = xasprintf(
+			"SELECT json_build_object("
+			"  'from', to_char(" P_FROM ", 'YYYY-MM'), "
+			"  'to', to_char(" P_TO " - 1, 'YYYY-MM'), "
+			"  'data', (SELECT COALESCE(json_agg(row_to_json(q)), '[]') FROM (%s) q), "
+			"  'totals', (SELECT COALESCE(json_agg(json_build_object('currency', currency, "
+			"      'invoice_count', n, 'total_minor', t, 'open_balance_minor', b) "
+			"      ORDER BY currency), '[]') FROM (SELECT currency, count(*) n, "
+			"      sum(total_minor) t, sum(balance_minor) b FROM invoices i "
+			"      WHERE i.tenant_id = " TENANT " AND i.status = 'open' AND i.currency IS NOT NULL "
+			"        AND (" P_FROM " IS NULL OR i.issued_at >= " P_FROM "::timestamp AT TIME ZONE 'UTC') "
+			"        AND (" P_TO " IS NULL OR i.issued_at < " P_TO "::timestamp AT TIME ZONE 'UTC') "
+			"      GROUP BY currency) t), "
+			"  'unsynced_count', (SELECT count(*) FROM invoices i WHERE i.tenant_id = " TENANT " "
+			"      AND i.status = 'open' AND i.total_minor IS NULL "
+			"      AND (" P_FROM " IS NULL OR i.issued_at >= " P_FROM "::timestamp AT TIME ZONE 'UTC') "
+			"      AND (" P_TO " IS NULL OR i.issued_at < " P_TO "::timestamp AT TIME ZONE 'UTC')), "
+			"  'subscriptions_monthly', (SELECT COALESCE(json_agg(json_build_object('currency', "
+			"      currency, 'subscription_count', n, 'monthly_cost_minor', m) ORDER BY currency), '[]') "
+			"      FROM (SELECT s.currency, count(*) n, sum(subscription_monthly_minor(s)) m "
+			"        FROM subscriptions s WHERE s.tenant_id = " TENANT " "
+			"          AND s.status NOT IN ('cancelled', 'converted') AND s.currency IS NOT NULL "
+			"        GROUP BY s.currency) x)"
+			")::text",
+			report_sql[rep]);
+	else
+		sql = xasprintf("SELECT json_build_object('from', to_char(" P_FROM ", 'YYYY-MM'), "
+				"'to', to_char(" P_TO " - 1, 'YYYY-MM'), "
+				"'data', (SELECT COALESCE(json_agg(row_to_json(q)), '[]') FROM (%s) q))::text",
+				report_sql[rep]);
+	enum status st = one_json(c, sql, a, json);
+	free(sql);
+	db_rollback(c);
+	return st;
+}
+
+enum status billing_summary_json(struct db_conn *c, const struct report_filter *f,
+				 struct arena *a, char **json)
+{
+	/* The due date is the invoice's when billing_db has one (QuickBooks'
+	 * DueDate, read through to_jsonb so this works with or without that
+	 * column), else net 30 from issue. An invoice is overdue when it is
+	 * open, has a known balance left and is past due. */
+	static const char sql[] =
+		"WITH inv AS (SELECT i.*, COALESCE((to_jsonb(i)->>'due_date')::date, "
+		"    (i.issued_at AT TIME ZONE 'UTC')::date + 30) AS due FROM invoices i "
+		"  WHERE i.status = 'open'), "
+		"win AS (SELECT * FROM inv WHERE (" P_FROM " IS NULL OR issued_at >= " P_FROM "::timestamp AT TIME ZONE 'UTC') "
+		"    AND (" P_TO " IS NULL OR issued_at < " P_TO "::timestamp AT TIME ZONE 'UTC')) "
+		"SELECT json_build_object("
+		"  'from', to_char(" P_FROM ", 'YYYY-MM'), 'to', to_char(" P_TO " - 1, 'YYYY-MM'), "
+		"  'revenue_by_month', (SELECT COALESCE(json_agg(json_build_object('month', m, 'currency', "
+		"      currency, 'total_minor', t, 'invoice_count', n, 'unsynced_count', u) "
+		"      ORDER BY m, currency NULLS LAST), '[]') FROM (SELECT " UTC_MONTH("issued_at") " m, currency, "
+		"      sum(total_minor) t, count(*) n, count(*) FILTER (WHERE total_minor IS NULL) u "
+		"      FROM win GROUP BY 1, 2) r), "
+		"  'top_tenants', (SELECT COALESCE(json_agg(json_build_object('tenant_id', tenant_id, "
+		"      'currency', currency, 'total_minor', t, 'open_balance_minor', b, 'invoice_count', n) "
+		"      ORDER BY t DESC, tenant_id), '[]') FROM (SELECT tenant_id, currency, sum(total_minor) t, "
+		"      sum(balance_minor) b, count(*) n FROM win WHERE currency IS NOT NULL "
+		"      GROUP BY 1, 2 ORDER BY 3 DESC, 1 LIMIT 10) tt), "
+		"  'overdue_invoices', (SELECT COALESCE(json_agg(json_build_object('id', id, 'tenant_id', "
+		"      tenant_id, 'external_id', external_id, 'due_date', to_char(due, 'YYYY-MM-DD'), "
+		"      'balance_minor', balance_minor, 'currency', currency, 'days_overdue', current_date - due) "
+		"      ORDER BY due, id), '[]') FROM (SELECT * FROM inv WHERE balance_minor > 0 "
+		"      AND due < current_date ORDER BY due, id LIMIT 50) o), "
+		"  'overdue_count', (SELECT count(*) FROM inv WHERE balance_minor > 0 AND due < current_date), "
+		"  'unsynced_count', (SELECT count(*) FROM win WHERE total_minor IS NULL)"
+		")::text";
+	if (!begin_with(c, f))
+		return ST_UNAVAILABLE;
+	enum status st = one_json(c, sql, a, json);
+	db_rollback(c);
+	return st;
+}
