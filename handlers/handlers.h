@@ -36,6 +36,7 @@ BODIES(events);
 BODIES(namespaces);
 BODIES(payments);
 BODIES(bets);
+BODIES(catalog);
 
 ROUTES(ops);
 ROUTES(problems);
@@ -55,6 +56,7 @@ ROUTES(events);
 ROUTES(bets);
 ROUTES(payments);
 ROUTES(wallet);
+ROUTES(catalog);
 
 /* Audit actor and request id of this request. */
 struct audit_ctx handler_audit_ctx(struct request *r);

@@ -29,7 +29,7 @@ ATRIUM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${FAKE_PAX8_PORT:=28120}"       # fake Pax8 Partner API + token endpoint (tests/fake-pax8)
 : "${ATRIUM_STACK_TIMEOUT:=60}"   # seconds each component may take to come up
 
-ATRIUM_DATABASES=(auth_db portal_db betting_db billing_db)
+ATRIUM_DATABASES=(auth_db portal_db betting_db billing_db catalog_db)
 ATRIUM_HOME_TID_DEFAULT=99999999-9999-4999-8999-999999999999
 ATRIUM_DEMO_TID_DEFAULT=11111111-1111-4111-8111-111111111111
 # Azurite's documented, public development account.
@@ -339,7 +339,7 @@ BEGIN
 END
 $$;
 SELECT format('CREATE DATABASE %I OWNER atrium', d)
-  FROM unnest(ARRAY['auth_db','portal_db','betting_db','billing_db']) AS d
+  FROM unnest(ARRAY['auth_db','portal_db','betting_db','billing_db','catalog_db']) AS d
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = d)
 \gexec
 SQL
@@ -551,6 +551,8 @@ _atrium_export_env() {
   export ATRIUM_STORAGE_BLOB_URL="http://127.0.0.1:$AZURITE_PORT/$ATRIUM_AZURITE_ACCOUNT"
   export ATRIUM_STORAGE_ACCOUNT="$ATRIUM_AZURITE_ACCOUNT"
   export ATRIUM_STORAGE_KEY="$ATRIUM_AZURITE_KEY"
+  # The portal uploads catalog media straight to Azurite (CORS, set by the worker).
+  export ATRIUM_STORAGE_CORS_ORIGINS="*"
   # the worker's own identity (client credentials): the fake ARM serves the
   # Entra token endpoint for it when it runs, else the local IdP does
   export ATRIUM_AZURE_TENANT_ID="${ATRIUM_AZURE_TENANT_ID:-$ATRIUM_HOME_TENANT_ID}"

@@ -96,7 +96,7 @@ static void check_databases(struct report *rep)
 		if (pg == NULL) {
 			line(rep, "FAIL", name, "cannot connect (ATRIUM_DB_%s_URL; the log line above says why)",
 			     s == DB_AUTH ? "AUTH" : s == DB_PORTAL ? "PORTAL" : s == DB_BETTING ? "BETTING"
-											  : "BILLING");
+					: s == DB_BILLING ? "BILLING" : "CATALOG");
 			continue;
 		}
 		int bypass = db_role_bypasses_rls(pg);

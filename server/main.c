@@ -11,6 +11,9 @@
 #include "services/authdb.h"
 #include "services/betting.h"
 #include "services/billing.h"
+#include "services/catalog.h"
+#include "workers/catalog_jobs.h"
+#include "server/outbound/blob.h"
 #include "server/common/config.h"
 #include "server/store/db.h"
 #include "handlers/handlers.h"
@@ -149,6 +152,9 @@ static void register_all(void)
 	billing_register();
 	settlement_register();
 	maintenance_jobs_register();
+	catalog_register();
+	catalog_jobs_register();
+	catalog_set_sas(blob_sas_url);
 	tenant_jobs_register();
 	router_add(ops_routes, ops_routes_len);
 	router_add(problems_routes, problems_routes_len);
@@ -165,6 +171,7 @@ static void register_all(void)
 	router_add(bets_routes, bets_routes_len);
 	router_add(payments_routes, payments_routes_len);
 	router_add(wallet_routes, wallet_routes_len);
+	router_add(catalog_routes, catalog_routes_len);
 	metrics_set_gauge_writer(write_gauges);
 }
 
@@ -256,6 +263,7 @@ static int cmd_worker(const struct cli *cli)
 	settlement_worker_start();
 	namespace_jobs_worker_start();
 	maintenance_worker_start();
+	catalog_worker_start();
 	pax8_jobs_worker_start();
 	quickbooks_worker_start();
 	int rc = jobs_worker_main(concurrency);

@@ -21,7 +21,7 @@ static int interval_s = 3600;
 
 static enum job_result purge(struct job *j)
 {
-	static const enum db_service services[] = {DB_PORTAL, DB_BETTING, DB_BILLING};
+	static const enum db_service services[] = {DB_PORTAL, DB_BETTING, DB_BILLING, DB_CATALOG};
 	json_t *out = json_object();
 	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
 		struct db_conn *c = db_acquire(services[i]);

@@ -14,6 +14,7 @@ locals {
     portal  = "portal_db"
     betting = "betting_db"
     billing = "billing_db"
+    catalog = "catalog_db"
   }
 
   # Storage network rules take bare addresses for single IPs, not /32.

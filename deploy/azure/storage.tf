@@ -37,6 +37,21 @@ resource "azurerm_storage_account" "tenants" {
     container_delete_retention_policy {
       days = var.blob_soft_delete_days
     }
+
+    # The portal uploads catalog media straight to Blob Storage through a
+    # SAS the API signs (and shows images from read SAS links): its origin
+    # needs a CORS rule. The browsers must also reach the account, which
+    # network_rules above deny to all but the operators today.
+    dynamic "cors_rule" {
+      for_each = length(var.portal_origins) > 0 ? [1] : []
+      content {
+        allowed_origins    = var.portal_origins
+        allowed_methods    = ["PUT", "GET", "HEAD"]
+        allowed_headers    = ["*"]
+        exposed_headers    = ["*"]
+        max_age_in_seconds = 600
+      }
+    }
   }
 }
 

@@ -149,6 +149,12 @@ variable "storage_account_name" {
   type        = string
 }
 
+variable "portal_origins" {
+  description = "Origins of the portal (https://host) allowed by the storage account's CORS rule, for catalog uploads and images through SAS links. Empty: no rule."
+  type        = list(string)
+  default     = []
+}
+
 variable "acr_name" {
   description = "Container registry name (5-50 letters and digits, globally unique); the image is <acr_name>.azurecr.io/atrium."
   type        = string

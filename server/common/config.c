@@ -183,6 +183,7 @@ bool config_load(void)
 	cfg.db_url[1] = env_str("ATRIUM_DB_PORTAL_URL", "postgresql:///portal_db");
 	cfg.db_url[2] = env_str("ATRIUM_DB_BETTING_URL", "postgresql:///betting_db");
 	cfg.db_url[3] = env_str("ATRIUM_DB_BILLING_URL", "postgresql:///billing_db");
+	cfg.db_url[4] = env_str("ATRIUM_DB_CATALOG_URL", "postgresql:///catalog_db");
 	cfg.redis_url = env_str("ATRIUM_REDIS_URL", "redis://127.0.0.1:6379/0");
 	cfg.redis_prefix = env_str("ATRIUM_REDIS_PREFIX", "atrium:");
 	cfg.oidc_metadata_url = env_str("ATRIUM_OIDC_METADATA_URL",
@@ -300,6 +301,7 @@ bool config_load(void)
 	cfg.storage_blob_url = env_str("ATRIUM_STORAGE_BLOB_URL", NULL);
 	cfg.storage_account = env_str("ATRIUM_STORAGE_ACCOUNT", NULL);
 	cfg.storage_key = env_str("ATRIUM_STORAGE_KEY", NULL);
+	cfg.storage_cors_origins = env_str("ATRIUM_STORAGE_CORS_ORIGINS", NULL);
 	cfg.quickbooks_verifier_token = env_str("ATRIUM_QUICKBOOKS_VERIFIER_TOKEN", NULL);
 	cfg.pax8_webhook_secret = env_str("ATRIUM_PAX8_WEBHOOK_SECRET", NULL);
 	cfg.pax8_client_id = env_str("ATRIUM_PAX8_CLIENT_ID", NULL);
@@ -408,13 +410,13 @@ void config_free(void)
 {
 	char **strs[] = {
 		&cfg.listen_host, &cfg.tls_cert, &cfg.tls_key, &cfg.db_url[0], &cfg.db_url[1],
-		&cfg.db_url[2], &cfg.db_url[3], &cfg.redis_url, &cfg.redis_prefix, &cfg.oidc_metadata_url,
+		&cfg.db_url[2], &cfg.db_url[3], &cfg.db_url[4], &cfg.redis_url, &cfg.redis_prefix, &cfg.oidc_metadata_url,
 		&cfg.oidc_v1_issuer, &cfg.oidc_client_id, &cfg.oidc_client_secret,
 		&cfg.home_tenant_id, &cfg.web_dir, &cfg.public_url, &cfg.trusted_proxies, &cfg.openapi_path, &cfg.problems_path, &cfg.log_level,
 		&cfg.azure_authority, &cfg.azure_tenant_id, &cfg.azure_client_id,
 		&cfg.azure_client_secret, &cfg.azure_client_certificate,
 		&cfg.azure_federated_token_file, &cfg.arm_url, &cfg.azure_subscription_id, &cfg.aks_cluster_id,
-		&cfg.storage_blob_url, &cfg.storage_account, &cfg.storage_key,
+		&cfg.storage_blob_url, &cfg.storage_account, &cfg.storage_key, &cfg.storage_cors_origins,
 		&cfg.quickbooks_verifier_token, &cfg.pax8_webhook_secret,
 		&cfg.pax8_client_id, &cfg.pax8_client_secret, &cfg.pax8_api_url, &cfg.pax8_token_url,
 		&cfg.quickbooks_client_id, &cfg.quickbooks_client_secret, &cfg.quickbooks_auth_url,

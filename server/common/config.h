@@ -18,7 +18,7 @@ struct config {
 	char *listen_host;
 	unsigned short listen_port;
 	char *tls_cert, *tls_key;   /* paths; both NULL means plain HTTP */
-	char *db_url[4];            /* indexed by enum db_service */
+	char *db_url[5];            /* indexed by enum db_service */
 	char *redis_url;
 	char *redis_prefix;         /* namespace for every key, e.g. "atrium:" */
 	char *oidc_metadata_url;
@@ -62,6 +62,7 @@ struct config {
 	 * namespaces (ATRIUM_AKS_CLUSTER_ID); NULL: no Kubernetes namespaces. */
 	char *aks_cluster_id;
 	char *storage_blob_url, *storage_account, *storage_key;
+	char *storage_cors_origins;     /* set by the worker on the Blob service; NULL: left alone */
 	char *quickbooks_verifier_token, *pax8_webhook_secret;
 	/* Pax8 Partner API (server/outbound/pax8.c): client credentials; pulls
 	 * are skipped while the id or the secret is unset. */

@@ -7,15 +7,38 @@
 #include "server/http/reply.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PORTAL_CSP                                                                          \
-	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "    \
-	"connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; "    \
-	"form-action 'self'; object-src 'none'"
+/* The portal's policy. With Blob Storage configured, its origin may be
+ * fetched (catalog uploads through a SAS) and shown (product images). */
+static char portal_csp[1024];
+static pthread_once_t csp_once = PTHREAD_ONCE_INIT;
+
+static void csp_init(void)
+{
+	char origin[300] = "";
+	const char *u = cfg.storage_blob_url;
+	const char *host = u ? strstr(u, "://") : NULL;
+	if (host && (strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0)) {
+		host += 3;
+		size_t n = strcspn(host, "/?#");
+		/* Only what a host[:port] holds, so nothing else reaches the header. */
+		bool ok = n > 0 && n < 256 && strspn(host, "abcdefghijklmnopqrstuvwxyz"
+							   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") >= n;
+		if (ok)
+			snprintf(origin, sizeof(origin), " %.*s%.*s", (int)(host - u), u, (int)n, host);
+	}
+	snprintf(portal_csp, sizeof(portal_csp),
+		 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:%s; "
+		 "connect-src 'self'%s; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+		 "form-action 'self'; object-src 'none'",
+		 origin, origin);
+}
 
 static const struct {
 	const char *ext;
@@ -73,7 +96,8 @@ static bool send_file(struct request *r, const char *rel, bool immutable)
 	r->status = 200;
 	reply_header(r, "Content-Type", type_of(rel));
 	reply_header(r, "Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
-	reply_header(r, "Content-Security-Policy", PORTAL_CSP);
+	pthread_once(&csp_once, csp_init);
+	reply_header(r, "Content-Security-Policy", portal_csp);
 	return true;
 }
 

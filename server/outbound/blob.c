@@ -210,3 +210,252 @@ void blob_container_get(const struct outbound_ctx *ctx, const char *name,
 	container_request(ctx, "GET", name, OUT_READ, what, out);
 	free(what);
 }
+
+/* ---- blobs and service SAS ------------------------------------------------ */
+
+/*
+ * The service SAS string-to-sign of a blob, version 2020-12-06 and later
+ * (Storage REST API, "Create a service SAS",
+ * https://learn.microsoft.com/rest/api/storageservices/create-service-sas;
+ * Azurite checks the same 16 lines: generateBlobSASSignature20201206):
+ * sp, st, se, "/blob/<account>/<container>/<blob>", si, sip, spr, sv, sr,
+ * snapshot time, ses, rscc, rscd, rsce, rscl, rsct; one per line, empty
+ * when unused.
+ */
+char *blob_sas_string_to_sign(const char *perms, const char *expiry, const char *account,
+			      const char *container, const char *blob, const char *protocol)
+{
+	return xasprintf("%s\n\n%s\n/blob/%s/%s/%s\n\n\n%s\n%s\nb\n\n\n\n\n\n\n", perms, expiry,
+			 account, container, blob, protocol, BLOB_API_VERSION);
+}
+
+char *blob_sas_url(const char *container, const char *blob, const char *perms, long ttl_s,
+		   char expires_at[32])
+{
+	if (!cfg.storage_blob_url || !cfg.storage_account || !cfg.storage_key)
+		return NULL;
+	time_t exp = time(NULL) + ttl_s;
+	struct tm tm;
+	gmtime_r(&exp, &tm);
+	strftime(expires_at, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* https only when the endpoint is https (Azurite speaks http). */
+	const char *proto = strncmp(cfg.storage_blob_url, "https:", 6) == 0 ? "https" : "";
+	char *sts = blob_sas_string_to_sign(perms, expires_at, cfg.storage_account, container, blob,
+					    proto);
+	char sig[128];
+	bool ok = blob_signature(cfg.storage_key, sts, sig, sizeof(sig));
+	free(sts);
+	if (!ok)
+		return NULL;
+	char *esig = outbound_escape(sig), *eexp = outbound_escape(expires_at);
+	size_t blen = strlen(cfg.storage_blob_url);
+	while (blen > 0 && cfg.storage_blob_url[blen - 1] == '/')
+		blen--;
+	char *url = xasprintf("%.*s/%s/%s?sv=%s&sp=%s&se=%s&sr=b%s%s&sig=%s", (int)blen,
+			      cfg.storage_blob_url, container, blob, BLOB_API_VERSION, perms, eexp,
+			      proto[0] ? "&spr=" : "", proto, esig);
+	free(esig);
+	free(eexp);
+	return url;
+}
+
+/* One Shared Key request on /<container>/<blob>. */
+static void object_request(const struct outbound_ctx *ctx, const char *method, const char *container,
+			   const char *blob, enum outbound_verb verb, const char *what,
+			   struct outbound_request *tmpl, struct outbound_response *resp_out,
+			   struct outbound_result *out)
+{
+	outbound_result_clear(out);
+	if (!cfg.storage_blob_url || !cfg.storage_account || !cfg.storage_key) {
+		outbound_result_set(out, OUT_PERMANENT, "ConfigurationMissing",
+				    "ATRIUM_STORAGE_BLOB_URL, ATRIUM_STORAGE_ACCOUNT and ATRIUM_STORAGE_KEY "
+				    "must be set to call the Blob service");
+		return;
+	}
+	char *path = endpoint_path();
+	if (path == NULL) {
+		outbound_result_set(out, OUT_PERMANENT, "ConfigurationInvalid",
+				    "ATRIUM_STORAGE_BLOB_URL is not a URL");
+		return;
+	}
+	char date[40];
+	blob_http_date(time(NULL), date);
+	bool has_rid = ctx && ctx->request_id && *ctx->request_id;
+	char *h_rid = has_rid ? xasprintf("x-ms-client-request-id:%s", ctx->request_id) : NULL;
+	char *h_date = xasprintf("x-ms-date:%s", date);
+	const char *ms[] = {has_rid ? h_rid : h_date, has_rid ? h_date : "x-ms-version:" BLOB_API_VERSION,
+			    has_rid ? "x-ms-version:" BLOB_API_VERSION : NULL, NULL};
+	char *full_path = xasprintf("%s/%s/%s", path, container, blob);
+	const char *params[] = {NULL};
+	char *resource = blob_canonical_resource(cfg.storage_account, full_path, params);
+	char *sts = blob_string_to_sign(method, 0, "", ms, resource);
+	char sig[128];
+	if (!blob_signature(cfg.storage_key, sts, sig, sizeof(sig))) {
+		outbound_result_set(out, OUT_PERMANENT, "ConfigurationInvalid",
+				    "ATRIUM_STORAGE_KEY is not base64");
+	} else {
+		size_t blen = strlen(cfg.storage_blob_url);
+		while (blen > 0 && cfg.storage_blob_url[blen - 1] == '/')
+			blen--;
+		char *url = xasprintf("%.*s/%s/%s", (int)blen, cfg.storage_blob_url, container, blob);
+		char *auth = xasprintf("Authorization: SharedKey %s:%s", cfg.storage_account, sig);
+		char *x_date = xasprintf("x-ms-date: %s", date);
+		char *x_rid = has_rid ? xasprintf("x-ms-client-request-id: %s", ctx->request_id) : NULL;
+		const char *headers[] = {auth, x_date, "x-ms-version: " BLOB_API_VERSION,
+					 "Content-Type:", x_rid, NULL};
+		struct outbound_request req = {.target = OUT_BLOB, .method = method, .url = url,
+					       .headers = headers};
+		if (tmpl) {
+			req.max_body = tmpl->max_body;
+			req.sink = tmpl->sink;
+			req.sink_arg = tmpl->sink_arg;
+		}
+		struct outbound_response resp;
+		outbound_perform(&req, &resp);
+		outbound_result_from(verb, &req, &resp, what, out);
+		if (resp_out)
+			*resp_out = resp;
+		else
+			outbound_response_free(&resp);
+		free(x_rid);
+		free(x_date);
+		free(auth);
+		free(url);
+	}
+	free(sts);
+	free(resource);
+	free(full_path);
+	free(h_date);
+	free(h_rid);
+	free(path);
+}
+
+void blob_delete(const struct outbound_ctx *ctx, const char *container, const char *blob,
+		 struct outbound_result *out)
+{
+	char *what = xasprintf("delete blob %s/%s", container, blob);
+	object_request(ctx, "DELETE", container, blob, OUT_DELETE, what, NULL, NULL, out);
+	free(what);
+}
+
+static void hash_piece(const char *p, size_t n, void *arg)
+{
+	EVP_DigestUpdate((EVP_MD_CTX *)arg, p, n);
+}
+
+void blob_get_sha256(const struct outbound_ctx *ctx, const char *container, const char *blob,
+		     size_t max_bytes, struct blob_props *props, struct outbound_result *out)
+{
+	memset(props, 0, sizeof(*props));
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		outbound_result_clear(out);
+		outbound_result_set(out, OUT_RETRY, "DigestUnavailable", "OpenSSL SHA-256 failed");
+		return;
+	}
+	char *what = xasprintf("get blob %s/%s", container, blob);
+	struct outbound_request tmpl = {.max_body = max_bytes, .sink = hash_piece, .sink_arg = md};
+	struct outbound_response resp;
+	memset(&resp, 0, sizeof(resp));
+	object_request(ctx, "GET", container, blob, OUT_READ, what, &tmpl, &resp, out);
+	free(what);
+	if (resp.too_large) {
+		/* Bigger than the medium may be: a permanent refusal, not a retry. */
+		outbound_result_set(out, OUT_PERMANENT, "BlobTooLarge",
+				    "the blob is larger than %zu bytes", max_bytes);
+		props->too_large = true;
+	}
+	if (out->cls == OUT_OK) {
+		unsigned char d[EVP_MAX_MD_SIZE];
+		unsigned int dl = 0;
+		if (EVP_DigestFinal_ex(md, d, &dl) == 1 && dl == 32) {
+			for (unsigned i = 0; i < dl; i++)
+				snprintf(props->sha256 + 2 * i, 3, "%02x", d[i]);
+			props->size = resp.len;
+			snprintf(props->content_type, sizeof(props->content_type), "%s",
+				 resp.content_type ? resp.content_type : "");
+		} else {
+			outbound_result_set(out, OUT_RETRY, "DigestUnavailable", "OpenSSL SHA-256 failed");
+		}
+	}
+	outbound_response_free(&resp);
+	EVP_MD_CTX_free(md);
+}
+
+/*
+ * Set Blob Service Properties with one CORS rule: `origins` (comma-separated,
+ * or "*") may PUT, GET and HEAD with any header, for 10 minutes of preflight
+ * cache. Only the Cors element is sent, so the other service properties
+ * stay as they are; the service's other CORS rules are replaced.
+ */
+void blob_set_cors(const struct outbound_ctx *ctx, const char *origins, struct outbound_result *out)
+{
+	outbound_result_clear(out);
+	if (!cfg.storage_blob_url || !cfg.storage_account || !cfg.storage_key) {
+		outbound_result_set(out, OUT_PERMANENT, "ConfigurationMissing",
+				    "ATRIUM_STORAGE_BLOB_URL, ATRIUM_STORAGE_ACCOUNT and ATRIUM_STORAGE_KEY "
+				    "must be set to call the Blob service");
+		return;
+	}
+	size_t n = strlen(origins);
+	if (n == 0 || n > 2000 || strpbrk(origins, "<>&\"' \r\n") != NULL) {
+		outbound_result_set(out, OUT_PERMANENT, "ConfigurationInvalid",
+				    "ATRIUM_STORAGE_CORS_ORIGINS must be origins separated by commas, or *");
+		return;
+	}
+	char *path = endpoint_path();
+	if (path == NULL) {
+		outbound_result_set(out, OUT_PERMANENT, "ConfigurationInvalid",
+				    "ATRIUM_STORAGE_BLOB_URL is not a URL");
+		return;
+	}
+	char *body = xasprintf("<?xml version=\"1.0\" encoding=\"utf-8\"?><StorageServiceProperties><Cors>"
+			       "<CorsRule><AllowedOrigins>%s</AllowedOrigins><AllowedMethods>PUT,GET,HEAD"
+			       "</AllowedMethods><MaxAgeInSeconds>600</MaxAgeInSeconds><ExposedHeaders>*"
+			       "</ExposedHeaders><AllowedHeaders>*</AllowedHeaders></CorsRule></Cors>"
+			       "</StorageServiceProperties>",
+			       origins);
+	char date[40];
+	blob_http_date(time(NULL), date);
+	bool has_rid = ctx && ctx->request_id && *ctx->request_id;
+	char *h_rid = has_rid ? xasprintf("x-ms-client-request-id:%s", ctx->request_id) : NULL;
+	char *h_date = xasprintf("x-ms-date:%s", date);
+	const char *ms[] = {has_rid ? h_rid : h_date, has_rid ? h_date : "x-ms-version:" BLOB_API_VERSION,
+			    has_rid ? "x-ms-version:" BLOB_API_VERSION : NULL, NULL};
+	char *full_path = xasprintf("%s/", path);
+	const char *params[] = {"comp:properties", "restype:service", NULL};
+	char *resource = blob_canonical_resource(cfg.storage_account, full_path, params);
+	char *sts = blob_string_to_sign("PUT", strlen(body), "application/xml", ms, resource);
+	char sig[128];
+	if (!blob_signature(cfg.storage_key, sts, sig, sizeof(sig))) {
+		outbound_result_set(out, OUT_PERMANENT, "ConfigurationInvalid", "ATRIUM_STORAGE_KEY is not base64");
+	} else {
+		size_t blen = strlen(cfg.storage_blob_url);
+		while (blen > 0 && cfg.storage_blob_url[blen - 1] == '/')
+			blen--;
+		char *url = xasprintf("%.*s/?restype=service&comp=properties", (int)blen, cfg.storage_blob_url);
+		char *auth = xasprintf("Authorization: SharedKey %s:%s", cfg.storage_account, sig);
+		char *x_date = xasprintf("x-ms-date: %s", date);
+		char *x_rid = has_rid ? xasprintf("x-ms-client-request-id: %s", ctx->request_id) : NULL;
+		const char *headers[] = {auth, x_date, "x-ms-version: " BLOB_API_VERSION,
+					 "Content-Type: application/xml", x_rid, NULL};
+		struct outbound_request req = {.target = OUT_BLOB, .method = "PUT", .url = url,
+					       .headers = headers, .body = body, .body_len = strlen(body)};
+		struct outbound_response resp;
+		outbound_perform(&req, &resp);
+		outbound_result_from(OUT_CREATE, &req, &resp, "set the Blob service's CORS rules", out);
+		outbound_response_free(&resp);
+		free(x_rid);
+		free(x_date);
+		free(auth);
+		free(url);
+	}
+	free(sts);
+	free(resource);
+	free(full_path);
+	free(h_date);
+	free(h_rid);
+	free(path);
+	free(body);
+}

@@ -55,4 +55,39 @@ bool blob_signature(const char *key_b64, const char *sts, char *out, size_t outl
 /* RFC 1123 date of `t` ("Sun, 22 Nov 2026 00:25:01 GMT"). */
 void blob_http_date(time_t t, char out[40]);
 
+/*
+ * Service SAS for one blob (sr=b) with permissions `perms` ("cw" to write
+ * it once, "r" to read it), valid for ttl_s seconds from now (negative:
+ * already expired, for tests): the blob's URL with the token, heap;
+ * expires_at gets its RFC 3339 expiry. NULL when storage is not
+ * configured. No network: a signature with the account key.
+ */
+char *blob_sas_url(const char *container, const char *blob, const char *perms, long ttl_s,
+		   char expires_at[32]);
+/* Its string-to-sign (version 2020-12-06 and later), heap. */
+char *blob_sas_string_to_sign(const char *perms, const char *expiry, const char *account,
+			      const char *container, const char *blob, const char *protocol);
+
+/* One CORS rule on the Blob service for `origins` ("a,b" or "*"): PUT, GET,
+ * HEAD with any header (Set Blob Service Properties, only <Cors>). */
+void blob_set_cors(const struct outbound_ctx *ctx, const char *origins, struct outbound_result *out);
+
+/* Deletes a blob; an absent one is OK (out->already). */
+void blob_delete(const struct outbound_ctx *ctx, const char *container, const char *blob,
+		 struct outbound_result *out);
+
+struct blob_props {
+	size_t size;
+	char content_type[128];
+	char sha256[65];         /* lower-case hex of the content */
+	bool too_large;
+};
+/*
+ * Downloads a blob (Get Blob, Shared Key), hashing it with SHA-256 as it
+ * arrives (never held in memory), at most max_bytes (more: PERMANENT
+ * "BlobTooLarge", props->too_large). 404: PERMANENT with status 404.
+ */
+void blob_get_sha256(const struct outbound_ctx *ctx, const char *container, const char *blob,
+		     size_t max_bytes, struct blob_props *props, struct outbound_result *out);
+
 #endif

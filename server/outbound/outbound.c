@@ -69,9 +69,14 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	struct outbound_response *r = ud;
 	size_t n = size * nmemb;
-	if (r->len + n > OUTBOUND_MAX_BODY) {
+	if (r->len + n > (r->limit ? r->limit : OUTBOUND_MAX_BODY)) {
 		r->too_large = true;
 		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+	}
+	if (r->sink) {
+		r->sink(ptr, n, r->sink_arg);
+		r->len += n;
+		return n;
 	}
 	r->body = xrealloc(r->body, r->len + n + 1);
 	memcpy(r->body + r->len, ptr, n);
@@ -103,7 +108,9 @@ static void clear_headers(struct outbound_response *r)
 	free(r->location);
 	free(r->async_operation);
 	free(r->ms_error_code);
+	free(r->content_type);
 	r->retry_after = r->location = r->async_operation = r->ms_error_code = NULL;
+	r->content_type = NULL;
 }
 
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
@@ -117,6 +124,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
 	take_header(ptr, n, "Location", &r->location);
 	take_header(ptr, n, "Azure-AsyncOperation", &r->async_operation);
 	take_header(ptr, n, "x-ms-error-code", &r->ms_error_code);
+	take_header(ptr, n, "Content-Type", &r->content_type);
 	return n;
 }
 
@@ -160,6 +168,9 @@ static void end_call_span(const struct trace_span *span, const struct outbound_r
 bool outbound_perform(const struct outbound_request *req, struct outbound_response *resp)
 {
 	memset(resp, 0, sizeof(*resp));
+	resp->limit = req->max_body;
+	resp->sink = req->sink;
+	resp->sink_arg = req->sink_arg;
 	CURL *c = curl_easy_init();
 	struct curl_slist *hl = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";

@@ -57,6 +57,12 @@ struct outbound_request {
 	/* Follow up to 3 redirects, to https only. Never for a request that
 	 * carries credentials: they must not travel to another host. */
 	bool follow_redirects;
+	/* A body larger than OUTBOUND_MAX_BODY (blob downloads): its limit
+	 * here (0: the default). With `sink`, the body is handed to it piece
+	 * by piece (and not kept in the response); `len` still counts it. */
+	size_t max_body;
+	void (*sink)(const char *p, size_t n, void *arg);
+	void *sink_arg;
 };
 
 struct outbound_response {
@@ -71,6 +77,11 @@ struct outbound_response {
 	char *location;
 	char *async_operation;       /* Azure-AsyncOperation */
 	char *ms_error_code;         /* x-ms-error-code (Storage) */
+	char *content_type;          /* Content-Type */
+	/* Copied from the request by outbound_perform() for the body callback. */
+	size_t limit;
+	void (*sink)(const char *p, size_t n, void *arg);
+	void *sink_arg;
 	uint64_t duration_ns;
 };
 

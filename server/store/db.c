@@ -56,7 +56,7 @@ struct pool {
 
 static struct pool pools[DB_SERVICE_COUNT];
 static const char *service_names[DB_SERVICE_COUNT] = {"auth_db", "portal_db", "betting_db",
-						      "billing_db"};
+						      "billing_db", "catalog_db"};
 
 const char *db_service_name(enum db_service svc)
 {

@@ -18,7 +18,7 @@
 
 #include "server/common/util.h"
 
-enum db_service { DB_AUTH, DB_PORTAL, DB_BETTING, DB_BILLING, DB_SERVICE_COUNT };
+enum db_service { DB_AUTH, DB_PORTAL, DB_BETTING, DB_BILLING, DB_CATALOG, DB_SERVICE_COUNT };
 
 struct db_stmt {
 	const char *name;

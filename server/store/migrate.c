@@ -18,7 +18,7 @@
 #define DIRECTIVE "-- atrium:"
 #define NO_TRANSACTION "-- atrium:no-transaction"
 
-static const char *const folders[DB_SERVICE_COUNT] = {"auth", "portal", "betting", "billing"};
+static const char *const folders[DB_SERVICE_COUNT] = {"auth", "portal", "betting", "billing", "catalog"};
 
 enum file_state { F_PENDING, F_APPLIED, F_CHANGED, F_MISSING };
 static const char *const state_names[] = {"pending", "applied", "changed", "missing"};

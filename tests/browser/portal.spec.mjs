@@ -584,6 +584,90 @@ run.check('the tenant admin signs in: tenant screens, no platform screens, no wa
   return links.join(', ');
 });
 
+run.check('admin adds a product in the catalog, finds it, and builds a cable plan (tables and a diagram)', async () => {
+  const cat = `/v1/tenants/${tenantId}/catalog`;
+  const sw = await fromPage('POST', `${cat}/products`, {
+    sku: `BR-SW-${suffix}`, name: `Browser switch ${suffix}`, unit_price_minor: 19900, currency: 'EUR',
+    attributes: { ports: [{ count: 8, type: 'rj45', speed_mbps: 1000 }], poe_budget_w: 30 },
+  });
+  const ap = await fromPage('POST', `${cat}/products`, {
+    sku: `BR-AP-${suffix}`, name: `Browser AP ${suffix}`, unit_price_minor: 9900, currency: 'EUR',
+    attributes: { ports: [{ count: 1, type: 'rj45', speed_mbps: 1000 }], poe_draw_w: 12.5 },
+  });
+  assert(sw.status === 201 && ap.status === 201, `products: ${sw.status} ${ap.status}`);
+  await nav().getByRole('link', { name: 'Catalog' }).click();
+  await page.waitForURL(at(tp('/catalog')));
+  await page.getByRole('button', { name: 'New product' }).click();
+  const form = page.getByRole('form', { name: 'New product' });
+  await form.getByLabel('SKU').fill(`BR-P-${suffix}`);
+  await form.getByLabel('Name').fill(`Patch box ${suffix}`);
+  await form.getByLabel('Price').fill('12.50');
+  await form.getByRole('button', { name: 'Add product' }).click();
+  await page.getByText(`Product “Patch box ${suffix}” added.`).waitFor();
+  await page.getByRole('searchbox').fill(`BR-SW-${suffix}`);
+  await page.getByRole('searchbox').press('Enter');
+  await page.getByRole('link', { name: `BR-SW-${suffix}` }).click();
+  await page.getByRole('heading', { name: `Browser switch ${suffix}` }).waitFor();
+  const price = (await page.getByTestId('product-price').textContent()) ?? '';
+  assert(price.includes('199'), `price shown: ${price}`);
+  await axe(page, 'catalog product');
+
+  await page.getByRole('link', { name: 'Back to the catalog' }).click();
+  await page.getByRole('link', { name: 'Cable plan' }).click();
+  await page.getByRole('heading', { name: 'Cable plan' }).waitFor();
+  const bom = page.getByTestId('bom-row');
+  await bom.nth(0).getByLabel('Name').fill('sw');
+  await bom.nth(0).getByLabel('Product').locator(`option[value="${sw.body.id}"]`).waitFor({ state: 'attached' });
+  await bom.nth(0).getByLabel('Product').selectOption(sw.body.id);
+  await page.getByRole('button', { name: 'Add a product' }).click();
+  await bom.nth(1).getByLabel('Name').fill('ap');
+  await bom.nth(1).getByLabel('Product').selectOption(ap.body.id);
+  await bom.nth(1).getByLabel('Quantity').fill('3');
+  const links = page.getByTestId('link-row');
+  for (let k = 0; k < 3; k++) {
+    if (k > 0) await page.getByRole('button', { name: 'Add a link' }).click();
+    await links.nth(k).getByLabel('From').selectOption('sw');
+    await links.nth(k).getByLabel('To').selectOption(`ap#${k + 1}`);
+    await links.nth(k).getByLabel('Distance (m)').fill('10');
+  }
+  await page.getByRole('button', { name: 'Calculate' }).click();
+  await page.getByRole('table', { name: 'Cables' }).waitFor();
+  const count = (await page.getByTestId('cable-count').first().textContent())?.trim();
+  assert(count === '3', `cables: ${count}`);
+  const problems = (await page.getByTestId('plan-problems').textContent()) ?? '';
+  assert(problems.includes('poe over budget'), `problems: ${problems}`);
+  assert((await page.getByTestId('cable-diagram').locator('rect').count()) === 4, 'the diagram has 4 devices');
+  await axe(page, 'cable plan');
+  return `3 cables, ${problems.trim()}`;
+});
+
+run.check('admin uploads a product image straight to Blob Storage (SAS), with a progress bar; the worker checks it and the page shows it', async () => {
+  const found = await fromPage('GET', `/v1/tenants/${tenantId}/catalog/products?q=BR-SW-${suffix}`);
+  const id = found.body?.data?.[0]?.id;
+  assert(id, `the switch: ${JSON.stringify(found.body)}`);
+  await page.goto(`${BASE}${tp(`/catalog/products/${id}`)}`);
+  await page.getByRole('heading', { name: `Browser switch ${suffix}` }).waitFor();
+  // The bar may come and go quickly: remember that it was there.
+  await page.evaluate(() => {
+    window.__progressSeen = false;
+    new MutationObserver(() => {
+      if (document.querySelector('[data-testid="upload-progress"]')) window.__progressSeen = true;
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+  // A 1x1 PNG.
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+  await page.getByLabel('Add an image').setInputFiles({ name: 'switch.png', mimeType: 'image/png', buffer: png });
+  await page.getByText('switch.png is uploaded; it is checked now.').waitFor({ timeout: 20000 });
+  assert(await page.evaluate(() => window.__progressSeen), 'no progress bar during the upload');
+  await page.locator('[data-testid="media-line"][data-status="ready"]').waitFor({ timeout: 30000 });
+  const img = page.locator('img.catalog-image');
+  await img.waitFor();
+  const loaded = await img.evaluate((el) => el.complete && el.naturalWidth === 1);
+  assert(loaded, 'the image from its read SAS link is not shown');
+  await axe(page, 'product with an image');
+  return 'ready, shown';
+});
+
 let progressSeen = '';
 run.check('admin creates a namespace and watches it reach "ready" (polled every 2 s), with a progress bar, then a notice', async () => {
   await nav().getByRole('link', { name: 'Namespaces' }).click();
@@ -939,7 +1023,7 @@ run.check("a member of the new tenant signs in (no roles)", async () => {
 
 run.check('member: Events, My bets and Wallet in the navigation, no admin screens', async () => {
   const links = (await navLinks()).filter((l) => l !== tenantForm.renamed); // the tenant's heading links to its overview
-  assert(links.join('|') === 'Overview|Events|My bets|Wallet', `links: ${links.join(', ')}`);
+  assert(links.join('|') === 'Overview|Events|My bets|Wallet|Catalog', `links: ${links.join(', ')}`);
   for (const admin of ['Tenants', 'Webhook events', 'Namespaces', 'Payments', 'Ledger', 'Billing', 'Settings', 'Audit log']) {
     assert(!links.includes(admin), `member sees "${admin}" (links: ${links.join(', ')})`);
   }

@@ -789,7 +789,7 @@ for (const env of OVERLAYS) {
   check('compose: postgres, redis, azurite, idp, migrate, serve, worker', need.every((s) => s in svcs), Object.keys(svcs).join(', '));
   check('compose: PostgreSQL 15 with the init script for the four databases', /^postgres:15/.test(svcs.postgres?.image || '')
     && (svcs.postgres?.volumes || []).some((v) => v.includes('docker-entrypoint-initdb.d'))
-    && ['auth_db', 'portal_db', 'betting_db', 'billing_db'].every((d) => readFileSync(join(ROOT, 'deploy', 'docker', 'postgres-init', '10-atrium.sh'), 'utf8').includes(d)));
+    && ['auth_db', 'portal_db', 'betting_db', 'billing_db', 'catalog_db'].every((d) => readFileSync(join(ROOT, 'deploy', 'docker', 'postgres-init', '10-atrium.sh'), 'utf8').includes(d)));
   check('compose: the identity provider is node tests/idp/idp.mjs on 28080', (svcs.idp?.command || []).join(' ') === 'node tests/idp/idp.mjs' && svcs.idp?.environment?.IDP_PORT === '28080');
   check('compose: serve and worker wait for a successful migrate', ['serve', 'worker'].every((s) => svcs[s]?.depends_on?.migrate?.condition === 'service_completed_successfully'));
   check('compose: migrate, serve and worker run the Dockerfile\'s image', ['migrate', 'serve', 'worker'].every((s) => svcs[s]?.build?.dockerfile === 'deploy/docker/Dockerfile'));

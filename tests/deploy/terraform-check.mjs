@@ -358,8 +358,8 @@ const one = (type) => Object.values(R[type] || {})[0] || {};
   check('PostgreSQL private access (delegated subnet + private DNS zone, no public access)',
     pg.public_network_access_enabled === false && /azurerm_subnet\.postgres\.id/.test(pg.delegated_subnet_id ?? '') && /azurerm_private_dns_zone\.postgres\.id/.test(pg.private_dns_zone_id ?? ''));
   const dbs = JSON.stringify(cfg.locals.databases ?? {});
-  check('PostgreSQL databases auth_db, portal_db, betting_db, billing_db',
-    ['auth_db', 'portal_db', 'betting_db', 'billing_db'].every((d) => dbs.includes(`"${d}"`)) && R.azurerm_postgresql_flexible_server_database?.service?.for_each === '${local.databases}');
+  check('PostgreSQL databases auth_db, portal_db, betting_db, billing_db, catalog_db',
+    ['auth_db', 'portal_db', 'betting_db', 'billing_db', 'catalog_db'].every((d) => dbs.includes(`"${d}"`)) && R.azurerm_postgresql_flexible_server_database?.service?.for_each === '${local.databases}');
   const sub = R.azurerm_subnet?.postgres;
   check('PostgreSQL subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers',
     sub?.delegation?.[0]?.service_delegation?.[0]?.name === 'Microsoft.DBforPostgreSQL/flexibleServers');

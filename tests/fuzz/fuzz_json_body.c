@@ -31,7 +31,7 @@ static const struct {
 } handler_tables[] = {
 	{tenants_bodies, &tenants_bodies_len},     {events_bodies, &events_bodies_len},
 	{namespaces_bodies, &namespaces_bodies_len}, {payments_bodies, &payments_bodies_len},
-	{bets_bodies, &bets_bodies_len},
+	{bets_bodies, &bets_bodies_len},         {catalog_bodies, &catalog_bodies_len},
 };
 
 /* ---- one spec of every type ---- */

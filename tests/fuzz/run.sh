@@ -15,7 +15,7 @@ bin="$build/tests/fuzz/$target"
 dict=
 case $target in
   fuzz_bearer) dict="$root/tests/fuzz/dict/jwt.dict" ;;
-  fuzz_json_body|fuzz_quickbooks|fuzz_pax8|fuzz_idempotency_key) dict="$root/tests/fuzz/dict/json.dict" ;;
+  fuzz_json_body|fuzz_quickbooks|fuzz_pax8|fuzz_idempotency_key|fuzz_cable_plan) dict="$root/tests/fuzz/dict/json.dict" ;;
 esac
 art=${ATRIUM_FUZZ_ARTIFACTS:-$(mktemp -d "${TMPDIR:-/tmp}/atrium-fuzz.XXXXXX")}
 mkdir -p "$art"

@@ -34,8 +34,8 @@ Test(http, readyz_checks_every_database_and_redis)
 	struct resp *r = http("GET", "/readyz", NULL, NULL, NULL);
 	cr_assert_eq(r->status, 200, "%s", r->body);
 	json_t *checks = json_object_get(r->json, "checks");
-	const char *names[] = {"auth_db", "portal_db", "betting_db", "billing_db", "redis"};
-	for (int i = 0; i < 5; i++)
+	const char *names[] = {"auth_db", "portal_db", "betting_db", "billing_db", "catalog_db", "redis"};
+	for (int i = 0; i < 6; i++)
 		cr_assert_str_eq(json_string_value(json_object_get(checks, names[i])), "ok", "%s", names[i]);
 	resp_free(r);
 }
@@ -481,8 +481,8 @@ static int run_as_bypass_role(const char *cmd, bool allow, char **log)
 	if (pid == 0) {
 		test_child_dies_with_parent();
 		const char *vars[] = {"ATRIUM_DB_AUTH_URL", "ATRIUM_DB_PORTAL_URL", "ATRIUM_DB_BETTING_URL",
-				      "ATRIUM_DB_BILLING_URL"};
-		for (int i = 0; i < 4; i++) {
+				      "ATRIUM_DB_BILLING_URL", "ATRIUM_DB_CATALOG_URL"};
+		for (int i = 0; i < 5; i++) {
 			const char *u = getenv(vars[i]);
 			const char *at = u ? strchr(u, '@') : NULL;
 			if (at == NULL)

@@ -22,8 +22,9 @@
 #include "client.h"
 
 static const char *const db_vars[] = {"ATRIUM_DB_AUTH_URL", "ATRIUM_DB_PORTAL_URL",
-				      "ATRIUM_DB_BETTING_URL", "ATRIUM_DB_BILLING_URL"};
-static const char *const folders[] = {"auth", "portal", "betting", "billing"};
+				      "ATRIUM_DB_BETTING_URL", "ATRIUM_DB_BILLING_URL",
+				      "ATRIUM_DB_CATALOG_URL"};
+static const char *const folders[] = {"auth", "portal", "betting", "billing", "catalog"};
 
 static char dir[64];       /* the migrations folder */
 static char sfx[16];       /* random, in every table name of a test */
@@ -68,7 +69,7 @@ static void setup(void)
 	snprintf(table, sizeof(table), "mt_%s_migrations", sfx);
 	snprintf(dir, sizeof(dir), "/tmp/atrium-migrate-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		char sub[128];
 		snprintf(sub, sizeof(sub), "%s/%s", dir, folders[i]);
 		cr_assert_eq(mkdir(sub, 0700), 0);
@@ -77,7 +78,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		PGconn *pg = db_connect(db_vars[i]);
 		char *sql = with_sfx("DO $$ DECLARE t text; BEGIN FOR t IN SELECT tablename FROM pg_tables "
 				     "WHERE schemaname = current_schema() AND tablename LIKE 'mt\\_@\\_%' LOOP "
@@ -530,7 +531,7 @@ Test(cli, check_passes_against_the_stack_naming_every_dependency)
 	RUN(&r, "check");
 	cr_assert_eq(r.rc, 0, "atrium check: %d\n%s\n%s", r.rc, r.out, r.err);
 	const char *names[] = {"configuration", "auth_db", "portal_db", "betting_db", "billing_db",
-			       "migrations", "tls", "redis", "identity provider", "token audience",
+			       "catalog_db", "migrations", "tls", "redis", "identity provider", "token audience",
 			       "worker settings", "azure credential", "blob storage", "secrets key"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		cr_assert(has_line(r.out, "ok", names[i]), "no ok line for %s:\n%s", names[i], r.out);

@@ -91,7 +91,8 @@ Test(ops, redis_down_leaves_the_pod_ready_and_bearer_traffic_served, .timeout = 
 	cr_assert_str_eq(json_string_value(json_object_get(ready->json, "status")), "degraded", "%s",
 			 ready->body);
 	cr_assert_str_eq(check_of(ready, "redis"), "down");
-	const char *core[] = {"auth_db", "portal_db", "betting_db", "billing_db", "identity_provider"};
+	const char *core[] = {"auth_db", "portal_db", "betting_db", "billing_db", "catalog_db",
+			      "identity_provider"};
 	for (size_t i = 0; i < sizeof(core) / sizeof(core[0]); i++)
 		cr_assert_str_eq(check_of(ready, core[i]), "ok", "%s", core[i]);
 	cr_assert_eq(bearer->status, 200, "bearer /v1/me with Redis down: %ld %s", bearer->status,

@@ -109,8 +109,9 @@ static void pool_setup(void)
 	cr_assert(config_load());
 	/* Every service through the pooler; the pool has more connections
 	 * than the pooler has server connections. */
-	const char *vars[] = {"ATRIUM_DB_AUTH_URL", "ATRIUM_DB_PORTAL_URL", "ATRIUM_DB_BETTING_URL",
-			      "ATRIUM_DB_BILLING_URL"};
+	const char *vars[DB_SERVICE_COUNT] = {"ATRIUM_DB_AUTH_URL", "ATRIUM_DB_PORTAL_URL",
+					      "ATRIUM_DB_BETTING_URL", "ATRIUM_DB_BILLING_URL",
+					      "ATRIUM_DB_CATALOG_URL"};
 	for (int s = 0; s < DB_SERVICE_COUNT; s++) {
 		free(cfg.db_url[s]);
 		cfg.db_url[s] = pooled_url(vars[s]);
@@ -274,19 +275,19 @@ Test(pooler, platform_wide_scope_and_a_tenant_scope_alternate_on_one_connection,
 /* atrium serve with every database through the pooler, in transaction mode. */
 static pid_t spawn_pooled_serve(char base[64], const char *log)
 {
-	const char *names[4] = {"ATRIUM_DB_AUTH_URL", "ATRIUM_DB_PORTAL_URL", "ATRIUM_DB_BETTING_URL",
-				"ATRIUM_DB_BILLING_URL"};
-	char *e[4];
-	for (int i = 0; i < 4; i++) {
+	const char *names[5] = {"ATRIUM_DB_AUTH_URL", "ATRIUM_DB_PORTAL_URL", "ATRIUM_DB_BETTING_URL",
+				"ATRIUM_DB_BILLING_URL", "ATRIUM_DB_CATALOG_URL"};
+	char *e[5];
+	for (int i = 0; i < 5; i++) {
 		char *url = pooled_url(names[i]);
 		e[i] = xasprintf("%s=%s", names[i], url);
 		free(url);
 	}
 	const char *env[] = {"ATRIUM_RATE_LIMIT_IP_PER_MINUTE=1000000",
 			     "ATRIUM_RATE_LIMIT_TENANT_PER_MINUTE=1000000", "ATRIUM_DB_POOL_MODE=transaction",
-			     "ATRIUM_DB_POOL_SIZE=6", e[0], e[1], e[2], e[3], NULL};
+			     "ATRIUM_DB_POOL_SIZE=6", e[0], e[1], e[2], e[3], e[4], NULL};
 	pid_t pid = spawn_serve(nst_free_port(), env, log, base, 64);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		free(e[i]);
 	return pid;
 }
@@ -414,15 +415,16 @@ Test(pooler_worker, a_worker_in_transaction_mode_provisions_a_namespace)
 	json_t *ns = nst_create(&t, "pooled", "dev", "westeurope", 202);
 	const char *id = json_string_value(json_object_get(ns, "id"));
 	cr_assert_not_null(id);
-	char *urls[4] = {pooled_url("ATRIUM_DB_AUTH_URL"), pooled_url("ATRIUM_DB_PORTAL_URL"),
-			 pooled_url("ATRIUM_DB_BETTING_URL"), pooled_url("ATRIUM_DB_BILLING_URL")};
-	char *e[4];
-	const char *names[4] = {"ATRIUM_DB_AUTH_URL", "ATRIUM_DB_PORTAL_URL", "ATRIUM_DB_BETTING_URL",
-				"ATRIUM_DB_BILLING_URL"};
-	for (int i = 0; i < 4; i++)
+	char *urls[5] = {pooled_url("ATRIUM_DB_AUTH_URL"), pooled_url("ATRIUM_DB_PORTAL_URL"),
+			 pooled_url("ATRIUM_DB_BETTING_URL"), pooled_url("ATRIUM_DB_BILLING_URL"),
+			 pooled_url("ATRIUM_DB_CATALOG_URL")};
+	char *e[5];
+	const char *names[5] = {"ATRIUM_DB_AUTH_URL", "ATRIUM_DB_PORTAL_URL", "ATRIUM_DB_BETTING_URL",
+				"ATRIUM_DB_BILLING_URL", "ATRIUM_DB_CATALOG_URL"};
+	for (int i = 0; i < 5; i++)
 		e[i] = xasprintf("%s=%s", names[i], urls[i]);
 	const char *env[] = {"ATRIUM_DB_POOL_MODE=transaction", "ATRIUM_WORKER_POLL_MS=200",
-			     "ATRIUM_JOB_LEASE_SECONDS=5", e[0], e[1], e[2], e[3], NULL};
+			     "ATRIUM_JOB_LEASE_SECONDS=5", e[0], e[1], e[2], e[3], e[4], NULL};
 	char *log = nst_log_path("worker-pooled");
 	pid_t w = nst_spawn_worker(log, env);
 	char *st = nst_wait(id, ",ready,failed,", 90);
@@ -432,7 +434,7 @@ Test(pooler_worker, a_worker_in_transaction_mode_provisions_a_namespace)
 	cr_assert_eq(audited, 1, "the ready audit record, in the namespace's tenant");
 	cr_assert_eq(nst_stop(w, SIGTERM, 20), 0, "the pooled worker exits 0 on SIGTERM");
 	cr_assert(nst_log_clean(log), "sanitizer report in %s", log);
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		free(urls[i]);
 		free(e[i]);
 	}

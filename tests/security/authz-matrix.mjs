@@ -340,6 +340,10 @@ class Fixtures {
       if (typeof b.name === 'string') b.name = /^[a-z0-9-]+$/.test(b.name) ? `${b.name}-${unique()}` : `${b.name} ${unique()}`;
       if ('event_id' in b && this.event) b.event_id = this.event;
       if ('starts_at' in b) b.starts_at = new Date(Date.now() + 7 * 86400e3).toISOString();
+      // The catalog (issue 17): unique SKUs, this run's items and categories.
+      if (typeof b.sku === 'string') b.sku = `${b.sku}-${unique()}`;
+      if ('to_item_id' in b && this.product2) b.to_item_id = this.product2;
+      if ('parent_id' in b && this.category) b.parent_id = this.category;
     }
     return b;
   }
@@ -375,6 +379,59 @@ class Fixtures {
     return n;
   }
 
+  // ---- the catalog (issue 17): tenant A's private rows
+  async createProduct() {
+    const p = await this.must('create a product', {
+      method: 'POST', path: `/v1/tenants/${this.tenant}/catalog/products`, authorization: this.t.tenant_admin,
+      json: { sku: `AUTHZ-${unique()}`, name: `Authz product ${run}`, unit_price_minor: 1000, currency: 'EUR' },
+    }, [201]);
+    return p.id;
+  }
+
+  async createService() {
+    const p = await this.must('create a service', {
+      method: 'POST', path: `/v1/tenants/${this.tenant}/catalog/services`, authorization: this.t.tenant_admin,
+      json: { sku: `AUTHZ-S-${unique()}`, name: `Authz service ${run}`, unit_price_minor: 100, currency: 'EUR',
+        billing: 'monthly', unit: 'user' },
+    }, [201]);
+    return p.id;
+  }
+
+  async createCategory() {
+    const c = await this.must('create a category', {
+      method: 'POST', path: `/v1/tenants/${this.tenant}/catalog/categories`, authorization: this.t.tenant_admin,
+      json: { slug: `authz-${unique()}`, name: `Authz ${run}` },
+    }, [201]);
+    return c.id;
+  }
+
+  async createRelationship(kind, from) {
+    const to = await this.createProduct();
+    const r = await this.must('relate two items', {
+      method: 'POST', path: `/v1/tenants/${this.tenant}/catalog/${kind}/${from}/relationships`,
+      authorization: this.t.tenant_admin, json: { to_item_id: to, type: 'requires' },
+    }, [201]);
+    return r.id;
+  }
+
+  async createMedia() {
+    const m = await this.must('ask for an upload', {
+      method: 'POST', path: `/v1/tenants/${this.tenant}/catalog/products/${this.product}/media`,
+      authorization: this.t.tenant_admin,
+      json: { kind: 'image', content_type: 'image/png', size: 10, sha256: 'a'.repeat(64) },
+    }, [201]);
+    return m.id;
+  }
+
+  async productWithOverride() {
+    const id = await this.createProduct();
+    await this.must('set a price override', {
+      method: 'PUT', path: `/v1/tenants/${this.tenant}/catalog/products/${id}/price-override`,
+      authorization: this.t.tenant_admin, json: { amount_minor: 900, currency: 'EUR' },
+    }, [200]);
+    return id;
+  }
+
   async setup() {
     const me = await this.must('GET /v1/me as the member', { path: '/v1/me', authorization: this.t.member }, [200]);
     this.memberId = me.user.id;
@@ -400,13 +457,22 @@ class Fixtures {
     const ns = await this.createNamespace();
     this.namespace = ns.name;
     this.job = ns.job_id;
+    this.product = await this.createProduct();
+    this.product2 = await this.createProduct();
+    this.service = await this.createService();
+    this.category = await this.createCategory();
+    this.productRelationship = await this.createRelationship('products', this.product);
+    this.serviceRelationship = await this.createRelationship('services', this.service);
+    this.media = await this.createMedia();
   }
 
   // The shared value of a path parameter (tenant A's resources).
-  shared(param) {
+  shared(param, op) {
+    if (param === 'relationship_id') return op?.path.includes('/services/') ? this.serviceRelationship : this.productRelationship;
     const v = {
       tenant_id: this.tenant, event_id: this.event, bet_id: this.bet, payment_id: this.payment,
       namespace: this.namespace, job_id: this.job, code: 'not-found',
+      product_id: this.product, service_id: this.service, category_id: this.category, media_id: this.media,
     }[param];
     if (v === undefined) throw new Error(`no fixture for path parameter {${param}}: add one to tests/security/authz-matrix.mjs`);
     return v;
@@ -414,8 +480,14 @@ class Fixtures {
 
   // A fresh value, for a call that may use the resource up (DELETE, or a
   // POST action such as /result or /cancel).
-  async fresh(param) {
+  async fresh(param, op) {
     switch (param) {
+      case 'product_id': return op?.path.endsWith('/price-override') ? this.productWithOverride() : this.createProduct();
+      case 'service_id': return this.createService();
+      case 'category_id': return this.createCategory();
+      case 'media_id': return this.createMedia();
+      case 'relationship_id': return op?.path.includes('/services/')
+        ? this.createRelationship('services', this.service) : this.createRelationship('products', this.product);
       case 'tenant_id': return (await this.createTenant()).id;
       case 'event_id': return this.createEvent();
       case 'namespace': return (await this.createNamespace()).name;
@@ -426,7 +498,7 @@ class Fixtures {
   async path(op, { fresh = false } = {}) {
     const values = {};
     const last = op.params[op.params.length - 1];
-    for (const p of op.params) values[p] = fresh && p === last ? await this.fresh(p) : this.shared(p);
+    for (const p of op.params) values[p] = fresh && p === last ? await this.fresh(p, op) : this.shared(p, op);
     return op.path.replace(/\{([^}]+)\}/g, (_, p) => encodeURIComponent(values[p]));
   }
 }

@@ -75,3 +75,19 @@ Test(blob, http_date_is_rfc_1123_in_gmt)
 	blob_http_date(0, d);
 	cr_assert_str_eq(d, "Thu, 01 Jan 1970 00:00:00 GMT");
 }
+
+/* Service SAS, version 2020-12-06 and later: 16 lines (sp, st, se,
+ * resource, si, sip, spr, sv, sr, snapshot, ses, rscc, rscd, rsce, rscl,
+ * rsct); Azurite accepting what this signs is tests/integration's. */
+Test(blob, service_sas_string_to_sign_has_the_sixteen_fields_of_2020_12_06)
+{
+	char *sts = blob_sas_string_to_sign("cw", "2026-12-05T18:50:00Z", "acct", "product-images",
+					    "t/i/m", "https");
+	cr_assert_str_eq(sts, "cw\n\n2026-12-05T18:50:00Z\n/blob/acct/product-images/t/i/m\n\n\nhttps\n"
+			      BLOB_API_VERSION "\nb\n\n\n\n\n\n\n");
+	int lines = 1;
+	for (const char *p = sts; *p; p++)
+		lines += *p == '\n';
+	cr_assert_eq(lines, 16);
+	free(sts);
+}

@@ -19,6 +19,9 @@ import { TenantSettings } from "./pages/TenantSettings";
 
 // The tenant screens beyond the overview, loaded on demand (own chunks), so
 // they cost nothing until used.
+const Catalog = lazy(() => import("./pages/Catalog").then((m) => ({ default: m.Catalog })));
+const CatalogProduct = lazy(() => import("./pages/CatalogProduct").then((m) => ({ default: m.CatalogProduct })));
+const CablePlan = lazy(() => import("./pages/CablePlan").then((m) => ({ default: m.CablePlan })));
 const Billing = lazy(() => import("./pages/Billing").then((m) => ({ default: m.Billing })));
 const Bets = lazy(() => import("./pages/Bets").then((m) => ({ default: m.Bets })));
 const EventDetail = lazy(() => import("./pages/EventDetail").then((m) => ({ default: m.EventDetail })));
@@ -65,6 +68,9 @@ export function App() {
               <Route path="payments" element={<TenantGate cap="payments.read_all"><Payments /></TenantGate>} />
               <Route path="ledger" element={<TenantGate cap="ledger.read"><Ledger /></TenantGate>} />
               <Route path="billing" element={<TenantGate cap="billing.read"><Billing /></TenantGate>} />
+              <Route path="catalog" element={<TenantGate cap="catalog.read"><Catalog /></TenantGate>} />
+              <Route path="catalog/products/:productId" element={<TenantGate cap="catalog.read"><CatalogProduct /></TenantGate>} />
+              <Route path="catalog/cable-plan" element={<TenantGate cap="catalog.read"><CablePlan /></TenantGate>} />
               <Route path="*" element={<NotFound />} />
             </Route>
             <Route path="*" element={<NotFound />} />

@@ -58,7 +58,7 @@ else
   secret atrium-db-password "$pw"
 fi
 
-echo "==> PostgreSQL: role atrium owning auth_db, portal_db, betting_db, billing_db"
+echo "==> PostgreSQL: role atrium owning auth_db, portal_db, betting_db, billing_db, catalog_db"
 kubectl get namespace atrium-ops >/dev/null 2>&1 || kubectl create namespace atrium-ops
 # stdin: the administrator's password, then the SQL (so neither password is
 # in the pod's spec or on a command line).
@@ -75,6 +75,7 @@ ALTER DATABASE auth_db OWNER TO atrium;
 ALTER DATABASE portal_db OWNER TO atrium;
 ALTER DATABASE betting_db OWNER TO atrium;
 ALTER DATABASE billing_db OWNER TO atrium;
+ALTER DATABASE catalog_db OWNER TO atrium;
 \c auth_db
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
 \c portal_db
@@ -82,6 +83,8 @@ CREATE EXTENSION IF NOT EXISTS pgcrypto;
 \c betting_db
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
 \c billing_db
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+\c catalog_db
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
 SQL
 } | kubectl -n atrium-ops run "atrium-db-bootstrap-$(date +%s)" --rm -i --restart=Never --quiet \
@@ -98,6 +101,7 @@ secret atrium-db-auth-url "postgresql://atrium:$pw@$pg_host:5432/auth_db?$tls"
 secret atrium-db-portal-url "postgresql://atrium:$pw@$pg_host:5432/portal_db?$tls"
 secret atrium-db-betting-url "postgresql://atrium:$pw@$pg_host:5432/betting_db?$tls"
 secret atrium-db-billing-url "postgresql://atrium:$pw@$pg_host:5432/billing_db?$tls"
+secret atrium-db-catalog-url "postgresql://atrium:$pw@$pg_host:5432/catalog_db?$tls"
 
 # Azure Cache for Redis, the access key as the password. Atrium speaks plain
 # Redis to its pod's redis-tls sidecar (stunnel) on 127.0.0.1:6379, which

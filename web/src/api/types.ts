@@ -65,3 +65,13 @@ export type BillingTotals = Schemas["BillingTotals"];
 export type WebhookEvent = Schemas["WebhookEvent"];
 export type WebhookEventStatus = Schemas["WebhookEventStatus"];
 export type WebhookProvider = Schemas["WebhookProvider"];
+
+// The catalog (issue 17).
+export type CatalogItem = Schemas["CatalogItem"];
+export type CatalogCategory = Schemas["CatalogCategory"];
+export type CatalogRelationshipEntry = Schemas["CatalogRelationshipEntry"];
+export type CatalogMedia = Schemas["CatalogMedia"];
+export type CatalogMediaUpload = Schemas["CatalogMediaUpload"];
+export type CatalogStencil = Schemas["CatalogStencil"];
+export type CablePlan = Schemas["CablePlan"];
+export type CablePlanRequest = Schemas["CablePlanRequest"];

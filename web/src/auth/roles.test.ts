@@ -74,14 +74,14 @@ describe("navigation", () => {
     expect(platformNav(admin).map((i) => i.label)).toEqual(["Overview"]);
   });
   it("shows each role its screens", () => {
-    expect(tenantNav(member, T).map((i) => i.label)).toEqual(["Events", "My bets", "Wallet"]);
-    expect(tenantNav(billing, T).map((i) => i.label)).toEqual(["Events", "Bets", "Payments", "Ledger", "Billing"]);
-    expect(tenantNav(support, T).map((i) => i.label)).toEqual(["Namespaces", "Events", "Bets", "Payments", "Audit log"]);
+    expect(tenantNav(member, T).map((i) => i.label)).toEqual(["Events", "My bets", "Wallet", "Catalog"]);
+    expect(tenantNav(billing, T).map((i) => i.label)).toEqual(["Events", "Bets", "Payments", "Ledger", "Billing", "Catalog"]);
+    expect(tenantNav(support, T).map((i) => i.label)).toEqual(["Namespaces", "Events", "Bets", "Payments", "Audit log", "Catalog"]);
     expect(tenantNav(admin, T).map((i) => i.label)).toEqual([
-      "Namespaces", "Events", "Bets", "Payments", "Ledger", "Billing", "Audit log", "Settings",
+      "Namespaces", "Events", "Bets", "Payments", "Ledger", "Billing", "Audit log", "Settings", "Catalog",
     ]);
     expect(tenantNav(superAdmin, T).map((i) => i.label)).toEqual([
-      "Namespaces", "Events", "Bets", "Payments", "Ledger", "Billing", "Audit log", "Settings",
+      "Namespaces", "Events", "Bets", "Payments", "Ledger", "Billing", "Audit log", "Settings", "Catalog",
     ]);
     expect(tenantNav(admin, T)[0]).toEqual({ to: `/app/tenants/${T}/namespaces`, label: "Namespaces" });
   });

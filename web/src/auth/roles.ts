@@ -27,6 +27,8 @@ export type Capability =
   | "payments.read_all" // every member's payments and wallets
   | "ledger.read"
   | "billing.read" // invoices, subscriptions, usage
+  | "catalog.read" // products, services, categories, media, cable plans
+  | "catalog.manage" // the tenant's private items, prices and media
   | "billing.connect"; // connect or disconnect the tenant's QuickBooks company
 
 const ALL: readonly Role[] = ["super_admin", "tenant_admin", "billing_viewer", "support_user", "member"];
@@ -55,6 +57,8 @@ const RULES: Record<Capability, { roles: readonly Role[]; personal?: boolean }> 
   "payments.read_all": { roles: ["tenant_admin", "support_user", "billing_viewer"] },
   "ledger.read": { roles: ["tenant_admin", "billing_viewer"] },
   "billing.read": { roles: ["tenant_admin", "billing_viewer"] },
+  "catalog.read": { roles: ALL },
+  "catalog.manage": { roles: ["tenant_admin"] },
   "billing.connect": { roles: ["tenant_admin"] },
 };
 
@@ -104,6 +108,7 @@ export function tenantNav(v: Viewer, tenantId: string): NavItem[] {
     { cap: "billing.read", path: "billing", label: "Billing" },
     { cap: "audit.read", path: "audit", label: "Audit log" },
     { cap: "tenant.settings", path: "settings", label: "Settings" },
+    { cap: "catalog.read", path: "catalog", label: "Catalog" },
   ];
   return items.filter((i) => can(v, i.cap, tenantId)).map((i) => ({ to: `${base}/${i.path}`, label: i.label }));
 }
