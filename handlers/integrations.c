@@ -23,6 +23,7 @@
 #include "server/jobs/jobs.h"
 #include "services/portal.h"
 #include "services/quickbooks.h"
+#include "services/webhooks.h"
 
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -228,7 +229,10 @@ static void callback_quickbooks(struct request *r)
 	json_t *payload = json_object();
 	struct audit_ctx a = handler_audit_ctx(r);
 	json_t *changes = json_pack("{s:s, s:b}", "realm_id", realm, "realm_id_set", set);
+	/* A company newly mapped here: its events that arrived unmatched are
+	 * processed again, as when a super admin sets the realm by PATCH. */
 	ok = jobs_enqueue(p, QUICKBOOKS_CONNECT_JOB, tenant, payload, r->request_id, job_id) &&
+	     (!set || webhooks_queue_rematch(p, tenant, "quickbooks", realm, r->request_id)) &&
 	     portal_audit_record(p, tenant, &a, "integration.connect", "integration", "quickbooks", changes) &&
 	     db_commit(p);
 	json_decref(payload);

@@ -674,6 +674,33 @@ Test(quickbooks, events_of_an_unconnected_tenant_stay_needs_sync)
 	free(body); free(tp); free(su); free(a.token);
 }
 
+/* An event for a company no tenant has yet stays unmatched; connecting a
+ * tenant to that company through the consent maps the realm and the event
+ * is processed and fetched without anyone touching it. */
+Test(quickbooks, an_event_unmatched_before_connect_is_processed_once_the_consent_maps_the_realm)
+{
+	struct admin a;
+	admin_of_new_tenant(&a);
+	char *id = fake_invoice(a.realm, "{\"Line\":[{\"Amount\":42,\"Description\":\"Backup\"}],"
+					 "\"Balance\":42,\"DueDate\":\"2027-02-01\"}");
+	notify(a.realm, "invoice", id, "created");
+	until("SELECT EXISTS (SELECT 1 FROM webhook_inbox WHERE provider = 'quickbooks' AND account_id = $1 "
+	      "  AND status = 'unmatched')", a.realm, 30, "the event kept unmatched");
+	char *none = q1(billing, "SELECT count(*) FROM invoices WHERE realm_id = $1", a.realm, NULL);
+	cr_assert_str_eq(none, "0");
+
+	connect_tenant(&a);
+	until2(synced_sql, id, a.realm, 30, "the rematched event's invoice");
+	char *after = q1(billing, "SELECT status || ' ' || tenant_id FROM webhook_inbox "
+				  "WHERE provider = 'quickbooks' AND account_id = $1", a.realm, NULL);
+	char *want = xasprintf("processed %s", a.t.id);
+	cr_assert_str_eq(after, want);
+	json_t *inv = invoice_of(a.token, a.t.id, id);
+	cr_assert_eq(json_integer_value(json_object_get(inv, "total_minor")), 4200);
+	json_decref(inv);
+	free(want); free(after); free(none); free(id); free(a.token);
+}
+
 /* ---- no secret in logs -------------------------------------------------------- */
 
 static pid_t spawn_worker(const char *log)
