@@ -14,6 +14,8 @@
 #define P_SUB "NULLIF(current_setting('atrium.r_sub', true), '')"
 #define UTC_MONTH(col) "to_char(date_trunc('month', " col " AT TIME ZONE 'UTC'), 'YYYY-MM')"
 #define LIMIT_ROWS " LIMIT 100000"
+/* A text column from a provider, neutralised in CSV (0013_csv_cells.sql). */
+#define TXT(t, col) "report_text(" t "." col ") AS " col
 
 static const struct db_stmt stmts[] = {
 	{"billing_report_params",
@@ -21,13 +23,15 @@ static const struct db_stmt stmts[] = {
 	 "  set_config('atrium.r_to', COALESCE($2, ''), true), "
 	 "  set_config('atrium.r_status', COALESCE($3, ''), true), "
 	 "  set_config('atrium.r_sub', COALESCE($4, ''), true)"},
+	{"billing_report_csv_mode", "SELECT set_config('atrium.r_csv', 'on', true)"},
 };
 
 /* The rows of each report, newest first for the lists. */
 static const char *const report_sql[BR_COUNT] = {
 	[BR_INVOICES] =
-	"SELECT i.id, i.external_id, i.realm_id, i.status, rfc3339(i.issued_at) AS issued_at, "
-	"  i.customer_id, i.total_minor, i.balance_minor, i.currency, i.needs_sync, "
+	"SELECT i.id, " TXT("i", "external_id") ", " TXT("i", "realm_id") ", i.status, "
+	"  rfc3339(i.issued_at) AS issued_at, " TXT("i", "customer_id") ", i.total_minor, "
+	"  i.balance_minor, i.currency, i.needs_sync, "
 	"  rfc3339(i.updated_at) AS updated_at "
 	"FROM invoices i WHERE i.tenant_id = " TENANT " "
 	"  AND (" P_FROM " IS NULL OR i.issued_at >= " P_FROM "::timestamp AT TIME ZONE 'UTC') "
@@ -35,8 +39,9 @@ static const char *const report_sql[BR_COUNT] = {
 	"  AND (" P_STATUS " IS NULL OR i.status = " P_STATUS ") "
 	"ORDER BY i.created_at DESC, i.id DESC" LIMIT_ROWS,
 	[BR_SUBSCRIPTIONS] =
-	"SELECT s.id, s.external_id, s.company_id, s.product_id, s.product_name, s.vendor_name, "
-	"  s.quantity, s.billing_term, s.price_minor, s.currency, "
+	"SELECT s.id, " TXT("s", "external_id") ", " TXT("s", "company_id") ", " TXT("s", "product_id") ", "
+	"  " TXT("s", "product_name") ", " TXT("s", "vendor_name") ", s.quantity, "
+	"  " TXT("s", "billing_term") ", s.price_minor, s.currency, "
 	"  subscription_monthly_minor(s) AS monthly_cost_minor, s.status, "
 	"  rfc3339(s.start_date) AS start_date, rfc3339(s.end_date) AS end_date, s.source, "
 	"  rfc3339(s.synced_at) AS synced_at "
@@ -46,8 +51,9 @@ static const char *const report_sql[BR_COUNT] = {
 	"  AND (" P_STATUS " IS NULL OR s.status = " P_STATUS ") "
 	"ORDER BY s.created_at DESC, s.id DESC" LIMIT_ROWS,
 	[BR_USAGE] =
-	"SELECT u.id, to_char(u.usage_date, 'YYYY-MM-DD') AS usage_date, u.subscription_id, "
-	"  u.product_id, u.product_name, u.quantity, u.unit_of_measure, u.amount_minor, "
+	"SELECT u.id, to_char(u.usage_date, 'YYYY-MM-DD') AS usage_date, " TXT("u", "subscription_id") ", "
+	"  " TXT("u", "product_id") ", " TXT("u", "product_name") ", u.quantity, "
+	"  " TXT("u", "unit_of_measure") ", u.amount_minor, "
 	"  u.partner_total_minor, u.currency, u.source "
 	"FROM usage_lines u WHERE u.tenant_id = " TENANT " "
 	"  AND (" P_FROM " IS NULL OR u.usage_date >= " P_FROM ") "
@@ -55,7 +61,8 @@ static const char *const report_sql[BR_COUNT] = {
 	"  AND (" P_SUB " IS NULL OR u.subscription_id = " P_SUB ") "
 	"ORDER BY u.created_at DESC, u.id DESC" LIMIT_ROWS,
 	[BR_USAGE_BY_PRODUCT] =
-	"SELECT u.product_id, max(u.product_name) AS product_name, u.currency, count(*) AS lines, "
+	"SELECT " TXT("u", "product_id") ", report_text(max(u.product_name)) AS product_name, "
+	"  u.currency, count(*) AS lines, "
 	"  sum(u.quantity) AS quantity, sum(u.amount_minor) AS amount_minor, "
 	"  sum(u.partner_total_minor) AS partner_total_minor "
 	"FROM usage_lines u WHERE u.tenant_id = " TENANT " "
@@ -111,6 +118,14 @@ enum status billing_report_csv(struct db_conn *c, enum billing_report rep,
 {
 	if (rep < 0 || rep >= BR_COUNT || !begin_with(c, f))
 		return ST_UNAVAILABLE;
+	/* Text cells that a spreadsheet would run as formulas get a leading '. */
+	PGresult *mode = db_exec(c, "billing_report_csv_mode", 0, NULL);
+	bool mode_ok = db_ok(mode);
+	PQclear(mode);
+	if (!mode_ok) {
+		db_rollback(c);
+		return ST_UNAVAILABLE;
+	}
 	char *sql = xasprintf("COPY (%s) TO STDOUT (FORMAT csv, HEADER)", report_sql[rep]);
 	PGconn *pg = db_pg(c);
 	PGresult *res = PQexec(pg, sql);

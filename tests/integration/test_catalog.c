@@ -519,6 +519,35 @@ Test(catalog, csv_export_quotes_commas_quotes_and_line_breaks)
 	ctx_free(&c);
 }
 
+/* A cell a spreadsheet would run as a formula is exported as text (a
+ * leading '); the JSON keeps what was written. */
+Test(catalog, csv_export_neutralises_cells_that_spreadsheets_read_as_formulas)
+{
+	struct ctx c;
+	ctx_new(&c);
+	char *body = xasprintf("{\"sku\": \"FX-%s\", \"name\": \"=HYPERLINK(\\\"http://evil\\\",\\\"x\\\")\", "
+			       "\"model\": \"@SUM(A1)\", \"unit_price_minor\": 1, \"currency\": \"EUR\", "
+			       "\"description\": \"-2+3\"}", c.run);
+	char id[37];
+	product(&c, c.admin, body, id);
+	const char *accept[] = {"Accept: text/csv", NULL};
+	struct resp *r = cat(&c, "GET", c.member, NULL, accept, "/products?q=FX-%s", c.run);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	char *want = xasprintf("\"FX-%s\",\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",\"\",\"'@SUM(A1)\","
+			       "\"active\",\"\",\"'-2+3\",", c.run);
+	cr_assert_not_null(strstr(r->body, want), "want:\n%s\ngot:\n%s", want, r->body);
+	resp_free(r);
+	r = cat(&c, "GET", c.member, NULL, NULL, "/products/%s", id);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert_str_eq(json_string_value(json_object_get(r->json, "name")),
+			 "=HYPERLINK(\"http://evil\",\"x\")");
+	cr_assert_str_eq(json_string_value(json_object_get(r->json, "description")), "-2+3");
+	resp_free(r);
+	free(want);
+	free(body);
+	ctx_free(&c);
+}
+
 Test(catalog, relationships_are_added_listed_and_removed)
 {
 	struct ctx c;

@@ -536,6 +536,38 @@ Test(pax8, events_for_an_unknown_company_are_processed_once_the_tenant_gets_its_
 
 /* ---- reads and CSV ------------------------------------------------------ */
 
+/* Names come from Pax8: one a spreadsheet would run as a formula is
+ * exported as text (a leading '), and the JSON keeps it as Pax8 sent it. */
+Test(pax8, csv_cells_that_spreadsheets_read_as_formulas_are_neutralised)
+{
+	struct tenant t;
+	create_tenant(&t);
+	char *company = fake_company();
+	char *product = fake_product("=HYPERLINK(\"http://evil\")");
+	char *sub = fake_subscription(company, product, 1, "10.00", "Monthly");
+	char *ub = xasprintf("{\"subscriptionId\":\"%s\",\"currentCharges\":5,\"partnerTotal\":4}", sub);
+	json_decref(fake_call("POST", "/_fake/usage-summaries", ub));
+	patch_company(t.id, company);
+	drain(t.id, NULL);
+	char *tok = viewer_token(&t);
+	const char *what[] = {"subscriptions", "usage", "usage/by-product"};
+	for (size_t i = 0; i < 3; i++) {
+		char *path = xasprintf("/v1/tenants/%s/%s", t.id, what[i]);
+		struct resp *r = get_as(tok, path, "text/csv");
+		cr_assert_eq(r->status, 200, "%s: %s", path, r->body);
+		cr_assert_not_null(strstr(r->body, ",\"'=HYPERLINK(\"\"http://evil\"\")\","), "%s: %s", path, r->body);
+		resp_free(r);
+		r = get_as(tok, path, NULL);
+		cr_assert_eq(r->status, 200, "%s: %s", path, r->body);
+		json_t *first = json_array_get(json_object_get(r->json, "data"), 0);
+		cr_assert_str_eq(json_string_value(json_object_get(first, "product_name")),
+				 "=HYPERLINK(\"http://evil\")", "%s: %s", path, r->body);
+		resp_free(r);
+		free(path);
+	}
+	free(tok); free(ub); free(sub); free(product); free(company);
+}
+
 Test(pax8, csv_is_quoted_by_postgresql_and_other_accepts_are_406)
 {
 	struct tenant t;
