@@ -87,6 +87,7 @@ const tenantForm = {
   slug: `browser-test-${suffix}`,
   aad: randomUUID(),
   adminGroup: randomUUID(),
+  membersGroup: randomUUID(),
   realm: `9130${Date.now()}`,
   company: randomUUID(),
   renamed: `Browser Test ${suffix} Renamed`,
@@ -376,6 +377,7 @@ run.check('super admin creates a tenant and sees it in the list', async () => {
   assert(slug === tenantForm.slug, `slug suggested from the name: ${slug}`);
   await page.getByLabel('Entra tenant ID').fill(tenantForm.aad);
   await page.getByLabel('Admin group ID (optional)').fill(tenantForm.adminGroup);
+  await page.getByLabel('Members group ID (optional)').fill(tenantForm.membersGroup);
   await page.getByLabel('QuickBooks realm ID (optional)').fill(tenantForm.realm);
   await page.getByLabel('Pax8 company ID (optional)').fill(tenantForm.company);
   await page.getByRole('button', { name: 'Add tag' }).click();
@@ -391,6 +393,7 @@ run.check('super admin creates a tenant and sees it in the list', async () => {
   const t = await resp.json();
   tenantId = t.id;
   assert(t.aad_admin_group_id === tenantForm.adminGroup, `aad_admin_group_id: ${t.aad_admin_group_id}`);
+  assert(t.aad_members_group_id === tenantForm.membersGroup, `aad_members_group_id: ${t.aad_members_group_id}`);
   assert(t.quickbooks_realm_id === tenantForm.realm && t.pax8_company_id === tenantForm.company, 'billing ids not saved');
   await page.getByText(`Tenant “${tenantForm.name}” created.`).waitFor();
   await tenantRow().waitFor();

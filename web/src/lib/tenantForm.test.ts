@@ -9,6 +9,7 @@ const tenant: Tenant = {
   name: "Contoso Ltd",
   aad_tenant_id: "5f2b8c3e-8f7a-4c2e-b1d5-2f6c9e8a7b10",
   aad_admin_group_id: null,
+  aad_members_group_id: "9d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
   status: "active",
   tags: { cost_center: "cc-1042", env: "prod" },
   quickbooks_realm_id: "9130348651845276",
@@ -32,9 +33,9 @@ describe("tenant create form", () => {
     });
   });
   it("names each bad field", () => {
-    const r = buildTenantCreate({ ...EMPTY_CREATE_FORM, slug: "-bad-", aad_tenant_id: "nope", aad_admin_group_id: "x", tags: [{ key: "a", value: "1" }, { key: "a", value: "2" }] });
+    const r = buildTenantCreate({ ...EMPTY_CREATE_FORM, slug: "-bad-", aad_tenant_id: "nope", aad_admin_group_id: "x", aad_members_group_id: "y", tags: [{ key: "a", value: "1" }, { key: "a", value: "2" }] });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(Object.keys(r.fields).sort()).toEqual(["aad_admin_group_id", "aad_tenant_id", "name", "slug", "tags"]);
+    if (!r.ok) expect(Object.keys(r.fields).sort()).toEqual(["aad_admin_group_id", "aad_members_group_id", "aad_tenant_id", "name", "slug", "tags"]);
   });
   it("rejects a tag value without a key", () => {
     expect(tagsFromRows([{ key: " ", value: "v" }]).ok).toBe(false);
@@ -54,6 +55,28 @@ describe("tenant settings patch", () => {
       ok: true,
       body: { name: "Contoso Limited", quickbooks_realm_id: null, tags: { cost_center: "cc-2001", team: "blue", env: null } },
     });
+  });
+  it("sets, changes and clears the members group", () => {
+    const f = settingsFormOf(tenant);
+    expect(f.aad_members_group_id).toBe("9d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d");
+    f.aad_members_group_id = " 1A2B3C4D-0000-4000-8000-000000000001 ";
+    expect(buildTenantPatch(tenant, f)).toEqual({ ok: true, body: { aad_members_group_id: "1a2b3c4d-0000-4000-8000-000000000001" } });
+    f.aad_members_group_id = "";
+    expect(buildTenantPatch(tenant, f)).toEqual({ ok: true, body: { aad_members_group_id: null } });
+    f.aad_members_group_id = "not-a-guid";
+    const bad = buildTenantPatch(tenant, f);
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(Object.keys(bad.fields)).toEqual(["aad_members_group_id"]);
+  });
+  it("creates with a members group when one is given", () => {
+    const r = buildTenantCreate({
+      ...EMPTY_CREATE_FORM,
+      name: "Fabrikam",
+      slug: "fabrikam",
+      aad_tenant_id: "5f2b8c3e-8f7a-4c2e-b1d5-2f6c9e8a7b10",
+      aad_members_group_id: "9D1C2B3A-4E5F-4A6B-8C7D-9E0F1A2B3C4D",
+    });
+    expect(r.ok && r.body.aad_members_group_id).toBe("9d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d");
   });
   it("refuses an empty name", () => {
     const f = settingsFormOf(tenant);

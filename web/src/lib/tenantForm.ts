@@ -34,6 +34,7 @@ export interface TenantCreateForm {
   slug: string;
   aad_tenant_id: string;
   aad_admin_group_id: string;
+  aad_members_group_id: string;
   quickbooks_realm_id: string;
   pax8_company_id: string;
   tags: TagRow[];
@@ -44,6 +45,7 @@ export const EMPTY_CREATE_FORM: TenantCreateForm = {
   slug: "",
   aad_tenant_id: "",
   aad_admin_group_id: "",
+  aad_members_group_id: "",
   quickbooks_realm_id: "",
   pax8_company_id: "",
   tags: [],
@@ -54,6 +56,7 @@ export const CREATE_FIELDS = [
   "slug",
   "aad_tenant_id",
   "aad_admin_group_id",
+  "aad_members_group_id",
   "quickbooks_realm_id",
   "pax8_company_id",
   "tags",
@@ -68,6 +71,7 @@ export function buildTenantCreate(f: TenantCreateForm): FormCheck<TenantCreate> 
   const slug = f.slug.trim();
   const aad = f.aad_tenant_id.trim().toLowerCase();
   const group = f.aad_admin_group_id.trim().toLowerCase();
+  const members = f.aad_members_group_id.trim().toLowerCase();
   if (name === "") fields.name = ["Enter the organisation's name"];
   else if (name.length > 200) fields.name = ["At most 200 characters"];
   if (slug === "") fields.slug = ["Enter a slug"];
@@ -77,11 +81,13 @@ export function buildTenantCreate(f: TenantCreateForm): FormCheck<TenantCreate> 
   if (aad === "") fields.aad_tenant_id = ["Enter the tenant's Entra ID directory (tenant) id"];
   else if (!UUID_PATTERN.test(aad)) fields.aad_tenant_id = ["Must be a GUID, like 5f2b8c3e-8f7a-4c2e-b1d5-2f6c9e8a7b10"];
   if (group !== "" && !UUID_PATTERN.test(group)) fields.aad_admin_group_id = ["Must be a GUID"];
+  if (members !== "" && !UUID_PATTERN.test(members)) fields.aad_members_group_id = ["Must be a GUID"];
   const tags = tagsFromRows(f.tags);
   if (!tags.ok) fields.tags = [tags.message];
   if (Object.keys(fields).length > 0 || !tags.ok) return { ok: false, fields };
   const body: TenantCreate = { slug, name, aad_tenant_id: aad };
   if (group !== "") body.aad_admin_group_id = group;
+  if (members !== "") body.aad_members_group_id = members;
   if (f.quickbooks_realm_id.trim() !== "") body.quickbooks_realm_id = f.quickbooks_realm_id.trim();
   if (f.pax8_company_id.trim() !== "") body.pax8_company_id = f.pax8_company_id.trim();
   if (Object.keys(tags.tags).length > 0) body.tags = tags.tags;
@@ -91,17 +97,26 @@ export function buildTenantCreate(f: TenantCreateForm): FormCheck<TenantCreate> 
 export interface TenantSettingsForm {
   name: string;
   aad_admin_group_id: string;
+  aad_members_group_id: string;
   quickbooks_realm_id: string;
   pax8_company_id: string;
   tags: TagRow[];
 }
 
-export const SETTINGS_FIELDS = ["name", "aad_admin_group_id", "quickbooks_realm_id", "pax8_company_id", "tags"] as const;
+export const SETTINGS_FIELDS = [
+  "name",
+  "aad_admin_group_id",
+  "aad_members_group_id",
+  "quickbooks_realm_id",
+  "pax8_company_id",
+  "tags",
+] as const;
 
 export function settingsFormOf(t: Tenant): TenantSettingsForm {
   return {
     name: t.name,
     aad_admin_group_id: t.aad_admin_group_id ?? "",
+    aad_members_group_id: t.aad_members_group_id ?? "",
     quickbooks_realm_id: t.quickbooks_realm_id ?? "",
     pax8_company_id: t.pax8_company_id ?? "",
     tags: rowsFromTags(t.tags),
@@ -121,9 +136,11 @@ export function buildTenantPatch(t: Tenant, f: TenantSettingsForm): FormCheck<Te
   else if (name.length > 200) fields.name = ["At most 200 characters"];
   else if (name !== t.name) patch.name = name;
 
-  const group = f.aad_admin_group_id.trim().toLowerCase();
-  if (group !== "" && !UUID_PATTERN.test(group)) fields.aad_admin_group_id = ["Must be a GUID"];
-  else if ((group || null) !== (t.aad_admin_group_id ?? null)) patch.aad_admin_group_id = group || null;
+  for (const k of ["aad_admin_group_id", "aad_members_group_id"] as const) {
+    const g = f[k].trim().toLowerCase();
+    if (g !== "" && !UUID_PATTERN.test(g)) fields[k] = ["Must be a GUID"];
+    else if ((g || null) !== (t[k] ?? null)) patch[k] = g || null;
+  }
 
   for (const k of ["quickbooks_realm_id", "pax8_company_id"] as const) {
     const v = f[k].trim();

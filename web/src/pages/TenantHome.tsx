@@ -35,6 +35,8 @@ export function TenantHome() {
             </dd>
             <dt>Admin group</dt>
             <dd>{t.aad_admin_group_id ? <code>{t.aad_admin_group_id}</code> : "—"}</dd>
+            <dt>Members group</dt>
+            <dd>{t.aad_members_group_id ? <code>{t.aad_members_group_id}</code> : "—"}</dd>
             <dt>QuickBooks realm</dt>
             <dd>{t.quickbooks_realm_id ? <code>{t.quickbooks_realm_id}</code> : "—"}</dd>
             <dt>Pax8 company</dt>

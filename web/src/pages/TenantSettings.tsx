@@ -141,6 +141,14 @@ function SettingsForm({
               onChange={(e) => update({ aad_admin_group_id: e.target.value })}
             />
             <Field
+              label="Members group ID"
+              name="aad_members_group_id"
+              value={form.aad_members_group_id}
+              error={fe("aad_members_group_id")}
+              hint="Granted AKS RBAC Writer on the tenant's dev namespaces. Leave empty for none."
+              onChange={(e) => update({ aad_members_group_id: e.target.value })}
+            />
+            <Field
               label="QuickBooks realm ID"
               name="quickbooks_realm_id"
               maxLength={64}

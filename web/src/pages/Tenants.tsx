@@ -310,8 +310,16 @@ function CreateTenant({ onCreated, onCancel }: { onCreated: (t: Tenant) => void;
             name="aad_admin_group_id"
             value={form.aad_admin_group_id}
             error={fe("aad_admin_group_id")}
-            hint="The Entra group granted Contributor on the tenant's Azure resources."
+            hint="The Entra group granted Contributor on the tenant's Azure resources and AKS RBAC Admin on its Kubernetes namespaces."
             onChange={(e) => update({ aad_admin_group_id: e.target.value })}
+          />
+          <Field
+            label="Members group ID (optional)"
+            name="aad_members_group_id"
+            value={form.aad_members_group_id}
+            error={fe("aad_members_group_id")}
+            hint="The Entra group granted AKS RBAC Writer on the tenant's dev namespaces."
+            onChange={(e) => update({ aad_members_group_id: e.target.value })}
           />
           <Field
             label="QuickBooks realm ID (optional)"
