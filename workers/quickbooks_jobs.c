@@ -439,6 +439,71 @@ static void iso_utc(time_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* A CDC answer holds at most this many objects of an entity; a full list
+ * means there may be more ("Server responses can handle a maximum of 1,000
+ * objects", developer.intuit.com, Change data capture operation). */
+#define CDC_MAX 1000
+#define QUERY_PAGE 1000
+
+/*
+ * The rest of a truncated CDC list: the query operation ("SELECT * FROM
+ * Invoice WHERE Metadata.LastUpdatedTime > '…' ORDERBY
+ * Metadata.LastUpdatedTime STARTPOSITION n MAXRESULTS 1000", developer.
+ * intuit.com, Query operations and syntax) pages through everything changed
+ * since `since`. Deleted entities are not in a query's answer; those beyond
+ * the CDC's 1,000 stay until their webhook or the next read names them.
+ * Returns false with *rc set when a call or billing_db failed.
+ */
+static bool query_since(struct job *j, struct db_conn *b, const char *tenant, char realm[33],
+			const char *entity, const char *type, const char *since, int *stored, int *refused,
+			int *pages, enum job_result *rc)
+{
+	/* The documentation's datetimes carry an offset: …T00:00:00+00:00. */
+	char at[40];
+	snprintf(at, sizeof(at), "%.19s+00:00", since);
+	for (long start = 1;; start += QUERY_PAGE) {
+		char select[256];
+		snprintf(select, sizeof(select),
+			 "SELECT * FROM %s WHERE Metadata.LastUpdatedTime > '%s' ORDERBY Metadata.LastUpdatedTime "
+			 "STARTPOSITION %ld MAXRESULTS %d",
+			 entity, at, start, QUERY_PAGE);
+		char *q = outbound_escape(select);
+		char *path = xasprintf("query?query=%s&" MINOR_VERSION, q);
+		free(q);
+		struct outbound_result res = {0};
+		bool ok = api_get(j, tenant, path, realm, &res);
+		free(path);
+		if (!ok) {
+			*rc = failed_call(j, &res);
+			quickbooks_conn_note(b, tenant, res.message);
+			outbound_result_clear(&res);
+			return false;
+		}
+		(*pages)++;
+		json_t *list = json_object_get(json_object_get(res.body, "QueryResponse"), entity);
+		size_t n = json_array_size(list), i;
+		json_t *e;
+		json_array_foreach(list, i, e) {
+			switch (store_one(b, tenant, realm, type, e)) {
+			case ST_OK:
+				(*stored)++;
+				break;
+			case ST_INVALID:
+				(*refused)++;
+				break;
+			default:
+				job_error(j, "BillingUnavailable", "billing_db failed while storing changes");
+				outbound_result_clear(&res);
+				*rc = JOB_RETRY;
+				return false;
+			}
+		}
+		outbound_result_clear(&res);
+		if (n < QUERY_PAGE)
+			return true;
+	}
+}
+
 static enum job_result step_cdc(struct job *j)
 {
 	const char *tenant = j->tenant_id;
@@ -488,13 +553,17 @@ static enum job_result step_cdc(struct job *j)
 		}
 		goto cleanup;
 	}
-	int stored = 0, refused = 0;
+	int stored = 0, refused = 0, pages = 0;
+	bool truncated[sizeof(entity_names) / sizeof(entity_names[0])] = {false};
 	size_t i, k, m;
 	json_t *cdc, *qr, *e;
 	json_array_foreach(json_object_get(res.body, "CDCResponse"), i, cdc) {
 		json_array_foreach(json_object_get(cdc, "QueryResponse"), k, qr) {
 			for (size_t n = 0; n < sizeof(entity_names) / sizeof(entity_names[0]); n++) {
-				json_array_foreach(json_object_get(qr, entity_names[n].entity), m, e) {
+				json_t *list = json_object_get(qr, entity_names[n].entity);
+				if (json_array_size(list) >= CDC_MAX)
+					truncated[n] = true;
+				json_array_foreach(list, m, e) {
 					switch (store_one(b, tenant, realm, entity_names[n].type, e)) {
 					case ST_OK:
 						stored++;
@@ -510,14 +579,19 @@ static enum job_result step_cdc(struct job *j)
 			}
 		}
 	}
+	for (size_t n = 0; n < sizeof(entity_names) / sizeof(entity_names[0]); n++) {
+		if (truncated[n] && !query_since(j, b, tenant, realm, entity_names[n].entity, entity_names[n].type,
+						 since_s, &stored, &refused, &pages, &rc))
+			goto cleanup;
+	}
 	if (!quickbooks_synced(b, tenant, start_s)) {
 		job_error(j, "BillingUnavailable", "billing_db failed");
 		goto cleanup;
 	}
 	if (refused)
 		log_warn("quickbooks: tenant %s: %d changed entities could not be stored", tenant, refused);
-	j->output = json_pack("{s:s, s:s, s:i, s:i}", "cdc", "read", "since", since_s, "stored", stored,
-			      "refused", refused);
+	j->output = json_pack("{s:s, s:s, s:i, s:i, s:i}", "cdc", "read", "since", since_s, "stored", stored,
+			      "refused", refused, "query_pages", pages);
 	rc = JOB_OK;
 cleanup:
 	db_release(b);

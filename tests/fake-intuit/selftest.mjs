@@ -166,6 +166,29 @@ test('CDC returns changes since a time in CDCResponse/QueryResponse, deleted one
   assert.equal((await later.json()).CDCResponse[0].QueryResponse[0].Invoice.length, 0);
 });
 
+test('CDC answers at most 1000 objects an entity; the query operation pages through the rest, deleted ones left out', async () => {
+  const t = await connect();
+  const since = new Date(Date.now() - 1000).toISOString();
+  const made = await (await post(`/admin/companies/${REALM}/invoice?count=1005`, { TotalAmt: 1 })).json();
+  assert.equal(made.count, 1005);
+  const gone = made.Invoice.Id;
+  await fetch(`${base}/admin/companies/${REALM}/invoice/${gone}`, { method: 'DELETE' });
+  const c = await get(`/v3/company/${REALM}/cdc?entities=Invoice&changedSince=${encodeURIComponent(since)}`, t.access_token);
+  assert.equal((await c.json()).CDCResponse[0].QueryResponse[0].Invoice.length, 1000);
+  const q = (start) => get(`/v3/company/${REALM}/query?query=${encodeURIComponent(
+    `SELECT * FROM Invoice WHERE Metadata.LastUpdatedTime > '${since}' ORDERBY Metadata.LastUpdatedTime STARTPOSITION ${start} MAXRESULTS 1000`)}`, t.access_token);
+  const p1 = (await (await q(1)).json()).QueryResponse;
+  const p2 = (await (await q(1001)).json()).QueryResponse;
+  assert.equal(p1.Invoice.length, 1000);
+  assert.equal(p1.startPosition, 1);
+  assert.equal(p2.Invoice.length + p1.Invoice.length >= 1004, true);
+  assert.equal([...p1.Invoice, ...p2.Invoice].some((x) => x.Id === gone), false);
+  const empty = await (await q(5000)).json();
+  assert.deepEqual(empty.QueryResponse, {});
+  const bad = await get(`/v3/company/${REALM}/query?query=${encodeURIComponent('SELECT * FROM Invoice MAXRESULTS 5000')}`, t.access_token);
+  assert.equal(bad.status, 400);
+});
+
 test('CDC refuses a look-back older than 30 days', async () => {
   const t = await connect();
   const old = new Date(Date.now() - 31 * 86400000).toISOString();

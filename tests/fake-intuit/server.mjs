@@ -28,6 +28,10 @@
 //   entities as {"Id", "status": "Deleted", "MetaData"}; 30 days look-back,
 //   at most 1000 objects.
 //   https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/change-data-capture
+// - Query: GET /v3/company/{realmId}/query?query=SELECT * FROM Invoice WHERE
+//   Metadata.LastUpdatedTime > '…' ORDERBY … STARTPOSITION n MAXRESULTS n
+//   → {"QueryResponse": {"Invoice": [...], "startPosition", "maxResults"}}.
+//   https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/data-queries
 // - Throttling: 500 requests per minute per realm and at most 10 concurrent
 //   requests per realm and app, answered 429.
 //   https://developer.intuit.com/app/developer/qbo/docs/learn/limits-and-throttles
@@ -263,6 +267,7 @@ export function createFake(opts = {}) {
     try {
       if (st.config.latency_ms) await new Promise((r) => setTimeout(r, st.config.latency_ms));
       if (m[2] === 'cdc') return cdc(res, url, c);
+      if (m[2].toLowerCase() === 'query' && !m[3]) return query(res, url, c);
       const name = ENTITIES[m[2].toLowerCase()];
       const e = name && c.entities[name].get(m[3]);
       if (!name || !m[3] || !e || e.status === 'Deleted')
@@ -295,6 +300,30 @@ export function createFake(opts = {}) {
       qr.push({ [key]: list, startPosition: 1, maxResults: list.length, totalCount: list.length });
     }
     return send(res, 200, { CDCResponse: [{ QueryResponse: qr }], time: iso() });
+  }
+
+  // The query operation, as much of its grammar as Atrium uses:
+  // SELECT * FROM <Entity> [WHERE Metadata.LastUpdatedTime > '<datetime>']
+  // [ORDERBY Metadata.LastUpdatedTime [ASC|DESC]] [STARTPOSITION n]
+  // [MAXRESULTS n (at most 1000)]; deleted entities are not returned; an
+  // empty result is "QueryResponse": {}. Anything else is a parser error.
+  // https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/data-queries
+  function query(res, url, c) {
+    const q = url.searchParams.get('query') ?? '';
+    const m = /^\s*select\s+\*\s+from\s+(\w+)(?:\s+where\s+metadata\.lastupdatedtime\s*>\s*'([^']+)')?(?:\s+orderby\s+metadata\.lastupdatedtime(?:\s+(asc|desc))?)?(?:\s+startposition\s+(\d+))?(?:\s+maxresults\s+(\d+))?\s*$/i.exec(q);
+    const key = m && Object.values(ENTITIES).find((v) => v.toLowerCase() === m[1].toLowerCase());
+    const since = m?.[2] !== undefined ? Date.parse(m[2]) : -Infinity;
+    const start = Number(m?.[4] ?? 1), max = Number(m?.[5] ?? 100);
+    if (!m || !key || Number.isNaN(since) || start < 1 || max < 1 || max > 1000)
+      return fault(res, 400, 'ValidationFault', '4000', 'Error parsing query', `QueryParserError: could not parse ${q.slice(0, 200)}`);
+    const dir = (m[3] ?? 'asc').toLowerCase() === 'desc' ? -1 : 1;
+    const list = [...c.entities[key].values()]
+      .filter((e) => e.status !== 'Deleted' && Date.parse(e.MetaData.LastUpdatedTime) > since)
+      .sort((a, b) => dir * (Date.parse(a.MetaData.LastUpdatedTime) - Date.parse(b.MetaData.LastUpdatedTime)
+                             || Number(a.Id) - Number(b.Id)))
+      .slice(start - 1, start - 1 + max);
+    const qr = list.length ? { [key]: list, startPosition: start, maxResults: list.length } : {};
+    return send(res, 200, { QueryResponse: qr, time: iso() });
   }
 
   // ---- admin ---------------------------------------------------------------
@@ -390,10 +419,15 @@ export function createFake(opts = {}) {
       const name = ENTITIES[m[2]];
       const map = c.entities[name];
       if (req.method === 'POST' && !m[3]) {
-        const id = String(body.Id ?? ++c.seq);
-        const e = name === 'Invoice' ? buildInvoice(c, id, body) : buildOther(name, id, body);
-        map.set(id, e);
-        return send(res, 201, { [name]: e });
+        // ?count=N makes N alike (ids in sequence), for tests of long lists.
+        const count = Math.min(Math.max(Number(url.searchParams.get('count') ?? 1) || 1, 1), 5000);
+        let e;
+        for (let i = 0; i < count; i++) {
+          const id = String(count === 1 && body.Id ? body.Id : ++c.seq);
+          e = name === 'Invoice' ? buildInvoice(c, id, body) : buildOther(name, id, body);
+          map.set(id, e);
+        }
+        return send(res, 201, { [name]: e, count });
       }
       const old = map.get(m[3] ?? '');
       if (!old || old.status === 'Deleted') return send(res, 404, { error: 'no such entity' });

@@ -609,6 +609,29 @@ Test(quickbooks, a_lost_webhook_is_recovered_by_change_data_capture)
 	free(synced); free(dp); free(gone); free(id); free(a.token);
 }
 
+/* More changes than a CDC answer holds (1,000 an entity): the rest are read
+ * page by page with the query operation, none is lost. */
+Test(quickbooks, more_than_a_thousand_changes_are_all_read_through_query_pages, .timeout = 240)
+{
+	struct admin a;
+	admin_of_new_tenant(&a);
+	connect_tenant(&a);
+	char *bp = xasprintf("/admin/companies/%s/invoice?count=1203", a.realm);
+	struct resp *r = fake_call("POST", bp, "{\"TotalAmt\":3}");
+	cr_assert_eq(r->status, 201, "%s", r->body);
+	resp_free(r);
+	exec1(billing, "UPDATE quickbooks_connections SET next_cdc_at = now(), "
+		       "last_sync_at = now() - interval '10 seconds' WHERE tenant_id = $1::uuid", a.t.id);
+	run_tick();
+	until("SELECT count(*) = 1203 FROM invoices WHERE realm_id = $1 AND NOT needs_sync AND total_minor = 300",
+	      a.realm, 120, "all 1203 invoices");
+	char *pages = q1(portal, "SELECT max((s->'output'->>'query_pages')::int) FROM jobs j, "
+				 "jsonb_array_elements(j.steps) s WHERE j.kind = 'quickbooks.cdc' AND j.tenant_id = $1::uuid",
+			 a.t.id, NULL);
+	cr_assert_str_eq(pages, "2", "the query read two pages (1000 + 203)");
+	free(pages); free(bp); free(a.token);
+}
+
 Test(quickbooks, throttling_and_an_outage_are_retried_until_the_fetch_succeeds)
 {
 	struct admin a;
