@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,12 +283,11 @@ int stop_serve(pid_t pid)
 	return status;
 }
 
-char *fixture(const char *name, const char *const *subs)
+char *slurp_file(const char *path)
 {
-	char *path = xasprintf("%s/tests/fixtures/webhooks/%s", ATRIUM_SOURCE_ROOT, name);
 	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "fixture %s", path);
-	free(path);
+	if (f == NULL)
+		return NULL;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&text, &len);
@@ -297,6 +297,37 @@ char *fixture(const char *name, const char *const *subs)
 		fwrite(buf, 1, n, mem);
 	fclose(f);
 	fclose(mem);
+	return text;
+}
+
+pid_t spawn_worker(const char *log_path, const char *const *env)
+{
+	const char *bin = getenv("ATRIUM_TEST_BINARY");
+	cr_assert_not_null(bin, "ATRIUM_TEST_BINARY must name the atrium binary");
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		test_child_dies_with_parent();
+		for (const char *const *e = env; e && *e; e++)
+			putenv((char *)*e);
+		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		execl(bin, bin, "worker", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+char *fixture(const char *name, const char *const *subs)
+{
+	char *path = xasprintf("%s/tests/fixtures/webhooks/%s", ATRIUM_SOURCE_ROOT, name);
+	char *text = slurp_file(path);
+	cr_assert_not_null(text, "fixture %s", path);
+	free(path);
 	for (const char *const *s = subs; s && s[0]; s += 2) {
 		char *key = xasprintf("{{%s}}", s[0]);
 		char *p;

@@ -73,4 +73,14 @@ PGconn *db_connect(const char *env_var);
  * NULL-terminated) filled; heap. */
 char *fixture(const char *name, const char *const *subs);
 
+/* The whole file, NUL-terminated (heap); NULL when it cannot be read. */
+char *slurp_file(const char *path);
+
+/*
+ * `atrium worker` (ATRIUM_TEST_BINARY) with each "NAME=value" of env (NULL-
+ * terminated) set, its stdout and stderr appended to log_path. The child
+ * dies with the test.
+ */
+pid_t spawn_worker(const char *log_path, const char *const *env);
+
 #endif

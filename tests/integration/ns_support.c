@@ -358,28 +358,6 @@ bool nst_container_exists(const char *name)
 
 /* ---- processes ----------------------------------------------------------- */
 
-pid_t nst_spawn_worker(const char *log_path, const char *const *env)
-{
-	const char *bin = getenv("ATRIUM_TEST_BINARY");
-	cr_assert_not_null(bin, "ATRIUM_TEST_BINARY must name the atrium binary");
-	pid_t pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		test_child_dies_with_parent();
-		for (const char *const *e = env; e && *e; e++)
-			putenv((char *)*e);
-		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		execl(bin, bin, "worker", (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
 int nst_stop(pid_t pid, int sig, int timeout_s)
 {
 	kill(pid, sig);

@@ -68,8 +68,6 @@ long fake_counter(const char *name);
 /* Azurite: does container `name` exist? */
 bool nst_container_exists(const char *name);
 
-/* Worker processes. env is a NULL-terminated list of "NAME=value". */
-pid_t nst_spawn_worker(const char *log_path, const char *const *env);
 /* Sends sig and waits up to timeout_s for the exit; returns the exit
  * status, or -1 when it had to be killed or died by a signal. */
 int nst_stop(pid_t pid, int sig, int timeout_s);

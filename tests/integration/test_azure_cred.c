@@ -135,7 +135,7 @@ Test(azure_cred, a_worker_with_the_registered_certificate_provisions_and_another
 	const char *envb[] = {WORKER_ENV, env_bad, NULL};
 	char *log_b = nst_log_path("worker-bad-cert");
 	json_t *ns1 = nst_create(&t, "certbad", "dev", "westeurope", 202);
-	pid_t wb = nst_spawn_worker(log_b, envb);
+	pid_t wb = spawn_worker(log_b, envb);
 	int refused = 0;
 	for (int i = 0; i < 300 && refused == 0; i++) {
 		usleep(100000);
@@ -154,7 +154,7 @@ Test(azure_cred, a_worker_with_the_registered_certificate_provisions_and_another
 	const char *envg[] = {WORKER_ENV, env_good, NULL};
 	char *log_g = nst_log_path("worker-good-cert");
 	json_t *ns2 = nst_create(&t, "certgood", "dev", "westeurope", 202);
-	pid_t wg = nst_spawn_worker(log_g, envg);
+	pid_t wg = spawn_worker(log_g, envg);
 	char *st2 = nst_wait(json_string_value(json_object_get(ns2, "id")), ",ready,failed,", 90);
 	cr_assert_str_eq(st2, "ready");
 	cr_assert_gt(assertion_calls(true, NULL), 0, "a token was issued for the certificate assertion");
@@ -189,7 +189,7 @@ Test(azure_cred, a_worker_with_a_federated_token_file_provisions_and_rereads_the
 	const char *env[] = {WORKER_ENV, env_file, "ATRIUM_AZURE_CLIENT_CERTIFICATE=", NULL};
 	char *log = nst_log_path("worker-federated");
 	json_t *ns1 = nst_create(&t, "fedok", "dev", "westeurope", 202);
-	pid_t w = nst_spawn_worker(log, env);
+	pid_t w = spawn_worker(log, env);
 	char *st1 = nst_wait(json_string_value(json_object_get(ns1, "id")), ",ready,failed,", 90);
 	cr_assert_str_eq(st1, "ready");
 	cr_assert_gt(kind_calls("federated", true, NULL), 0, "a token for the federated assertion");

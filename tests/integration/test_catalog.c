@@ -744,7 +744,7 @@ static void media_setup(void)
 	cr_assert(config_load());
 	outbound_global_init();
 	static const char *const env[] = {"ATRIUM_WORKER_POLL_MS=200", NULL};
-	worker = nst_spawn_worker("/tmp/atrium-test-catalog-worker.log", env);
+	worker = spawn_worker("/tmp/atrium-test-catalog-worker.log", env);
 }
 
 static void media_teardown(void)

@@ -263,26 +263,6 @@ struct code_seen {
 	char where[320];
 };
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-	do {
-		if (cap - len < 4096) {
-			cap = cap ? cap * 2 : 65536;
-			buf = xrealloc(buf, cap + 1);
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	fclose(f);
-	buf[len] = '\0';
-	return buf;
-}
-
 static void collect_codes(const char *dir, const regex_t *re, struct code_seen *seen, int *nseen)
 {
 	char *path = xasprintf("%s/%s", ATRIUM_SOURCE_ROOT, dir);
@@ -294,7 +274,7 @@ static void collect_codes(const char *dir, const regex_t *re, struct code_seen *
 		if (e->d_name[0] == '.' || l < 3 || strcmp(e->d_name + l - 2, ".c") != 0)
 			continue;
 		char *file = xasprintf("%s/%s", path, e->d_name);
-		char *text = slurp(file);
+		char *text = slurp_file(file);
 		cr_assert_not_null(text, "cannot read %s", file);
 		regmatch_t m[3];
 		for (const char *p = text; regexec(re, p, 3, m, p == text ? 0 : REG_NOTBOL) == 0;
@@ -342,7 +322,7 @@ Test(ops, problem_catalogue_lists_every_code)
 	cr_assert_gt(nseen, 20, "only %d problem codes found in the sources: is the pattern stale?", nseen);
 
 	char *docpath = xasprintf("%s/docs/PROBLEMS.md", ATRIUM_SOURCE_ROOT);
-	char *doc = slurp(docpath);
+	char *doc = slurp_file(docpath);
 	cr_assert_not_null(doc, "cannot read %s", docpath);
 	free(docpath);
 

@@ -372,25 +372,9 @@ Test(pax8, an_expired_token_is_replaced_after_a_401)
 	free(jobs); free(product); free(company);
 }
 
-/* `atrium worker` with a short lease, its stderr to `log`. */
-static pid_t spawn_worker(const char *log)
-{
-	const char *bin = getenv("ATRIUM_TEST_BINARY");
-	cr_assert_not_null(bin, "ATRIUM_TEST_BINARY must name the atrium binary");
-	pid_t pid = fork();
-	if (pid == 0) {
-		test_child_dies_with_parent();
-		setenv("ATRIUM_JOB_LEASE_SECONDS", "2", 1);
-		setenv("ATRIUM_WORKER_POLL_MS", "200", 1);
-		unsetenv("ATRIUM_WORKER_METRICS_LISTEN");
-		if (freopen(log, "a", stderr) == NULL)
-			_exit(126);
-		execl(bin, bin, "worker", (char *)NULL);
-		_exit(127);
-	}
-	cr_assert(pid > 0);
-	return pid;
-}
+/* `atrium worker` with a short lease. */
+static const char *const short_lease[] = {"ATRIUM_JOB_LEASE_SECONDS=2", "ATRIUM_WORKER_POLL_MS=200",
+					  "ATRIUM_WORKER_METRICS_LISTEN=", NULL};
 
 Test(pax8, a_worker_killed_mid_pull_leaves_a_job_that_another_worker_finishes)
 {
@@ -413,7 +397,7 @@ Test(pax8, a_worker_killed_mid_pull_leaves_a_job_that_another_worker_finishes)
 	json_decref(fake_call("POST", "/_fake/faults", fault));
 	char log[512];
 	snprintf(log, sizeof(log), "%s/pax8-kill-%d.log", getenv("ATRIUM_TEST_RUNDIR") ?: "/tmp", getpid());
-	pid_t w = spawn_worker(log);
+	pid_t w = spawn_worker(log, short_lease);
 	patch_company(t.id, company);
 	/* Wait for the slow usage call (its fault is used up when it
 	 * starts), then kill the worker in it. */
@@ -433,7 +417,7 @@ Test(pax8, a_worker_killed_mid_pull_leaves_a_job_that_another_worker_finishes)
 	cr_assert_not_null(mid, "a pull was cut short while running, after its first step");
 	cr_assert_eq(subs_count(t.id, "true"), N, "the first step was done");
 	/* Another worker takes the job once its lease ends, and finishes it. */
-	w = spawn_worker(log);
+	w = spawn_worker(log, short_lease);
 	char *end = NULL;
 	for (int i = 0; i < 600; i++) {
 		free(end);
@@ -724,20 +708,9 @@ Test(pax8, no_secret_or_token_in_answers_or_in_serve_and_worker_logs)
 {
 	char log[512];
 	snprintf(log, sizeof(log), "%s/pax8-worker-%d.log", getenv("ATRIUM_TEST_RUNDIR") ?: "/tmp", getpid());
-	const char *bin = getenv("ATRIUM_TEST_BINARY");
-	cr_assert_not_null(bin);
-	pid_t pid = fork();
-	if (pid == 0) {
-		test_child_dies_with_parent();
-		setenv("ATRIUM_WORKER_POLL_MS", "200", 1);
-		setenv("ATRIUM_LOG_LEVEL", "debug", 1);
-		unsetenv("ATRIUM_WORKER_METRICS_LISTEN");
-		if (freopen(log, "w", stderr) == NULL)
-			_exit(126);
-		execl(bin, bin, "worker", (char *)NULL);
-		_exit(127);
-	}
-	cr_assert(pid > 0);
+	unlink(log);
+	const char *env[] = {"ATRIUM_WORKER_POLL_MS=200", "ATRIUM_LOG_LEVEL=debug", "ATRIUM_WORKER_METRICS_LISTEN=", NULL};
+	pid_t pid = spawn_worker(log, env);
 	struct tenant t;
 	create_tenant(&t);
 	char *company = fake_company();

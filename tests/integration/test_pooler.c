@@ -426,7 +426,7 @@ Test(pooler_worker, a_worker_in_transaction_mode_provisions_a_namespace)
 	const char *env[] = {"ATRIUM_DB_POOL_MODE=transaction", "ATRIUM_WORKER_POLL_MS=200",
 			     "ATRIUM_JOB_LEASE_SECONDS=5", e[0], e[1], e[2], e[3], e[4], NULL};
 	char *log = nst_log_path("worker-pooled");
-	pid_t w = nst_spawn_worker(log, env);
+	pid_t w = spawn_worker(log, env);
 	char *st = nst_wait(id, ",ready,failed,", 90);
 	cr_assert_str_eq(st, "ready", "namespace provisioned by the pooled worker (log %s)", log);
 	long audited = nst_sql_long("SELECT count(*) FROM audit_log WHERE resource_id = $1 AND "

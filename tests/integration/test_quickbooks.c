@@ -726,38 +726,11 @@ Test(quickbooks, an_event_unmatched_before_connect_is_processed_once_the_consent
 
 /* ---- no secret in logs -------------------------------------------------------- */
 
-static pid_t spawn_worker(const char *log)
-{
-	const char *bin = getenv("ATRIUM_TEST_BINARY");
-	cr_assert_not_null(bin, "ATRIUM_TEST_BINARY must name the atrium binary");
-	pid_t pid = fork();
-	if (pid == 0) {
-		test_child_dies_with_parent();
-		setenv("ATRIUM_LOG_LEVEL", "debug", 1);
-		setenv("ATRIUM_WORKER_POLL_MS", "100", 1);
-		setenv("ATRIUM_QUICKBOOKS_TICK_SECONDS", "1", 1);
-		if (freopen(log, "w", stderr) == NULL || freopen(log, "a", stdout) == NULL)
-			_exit(126);
-		execl(bin, bin, "worker", (char *)NULL);
-		_exit(127);
-	}
-	cr_assert(pid > 0);
-	return pid;
-}
-
+/* The whole log (heap). */
 static char *slurp(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "%s", path);
-	char *text = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&text, &len);
-	char buf[4096];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, mem);
-	fclose(f);
-	fclose(mem);
+	char *text = slurp_file(path);
+	cr_assert_not_null(text, "%s", path);
 	return text;
 }
 
@@ -781,7 +754,10 @@ Test(quickbooks, no_token_code_or_client_secret_appears_in_serve_or_worker_logs,
 	char *worker_log = xasprintf("/tmp/atrium-test-qbo-worker-%d.log", (int)getpid());
 	const char *env[] = {"ATRIUM_LOG_LEVEL=debug", NULL};
 	pid_t serve = spawn_serve(0, env, serve_log, serve_base, sizeof(serve_base));
-	pid_t worker = spawn_worker(worker_log);
+	unlink(worker_log);
+	const char *wenv[] = {"ATRIUM_LOG_LEVEL=debug", "ATRIUM_WORKER_POLL_MS=100", "ATRIUM_QUICKBOOKS_TICK_SECONDS=1",
+			      NULL};
+	pid_t worker = spawn_worker(worker_log, wenv);
 
 	struct admin a;
 	admin_of_new_tenant(&a);

@@ -62,8 +62,8 @@ Test(scaleout, two_servers_two_workers_survive_losing_one_of_each)
 	pid_t a = spawn_replica(nst_free_port(), base_a, log_a);
 	pid_t b = spawn_replica(nst_free_port(), base_b, log_b);
 	const char *env[] = {WORKER_ENV, NULL};
-	pid_t w1 = nst_spawn_worker(log_w1, env);
-	pid_t w2 = nst_spawn_worker(log_w2, env);
+	pid_t w1 = spawn_worker(log_w1, env);
+	pid_t w2 = spawn_worker(log_w2, env);
 
 	/* Every resource group create is slow, so jobs are mid-step when a
 	 * worker dies. */

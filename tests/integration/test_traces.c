@@ -294,7 +294,7 @@ Test(traces, a_namespace_creation_is_followed_from_its_traceparent_through_the_j
 	const char *env[] = {"ATRIUM_WORKER_POLL_MS=200", "ATRIUM_JOB_BACKOFF_BASE_MS=200",
 			     "ATRIUM_JOB_BACKOFF_CAP_MS=2000", "ATRIUM_OUTBOUND_TIMEOUT_MS=10000", otlp_env,
 			     NULL};
-	pid_t w = nst_spawn_worker(wlog, env);
+	pid_t w = spawn_worker(wlog, env);
 	char *st = nst_wait(ns_id, ",ready,failed,", 90);
 	cr_assert_str_eq(st, "ready", "worker log: %s", wlog);
 	/* SIGTERM flushes the exporter's queue before the worker exits. */

@@ -791,25 +791,9 @@ Test(webhooks, an_event_processed_twice_changes_nothing_more)
 	free(count); free(after); free(out); free(before); free(id); free(key); free(body); free(like);
 }
 
-/* Starts `atrium worker` with a short lease; returns its pid. */
-static pid_t spawn_worker(const char *log)
-{
-	const char *bin = getenv("ATRIUM_TEST_BINARY");
-	cr_assert_not_null(bin, "ATRIUM_TEST_BINARY must name the atrium binary");
-	pid_t pid = fork();
-	if (pid == 0) {
-		test_child_dies_with_parent();
-		setenv("ATRIUM_JOB_LEASE_SECONDS", "2", 1);
-		setenv("ATRIUM_WORKER_CONCURRENCY", "2", 1);
-		setenv("ATRIUM_WORKER_POLL_MS", "200", 1);
-		if (freopen(log, "a", stderr) == NULL)
-			_exit(126);
-		execl(bin, bin, "worker", (char *)NULL);
-		_exit(127);
-	}
-	cr_assert(pid > 0);
-	return pid;
-}
+/* `atrium worker` with a short lease. */
+static const char *const short_lease[] = {"ATRIUM_JOB_LEASE_SECONDS=2", "ATRIUM_WORKER_CONCURRENCY=2",
+					  "ATRIUM_WORKER_POLL_MS=200", NULL};
 
 Test(webhooks, processing_after_a_worker_crash_completes_each_event_once, .timeout = 240)
 {
@@ -847,7 +831,7 @@ Test(webhooks, processing_after_a_worker_crash_completes_each_event_once, .timeo
 	PQclear(res);
 
 	char *log = xasprintf("/tmp/atrium-test-worker-%s.log", run);
-	pid_t w1 = spawn_worker(log);
+	pid_t w1 = spawn_worker(log, short_lease);
 	/* Kill it hard as soon as it has started on the batch. */
 	for (int i = 0; i < 400; i++) {
 		if (qn(billing, "SELECT count(*) FROM webhook_inbox WHERE account_id = $1 AND status <> 'received'",
@@ -863,7 +847,7 @@ Test(webhooks, processing_after_a_worker_crash_completes_each_event_once, .timeo
 					 "AND status = 'processed'", realm, NULL);
 
 	cr_log_info("%ld of %d events were processed when the worker was killed", done_at_crash, N + 1);
-	pid_t w2 = spawn_worker(log);
+	pid_t w2 = spawn_worker(log, short_lease);
 	bool all = false;
 	for (int i = 0; i < 1200 && !all; i++) {
 		all = qn(billing, "SELECT count(*) FROM webhook_inbox WHERE account_id = $1 AND status = 'processed'",

@@ -69,7 +69,7 @@ Test(workers, a_worker_killed_mid_job_is_replaced_and_the_job_finishes_once)
 	char *fault = fake_fault(fj);
 	char *log_a = nst_log_path("worker-killed"), *log_b = nst_log_path("worker-replacement");
 	const char *env[] = {WORKER_ENV, NULL};
-	pid_t a = nst_spawn_worker(log_a, env);
+	pid_t a = spawn_worker(log_a, env);
 	wait_for_requests("PUT", ra, 1, 30);
 	kill(a, SIGKILL);
 	int status;
@@ -80,7 +80,7 @@ Test(workers, a_worker_killed_mid_job_is_replaced_and_the_job_finishes_once)
 	char *done = nst_job(id, "jsonb_array_length(j.steps)");
 	cr_assert_str_eq(done, "1", "step 1 was checkpointed before the kill");
 
-	pid_t b = nst_spawn_worker(log_b, env);
+	pid_t b = spawn_worker(log_b, env);
 	char *st = nst_wait(id, ",ready,failed,", 60);
 	cr_assert_str_eq(st, "ready");
 	cr_assert_eq(nst_stop(b, SIGTERM, 20), 0, "the replacement exits 0 on SIGTERM");
@@ -118,14 +118,14 @@ Test(workers, a_worker_killed_inside_the_aks_namespace_step_is_replaced_and_it_c
 	char *fault = fake_fault(fj);
 	char *log_a = nst_log_path("worker-killed-aks"), *log_b = nst_log_path("worker-replacement-aks");
 	const char *env[] = {WORKER_ENV, NULL};
-	pid_t a = nst_spawn_worker(log_a, env);
+	pid_t a = spawn_worker(log_a, env);
 	wait_for_requests("PUT", put, 1, 30);
 	kill(a, SIGKILL);
 	waitpid(a, NULL, 0);
 	char *done = nst_job(id, "(SELECT string_agg(s->>'name', ',') FROM jsonb_array_elements(j.steps) s)");
 	cr_assert_str_eq(done, "resource_group,role_assignment,containers");
 
-	pid_t b = nst_spawn_worker(log_b, env);
+	pid_t b = spawn_worker(log_b, env);
 	char *st = nst_wait(id, ",ready,failed,", 60);
 	cr_assert_str_eq(st, "ready");
 	cr_assert_eq(nst_stop(b, SIGTERM, 20), 0);
@@ -159,7 +159,7 @@ Test(workers, sigterm_finishes_the_current_step_hands_the_job_back_and_exits_0)
 	char *fault = fake_fault(fj);
 	char *log = nst_log_path("worker-sigterm");
 	const char *env[] = {WORKER_ENV, NULL};
-	pid_t w = nst_spawn_worker(log, env);
+	pid_t w = spawn_worker(log, env);
 	wait_for_requests("PUT", ra, 1, 30);
 	cr_assert_eq(nst_stop(w, SIGTERM, 20), 0, "exit status 0 after SIGTERM");
 	cr_assert(nst_log_clean(log), "sanitizer report in %s", log);
@@ -203,8 +203,8 @@ Test(workers, two_workers_racing_on_many_jobs_run_each_once)
 	const char *env1[] = {WORKER_ENV, m1, NULL};
 	const char *env2[] = {WORKER_ENV, m2, NULL};
 	char *log1 = nst_log_path("worker-race-1"), *log2 = nst_log_path("worker-race-2");
-	pid_t w1 = nst_spawn_worker(log1, env1);
-	pid_t w2 = nst_spawn_worker(log2, env2);
+	pid_t w1 = spawn_worker(log1, env1);
+	pid_t w2 = spawn_worker(log2, env2);
 	for (int i = 0; i < N; i++) {
 		char *st = nst_wait(str(ns[i], "id"), ",ready,failed,", 90);
 		cr_assert_str_eq(st, "ready", "%s", names[i]);
