@@ -15,6 +15,7 @@
 #include "server/http/reply.h"
 #include "server/http/validate.h"
 #include "services/billing_reports.h"
+#include "services/portal.h"
 #include "services/webhooks.h"
 #include "services/quickbooks.h"
 
@@ -325,6 +326,32 @@ static void invoice_totals(struct request *r)
 	report(r, BR_INVOICE_TOTALS, "billing-totals");
 }
 
+/* Each top tenant and overdue invoice of the summary gets its tenant's
+ * name (portal_db) beside the id; null when portal_db cannot say. */
+static void name_tenants(struct request *r, json_t *summary)
+{
+	const char *lists[] = {"top_tenants", "overdue_invoices"};
+	json_t *ids = json_array(), *item;
+	size_t i;
+	for (size_t l = 0; l < 2; l++)
+		json_array_foreach(json_object_get(summary, lists[l]), i, item)
+			json_array_append(ids, json_object_get(item, "tenant_id"));
+	char *text = json_dumps(ids, JSON_COMPACT);
+	json_decref(ids);
+	struct db_conn *p = text ? req_db(r, DB_PORTAL, "*") : NULL;
+	char *names_json = NULL;
+	json_t *names = NULL;
+	if (p && portal_tenant_names(p, text, &r->arena, &names_json) == ST_OK)
+		names = json_loads(names_json, 0, NULL);
+	free(text);
+	for (size_t l = 0; l < 2; l++)
+		json_array_foreach(json_object_get(summary, lists[l]), i, item) {
+			json_t *name = json_object_get(names, json_string_value(json_object_get(item, "tenant_id")));
+			json_object_set_new(item, "tenant_name", name ? json_incref(name) : json_null());
+		}
+	json_decref(names);
+}
+
 static void platform_summary(struct request *r)
 {
 	struct report_filter rf;
@@ -346,7 +373,13 @@ static void platform_summary(struct request *r)
 		reply_db_unreachable(r, DB_BILLING);
 		return;
 	}
-	reply_json_text(r, 200, json);
+	json_t *summary = json_loads(json, 0, NULL);
+	if (summary == NULL) {
+		reply_internal(r);
+		return;
+	}
+	name_tenants(r, summary);
+	reply_json(r, 200, summary);
 }
 
 #define BILLING_READERS (ROLE_TENANT_ADMIN | ROLE_BILLING_VIEWER)

@@ -15,6 +15,9 @@ static const struct db_stmt stmts[] = {
 	{"portal_tenant_by_directory",
 	 "SELECT id, status FROM tenants WHERE aad_tenant_id = $1 AND status <> 'deleted'"},
 	{"portal_tenant_exists", "SELECT 1 FROM tenants WHERE id = $1"},
+	{"portal_tenant_names",
+	 "SELECT COALESCE(json_object_agg(id, name), '{}')::text FROM tenants "
+	 "WHERE id = ANY (SELECT jsonb_array_elements_text($1::jsonb)::uuid)"},
 	{"portal_tenant_by_billing_account",
 	 "SELECT id FROM tenants WHERE status <> 'deleted' AND CASE $1 "
 	 "  WHEN 'quickbooks' THEN quickbooks_realm_id = $2 WHEN 'pax8' THEN pax8_company_id = $2 END"},
@@ -210,6 +213,19 @@ enum status portal_tenant_exists(const char *id)
 		PQclear(res);
 	}
 	db_release(c);
+	return st;
+}
+
+enum status portal_tenant_names(struct db_conn *c, const char *ids, struct arena *a, char **json)
+{
+	const char *v[] = {ids};
+	PGresult *res = db_exec(c, "portal_tenant_names", 1, v);
+	enum status st = ST_UNAVAILABLE;
+	if (db_ok(res) && PQntuples(res) == 1) {
+		*json = arena_strdup(a, PQgetvalue(res, 0, 0));
+		st = ST_OK;
+	}
+	PQclear(res);
 	return st;
 }
 

@@ -70,6 +70,10 @@ json_t *portal_pax8_companies(struct db_conn *c);
 enum status portal_tenant_claim_realm(struct db_conn *c, const char *tenant_id, const char *realm_id,
 				      bool *set);
 
+/* {"<id>": "<name>", …} (arena) of the tenants among `ids`, a JSON array of
+ * uuids; ids of no tenant are left out. */
+enum status portal_tenant_names(struct db_conn *c, const char *ids, struct arena *a, char **json);
+
 /* Does tenant `id` exist (in any status)? Leases its own connection. */
 enum status portal_tenant_exists(const char *id);
 

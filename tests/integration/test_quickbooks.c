@@ -697,6 +697,36 @@ Test(quickbooks, events_of_an_unconnected_tenant_stay_needs_sync)
 	free(body); free(tp); free(su); free(a.token);
 }
 
+/* The super admin's summary names the tenants it lists: the top tenants by
+ * invoiced total and the overdue invoices, each with its tenant's name. */
+Test(quickbooks, the_platform_summary_names_top_tenants_and_overdue_invoices_tenants)
+{
+	struct admin a;
+	admin_of_new_tenant(&a);
+	connect_tenant(&a);
+	char *id = fake_invoice(a.realm, "{\"TotalAmt\":9999999,\"Balance\":9999999,\"DueDate\":\"2020-01-02\"}");
+	notify(a.realm, "invoice", id, "created");
+	until2(synced_sql, id, a.realm, 30, "the invoice fetch");
+	char *name = q1(portal, "SELECT name FROM tenants WHERE id = $1::uuid", a.t.id, NULL);
+	char *su = super_token();
+	struct resp *r = http("GET", "/v1/billing/summary", su, NULL, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	const char *lists[] = {"top_tenants", "overdue_invoices"};
+	for (size_t l = 0; l < 2; l++) {
+		json_t *item, *mine = NULL;
+		size_t i;
+		json_array_foreach(json_object_get(r->json, lists[l]), i, item) {
+			cr_assert(json_object_get(item, "tenant_name") != NULL, "%s[%zu] has tenant_name", lists[l], i);
+			if (strcmp(json_string_value(json_object_get(item, "tenant_id")), a.t.id) == 0)
+				mine = item;
+		}
+		cr_assert_not_null(mine, "the tenant is in %s: %s", lists[l], r->body);
+		cr_assert_str_eq(json_string_value(json_object_get(mine, "tenant_name")), name);
+	}
+	resp_free(r);
+	free(su); free(name); free(id); free(a.token);
+}
+
 /* An event for a company no tenant has yet stays unmatched; connecting a
  * tenant to that company through the consent maps the realm and the event
  * is processed and fetched without anyone touching it. */
