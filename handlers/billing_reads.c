@@ -7,7 +7,7 @@
  *
  * Reports: …/usage/by-product and …/billing/totals (period, or from/to
  * months), and GET /v1/billing/summary for super admins. Every list and
- * report answers CSV for `Accept: text/csv` (built by PostgreSQL's COPY,
+ * report answers CSV for `Accept: text/csv` (PostgreSQL's COPY, streamed,
  * services/billing_reports.c) with a Content-Disposition file name; an
  * Accept naming neither JSON nor CSV is 406.
  */
@@ -146,22 +146,18 @@ static char *month_start(struct request *r, const char *ym, int add)
 static void reply_csv(struct request *r, const char *what, const char *tenant,
 		      const struct report_filter *rf, enum billing_report rep)
 {
-	struct db_conn *c = req_db(r, DB_BILLING, tenant ? tenant : "*");
-	char *csv = NULL;
-	size_t len = 0;
-	long rows = 0;
-	if (c == NULL || billing_report_csv(c, rep, rf, &r->arena, &csv, &len, &rows) != ST_OK) {
+	struct billing_csv *csv = billing_csv_open(rep, tenant ? tenant : "*", rf);
+	if (csv == NULL) {
 		reply_db_unreachable(r, DB_BILLING);
 		return;
 	}
-	reply_bytes(r, 200, "text/csv; charset=utf-8", csv, len);
+	struct reply_stream s = {billing_csv_read, billing_csv_close, csv};
+	reply_stream(r, 200, "text/csv; charset=utf-8", &s);
 	/* Ids and months only: nothing in the name needs quoting. */
 	char *name = arena_printf(&r->arena, "attachment; filename=\"%s%s%s%s%s.csv\"", what,
 				  tenant ? "-" : "", tenant ? tenant : "", rf->from ? "-" : "",
 				  rf->from ? arena_printf(&r->arena, "%.7s", rf->from) : "");
 	reply_header(r, "Content-Disposition", name);
-	if (rows >= BILLING_CSV_MAX_ROWS)
-		reply_header(r, "X-Atrium-Truncated", "true");
 }
 
 typedef enum status (*list_fn)(struct db_conn *, const struct billing_filter *,

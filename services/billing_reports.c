@@ -112,61 +112,116 @@ static enum status one_json(struct db_conn *c, const char *sql, struct arena *a,
 	return st;
 }
 
-enum status billing_report_csv(struct db_conn *c, enum billing_report rep,
-			       const struct report_filter *f, struct arena *a, char **csv,
-			       size_t *len, long *rows)
+/* A CSV export being streamed: its own connection, mid-COPY, and the
+ * line PostgreSQL gave last (sent from off on). */
+struct billing_csv {
+	struct db_conn *c;
+	char *line;
+	int len, off;
+	bool ended, failed;
+};
+
+struct billing_csv *billing_csv_open(enum billing_report rep, const char *tenant,
+				     const struct report_filter *f)
 {
-	if (rep < 0 || rep >= BR_COUNT || !begin_with(c, f))
-		return ST_UNAVAILABLE;
+	if (rep < 0 || rep >= BR_COUNT)
+		return NULL;
+	struct db_conn *c = db_acquire(DB_BILLING);
+	if (c == NULL)
+		return NULL;
+	if (!db_scope(c, tenant) || !begin_with(c, f)) {
+		db_release(c);
+		return NULL;
+	}
 	/* Text cells that a spreadsheet would run as formulas get a leading '. */
-	PGresult *mode = db_exec(c, "billing_report_csv_mode", 0, NULL);
-	bool mode_ok = db_ok(mode);
-	PQclear(mode);
-	if (!mode_ok) {
-		db_rollback(c);
-		return ST_UNAVAILABLE;
-	}
-	char *sql = xasprintf("COPY (%s) TO STDOUT (FORMAT csv, HEADER)", report_sql[rep]);
-	PGconn *pg = db_pg(c);
-	PGresult *res = PQexec(pg, sql);
-	free(sql);
-	enum status st = ST_UNAVAILABLE;
-	char *buf = NULL;
-	size_t used = 0;
-	FILE *mem = open_memstream(&buf, &used);
-	long lines = 0;
-	if (mem && PQresultStatus(res) == PGRES_COPY_OUT) {
-		char *chunk;
-		int n;
-		/* Each chunk is one line (the header, then one per row). */
-		while ((n = PQgetCopyData(pg, &chunk, 0)) > 0) {
-			fwrite(chunk, 1, (size_t)n, mem);
-			lines++;
-			PQfreemem(chunk);
-		}
-		PQclear(res);
-		res = PQgetResult(pg);
-		if (n == -1 && PQresultStatus(res) == PGRES_COMMAND_OK)
-			st = ST_OK;
-		/* Drain: a connection left mid-COPY is unusable. */
-		while (res) {
-			PQclear(res);
-			res = PQgetResult(pg);
-		}
-	}
+	PGresult *res = db_exec(c, "billing_report_csv_mode", 0, NULL);
+	bool ok = db_ok(res);
 	PQclear(res);
-	if (mem)
-		fclose(mem);
-	if (st == ST_OK) {
-		*csv = arena_alloc(a, used + 1);
-		memcpy(*csv, buf, used);
-		(*csv)[used] = '\0';
-		*len = used;
-		*rows = lines > 0 ? lines - 1 : 0;
+	if (!ok) {
+		db_release(c);
+		return NULL;
 	}
-	free(buf);
-	db_rollback(c); /* read-only; the settings go with it */
-	return st;
+	/* Streamed, so every row: the lists' LIMIT is for JSON answers. */
+	const char *sql = report_sql[rep];
+	size_t n = strlen(sql), tail = strlen(LIMIT_ROWS);
+	if (n > tail && strcmp(sql + n - tail, LIMIT_ROWS) == 0)
+		n -= tail;
+	char *copy = xasprintf("COPY (%.*s) TO STDOUT (FORMAT csv, HEADER)", (int)n, sql);
+	res = PQexec(db_pg(c), copy);
+	free(copy);
+	ok = PQresultStatus(res) == PGRES_COPY_OUT;
+	PQclear(res);
+	if (!ok) {
+		db_release(c);
+		return NULL;
+	}
+	struct billing_csv *s = xcalloc(1, sizeof(*s));
+	s->c = c;
+	return s;
+}
+
+long billing_csv_read(void *state, char *buf, size_t max)
+{
+	struct billing_csv *s = state;
+	PGconn *pg = db_pg(s->c);
+	size_t n = 0;
+	while (n < max) {
+		if (s->off == s->len) {
+			PQfreemem(s->line);
+			s->line = NULL;
+			s->len = s->off = 0;
+			if (s->ended)
+				break;
+			int got = PQgetCopyData(pg, &s->line, 0);
+			if (got > 0) {
+				s->len = got;
+				continue;
+			}
+			/* -1: the COPY is over; its result says whether it all went. */
+			s->ended = true;
+			PGresult *res = got == -1 ? PQgetResult(pg) : NULL;
+			s->failed = PQresultStatus(res) != PGRES_COMMAND_OK;
+			while (res) {
+				PQclear(res);
+				res = PQgetResult(pg);
+			}
+			break;
+		}
+		size_t take = (size_t)(s->len - s->off);
+		if (take > max - n)
+			take = max - n;
+		memcpy(buf + n, s->line + s->off, take);
+		n += take;
+		s->off += (int)take;
+	}
+	if (n > 0)
+		return (long)n;
+	return s->failed ? -1 : 0;
+}
+
+void billing_csv_close(void *state)
+{
+	struct billing_csv *s = state;
+	PGconn *pg = db_pg(s->c);
+	PQfreemem(s->line);
+	if (!s->ended) {
+		/* The client went away mid-export: stop the query, then read
+		 * what is still in flight (a connection left mid-COPY is unusable). */
+		PGcancel *cancel = PQgetCancel(pg);
+		char err[256];
+		if (cancel) {
+			PQcancel(cancel, err, sizeof(err));
+			PQfreeCancel(cancel);
+		}
+		char *line;
+		while (PQgetCopyData(pg, &line, 0) > 0)
+			PQfreemem(line);
+		PGresult *res;
+		while ((res = PQgetResult(pg)) != NULL)
+			PQclear(res);
+	}
+	db_release(s->c); /* read-only; rolled back, the settings go with it */
+	free(s);
 }
 
 enum status billing_report_json(struct db_conn *c, enum billing_report rep,

@@ -38,15 +38,21 @@ struct report_filter {
 	const char *subscription_id;
 };
 
-/* The largest CSV export built (rows beyond are cut; the caller says so). */
-#define BILLING_CSV_MAX_ROWS 100000
-
 void billing_reports_register(void);
 
-/* The report as CSV with a header line (arena), *rows data lines. */
-enum status billing_report_csv(struct db_conn *c, enum billing_report rep,
-			       const struct report_filter *f, struct arena *a, char **csv,
-			       size_t *len, long *rows);
+/*
+ * The report as CSV with a header line, streamed: open() takes a billing_db
+ * connection of its own scoped to `tenant` ("*" platform-wide) and starts
+ * the COPY (NULL when the database cannot); read() fills buf with up to max
+ * bytes of it and returns their number, 0 at the end, -1 when the query
+ * failed part way; close() ends it (cancelling a COPY the reader left) and
+ * returns the connection. Every row, however many.
+ */
+struct billing_csv;
+struct billing_csv *billing_csv_open(enum billing_report rep, const char *tenant,
+				     const struct report_filter *f);
+long billing_csv_read(void *state, char *buf, size_t max);
+void billing_csv_close(void *state);
 /* {data: [...]} of the report's rows (arena); for BR_INVOICE_TOTALS also
  * totals per currency, unsynced_count and the monthly subscription cost. */
 enum status billing_report_json(struct db_conn *c, enum billing_report rep,

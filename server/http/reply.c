@@ -6,6 +6,7 @@
 #include "server/http/http.h"
 #include "server/common/log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,55 @@ static void reply_json_typed(struct request *r, int status, json_t *body, const 
 void reply_json(struct request *r, int status, json_t *body)
 {
 	reply_json_typed(r, status, body, "application/json");
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	struct reply_stream *s = cls;
+	long n = s->read(s->state, buf, max);
+	if (n > 0)
+		return (ssize_t)n;
+	return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_free(void *cls)
+{
+	struct reply_stream *s = cls;
+	s->done(s->state);
+	free(s);
+}
+
+void reply_stream(struct request *r, int status, const char *content_type,
+		  const struct reply_stream *s)
+{
+	if (r->conn == NULL) {
+		/* In-process: the whole body, kept for the caller. */
+		char *text = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&text, &len);
+		char buf[16384];
+		long n;
+		while (mem && (n = s->read(s->state, buf, sizeof(buf))) > 0)
+			fwrite(buf, 1, (size_t)n, mem);
+		if (mem)
+			fclose(mem);
+		s->done(s->state);
+		reply_bytes(r, status, content_type, text ? text : "", text ? len : 0);
+		free(text);
+		return;
+	}
+	struct reply_stream *own = xmalloc(sizeof(*own));
+	*own = *s;
+	struct MHD_Response *resp =
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, own, stream_free);
+	if (resp == NULL) {
+		stream_free(own);
+		reply_internal(r);
+		return;
+	}
+	MHD_add_response_header(resp, "Content-Type", content_type);
+	set_response(r, status, resp);
 }
 
 void reply_empty(struct request *r, int status)

@@ -28,6 +28,21 @@ void reply_empty(struct request *r, int status);
  */
 void reply_problem(struct request *r, int status, const char *code, const char *title,
 		   const char *detail, json_t *errors);
+/*
+ * Sends a body made piece by piece as the client takes it (chunked):
+ * read(state, buf, max) fills buf with up to max bytes and returns their
+ * number (> 0), 0 at the end, -1 on a failure after the status was sent (the
+ * connection is then cut, so the client sees an incomplete body); done(state)
+ * runs once the response is finished with, sent or not. An in-process
+ * request reads it all at once.
+ */
+struct reply_stream {
+	long (*read)(void *state, char *buf, size_t max);
+	void (*done)(void *state);
+	void *state;
+};
+void reply_stream(struct request *r, int status, const char *content_type,
+		  const struct reply_stream *s);
 /* Adds a header to the response already built by a reply_* call. */
 void reply_header(struct request *r, const char *name, const char *value);
 

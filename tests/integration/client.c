@@ -38,7 +38,13 @@ static size_t on_body(char *p, size_t s, size_t n, void *ud)
 {
 	struct resp *r = ud;
 	size_t len = s * n;
-	r->body = xrealloc(r->body, r->len + len + 1);
+	if (r->len + len + 1 > r->cap) {
+		/* Doubling: a long body costs no quadratic copying. */
+		r->cap = r->cap ? r->cap : 4096;
+		while (r->len + len + 1 > r->cap)
+			r->cap *= 2;
+		r->body = xrealloc(r->body, r->cap);
+	}
 	memcpy(r->body + r->len, p, len);
 	r->len += len;
 	r->body[r->len] = '\0';

@@ -16,6 +16,7 @@ struct resp {
 	long status;
 	char *body;
 	size_t len;
+	size_t cap;        /* bytes allocated for body */
 	json_t *json;      /* parsed body, NULL when not JSON */
 	char *headers;     /* raw header block */
 	int curl_code;

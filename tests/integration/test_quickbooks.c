@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -695,6 +696,89 @@ Test(quickbooks, events_of_an_unconnected_tenant_stay_needs_sync)
 	cr_assert(json_is_null(json_object_get(inv, "total_minor")));
 	json_decref(inv);
 	free(body); free(tp); free(su); free(a.token);
+}
+
+/* Stops taking the body after its first piece: a client that goes away
+ * mid-download. */
+static size_t take_one_piece(char *p, size_t size, size_t n, void *seen)
+{
+	(void)p;
+	*(size_t *)seen += size * n;
+	return 0;
+}
+
+static size_t abandoned_download(const char *path, const char *token)
+{
+	CURL *c = curl_easy_init();
+	char *url = xasprintf("%s%s", base_url(), path);
+	char *auth = xasprintf("Authorization: Bearer %s", token);
+	struct curl_slist *hl = curl_slist_append(NULL, auth);
+	hl = curl_slist_append(hl, "Accept: text/csv");
+	size_t seen = 0;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, take_one_piece);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &seen);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	const char *ca = getenv("ATRIUM_TEST_CA");
+	if (ca && *ca)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	CURLcode rc = curl_easy_perform(c);
+	cr_assert_eq(rc, CURLE_WRITE_ERROR, "the download was cut by the client: %s", curl_easy_strerror(rc));
+	curl_easy_cleanup(c);
+	curl_slist_free_all(hl);
+	free(auth);
+	free(url);
+	return seen;
+}
+
+/* A CSV export is streamed as PostgreSQL's COPY produces it: chunked, no
+ * length known ahead, every row however many; clients that leave part way
+ * give their database connections back (later requests are served). */
+Test(quickbooks, csv_exports_stream_every_row_and_survive_clients_leaving_mid_download, .timeout = 240)
+{
+	struct admin a;
+	admin_of_new_tenant(&a);
+	enum { ROWS = 120000 };
+	char rows[16];
+	snprintf(rows, sizeof(rows), "%d", ROWS);
+	const char *v[] = {a.t.id, a.realm, rows};
+	PGresult *res = PQexecParams(billing,
+		"INSERT INTO invoices (tenant_id, realm_id, external_id, status, last_operation, issued_at, "
+		"  source_updated_at, last_event_id) "
+		"SELECT $1::uuid, $2, g::text, 'open', 'Create', now(), now(), gen_random_uuid() "
+		"FROM generate_series(1, $3::int) g", 3, NULL, v, NULL, NULL, 0);
+	cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s", PQerrorMessage(billing));
+	PQclear(res);
+	char *path = xasprintf("/v1/tenants/%s/invoices", a.t.id);
+	const char *accept[] = {"Accept: text/csv", NULL};
+	struct resp *r = http("GET", path, a.token, NULL, accept);
+	cr_assert_eq(r->status, 200, "%ld", r->status);
+	char *te = resp_header(r, "Transfer-Encoding");
+	char *cl = resp_header(r, "Content-Length");
+	cr_assert(te && strcasecmp(te, "chunked") == 0, "Transfer-Encoding: %s", te ? te : "(none)");
+	cr_assert_null(cl, "no Content-Length: the length is not known ahead");
+	size_t lines = 0;
+	for (size_t i = 0; i < r->len; i++)
+		lines += r->body[i] == '\n';
+	cr_assert_eq(lines, (size_t)ROWS + 1, "the header and every row: %zu lines", lines);
+	cr_assert(strncmp(r->body, "id,external_id,realm_id,status,", 31) == 0);
+	free(te);
+	resp_free(r);
+	/* More clients walk away than the pool has connections. */
+	for (int i = 0; i < 24; i++)
+		cr_assert_gt(abandoned_download(path, a.token), 0);
+	r = http("GET", path, a.token, NULL, accept);
+	cr_assert_eq(r->status, 200, "%ld", r->status);
+	lines = 0;
+	for (size_t i = 0; i < r->len; i++)
+		lines += r->body[i] == '\n';
+	cr_assert_eq(lines, (size_t)ROWS + 1);
+	resp_free(r);
+	r = http("GET", "/readyz", NULL, NULL, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	resp_free(r);
+	free(path); free(a.token);
 }
 
 /* The super admin's summary names the tenants it lists: the top tenants by
