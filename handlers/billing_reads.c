@@ -71,69 +71,6 @@ static bool common_filter_or_reply(struct request *r, struct billing_filter *f)
 	return true;
 }
 
-/* ---- content negotiation ------------------------------------------------ */
-
-enum format { FMT_JSON, FMT_CSV, FMT_NONE };
-
-/* The media ranges of Accept (q=0 ranges refused): an explicit text/csv
- * wins when CSV is offered; JSON for application/json, any application
- * type, any type, or no Accept; any text type gives CSV; anything else is
- * not acceptable. */
-static enum format negotiate(const char *accept, bool csv_ok)
-{
-	if (accept == NULL || *accept == '\0')
-		return FMT_JSON;
-	bool json = false, csv = false, text_any = false;
-	const char *p = accept;
-	while (*p) {
-		size_t n = strcspn(p, ",");
-		char range[128];
-		snprintf(range, sizeof(range), "%.*s", (int)(n < sizeof(range) ? n : sizeof(range) - 1), p);
-		p += n + (p[n] == ',');
-		char *params = strchr(range, ';');
-		bool refused = false;
-		if (params) {
-			*params++ = '\0';
-			char *q = strstr(params, "q=");
-			refused = q && strtod(q + 2, NULL) <= 0.0;
-		}
-		char *t = range;
-		while (*t == ' ' || *t == '\t')
-			t++;
-		size_t e = strlen(t);
-		while (e > 0 && (t[e - 1] == ' ' || t[e - 1] == '\t'))
-			t[--e] = '\0';
-		if (refused)
-			continue;
-		if (strcasecmp(t, "application/json") == 0 || strcasecmp(t, "application/*") == 0 ||
-		    strcmp(t, "*/*") == 0 || strcasecmp(t, "application/problem+json") == 0)
-			json = true;
-		else if (strcasecmp(t, "text/csv") == 0)
-			csv = true;
-		else if (strcasecmp(t, "text/*") == 0)
-			text_any = true;
-	}
-	if (csv && csv_ok)
-		return FMT_CSV;
-	if (json)
-		return FMT_JSON;
-	if (text_any && csv_ok)
-		return FMT_CSV;
-	return FMT_NONE;
-}
-
-/* The format asked for; FMT_NONE after answering 406. */
-static enum format format_or_reply(struct request *r, bool csv_ok)
-{
-	enum format f = negotiate(req_header(r, "Accept"), csv_ok);
-	if (f == FMT_NONE)
-		reply_problem(r, 406, "not-acceptable", "Not Acceptable",
-			      csv_ok ? "This resource is available as application/json or text/csv."
-				     : "This resource is available as application/json.",
-			      NULL);
-	return f;
-}
-
 /* "YYYY-MM" + months, as the first day "YYYY-MM-01" (arena). */
 static char *month_start(struct request *r, const char *ym, int add)
 {
@@ -190,7 +127,7 @@ static void list_invoices(struct request *r)
 {
 	static const char *const statuses[] = {"open", "voided", "deleted", NULL};
 	struct billing_filter f;
-	enum format fmt = format_or_reply(r, true);
+	enum reply_format fmt = handler_format_or_reply(r, true);
 	if (fmt == FMT_NONE || !common_filter_or_reply(r, &f))
 		return;
 	f.status = req_query(r, "status");
@@ -221,7 +158,7 @@ static void list_subscriptions(struct request *r)
 		"active", "cancelled", "pending_manual", "pending_automated", "pending_cancel",
 		"waiting_for_details", "trial", "converted", "pending_activation", "activated", NULL};
 	struct billing_filter f;
-	enum format fmt = format_or_reply(r, true);
+	enum reply_format fmt = handler_format_or_reply(r, true);
 	if (fmt == FMT_NONE || !common_filter_or_reply(r, &f))
 		return;
 	f.status = req_query(r, "status");
@@ -238,7 +175,7 @@ static void list_subscriptions(struct request *r)
 static void list_usage(struct request *r)
 {
 	struct billing_filter f;
-	enum format fmt = format_or_reply(r, true);
+	enum reply_format fmt = handler_format_or_reply(r, true);
 	if (fmt == FMT_NONE || !common_filter_or_reply(r, &f))
 		return;
 	f.subscription_id = req_query(r, "subscription_id");
@@ -295,7 +232,7 @@ static bool range_or_reply(struct request *r, struct report_filter *rf)
 static void report(struct request *r, enum billing_report rep, const char *what)
 {
 	struct report_filter rf;
-	enum format fmt = format_or_reply(r, true);
+	enum reply_format fmt = handler_format_or_reply(r, true);
 	if (fmt == FMT_NONE || !range_or_reply(r, &rf))
 		return;
 	const char *tenant = r->params[0];
@@ -351,7 +288,7 @@ static void name_tenants(struct request *r, json_t *summary)
 static void platform_summary(struct request *r)
 {
 	struct report_filter rf;
-	if (format_or_reply(r, false) == FMT_NONE || !range_or_reply(r, &rf))
+	if (handler_format_or_reply(r, false) == FMT_NONE || !range_or_reply(r, &rf))
 		return;
 	/* Twelve months to this one when no range is given. */
 	if (rf.from == NULL && rf.to == NULL) {

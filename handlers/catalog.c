@@ -678,22 +678,17 @@ static bool filter_or_reply(struct request *r, struct cat_filter *f)
 	return true;
 }
 
-static bool wants_csv(struct request *r)
-{
-	const char *accept = req_header(r, "Accept");
-	return accept && strstr(accept, "text/csv") != NULL;
-}
-
 static void list_items(struct request *r)
 {
 	struct cat_filter f;
-	if (!filter_or_reply(r, &f))
+	enum reply_format fmt = handler_format_or_reply(r, true);
+	if (fmt == FMT_NONE || !filter_or_reply(r, &f))
 		return;
 	struct db_conn *c = req_db_or_reply(r, DB_CATALOG, r->params[0]);
 	if (c == NULL)
 		return;
 	enum status st;
-	if (wants_csv(r)) {
+	if (fmt == FMT_CSV) {
 		char *csv;
 		size_t len;
 		st = catalog_items_csv(c, &f, &r->arena, &csv, &len);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct audit_ctx handler_audit_ctx(struct request *r)
 {
@@ -131,4 +132,64 @@ bool handler_idem_claim_or_reply(struct request *r, struct db_conn *c, const cha
 		break;
 	}
 	return false;
+}
+
+/* ---- content negotiation ------------------------------------------------ */
+
+/* The media ranges of Accept (q=0 ranges refused): an explicit text/csv
+ * wins when CSV is offered; JSON for application/json, any application
+ * type, any type, or no Accept; any text type gives CSV; anything else is
+ * not acceptable. */
+static enum reply_format negotiate(const char *accept, bool csv_ok)
+{
+	if (accept == NULL || *accept == '\0')
+		return FMT_JSON;
+	bool json = false, csv = false, text_any = false;
+	const char *p = accept;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		char range[128];
+		snprintf(range, sizeof(range), "%.*s", (int)(n < sizeof(range) ? n : sizeof(range) - 1), p);
+		p += n + (p[n] == ',');
+		char *params = strchr(range, ';');
+		bool refused = false;
+		if (params) {
+			*params++ = '\0';
+			char *q = strstr(params, "q=");
+			refused = q && strtod(q + 2, NULL) <= 0.0;
+		}
+		char *t = range;
+		while (*t == ' ' || *t == '\t')
+			t++;
+		size_t e = strlen(t);
+		while (e > 0 && (t[e - 1] == ' ' || t[e - 1] == '\t'))
+			t[--e] = '\0';
+		if (refused)
+			continue;
+		if (strcasecmp(t, "application/json") == 0 || strcasecmp(t, "application/*") == 0 ||
+		    strcmp(t, "*/*") == 0 || strcasecmp(t, "application/problem+json") == 0)
+			json = true;
+		else if (strcasecmp(t, "text/csv") == 0)
+			csv = true;
+		else if (strcasecmp(t, "text/*") == 0)
+			text_any = true;
+	}
+	if (csv && csv_ok)
+		return FMT_CSV;
+	if (json)
+		return FMT_JSON;
+	if (text_any && csv_ok)
+		return FMT_CSV;
+	return FMT_NONE;
+}
+
+enum reply_format handler_format_or_reply(struct request *r, bool csv_ok)
+{
+	enum reply_format f = negotiate(req_header(r, "Accept"), csv_ok);
+	if (f == FMT_NONE)
+		reply_problem(r, 406, "not-acceptable", "Not Acceptable",
+			      csv_ok ? "This resource is available as application/json or text/csv."
+				     : "This resource is available as application/json.",
+			      NULL);
+	return f;
 }

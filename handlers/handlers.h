@@ -104,6 +104,15 @@ bool handler_idem_claim_or_reply(struct request *r, struct db_conn *c, const cha
 void handler_idem_replay(struct request *r, const struct idem_record *rec);
 void handler_idem_mismatch(struct request *r);
 
+/*
+ * Content negotiation for reads offered as JSON and (csv_ok) CSV: the
+ * format Accept asks for (no Accept, application/json or any type: JSON;
+ * text/csv first when offered; ranges with q=0 refused); FMT_NONE after
+ * answering 406 not-acceptable.
+ */
+enum reply_format { FMT_JSON, FMT_CSV, FMT_NONE };
+enum reply_format handler_format_or_reply(struct request *r, bool csv_ok);
+
 /* Canonical hash of this request for Idempotency-Key comparison. */
 void handler_request_hash(struct request *r, char out[65]);
 

@@ -515,6 +515,16 @@ Test(catalog, csv_export_quotes_commas_quotes_and_line_breaks)
 	cr_assert_eq(crlf, 2, "%s", r->body);
 	free(want);
 	resp_free(r);
+	/* Accept is negotiated: q=0 refuses CSV, a type neither JSON nor CSV is 406. */
+	const char *no_csv[] = {"Accept: text/csv;q=0, application/json", NULL};
+	r = cat(&c, "GET", c.member, NULL, no_csv, "/products?q=CSV-%s", c.run);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert_not_null(r->json, "JSON when CSV is refused: %s", r->body);
+	resp_free(r);
+	const char *png[] = {"Accept: image/png", NULL};
+	r = cat(&c, "GET", c.member, NULL, png, "/products?q=CSV-%s", c.run);
+	assert_problem(r, 406);
+	resp_free(r);
 	free(body);
 	ctx_free(&c);
 }
