@@ -684,21 +684,21 @@ static void list_items(struct request *r)
 	enum reply_format fmt = handler_format_or_reply(r, true);
 	if (fmt == FMT_NONE || !filter_or_reply(r, &f))
 		return;
-	struct db_conn *c = req_db_or_reply(r, DB_CATALOG, r->params[0]);
-	if (c == NULL)
-		return;
 	enum status st;
 	if (fmt == FMT_CSV) {
-		char *csv;
-		size_t len;
-		st = catalog_items_csv(c, &f, &r->arena, &csv, &len);
+		struct catalog_csv *csv;
+		st = catalog_csv_open(r->params[0], &f, &csv);
 		if (st == ST_OK) {
-			reply_bytes(r, 200, "text/csv; charset=utf-8", csv, len);
+			struct reply_stream s = {catalog_csv_read, catalog_csv_close, csv};
+			reply_stream(r, 200, "text/csv; charset=utf-8", &s);
 			reply_header(r, "Content-Disposition",
 				     arena_printf(&r->arena, "attachment; filename=\"%ss.csv\"", f.kind));
 			return;
 		}
 	} else {
+		struct db_conn *c = req_db_or_reply(r, DB_CATALOG, r->params[0]);
+		if (c == NULL)
+			return;
 		char *page;
 		st = catalog_items_list(c, &f, &r->arena, &page);
 		if (st == ST_OK) {

@@ -98,18 +98,6 @@ static const struct db_stmt stmts[] = {
 	 "WHERE ($9::bigint IS NULL OR (i.created_at, i.id) < "
 	 "       ('epoch'::timestamptz + $9::bigint * interval '1 microsecond', $10::uuid)) "
 	 "ORDER BY i.created_at DESC, i.id DESC LIMIT $11::int"},
-	{"cat_items_csv",
-	 "SELECT 'id,kind,scope,sku,name,manufacturer,model,status,category_id,description,"
-	 "list_price_minor,price_minor,currency' || E'\\r\\n' || COALESCE(string_agg(concat_ws(',', "
-	 "  csv_field(j->>'id'), csv_field(j->>'kind'), csv_field(j->>'scope'), csv_field(j->>'sku'), "
-	 "  csv_field(j->>'name'), csv_field(j->>'manufacturer'), csv_field(j->>'model'), "
-	 "  csv_field(j->>'status'), csv_field(j->>'category_id'), csv_field(j->>'description'), "
-	 "  csv_field(j#>>'{list_price,amount_minor}'), csv_field(j#>>'{price,amount_minor}'), "
-	 "  csv_field(j#>>'{price,currency}')) || E'\\r\\n', '' ORDER BY ord), '') "
-	 "FROM (SELECT item_json(i)::jsonb AS j, row_number() OVER (ORDER BY i.created_at DESC, i.id DESC) AS ord "
-	 "      FROM catalog_search(" SEARCH_ARGS ") i "
-	 "      ORDER BY i.created_at DESC, i.id DESC LIMIT $9::int) s"},
-
 	/* ---- price overrides ---- */
 	{"cat_override_put",
 	 "INSERT INTO price_overrides (tenant_id, item_id, unit_price_minor, currency) "
@@ -346,24 +334,114 @@ enum status catalog_items_list(struct db_conn *c, const struct cat_filter *f, st
 	return st;
 }
 
-enum status catalog_items_csv(struct db_conn *c, const struct cat_filter *f, struct arena *ar,
-			      char **csv, size_t *len)
+/* The header line of the items' CSV, then one line a row of the cursor. */
+static const char items_csv_header[] =
+	"id,kind,scope,sku,name,manufacturer,model,status,category_id,description,"
+	"list_price_minor,price_minor,currency\r\n";
+static const char items_csv_cursor[] =
+	"DECLARE items_csv NO SCROLL CURSOR FOR "
+	"SELECT concat_ws(',', "
+	"  csv_field(j->>'id'), csv_field(j->>'kind'), csv_field(j->>'scope'), csv_field(j->>'sku'), "
+	"  csv_field(j->>'name'), csv_field(j->>'manufacturer'), csv_field(j->>'model'), "
+	"  csv_field(j->>'status'), csv_field(j->>'category_id'), csv_field(j->>'description'), "
+	"  csv_field(j#>>'{list_price,amount_minor}'), csv_field(j#>>'{price,amount_minor}'), "
+	"  csv_field(j#>>'{price,currency}')) || E'\\r\\n' "
+	"FROM (SELECT item_json(i)::jsonb AS j, i.created_at, i.id "
+	"      FROM catalog_search(" SEARCH_ARGS ") i) s "
+	"ORDER BY s.created_at DESC, s.id DESC";
+#define ITEMS_CSV_FETCH "FETCH 500 FROM items_csv"
+
+/* An export being streamed: its own connection with the cursor open, the
+ * rows fetched last and where in them the next byte is. */
+struct catalog_csv {
+	struct db_conn *c;
+	PGresult *rows;
+	int row, off;
+	size_t header_off;
+	bool ended, failed;
+};
+
+enum status catalog_csv_open(const char *tenant, const struct cat_filter *f, struct catalog_csv **out)
 {
-	char lim[12];
-	snprintf(lim, sizeof(lim), "%d", CATALOG_CSV_MAX);
-	const char *v[] = {f->kind, f->q, f->category, f->manufacturer, f->status, f->currency,
-			   f->min, f->max, lim};
-	PGresult *res = db_exec(c, "cat_items_csv", 9, v);
-	enum status st = ST_UNAVAILABLE;
-	if (db_ok(res) && PQntuples(res) == 1) {
-		*len = (size_t)PQgetlength(res, 0, 0);
-		*csv = arena_strdup(ar, PQgetvalue(res, 0, 0));
-		st = ST_OK;
-	} else if (res && strncmp(db_sqlstate(res), "22", 2) == 0) {
-		st = ST_INVALID;
+	*out = NULL;
+	struct db_conn *c = db_acquire(DB_CATALOG);
+	if (c == NULL)
+		return ST_UNAVAILABLE;
+	if (!db_scope(c, tenant) || !db_begin(c)) {
+		db_release(c);
+		return ST_UNAVAILABLE;
 	}
+	const char *v[] = {f->kind, f->q, f->category, f->manufacturer, f->status, f->currency,
+			   f->min, f->max};
+	PGresult *res = PQexecParams(db_pg(c), items_csv_cursor, 8, NULL, v, NULL, NULL, 0);
+	enum status st = PQresultStatus(res) == PGRES_COMMAND_OK ? ST_OK : ST_UNAVAILABLE;
 	PQclear(res);
-	return st;
+	/* A search PostgreSQL cannot read fails at the first fetch: fetched
+	 * now, so it is a 400 and not a cut body. */
+	PGresult *first = st == ST_OK ? PQexec(db_pg(c), ITEMS_CSV_FETCH) : NULL;
+	if (st == ST_OK && PQresultStatus(first) != PGRES_TUPLES_OK) {
+		const char *code = PQresultErrorField(first, PG_DIAG_SQLSTATE);
+		st = code && strncmp(code, "22", 2) == 0 ? ST_INVALID : ST_UNAVAILABLE;
+	}
+	if (st != ST_OK) {
+		PQclear(first);
+		db_release(c);
+		return st;
+	}
+	struct catalog_csv *s = xcalloc(1, sizeof(*s));
+	s->c = c;
+	s->rows = first;
+	*out = s;
+	return ST_OK;
+}
+
+long catalog_csv_read(void *state, char *buf, size_t max)
+{
+	struct catalog_csv *s = state;
+	size_t n = 0;
+	while (n < max && s->header_off < sizeof(items_csv_header) - 1) {
+		size_t take = sizeof(items_csv_header) - 1 - s->header_off;
+		if (take > max - n)
+			take = max - n;
+		memcpy(buf + n, items_csv_header + s->header_off, take);
+		n += take;
+		s->header_off += take;
+	}
+	while (n < max && !s->ended) {
+		if (s->row == PQntuples(s->rows)) {
+			bool last = PQntuples(s->rows) == 0;
+			PQclear(s->rows);
+			s->rows = last ? NULL : PQexec(db_pg(s->c), ITEMS_CSV_FETCH);
+			s->row = s->off = 0;
+			if (last || PQresultStatus(s->rows) != PGRES_TUPLES_OK) {
+				s->failed = !last;
+				s->ended = true;
+			}
+			continue;
+		}
+		const char *line = PQgetvalue(s->rows, s->row, 0);
+		size_t len = (size_t)PQgetlength(s->rows, s->row, 0), take = len - (size_t)s->off;
+		if (take > max - n)
+			take = max - n;
+		memcpy(buf + n, line + s->off, take);
+		n += take;
+		s->off += (int)take;
+		if ((size_t)s->off == len) {
+			s->row++;
+			s->off = 0;
+		}
+	}
+	if (n > 0)
+		return (long)n;
+	return s->failed ? -1 : 0;
+}
+
+void catalog_csv_close(void *state)
+{
+	struct catalog_csv *s = state;
+	PQclear(s->rows);
+	db_release(s->c); /* rolled back: the cursor goes with the transaction */
+	free(s);
 }
 
 enum status catalog_override_put(struct db_conn *c, const char *tenant, const char *item_id,

@@ -78,11 +78,19 @@ struct cat_filter {
 /* {"data": [...], "next_cursor"} newest first. */
 enum status catalog_items_list(struct db_conn *c, const struct cat_filter *f, struct arena *ar,
 			       char **page);
-/* The same selection (no cursor, at most CATALOG_CSV_MAX rows) as CSV text
- * with a header line, every field quoted by PostgreSQL (csv_field()). */
-#define CATALOG_CSV_MAX 10000
-enum status catalog_items_csv(struct db_conn *c, const struct cat_filter *f, struct arena *ar,
-			      char **csv, size_t *len);
+/*
+ * The same selection, every row (no pages), as CSV with a header line,
+ * each field quoted by PostgreSQL (csv_field()), streamed: open() takes a
+ * catalog_db connection of its own scoped to `tenant` and opens a cursor
+ * (ST_INVALID for a search PostgreSQL cannot read, ST_UNAVAILABLE when the
+ * database cannot); read() fills buf with up to max bytes and returns their
+ * number, 0 at the end, -1 when a fetch failed part way; close() returns
+ * the connection.
+ */
+struct catalog_csv;
+enum status catalog_csv_open(const char *tenant, const struct cat_filter *f, struct catalog_csv **out);
+long catalog_csv_read(void *state, char *buf, size_t max);
+void catalog_csv_close(void *state);
 
 /* The scope tenant's price of an item it sees; ST_INVALID (field
  * "currency") when the currency is not the item's. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "client.h"
 #include "server/common/util.h"
@@ -470,6 +471,11 @@ Test(catalog, search_filters_and_cursor_pages)
 	r = cat(&c, "GET", c.member, NULL, NULL, "/products?q=%%22%%28%%21%%3A%%2A");
 	cr_assert_eq(r->status, 200, "%s", r->body);
 	resp_free(r);
+	const char *csv[] = {"Accept: text/csv", NULL};
+	r = cat(&c, "GET", c.member, NULL, csv, "/products?q=%%22%%28%%21%%3A%%2A");
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert(strncmp(r->body, "id,kind,", 8) == 0, "%s", r->body);
+	resp_free(r);
 
 	/* pages of 2, newest first: ids[2], ids[1] | ids[0] */
 	r = cat(&c, "GET", c.member, NULL, NULL, "/products?q=tag%s&limit=2", c.run);
@@ -555,6 +561,47 @@ Test(catalog, csv_export_neutralises_cells_that_spreadsheets_read_as_formulas)
 	resp_free(r);
 	free(want);
 	free(body);
+	ctx_free(&c);
+}
+
+/* The export streams every row of the selection (past a JSON page and any
+ * fixed cap), in the order the list has, with the header first. */
+Test(catalog, csv_export_streams_every_row_of_a_large_selection, .timeout = 120)
+{
+	struct ctx c;
+	ctx_new(&c);
+	enum { ROWS = 12345 };
+	PGconn *pg = db_connect("ATRIUM_DB_CATALOG_URL");
+	char *sql = xasprintf("SELECT set_config('atrium.tenant_id', '%s', false)", c.t.id);
+	PQclear(PQexec(pg, sql));
+	free(sql);
+	sql = xasprintf("INSERT INTO items (tenant_id, kind, sku, name, unit_price_minor, currency, created_at) "
+			"SELECT '%s', 'product', 'BULK-%s-' || g, 'Bulk ' || g, g, 'EUR', "
+			"  now() - g * interval '1 millisecond' FROM generate_series(1, %d) g",
+			c.t.id, c.run, ROWS);
+	PGresult *res = PQexec(pg, sql);
+	cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s", PQerrorMessage(pg));
+	PQclear(res);
+	free(sql);
+	PQfinish(pg);
+	const char *accept[] = {"Accept: text/csv", NULL};
+	struct resp *r = cat(&c, "GET", c.member, NULL, accept, "/products?q=BULK-%s", c.run);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	char *te = resp_header(r, "Transfer-Encoding");
+	cr_assert(te && strcasecmp(te, "chunked") == 0, "Transfer-Encoding: %s", te ? te : "(none)");
+	free(te);
+	size_t lines = 0;
+	for (const char *p = r->body; (p = strstr(p, "\r\n")); p += 2)
+		lines++;
+	cr_assert_eq(lines, (size_t)ROWS + 1, "the header and every row: %zu lines", lines);
+	cr_assert(strncmp(r->body, "id,kind,scope,sku,name,", 23) == 0);
+	/* newest first: BULK-…-1 was made last */
+	char *first = xasprintf("\"BULK-%s-1\",\"Bulk 1\"", c.run);
+	char *second = xasprintf("\"BULK-%s-2\",\"Bulk 2\"", c.run);
+	const char *a = strstr(r->body, first), *b = strstr(r->body, second);
+	cr_assert(a && b && a < b, "newest first");
+	free(first); free(second);
+	resp_free(r);
 	ctx_free(&c);
 }
 
