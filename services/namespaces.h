@@ -41,7 +41,14 @@ struct ns_size {
 extern const struct ns_size namespaces_sizes[NS_NSIZES];
 /* The size named `name`, or NULL. */
 const struct ns_size *namespaces_size(const char *name);
-/* Ingress of every namespace: from its own namespace only. */
+/*
+ * Ingress of every namespace: from its own namespace only. Traffic from the
+ * ingress controller is not let in by this: defaultNetworkPolicy takes only
+ * AllowAll | AllowSameNamespace | DenyAll (arm.h), so an exception for the
+ * controller's namespace needs a NetworkPolicy object inside the cluster,
+ * which ARM does not apply. Until then workloads are reached through
+ * services of type LoadBalancer or from their own namespace.
+ */
 #define NS_INGRESS "AllowSameNamespace"
 /* Never take over a Kubernetes namespace Atrium did not create; so the
  * managed namespace is always Atrium's, and deleting it is safe. */
