@@ -509,9 +509,11 @@ class Fixtures {
 const consumes = (op) => {
   const last = op.params[op.params.length - 1];
   if (last === undefined) return false;
-  // A DELETE of a singleton under its parent (/tenants/{tenant_id}/integrations/quickbooks)
-  // uses up that singleton, not the parent: it runs on the shared tenant.
-  if (op.method === 'DELETE') return new RegExp(`\\{${last}\\}$`).test(op.path);
+  // A DELETE of a singleton under the tenant (/tenants/{tenant_id}/integrations/quickbooks)
+  // uses up that singleton, not the tenant: it runs on the shared tenant. One under another
+  // resource (/products/{product_id}/price-override) gets a fresh parent with the singleton
+  // made (fresh()), so callers do not race for one override.
+  if (op.method === 'DELETE') return last !== 'tenant_id' || new RegExp(`\\{${last}\\}$`).test(op.path);
   return op.method === 'POST' && last !== 'tenant_id' && new RegExp(`\\{${last}\\}/[^/{}]+$`).test(op.path);
 };
 
