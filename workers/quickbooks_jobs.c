@@ -444,6 +444,7 @@ static void iso_utc(time_t t, char out[32])
  * objects", developer.intuit.com, Change data capture operation). */
 #define CDC_MAX 1000
 #define QUERY_PAGE 1000
+#define QUERY_MAX_PAGES 200 /* 200,000 changes of one entity in one read: then the read fails */
 
 /*
  * The rest of a truncated CDC list: the query operation ("SELECT * FROM
@@ -462,6 +463,13 @@ static bool query_since(struct job *j, struct db_conn *b, const char *tenant, ch
 	char at[40];
 	snprintf(at, sizeof(at), "%.19s+00:00", since);
 	for (long start = 1;; start += QUERY_PAGE) {
+		if (start / QUERY_PAGE >= QUERY_MAX_PAGES) {
+			/* An answer that never ends: fail rather than loop; the
+			 * next read starts from the same last sync. */
+			job_error(j, "TooManyChanges", "QuickBooks kept answering full pages of changes");
+			*rc = JOB_FAIL;
+			return false;
+		}
 		char select[256];
 		snprintf(select, sizeof(select),
 			 "SELECT * FROM %s WHERE Metadata.LastUpdatedTime > '%s' ORDERBY Metadata.LastUpdatedTime "
