@@ -375,11 +375,12 @@ static enum job_result provision_aks_role_assignments(struct job *j)
 	const struct regrant_target *targets[] = {&regrant_aks, &regrant_members};
 	for (size_t i = 0; i < 2 && res == JOB_OK; i++) {
 		const struct regrant_target *t = targets[i];
+		if (t->members && strcmp(s.ns.environment, "dev") != 0)
+			continue; /* members work in dev namespaces only */
 		const char *principal = target_principal(&s.ns, t);
 		if (principal == NULL) {
-			if (!t->members || strcmp(s.ns.environment, "dev") == 0)
-				json_array_append_new(none, json_string(t->members ? "aad_members_group_id"
-										  : "aad_admin_group_id"));
+			json_array_append_new(none, json_string(t->members ? "aad_members_group_id"
+									  : "aad_admin_group_id"));
 			continue;
 		}
 		char guid[37];
@@ -798,11 +799,11 @@ static bool repair_assignment(struct step_ctx *s, const char *scope, const struc
 {
 	struct outbound_result r = {0};
 	bool ok = true;
-	char guid[37];
-	arm_role_assignment_guid(s->ns.tenant_id, s->ns.name, t->role, guid);
 	const char *principal = target_principal(&s->ns, t);
 	if (principal == NULL)
 		return true;
+	char guid[37];
+	arm_role_assignment_guid(s->ns.tenant_id, s->ns.name, t->role, guid);
 	arm_scoped_role_assignment_get(&s->out, scope, guid, &r);
 	if (r.cls != OUT_OK && r.status == 404) {
 		outbound_result_clear(&r);
