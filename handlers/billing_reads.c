@@ -83,9 +83,10 @@ static char *month_start(struct request *r, const char *ym, int add)
 static void reply_csv(struct request *r, const char *what, const char *tenant,
 		      const struct report_filter *rf, enum billing_report rep)
 {
-	struct billing_csv *csv = billing_csv_open(rep, tenant ? tenant : "*", rf);
-	if (csv == NULL) {
-		reply_db_unreachable(r, DB_BILLING);
+	struct billing_csv *csv;
+	enum status st = billing_csv_open(rep, tenant ? tenant : "*", rf, &csv);
+	if (st != ST_OK) {
+		reply_status(r, st, DB_BILLING);
 		return;
 	}
 	struct reply_stream s = {billing_csv_read, billing_csv_close, csv};

@@ -709,7 +709,7 @@ static void list_items(struct request *r)
 	if (st == ST_INVALID)
 		bad_query(r, "q", "is not a search PostgreSQL can read");
 	else
-		reply_db_failed(r, DB_CATALOG);
+		reply_status(r, st, DB_CATALOG);
 }
 
 /* ---- price overrides ----------------------------------------------------- */

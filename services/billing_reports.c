@@ -121,17 +121,19 @@ struct billing_csv {
 	bool ended, failed;
 };
 
-struct billing_csv *billing_csv_open(enum billing_report rep, const char *tenant,
-				     const struct report_filter *f)
+enum status billing_csv_open(enum billing_report rep, const char *tenant,
+			     const struct report_filter *f, struct billing_csv **out)
 {
+	*out = NULL;
 	if (rep < 0 || rep >= BR_COUNT)
-		return NULL;
-	struct db_conn *c = db_acquire(DB_BILLING);
+		return ST_UNAVAILABLE;
+	bool busy;
+	struct db_conn *c = db_acquire_stream(DB_BILLING, &busy);
 	if (c == NULL)
-		return NULL;
+		return busy ? ST_BUSY : ST_UNAVAILABLE;
 	if (!db_scope(c, tenant) || !begin_with(c, f)) {
 		db_release(c);
-		return NULL;
+		return ST_UNAVAILABLE;
 	}
 	/* Text cells that a spreadsheet would run as formulas get a leading '. */
 	PGresult *res = db_exec(c, "billing_report_csv_mode", 0, NULL);
@@ -139,7 +141,7 @@ struct billing_csv *billing_csv_open(enum billing_report rep, const char *tenant
 	PQclear(res);
 	if (!ok) {
 		db_release(c);
-		return NULL;
+		return ST_UNAVAILABLE;
 	}
 	/* Streamed, so every row: the lists' LIMIT is for JSON answers. */
 	const char *sql = report_sql[rep];
@@ -153,11 +155,12 @@ struct billing_csv *billing_csv_open(enum billing_report rep, const char *tenant
 	PQclear(res);
 	if (!ok) {
 		db_release(c);
-		return NULL;
+		return ST_UNAVAILABLE;
 	}
 	struct billing_csv *s = xcalloc(1, sizeof(*s));
 	s->c = c;
-	return s;
+	*out = s;
+	return ST_OK;
 }
 
 long billing_csv_read(void *state, char *buf, size_t max)

@@ -42,15 +42,17 @@ void billing_reports_register(void);
 
 /*
  * The report as CSV with a header line, streamed: open() takes a billing_db
- * connection of its own scoped to `tenant` ("*" platform-wide) and starts
- * the COPY (NULL when the database cannot); read() fills buf with up to max
+ * connection of its own (db_acquire_stream) scoped to `tenant` ("*"
+ * platform-wide) and starts the COPY: ST_OK and *out, ST_BUSY when as many
+ * exports as allowed are running, ST_UNAVAILABLE when the database
+ * cannot; read() fills buf with up to max
  * bytes of it and returns their number, 0 at the end, -1 when the query
  * failed part way; close() ends it (cancelling a COPY the reader left) and
  * returns the connection. Every row, however many.
  */
 struct billing_csv;
-struct billing_csv *billing_csv_open(enum billing_report rep, const char *tenant,
-				     const struct report_filter *f);
+enum status billing_csv_open(enum billing_report rep, const char *tenant,
+			     const struct report_filter *f, struct billing_csv **out);
 long billing_csv_read(void *state, char *buf, size_t max);
 void billing_csv_close(void *state);
 /* {data: [...]} of the report's rows (arena); for BR_INVOICE_TOTALS also

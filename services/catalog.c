@@ -364,9 +364,10 @@ struct catalog_csv {
 enum status catalog_csv_open(const char *tenant, const struct cat_filter *f, struct catalog_csv **out)
 {
 	*out = NULL;
-	struct db_conn *c = db_acquire(DB_CATALOG);
+	bool busy;
+	struct db_conn *c = db_acquire_stream(DB_CATALOG, &busy);
 	if (c == NULL)
-		return ST_UNAVAILABLE;
+		return busy ? ST_BUSY : ST_UNAVAILABLE;
 	if (!db_scope(c, tenant) || !db_begin(c)) {
 		db_release(c);
 		return ST_UNAVAILABLE;

@@ -81,9 +81,10 @@ enum status catalog_items_list(struct db_conn *c, const struct cat_filter *f, st
 /*
  * The same selection, every row (no pages), as CSV with a header line,
  * each field quoted by PostgreSQL (csv_field()), streamed: open() takes a
- * catalog_db connection of its own scoped to `tenant` and opens a cursor
- * (ST_INVALID for a search PostgreSQL cannot read, ST_UNAVAILABLE when the
- * database cannot); read() fills buf with up to max bytes and returns their
+ * catalog_db connection of its own (db_acquire_stream) scoped to `tenant`
+ * and opens a cursor (ST_INVALID for a search PostgreSQL cannot read,
+ * ST_BUSY when as many exports as allowed are running, ST_UNAVAILABLE when
+ * the database cannot); read() fills buf with up to max bytes and returns their
  * number, 0 at the end, -1 when a fetch failed part way; close() returns
  * the connection.
  */

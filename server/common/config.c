@@ -227,6 +227,13 @@ bool config_load(void)
 	ok &= env_int("ATRIUM_DB_POOL_SIZE", 0, 0, 256, &cfg.db_pool_size);
 	if (cfg.db_pool_size == 0)
 		cfg.db_pool_size = cfg.threads;
+	/* A quarter of a pool (at least one) by default: the rest stay free
+	 * for requests while slow clients download exports. */
+	ok &= env_int("ATRIUM_EXPORTS_MAX", 0, 0, 256, &cfg.db_streams);
+	if (cfg.db_streams == 0)
+		cfg.db_streams = cfg.db_pool_size / 4 > 0 ? cfg.db_pool_size / 4 : 1;
+	if (cfg.db_streams > cfg.db_pool_size)
+		cfg.db_streams = cfg.db_pool_size;
 	ok &= env_int("ATRIUM_MAX_CONNECTIONS", 1024, 1, 65535, &cfg.max_connections);
 	ok &= env_int("ATRIUM_MAX_CONNECTIONS_PER_IP", 256, 0, 65535, &cfg.per_ip_connections);
 	ok &= env_int("ATRIUM_CONNECTION_TIMEOUT_SECONDS", 30, 1, 3600, &cfg.connection_timeout_s);

@@ -33,6 +33,7 @@ struct config {
 	int auth_cache_ttl_s;
 	int threads;
 	int db_pool_size;
+	int db_streams;    /* ATRIUM_EXPORTS_MAX: streamed exports at once, per pool */
 	int max_connections;
 	int per_ip_connections;
 	int connection_timeout_s;

@@ -211,6 +211,9 @@ static const struct {
 	[ST_DUPLICATE] = {409, "idempotency-key-in-use", "Conflict",
 			  "A request with this Idempotency-Key is still being processed; retry later."},
 	[ST_UNAVAILABLE] = {503, "unavailable", "Service Unavailable", "A database failed."},
+	[ST_BUSY] = {429, "exports-busy", "Too Many Requests",
+		     "As many CSV exports as this server streams at once are being downloaded; "
+		     "retry after Retry-After seconds."},
 };
 
 int reply_status_code(enum status st)
@@ -232,6 +235,8 @@ void reply_status(struct request *r, enum status st, enum db_service svc)
 		log_error("reply_status: a success (ST_OK) was answered as a problem");
 	reply_problem(r, status_table[st].http, status_table[st].code, status_table[st].title,
 		      status_table[st].detail, NULL);
+	if (st == ST_BUSY) /* a download takes a while: no sooner than that */
+		reply_header(r, "Retry-After", "5");
 }
 
 void reply_db_unreachable(struct request *r, enum db_service svc)

@@ -41,6 +41,7 @@ struct db_conn {
 	 * whether the open transaction already carries it. */
 	char scope[40];
 	bool tx_scoped;
+	bool streaming; /* held for a streamed answer (db_acquire_stream) */
 };
 
 struct pool {
@@ -49,6 +50,7 @@ struct pool {
 	struct db_conn *slots;
 	int size;
 	int in_use;
+	int streaming; /* connections held for streamed answers */
 	const struct db_stmt *tables[MAX_TABLES];
 	size_t table_len[MAX_TABLES];
 	int ntables;
@@ -259,6 +261,26 @@ struct db_conn *db_acquire(enum db_service svc)
 	return c;
 }
 
+struct db_conn *db_acquire_stream(enum db_service svc, bool *busy)
+{
+	struct pool *p = &pools[svc];
+	pthread_mutex_lock(&p->mu);
+	*busy = p->streaming >= cfg.db_streams;
+	if (!*busy)
+		p->streaming++; /* taken now, so two cannot both see the last one free */
+	pthread_mutex_unlock(&p->mu);
+	if (*busy)
+		return NULL;
+	struct db_conn *c = db_acquire(svc);
+	pthread_mutex_lock(&p->mu);
+	if (c)
+		c->streaming = true;
+	else
+		p->streaming--;
+	pthread_mutex_unlock(&p->mu);
+	return c;
+}
+
 void db_release(struct db_conn *c)
 {
 	if (c == NULL)
@@ -283,6 +305,10 @@ void db_release(struct db_conn *c)
 	}
 	struct pool *p = &pools[c->svc];
 	pthread_mutex_lock(&p->mu);
+	if (c->streaming) {
+		c->streaming = false;
+		p->streaming--;
+	}
 	c->in_use = false;
 	p->in_use--;
 	pthread_cond_signal(&p->cv);

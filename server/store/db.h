@@ -49,6 +49,15 @@ const char *db_service_name(enum db_service svc);
 /* Waits up to a few seconds for a free connection, connecting if needed.
  * NULL when the database is unreachable or the pool stays exhausted. */
 struct db_conn *db_acquire(enum db_service svc);
+/*
+ * For an answer streamed while the client downloads it (a CSV export): the
+ * connection stays out for as long as the client takes. At most
+ * ATRIUM_EXPORTS_MAX (a quarter of the pool, at least one) of a pool's
+ * connections are out this way at once, so slow downloaders never take
+ * the connections other requests need: NULL with *busy set when that many
+ * are out; NULL with *busy clear as db_acquire() fails. db_release() ends it.
+ */
+struct db_conn *db_acquire_stream(enum db_service svc, bool *busy);
 /* Returns the connection; an open transaction is rolled back first. */
 void db_release(struct db_conn *c);
 

@@ -24,6 +24,7 @@ enum status {
 	ST_ODDS_CHANGED,   /* the odds are not the current ones */
 	ST_DUPLICATE,      /* an idempotency key names another change in flight */
 	ST_UNAVAILABLE,    /* the database is unreachable or failed */
+	ST_BUSY,           /* as many streamed exports as allowed are running */
 	ST_COUNT
 };
 

@@ -12,7 +12,9 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -779,6 +781,122 @@ Test(quickbooks, csv_exports_stream_every_row_and_survive_clients_leaving_mid_do
 	cr_assert_eq(r->status, 200, "%s", r->body);
 	resp_free(r);
 	free(path); free(a.token);
+}
+
+/* A download whose client stops reading after its first piece and holds
+ * the connection open until `release` is set (or 30 s passed, so that a
+ * failed test does not leave it behind); then it leaves. */
+struct stalled {
+	const char *url, *token;
+	atomic_int started, release;
+};
+
+static size_t stall_until_released(char *p, size_t size, size_t n, void *arg)
+{
+	(void)p;
+	(void)size;
+	(void)n;
+	struct stalled *s = arg;
+	atomic_store(&s->started, 1);
+	for (int i = 0; i < 1500 && !atomic_load(&s->release); i++)
+		usleep(20000);
+	return 0;
+}
+
+static void *stalled_download(void *arg)
+{
+	struct stalled *s = arg;
+	CURL *c = curl_easy_init();
+	char *auth = xasprintf("Authorization: Bearer %s", s->token);
+	struct curl_slist *hl = curl_slist_append(NULL, auth);
+	hl = curl_slist_append(hl, "Accept: text/csv");
+	curl_easy_setopt(c, CURLOPT_URL, s->url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, stall_until_released);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 1024L);
+	const char *ca = getenv("ATRIUM_TEST_CA");
+	if (ca && *ca)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	curl_easy_perform(c);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(hl);
+	free(auth);
+	return NULL;
+}
+
+/* Each streamed export holds a database connection until its client has
+ * read it all. With ATRIUM_EXPORTS_MAX=1, a slow downloader's export is the
+ * only one: another CSV is 429 exports-busy with Retry-After, while JSON
+ * reads of the same data and another database's export are served; once
+ * the downloader leaves, exports are served again. */
+Test(quickbooks, a_slow_csv_download_holds_the_only_export_slot_and_other_requests_are_served, .timeout = 120)
+{
+	struct admin a;
+	admin_of_new_tenant(&a);
+	/* More than the socket buffers between us hold, so the export cannot
+	 * finish while nobody reads it. */
+	const char *v[] = {a.t.id, a.realm};
+	PGresult *res = PQexecParams(billing,
+		"INSERT INTO invoices (tenant_id, realm_id, external_id, status, last_operation, issued_at, "
+		"  source_updated_at, last_event_id) "
+		"SELECT $1::uuid, $2, g::text, 'open', 'Create', now(), now(), gen_random_uuid() "
+		"FROM generate_series(1, 300000) g", 2, NULL, v, NULL, NULL, 0);
+	cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s", PQerrorMessage(billing));
+	PQclear(res);
+	char base[64];
+	const char *env[] = {"ATRIUM_EXPORTS_MAX=1", "ATRIUM_DB_POOL_SIZE=4", NULL};
+	pid_t pid = spawn_serve(0, env, NULL, base, sizeof(base));
+	char *path = xasprintf("/v1/tenants/%s/invoices", a.t.id);
+	struct stalled s = {.token = a.token};
+	s.url = xasprintf("%s%s", base, path);
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, stalled_download, &s), 0);
+	for (int i = 0; i < 300 && !atomic_load(&s.started); i++)
+		usleep(50000);
+	cr_assert(atomic_load(&s.started), "the slow download began");
+
+	const char *csv[] = {"Accept: text/csv", NULL};
+	for (int i = 0; i < 3; i++) {
+		struct resp *r = http_at(base, "GET", path, a.token, NULL, csv);
+		cr_assert_eq(r->status, 429, "another export while the slot is held: %ld", r->status);
+		assert_problem(r, 429);
+		const char *type = json_string_value(json_object_get(r->json, "type"));
+		cr_assert(type && strstr(type, "/problems/exports-busy"), "%s", r->body);
+		char *ra = resp_header(r, "Retry-After");
+		cr_assert(ra && atoi(ra) >= 1, "Retry-After: %s", ra ? ra : "(none)");
+		free(ra);
+		resp_free(r);
+	}
+	struct resp *r = http_at(base, "GET", path, a.token, NULL, NULL);
+	cr_assert_eq(r->status, 200, "a JSON page of the same list: %s", r->body);
+	cr_assert_eq(json_array_size(json_object_get(r->json, "data")), 20);
+	resp_free(r);
+	char *cat = xasprintf("/v1/tenants/%s/catalog/products", a.t.id);
+	r = http_at(base, "GET", cat, a.token, NULL, csv);
+	cr_assert_eq(r->status, 200, "catalog_db's exports are counted apart: %ld %s", r->status, r->body);
+	resp_free(r);
+
+	atomic_store(&s.release, 1);
+	pthread_join(th, NULL);
+	long status = 0;
+	for (int i = 0; i < 100 && status != 200; i++) {
+		r = http_at(base, "GET", path, a.token, NULL, csv);
+		status = r->status;
+		size_t lines = 0;
+		for (size_t k = 0; status == 200 && k < r->len; k++)
+			lines += r->body[k] == '\n';
+		if (status == 200)
+			cr_assert_eq(lines, 300001u, "every row once the slot is free: %zu lines", lines);
+		else
+			cr_assert_eq(status, 429, "%ld", status);
+		resp_free(r);
+		if (status != 200)
+			usleep(100000);
+	}
+	cr_assert_eq(status, 200, "the export slot was given back when the slow client left");
+	cr_assert_eq(stop_serve(pid), 0);
+	free(cat); free((char *)s.url); free(path); free(a.token);
 }
 
 /* The super admin's summary names the tenants it lists: the top tenants by

@@ -139,3 +139,28 @@ Test(config, worker_settings_are_parsed_strictly)
 	cr_assert(load_with("ATRIUM_ALLOW_BYPASSRLS", "1"));
 	cr_assert(load_with("ATRIUM_WORKER_POLL_MS", ""));
 }
+
+/* Streamed exports may hold a quarter of a pool (at least one) unless told
+ * otherwise, never more than the pool. */
+Test(config, exports_take_a_quarter_of_the_pool_by_default_and_never_more_than_it)
+{
+	const struct {
+		const char *pool, *max;
+		int want;
+	} cases[] = {{"8", NULL, 2}, {"2", NULL, 1}, {"1", NULL, 1}, {"16", "3", 3}, {"4", "9", 4}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		setenv("ATRIUM_DB_POOL_SIZE", cases[i].pool, 1);
+		if (cases[i].max)
+			setenv("ATRIUM_EXPORTS_MAX", cases[i].max, 1);
+		else
+			unsetenv("ATRIUM_EXPORTS_MAX");
+		cr_assert(config_load());
+		cr_assert_eq(cfg.db_streams, cases[i].want, "pool %s, ATRIUM_EXPORTS_MAX %s: %d",
+			     cases[i].pool, cases[i].max ? cases[i].max : "(unset)", cfg.db_streams);
+		config_free();
+	}
+	unsetenv("ATRIUM_EXPORTS_MAX");
+	cr_assert_not(load_with("ATRIUM_EXPORTS_MAX", "-1"));
+	cr_assert_not(load_with("ATRIUM_EXPORTS_MAX", "many"));
+	unsetenv("ATRIUM_DB_POOL_SIZE");
+}
