@@ -709,29 +709,53 @@ static size_t take_one_piece(char *p, size_t size, size_t n, void *seen)
 	return 0;
 }
 
-static size_t abandoned_download(const char *path, const char *token)
+/* GET url with Accept: text/csv, the body given to fn(arg) as it comes;
+ * returns curl's result. */
+static CURLcode csv_download(const char *url, const char *token, curl_write_callback fn, void *arg)
 {
 	CURL *c = curl_easy_init();
-	char *url = xasprintf("%s%s", base_url(), path);
 	char *auth = xasprintf("Authorization: Bearer %s", token);
 	struct curl_slist *hl = curl_slist_append(NULL, auth);
 	hl = curl_slist_append(hl, "Accept: text/csv");
-	size_t seen = 0;
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, take_one_piece);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &seen);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fn);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, arg);
+	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 1024L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	const char *ca = getenv("ATRIUM_TEST_CA");
 	if (ca && *ca)
 		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
 	CURLcode rc = curl_easy_perform(c);
-	cr_assert_eq(rc, CURLE_WRITE_ERROR, "the download was cut by the client: %s", curl_easy_strerror(rc));
 	curl_easy_cleanup(c);
 	curl_slist_free_all(hl);
 	free(auth);
+	return rc;
+}
+
+static size_t abandoned_download(const char *path, const char *token)
+{
+	char *url = xasprintf("%s%s", base_url(), path);
+	size_t seen = 0;
+	CURLcode rc = csv_download(url, token, take_one_piece, &seen);
+	cr_assert_eq(rc, CURLE_WRITE_ERROR, "the download was cut by the client: %s", curl_easy_strerror(rc));
 	free(url);
 	return seen;
+}
+
+/* `rows` open invoices of a's tenant and realm, straight into billing_db. */
+static void insert_invoices(const struct admin *a, int rows)
+{
+	char n[16];
+	snprintf(n, sizeof(n), "%d", rows);
+	const char *v[] = {a->t.id, a->realm, n};
+	PGresult *res = PQexecParams(billing,
+		"INSERT INTO invoices (tenant_id, realm_id, external_id, status, last_operation, issued_at, "
+		"  source_updated_at, last_event_id) "
+		"SELECT $1::uuid, $2, g::text, 'open', 'Create', now(), now(), gen_random_uuid() "
+		"FROM generate_series(1, $3::int) g", 3, NULL, v, NULL, NULL, 0);
+	cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s", PQerrorMessage(billing));
+	PQclear(res);
 }
 
 /* A CSV export is streamed as PostgreSQL's COPY produces it: chunked, no
@@ -742,16 +766,7 @@ Test(quickbooks, csv_exports_stream_every_row_and_survive_clients_leaving_mid_do
 	struct admin a;
 	admin_of_new_tenant(&a);
 	enum { ROWS = 120000 };
-	char rows[16];
-	snprintf(rows, sizeof(rows), "%d", ROWS);
-	const char *v[] = {a.t.id, a.realm, rows};
-	PGresult *res = PQexecParams(billing,
-		"INSERT INTO invoices (tenant_id, realm_id, external_id, status, last_operation, issued_at, "
-		"  source_updated_at, last_event_id) "
-		"SELECT $1::uuid, $2, g::text, 'open', 'Create', now(), now(), gen_random_uuid() "
-		"FROM generate_series(1, $3::int) g", 3, NULL, v, NULL, NULL, 0);
-	cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s", PQerrorMessage(billing));
-	PQclear(res);
+	insert_invoices(&a, ROWS);
 	char *path = xasprintf("/v1/tenants/%s/invoices", a.t.id);
 	const char *accept[] = {"Accept: text/csv", NULL};
 	struct resp *r = http("GET", path, a.token, NULL, accept);
@@ -813,22 +828,7 @@ static size_t stall_until_released(char *p, size_t size, size_t n, void *arg)
 static void *stalled_download(void *arg)
 {
 	struct stalled *s = arg;
-	CURL *c = curl_easy_init();
-	char *auth = xasprintf("Authorization: Bearer %s", s->token);
-	struct curl_slist *hl = curl_slist_append(NULL, auth);
-	hl = curl_slist_append(hl, "Accept: text/csv");
-	curl_easy_setopt(c, CURLOPT_URL, s->url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, stall_until_released);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 1024L);
-	const char *ca = getenv("ATRIUM_TEST_CA");
-	if (ca && *ca)
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
-	curl_easy_perform(c);
-	curl_easy_cleanup(c);
-	curl_slist_free_all(hl);
-	free(auth);
+	csv_download(s->url, s->token, stall_until_released, s);
 	return NULL;
 }
 
@@ -843,14 +843,7 @@ Test(quickbooks, a_slow_csv_download_holds_the_only_export_slot_and_other_reques
 	admin_of_new_tenant(&a);
 	/* More than the socket buffers between us hold, so the export cannot
 	 * finish while nobody reads it. */
-	const char *v[] = {a.t.id, a.realm};
-	PGresult *res = PQexecParams(billing,
-		"INSERT INTO invoices (tenant_id, realm_id, external_id, status, last_operation, issued_at, "
-		"  source_updated_at, last_event_id) "
-		"SELECT $1::uuid, $2, g::text, 'open', 'Create', now(), now(), gen_random_uuid() "
-		"FROM generate_series(1, 300000) g", 2, NULL, v, NULL, NULL, 0);
-	cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s", PQerrorMessage(billing));
-	PQclear(res);
+	insert_invoices(&a, 300000);
 	char base[64];
 	const char *env[] = {"ATRIUM_EXPORTS_MAX=1", "ATRIUM_DB_POOL_SIZE=4", NULL};
 	pid_t pid = spawn_serve(0, env, NULL, base, sizeof(base));
